@@ -1,0 +1,443 @@
+"""Benchmark: advance N products through the whole ocop-148 cycle, services vs raw sqlite3.
+
+    .venv/bin/python bench/engine.py [--products N] [--db PATH] [--actors reload|cached|both] [--profile FILE]
+
+Setup (not timed) builds one SQLite database with the Alembic migration: an organisation
+tree (VN / province / district / commune), one user per role with memberships, a
+co-operative group (the producer kind with the fewest required documents) and N "tourism"
+products created through `create_product` (state `idea`, one create event each). Their
+dossiers (the six documents ocop-148 requires for tourism / cooperative_group) are inserted
+in bulk with SQLAlchemy: no files are written, that is not what is measured. The seeded
+file is then copied with the sqlite3 backup API, so every timed phase starts from the same
+migrated schema and the same rows, each on its own fresh file.
+
+Timed phases, each product walked through the whole cycle before the next one:
+accept_idea, approve_plan, submit_to_district, rate_district (75 -> province_review, 3*),
+rate_province (85 -> rated, 4*): 5 advances per product, each in its own committed
+transaction (BEGIN IMMEDIATE ... COMMIT), as one user request would be.
+
+* services/reload: `with db.transaction() as s:` + `load_actor(s, user_id)` + `advance(...)`;
+  the actor is re-loaded in every transaction, as a web request would (realistic).
+* services/cached: the same, but each user's Actor is loaded once, in its own session, and
+  reused detached across transactions (the Database sessions use expire_on_commit=False, so
+  the user, memberships and organisations stay loaded; `advance` only reads ids and paths
+  from them and never adds them to the session, so no merge is needed).
+* raw: stdlib sqlite3 with the PRAGMAs of ocop_workflow/db.py; per advance one transaction
+  that reads the product row and its current documents, updates the product (state,
+  state_entered_at, version+1 WHERE version=old, history_count, current_star; first, as
+  `advance` does), inserts the product_events row (same columns, same JSON data, same
+  dossier fingerprint) and the ratings row on rating steps. The transitions are hard-coded:
+  it is the floor.
+
+Then (not timed) every database is checked: all products `rated`, 4*, version 6, six
+history rows (create + 5) and two ratings each, and the services' rows equal the raw ones
+(times and ids aside). Exit status 1 when the budget (1,000 advances/s through the services,
+judged on the realistic reload variant when it ran) is missed, 2 when a check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import hashlib
+import json
+import secrets
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from ocop_workflow.db import Database
+from ocop_workflow.engine import Registry, get_registry
+from ocop_workflow.migrate_db import upgrade
+from ocop_workflow.models import Document
+from ocop_workflow.services.access import Actor, load_actor
+from ocop_workflow.services.directory import add_membership, create_organisation, create_producer, create_user
+from ocop_workflow.services.products import advance, create_product
+
+BUDGET = 1000.0  # advances per second through the services
+WORKFLOW = "ocop-148"
+GROUP = "tourism"
+PRODUCER_KIND = "cooperative_group"
+CREATE_BATCH = 1000
+
+USERS = {  # key: (e-mail, organisation code, role)
+    "officer": ("officer@bench.ocop.vn", "BG-LN-TT", "commune_officer"),
+    "district": ("district@bench.ocop.vn", "BG-LN", "district_council"),
+    "province": ("province@bench.ocop.vn", "BG", "province_council"),
+    "central": ("central@bench.ocop.vn", "VN", "central_council"),
+    "producer": ("producer@bench.ocop.vn", "BG-LN-TT", "producer"),
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    trigger: str
+    user: str
+    score: float | None
+    from_state: str
+    to_state: str
+    # only for the raw baseline, which does not consult the definition
+    rating_level: str | None = None
+    org_code: str | None = None
+    star: int | None = None
+    final: bool = False
+
+
+CYCLE = (
+    Step("accept_idea", "officer", None, "idea", "production_plan"),
+    Step("approve_plan", "officer", None, "production_plan", "implementation"),
+    Step("submit_to_district", "officer", None, "implementation", "district_review"),
+    Step("rate_district", "district", 75, "district_review", "province_review", "district", "BG-LN", 3, False),
+    Step("rate_province", "province", 85, "province_review", "rated", "province", "BG", 4, True),
+)
+FINAL_STATE, FINAL_STAR = "rated", 4
+EVENTS_PER_PRODUCT = 1 + len(CYCLE)
+RATINGS_PER_PRODUCT = sum(1 for s in CYCLE if s.rating_level)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def required_documents(registry: Registry) -> list[str]:
+    """Every document type some step of the cycle requires for a tourism product of a co-operative group."""
+    definition = registry.latest(WORKFLOW)
+    needed: list[str] = []
+    for step in CYCLE:
+        for tdef in definition.candidates(step.from_state, step.trigger):
+            if tdef.documents:
+                needed += [d for d in tdef.documents.required_for(GROUP, PRODUCER_KIND) if d not in needed]
+    return needed
+
+
+# --------------------------------------------------------------------------- setup (not timed)
+
+
+@dataclass
+class World:
+    user_ids: dict[str, int]
+    org_ids: dict[str, int]
+    product_ids: list[int]
+    doc_types: list[str]
+
+
+def seed(path: Path, registry: Registry, n_products: int) -> World:
+    url = sqlite_url(path)
+    upgrade(url)
+    db = Database(url)
+    cat = registry.catalogue
+    with db.transaction() as s:
+        vn = create_organisation(s, code="VN", name="Việt Nam", level="central")
+        bg = create_organisation(s, code="BG", name="Tỉnh Bắc Giang", level="province", parent_code="VN")
+        ln = create_organisation(s, code="BG-LN", name="Huyện Lục Ngạn", level="district", parent_code="BG")
+        tt = create_organisation(s, code="BG-LN-TT", name="Xã Tân Mộc", level="commune", parent_code="BG-LN")
+        orgs = {o.code: o for o in (vn, bg, ln, tt)}
+        user_ids = {}
+        for key, (email, org_code, role) in USERS.items():
+            user = create_user(s, email=email, name=key, password=None)
+            add_membership(s, cat, user, orgs[org_code], role)
+            user_ids[key] = user.id
+        producer_id = create_producer(s, None, name="Tổ hợp tác du lịch cộng đồng", kind=PRODUCER_KIND,
+                                      commune=tt).id
+        org_ids = {code: o.id for code, o in orgs.items()}
+
+    product_ids: list[int] = []
+    for start in range(0, n_products, CREATE_BATCH):
+        with db.transaction() as s:
+            actor = load_actor(s, user_ids["producer"])
+            for i in range(start, min(start + CREATE_BATCH, n_products)):
+                product = create_product(s, registry, actor, name=f"Homestay sinh thái #{i + 1}",
+                                         product_group=GROUP, producer_id=producer_id, workflow_key=WORKFLOW)
+                product_ids.append(product.id)
+
+    doc_types = required_documents(registry)
+    now = datetime.now(UTC)
+    rows = []
+    for pid in product_ids:
+        for doc_type in doc_types:
+            content = f"%PDF-1.4 bench {pid} {doc_type}".encode()
+            rows.append({
+                "product_id": pid, "doc_type": doc_type, "original_name": f"{doc_type}.pdf",
+                "stored_name": secrets.token_hex(16), "size": len(content),
+                "sha256": hashlib.sha256(content).hexdigest(), "content_type": "application/pdf",
+                "uploaded_by_id": user_ids["producer"], "uploaded_at": now, "replaces_id": None, "current": True,
+            })
+    with db.transaction() as s:
+        s.execute(insert(Document), rows)
+    db.dispose()
+    return World(user_ids, org_ids, product_ids, doc_types)
+
+
+def copy_database(src: Path, dst: Path) -> None:
+    """A consistent copy (the sqlite3 backup API) of the seeded, migrated database."""
+    a, b = sqlite3.connect(src), sqlite3.connect(dst)
+    try:
+        a.backup(b)
+    finally:
+        a.close()
+        b.close()
+
+
+# --------------------------------------------------------------------------- timed phases
+
+
+def run_services(path: Path, registry: Registry, world: World, *, reload_actor: bool) -> tuple[float, float]:
+    """Walk every product through the cycle with `advance`, one committed transaction per advance."""
+    db = Database(sqlite_url(path))
+    cached: dict[str, Actor] = {}
+    if not reload_actor:
+        with db.session() as s:
+            cached = {key: load_actor(s, uid) for key, uid in world.user_ids.items()}
+    user_ids = world.user_ids
+    plan = [(step, user_ids[step.user], {"score": step.score} if step.score is not None else None)
+            for step in CYCLE]
+    started, cpu = time.perf_counter(), time.process_time()
+    for pid in world.product_ids:
+        for step, uid, data in plan:
+            with db.transaction() as s:
+                actor = load_actor(s, uid) if reload_actor else cached[step.user]
+                event = advance(s, registry, pid, step.trigger, actor, data=data)
+            if event.to_state != step.to_state:
+                raise AssertionError(f"product {pid}: {step.trigger} went to {event.to_state}, not {step.to_state}")
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    db.dispose()
+    return elapsed, cpu
+
+
+def _sa_datetime(at: datetime) -> str:
+    """How SQLAlchemy's DateTime stores an (UTC, naive) datetime on SQLite."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def raw_connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30)  # autocommit: we emit BEGIN ourselves
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+        conn.execute(f"PRAGMA {pragma}")
+    return conn
+
+
+def run_raw(path: Path, world: World) -> tuple[float, float]:
+    """The same writes with stdlib sqlite3: the floor under the services."""
+    conn = raw_connect(path)
+    user_ids, org_ids = world.user_ids, world.org_ids
+    plan = []
+    for step in CYCLE:
+        data = {"star": step.star} if step.star is not None else {}
+        plan.append((step, user_ids[step.user], org_ids.get(step.org_code or ""), json.dumps(data)))
+    execute = conn.execute
+    started, cpu = time.perf_counter(), time.process_time()
+    for pid in world.product_ids:
+        for step, actor_id, org_id, data_json in plan:
+            execute("BEGIN IMMEDIATE")
+            try:
+                row = execute(
+                    "SELECT state, version, history_count, workflow_key, workflow_version FROM products WHERE id = ?",
+                    (pid,),
+                ).fetchone()
+                state, version, history_count, wf_key, wf_version = row
+                if state != step.from_state:
+                    raise AssertionError(f"product {pid} is at {state}, {step.trigger} needs {step.from_state}")
+                docs = execute(
+                    "SELECT id, doc_type, sha256 FROM documents WHERE product_id = ? AND current = 1 "
+                    "ORDER BY doc_type, id", (pid,),
+                ).fetchall()
+                fingerprint = hashlib.sha256(
+                    "\n".join(sorted(f"{t}:{h}:{i}" for i, t, h in docs)).encode()).hexdigest()
+                at = _sa_datetime(datetime.now(UTC))
+                seq = history_count + 1
+                if step.final:
+                    cur = execute(
+                        "UPDATE products SET state = ?, state_entered_at = ?, history_count = ?, current_star = ?, "
+                        "version = ? WHERE id = ? AND version = ?",
+                        (step.to_state, at, seq, step.star, version + 1, pid, version),
+                    )
+                else:
+                    cur = execute(
+                        "UPDATE products SET state = ?, state_entered_at = ?, history_count = ?, version = ? "
+                        "WHERE id = ? AND version = ?",
+                        (step.to_state, at, seq, version + 1, pid, version),
+                    )
+                if cur.rowcount != 1:
+                    raise AssertionError(f"product {pid}: stale version {version}")
+                event_id = execute(
+                    "INSERT INTO product_events (product_id, seq, workflow_key, workflow_version, from_state, "
+                    "to_state, trigger, actor_id, at, comment, score, data, dossier_fingerprint) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (pid, seq, wf_key, wf_version, state, step.to_state, step.trigger, actor_id, at, None,
+                     step.score, data_json, fingerprint),
+                ).lastrowid
+                if step.rating_level:
+                    execute(
+                        "INSERT INTO ratings (product_id, event_id, level, organisation_id, score, star, final, at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (pid, event_id, step.rating_level, org_id, float(step.score), step.star, int(step.final),
+                         at),
+                    )
+                execute("COMMIT")
+            except BaseException:
+                execute("ROLLBACK")
+                raise
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    conn.close()
+    return elapsed, cpu
+
+
+# --------------------------------------------------------------------------- checks (not timed)
+
+
+def verify(path: Path, n_products: int) -> list[str]:
+    """Everything every product should look like after the cycle; an empty list when it does."""
+    conn = sqlite3.connect(path)
+    problems = []
+
+    def one(sql: str, *args: object) -> object:
+        return conn.execute(sql, args).fetchone()[0]
+
+    if (n := one("SELECT count(*) FROM products")) != n_products:
+        problems.append(f"{n} products, expected {n_products}")
+    bad = one("SELECT count(*) FROM products WHERE NOT (state = ? AND current_star = ? AND history_count = ? "
+              "AND version = ?)", FINAL_STATE, FINAL_STAR, EVENTS_PER_PRODUCT, EVENTS_PER_PRODUCT)
+    if bad:
+        problems.append(f"{bad} products not {FINAL_STATE} with {FINAL_STAR}* and {EVENTS_PER_PRODUCT} moves")
+    bad = one("SELECT count(*) FROM products p WHERE (SELECT count(*) FROM product_events e "
+              "WHERE e.product_id = p.id) != ? OR (SELECT max(seq) FROM product_events e "
+              "WHERE e.product_id = p.id) != ?", EVENTS_PER_PRODUCT, EVENTS_PER_PRODUCT)
+    if bad:
+        problems.append(f"{bad} products without exactly {EVENTS_PER_PRODUCT} history rows (seq 1..6)")
+    bad = one("SELECT count(*) FROM products p WHERE (SELECT count(*) FROM ratings r "
+              "WHERE r.product_id = p.id) != ? OR NOT EXISTS (SELECT 1 FROM ratings r WHERE r.product_id = p.id "
+              "AND r.final AND r.star = p.current_star)", RATINGS_PER_PRODUCT)
+    if bad:
+        problems.append(f"{bad} products without {RATINGS_PER_PRODUCT} ratings and a final one for their star")
+    conn.close()
+    return problems
+
+
+SAME_ROWS = {
+    "products": "id, state, current_star, history_count, version, application_type",
+    "product_events": "product_id, seq, workflow_key, workflow_version, from_state, to_state, trigger, actor_id, "
+                      "comment, score, data, dossier_fingerprint",
+    "ratings": "product_id, level, organisation_id, score, star, final",
+}
+
+
+def compare(path: Path, other: Path) -> list[str]:
+    """Rows (times and generated ids aside) that differ between two of the benchmark's databases."""
+    conn = sqlite3.connect(path)
+    conn.execute("ATTACH DATABASE ? AS other", (str(other),))
+    problems = []
+    for table, cols in SAME_ROWS.items():
+        for a, b in (("main", "other"), ("other", "main")):
+            n = conn.execute(f"SELECT count(*) FROM (SELECT {cols} FROM {a}.{table} "
+                             f"EXCEPT SELECT {cols} FROM {b}.{table})").fetchone()[0]
+            if n:
+                problems.append(f"{table}: {n} rows of {path.name} ({a}) not in {other.name} ({b})")
+    conn.close()
+    return problems
+
+
+# --------------------------------------------------------------------------- main
+
+
+def profiled(fn: Callable[[], tuple[float, float]], out: Path | None) -> tuple[float, float]:
+    if out is None:
+        return fn()
+    profiler = cProfile.Profile()
+    result = profiler.runcall(fn)
+    profiler.dump_stats(out)
+    print(f"  profile written to {out} (cProfile overhead is in this phase's figure)", file=sys.stderr)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--products", type=int, default=10_000, help="products to walk through the cycle")
+    parser.add_argument("--db", type=Path, help="services database file (must not exist; the other phases use "
+                                                "siblings .cached/.raw); a temporary folder otherwise")
+    parser.add_argument("--actors", choices=("reload", "cached", "both"), default="both",
+                        help="services variant(s): actor re-loaded per transaction, loaded once, or both")
+    parser.add_argument("--profile", type=Path, help="cProfile the services phase(s) into FILE[.reload|.cached]")
+    args = parser.parse_args(argv)
+    if args.products < 1:
+        parser.error("--products must be at least 1")
+
+    tmp = None
+    if args.db is None:
+        tmp = tempfile.TemporaryDirectory(prefix="ocop-bench-")
+        base = Path(tmp.name) / "services.sqlite3"
+    else:
+        base = args.db.resolve()
+    paths = {"reload": base, "cached": base.with_suffix(".cached" + base.suffix),
+             "raw": base.with_suffix(".raw" + base.suffix)}
+    taken = [str(p) for p in paths.values() if p.exists()]
+    if taken:
+        parser.error(f"refusing to overwrite {', '.join(taken)}")
+    base.parent.mkdir(parents=True, exist_ok=True)
+    variants = ["reload", "cached"] if args.actors == "both" else [args.actors]
+
+    try:
+        registry = get_registry()
+        n = args.products
+        t0 = time.perf_counter()
+        world = seed(paths["reload"], registry, n)
+        for key in [*variants, "raw"]:
+            if key != "reload":
+                copy_database(paths["reload"], paths[key])
+        print(f"setup: {n} products, {len(world.doc_types)} documents each ({', '.join(world.doc_types)}), "
+              f"{time.perf_counter() - t0:.1f} s, databases in {base.parent}", file=sys.stderr)
+
+        advances = n * len(CYCLE)
+        results: dict[str, tuple[float, float]] = {}  # phase: (wall seconds, CPU seconds)
+        for key in variants:
+            out = None if args.profile is None else args.profile.with_suffix(args.profile.suffix + f".{key}")
+            print(f"timing services/{key} ...", file=sys.stderr)
+            results[f"services/{key}"] = profiled(
+                lambda key=key: run_services(paths[key], registry, world, reload_actor=key == "reload"), out)
+        print("timing raw sqlite3 ...", file=sys.stderr)
+        results["raw sqlite3"] = run_raw(paths["raw"], world)
+
+        raw_rate = advances / results["raw sqlite3"][0]
+        print()
+        print(f"{'phase':<18} {'advances':>9} {'seconds':>9} {'advances/s':>11} {'raw/this':>9}"
+              f" {'cpu s':>8} {'adv/cpu-s':>10}")
+        for name, (seconds, cpu) in results.items():
+            rate = advances / seconds
+            print(f"{name:<18} {advances:>9} {seconds:>9.2f} {rate:>11.0f} {raw_rate / rate:>8.1f}x"
+                  f" {cpu:>8.2f} {advances / cpu:>10.0f}")
+        print("(seconds, advances/s and raw/this are wall-clock; cpu s is this process's CPU time, which other"
+              " load on the machine inflates less)")
+        print()
+
+        problems = []
+        for key in [*variants, "raw"]:
+            problems += [f"{key}: {p}" for p in verify(paths[key], n)]
+        for key in variants:
+            problems += compare(paths[key], paths["raw"])
+        if problems:
+            print("CHECK FAILED\n  " + "\n  ".join(problems))
+            return 2
+        print(f"check: all {n} products {FINAL_STATE} with {FINAL_STAR}*, {EVENTS_PER_PRODUCT} history rows and "
+              f"{RATINGS_PER_PRODUCT} ratings each, services rows = raw rows")
+
+        rates = {key: advances / results[f"services/{key}"][0] for key in variants}
+        judged = "reload" if "reload" in rates else variants[0]  # the realistic variant when it ran
+        others = ", ".join(f"services/{k} {r:.0f}/s {'meets' if r >= BUDGET else 'misses'} it"
+                           for k, r in rates.items() if k != judged)
+        verdict = "BUDGET OK" if rates[judged] >= BUDGET else "BUDGET MISSED"
+        print(f"{verdict}: services/{judged} {rates[judged]:.0f} advances/s, budget {BUDGET:.0f}"
+              + (f" ({others})" if others else ""))
+        return 0 if rates[judged] >= BUDGET else 1
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

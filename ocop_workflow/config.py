@@ -1,0 +1,78 @@
+"""Settings read from the environment (12-factor), with defaults for a single machine."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _shipped_dir(name: str) -> Path:
+    """A data folder next to the package (source checkout) or under share/ (installed wheel)."""
+    here = REPO_ROOT / name
+    if here.is_dir():
+        return here
+    return Path(sys.prefix) / "share" / "ocop-workflow" / name
+
+
+def instance_dir() -> Path:
+    return Path(os.environ.get("OCOP_INSTANCE_DIR", Path.cwd() / "instance"))
+
+
+@dataclass
+class Settings:
+    database_url: str = field(
+        default_factory=lambda: os.environ.get("OCOP_DATABASE_URL")
+        or f"sqlite:///{instance_dir() / 'ocop.sqlite3'}"
+    )
+    upload_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("OCOP_UPLOAD_DIR", instance_dir() / "uploads"))
+    )
+    workflows_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("OCOP_WORKFLOWS_DIR", _shipped_dir("workflows")))
+    )
+    default_workflow: str = field(default_factory=lambda: os.environ.get("OCOP_DEFAULT_WORKFLOW", "ocop-148"))
+    max_upload_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("OCOP_MAX_UPLOAD_MB", "25")) * 1024 * 1024
+    )
+    # --- reminders, e-mail and the scheduler (issue #5) ---
+    # local time of the programme: working days, digest hour, dates in messages, the scheduler
+    timezone: str = field(default_factory=lambda: os.environ.get("OCOP_TIMEZONE", "Asia/Ho_Chi_Minh"))
+    sweep_minutes: int = field(default_factory=lambda: int(os.environ.get("OCOP_SWEEP_MINUTES", "5")))
+    # smtp://user:pass@host:port, smtps://… for TLS, ?starttls=1; unset: mail waits in the outbox
+    smtp_url: str | None = field(default_factory=lambda: os.environ.get("OCOP_SMTP_URL") or None, repr=False)
+    mail_from: str = field(
+        default_factory=lambda: os.environ.get("OCOP_MAIL_FROM", "OCOP Workflow <no-reply@ocop.localhost>")
+    )
+    base_url: str = field(default_factory=lambda: os.environ.get("OCOP_BASE_URL", "http://127.0.0.1:5000"))
+    # a stalled product is reminded again every N days (in the definition's sla_calendar)
+    reminder_repeat_days: int = field(default_factory=lambda: int(os.environ.get("OCOP_REMINDER_REPEAT_DAYS", "7")))
+    # escalate to the parent organisation N days after the SLA ran out; unset: the state's SLA again
+    escalate_after_days: int | None = field(
+        default_factory=lambda: int(v) if (v := os.environ.get("OCOP_ESCALATE_AFTER_DAYS")) else None
+    )
+    digest_hour: int = field(default_factory=lambda: int(os.environ.get("OCOP_DIGEST_HOUR", "7")))
+    mail_max_attempts: int = field(default_factory=lambda: int(os.environ.get("OCOP_MAIL_MAX_ATTEMPTS", "8")))
+    mail_retry_seconds: int = field(default_factory=lambda: int(os.environ.get("OCOP_MAIL_RETRY_SECONDS", "60")))
+    mail_retry_max_seconds: int = field(
+        default_factory=lambda: int(os.environ.get("OCOP_MAIL_RETRY_MAX_SECONDS", "3600"))
+    )
+    # a claim older than this is taken to belong to a crashed sender; must exceed smtp_timeout_seconds
+    mail_claim_timeout_seconds: int = field(
+        default_factory=lambda: int(os.environ.get("OCOP_MAIL_CLAIM_TIMEOUT", "600"))
+    )
+    smtp_timeout_seconds: int = field(default_factory=lambda: int(os.environ.get("OCOP_SMTP_TIMEOUT", "30")))
+    certificate_months: int = field(default_factory=lambda: int(os.environ.get("OCOP_CERTIFICATE_MONTHS", "36")))
+    certificate_notice_days: tuple[int, ...] = field(
+        default_factory=lambda: tuple(sorted(
+            {int(x) for x in os.environ.get("OCOP_CERTIFICATE_NOTICE_DAYS", "90,30,0").split(",") if x.strip()},
+            reverse=True,
+        ))
+    )
+
+
+def migrations_dir() -> Path:
+    return _shipped_dir("migrations")

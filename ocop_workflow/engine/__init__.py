@@ -1,0 +1,20 @@
+"""Workflow definitions (YAML) turned into validated, cached `transitions` machines."""
+
+from .definition import (
+    Catalogue,
+    DocumentRequirement,
+    Range,
+    RatingRule,
+    StateDef,
+    TransitionDef,
+    WorkflowDefinition,
+    star_for_score,
+)
+from .loader import load_catalogue, load_definition, load_directory
+from .registry import Registry, get_registry
+
+__all__ = [
+    "Catalogue", "DocumentRequirement", "Range", "RatingRule", "Registry", "StateDef", "TransitionDef",
+    "WorkflowDefinition", "get_registry", "load_catalogue", "load_definition", "load_directory",
+    "star_for_score",
+]

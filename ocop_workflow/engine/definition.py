@@ -1,0 +1,167 @@
+"""The in-memory shape of a workflow definition and its catalogue.
+
+Definitions are immutable once loaded; the engine and the services only read them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+
+from ..i18n import Text
+
+STAR_BANDS = ((30, 1), (50, 2), (70, 3), (90, 4))
+CERTIFIED_MIN_STAR = 3
+REQUIRABLE_FIELDS = ("comment", "score")
+
+
+def star_for_score(score: float) -> int:
+    """Star band of a 100-point score (Decision 148): 1★ < 30 ≤ 2★ < 50 ≤ 3★ < 70 ≤ 4★ < 90 ≤ 5★."""
+    for upper, star in STAR_BANDS:
+        if score < upper:
+            return star
+    return 5
+
+
+@dataclass(frozen=True)
+class Range:
+    """A half-open interval [min, below) used for score and star conditions."""
+
+    min: float | None = None
+    below: float | None = None
+
+    def contains(self, value: float | None) -> bool:
+        if value is None:
+            return False
+        lo = -math.inf if self.min is None else self.min
+        hi = math.inf if self.below is None else self.below
+        return lo <= value < hi
+
+    def overlaps(self, other: Range | None) -> bool:
+        if other is None:
+            return True
+        lo = max(-math.inf if self.min is None else self.min, -math.inf if other.min is None else other.min)
+        hi = min(math.inf if self.below is None else self.below, math.inf if other.below is None else other.below)
+        return lo < hi
+
+    def describe(self) -> str:
+        parts = []
+        if self.min is not None:
+            parts.append(f">= {self.min:g}")
+        if self.below is not None:
+            parts.append(f"< {self.below:g}")
+        return " và/and ".join(parts)
+
+
+@dataclass(frozen=True)
+class DocumentRequirement:
+    all: tuple[str, ...] = ()
+    by_group: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    by_producer_kind: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def required_for(self, group: str | None, producer_kind: str | None) -> list[str]:
+        """Document types required for a product of this group made by this kind of producer."""
+        needed = list(self.all)
+        for extra in (self.by_group.get(group or "", ()), self.by_producer_kind.get(producer_kind or "", ())):
+            needed.extend(d for d in extra if d not in needed)
+        return needed
+
+
+@dataclass(frozen=True)
+class RatingRule:
+    """A transition that records a council's score: the star is the band, capped at max_star.
+
+    `final` is false where the council only forwards the dossier; `fallback_star_from` names
+    the level whose star stands when this level's band does not reach max_star (the central
+    council either grants 5★ or leaves the province's star).
+    """
+
+    level: str
+    max_star: int
+    final: bool = True
+    fallback_star_from: str | None = None
+
+
+@dataclass(frozen=True)
+class StateDef:
+    key: str
+    label: Text
+    level: str
+    sla_days: int | None = None
+    final: bool = False
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class TransitionDef:
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str
+    roles: tuple[str, ...]
+    label: Text
+    on_upgrade: str | None = None
+    documents: DocumentRequirement | None = None
+    fields: tuple[str, ...] = ()
+    score: Range | None = None
+    star: Range | None = None
+    rating: RatingRule | None = None
+    sets: dict[str, str] = field(default_factory=dict)
+    line: int | None = None
+
+    @property
+    def needs_score(self) -> bool:
+        return "score" in self.fields or self.score is not None or self.rating is not None
+
+
+@dataclass(frozen=True)
+class RoleDef:
+    key: str
+    level: str
+    label: Text
+
+
+@dataclass
+class Catalogue:
+    levels: dict[str, Text]
+    roles: dict[str, RoleDef]
+    producer_kinds: dict[str, Text]
+    product_groups: dict[str, Text]
+    document_types: dict[str, Text]
+    path: str = ""
+
+
+@dataclass
+class WorkflowDefinition:
+    key: str
+    version: int
+    title: Text
+    initial: str
+    states: dict[str, StateDef]
+    transitions: list[TransitionDef]
+    legal_basis: str = ""
+    effective_from: date | None = None
+    sla_calendar: str = "calendar"
+    migrate_from: dict[str, dict[str, str]] = field(default_factory=dict)
+    path: str = ""
+
+    @property
+    def ident(self) -> str:
+        return f"{self.key}@v{self.version}"
+
+    def transitions_from(self, state: str) -> list[TransitionDef]:
+        return [t for t in self.transitions if state in t.sources]
+
+    def triggers_from(self, state: str) -> list[str]:
+        seen: list[str] = []
+        for t in self.transitions_from(state):
+            if t.trigger not in seen:
+                seen.append(t.trigger)
+        return seen
+
+    def candidates(self, state: str, trigger: str) -> list[TransitionDef]:
+        return [t for t in self.transitions_from(state) if t.trigger == trigger]
+
+    def state_label(self, state: str) -> Text:
+        s = self.states.get(state)
+        return s.label if s else Text(state, state)

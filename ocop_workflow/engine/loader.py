@@ -1,0 +1,524 @@
+"""Read workflow YAML files and validate them, reporting file, line and mistake.
+
+All problems of a file are collected before raising, so an author fixes them in one pass.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import DefinitionError
+from ..i18n import Text
+from .definition import (
+    REQUIRABLE_FIELDS,
+    Catalogue,
+    DocumentRequirement,
+    Range,
+    RatingRule,
+    RoleDef,
+    StateDef,
+    TransitionDef,
+    WorkflowDefinition,
+)
+
+CATALOGUE_FILE = "catalogue.yaml"
+
+
+class _LineDict(dict):
+    """A mapping that remembers the line it starts on and the line of each key."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _LineList(list):
+    line: int = 0
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
+    loader.flatten_mapping(node)
+    result = _LineDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain value, not a list or mapping", key_node.start_mark
+            ) from None
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> _LineList:
+    result = _LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+class _Problems:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.items: list[tuple[str, int | None, str]] = []
+
+    def add(self, line: int | None, message: str) -> None:
+        self.items.append((self.path, line, message))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise DefinitionError(self.items)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse one file; a syntax error becomes a DefinitionError with its line."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.load(fh, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        message = f"bad YAML: {exc.problem or exc}"
+        if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+            message += f" ({exc.context} started on line {exc.context_mark.line + 1})"
+        raise DefinitionError([(str(path), line, message)]) from None
+    except OSError as exc:
+        raise DefinitionError([(str(path), None, f"cannot read file: {exc.strerror}")]) from None
+
+
+def _line(node: Any, key: str | None = None) -> int | None:
+    if isinstance(node, _LineDict):
+        return node.key_lines.get(key, node.line) if key else node.line
+    return getattr(node, "line", None)
+
+
+def _text(node: Any, problems: _Problems, where: str, line: int | None) -> Text:
+    if not isinstance(node, dict) or not node.get("vi") or not node.get("en"):
+        problems.add(line, f"{where}: needs a label with both 'vi' and 'en'")
+        return Text(where, where)
+    return Text(str(node["vi"]), str(node["en"]))
+
+
+def _mapping(node: Any, problems: _Problems, where: str, line: int | None) -> dict:
+    """`node` if it is a mapping (None counts as empty); otherwise report it and use an empty one."""
+    if node is None:
+        return {}
+    if not isinstance(node, dict):
+        problems.add(_line(node) or line, f"{where} must be a mapping")
+        return {}
+    return node
+
+
+def _is_name(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _name_list(value: Any, problems: _Problems, where: str, line: int | None) -> list[str]:
+    """A name or a list of names; anything else (numbers, nested lists, mappings) is reported."""
+    if value is None:
+        return []
+    items = [value] if not isinstance(value, list) else value
+    names = []
+    for item in items:
+        if _is_name(item):
+            names.append(item)
+        else:
+            problems.add(_line(item) or line, f"{where}: expected a name or a list of names, got {item!r}")
+    return names
+
+
+def _check_keys(node: dict, allowed: set[str], required: set[str], problems: _Problems, where: str) -> None:
+    for key in node:
+        if key not in allowed:
+            problems.add(_line(node, key), f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
+    for key in sorted(required - set(node)):
+        problems.add(_line(node), f"{where}: missing required key {key!r}")
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    raw = read_yaml(path)
+    problems = _Problems(str(path))
+    if not isinstance(raw, dict):
+        problems.add(1, "a catalogue must be a mapping")
+        problems.raise_if_any()
+    sections = {"levels", "roles", "producer_kinds", "product_groups", "document_types"}
+    _check_keys(raw, sections | {"kind"}, sections, problems, "catalogue")
+
+    def labels(section: str) -> dict[str, Text]:
+        node = _mapping(raw.get(section), problems, section, _line(raw, section))
+        return {k: _text(v, problems, f"{section}.{k}", _line(node, k)) for k, v in node.items()}
+
+    levels = labels("levels")
+    roles: dict[str, RoleDef] = {}
+    roles_node = _mapping(raw.get("roles"), problems, "roles", _line(raw, "roles"))
+    for key, value in roles_node.items():
+        level = value.get("level") if isinstance(value, dict) else None
+        if level != "any" and (not isinstance(level, str) or level not in levels):
+            problems.add(_line(roles_node, key), f"role {key!r}: unknown level {level!r}")
+        roles[key] = RoleDef(key, str(level), _text(value, problems, f"roles.{key}", _line(roles_node, key)))
+    catalogue = Catalogue(
+        levels=levels,
+        roles=roles,
+        producer_kinds=labels("producer_kinds"),
+        product_groups=labels("product_groups"),
+        document_types=labels("document_types"),
+        path=str(path),
+    )
+    problems.raise_if_any()
+    return catalogue
+
+
+def _names(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def _range(node: Any, problems: _Problems, where: str, line: int | None) -> Range | None:
+    if node is None:
+        return None
+    if not isinstance(node, dict) or not set(node) <= {"min", "below"} or not node:
+        problems.add(line, f"{where}: expected a mapping with 'min' and/or 'below'")
+        return None
+    try:
+        rng = Range(
+            min=float(node["min"]) if "min" in node else None,
+            below=float(node["below"]) if "below" in node else None,
+        )
+    except (TypeError, ValueError):
+        problems.add(line, f"{where}: 'min' and 'below' must be numbers")
+        return None
+    if rng.min is not None and rng.below is not None and rng.min >= rng.below:
+        problems.add(line, f"{where}: empty range ({rng.describe()})")
+    return rng
+
+
+def _documents(node: Any, cat: Catalogue, problems: _Problems, where: str) -> DocumentRequirement | None:
+    if node is None:
+        return None
+    if not isinstance(node, dict):
+        problems.add(_line(node), f"{where}: 'documents' must be a mapping with all/by_group/by_producer_kind")
+        return None
+    _check_keys(node, {"all", "by_group", "by_producer_kind"}, set(), problems, where)
+
+    def check_docs(value: Any, line: int | None) -> tuple[str, ...]:
+        names = _name_list(value, problems, f"{where} documents", line)
+        for name in names:
+            if name not in cat.document_types:
+                problems.add(line, f"{where}: unknown document type {name!r}")
+        return tuple(names)
+
+    def by(key: str, known: dict[str, Text], what: str) -> dict[str, tuple[str, ...]]:
+        sub = _mapping(node.get(key), problems, f"{where} documents.{key}", _line(node, key))
+        result = {}
+        for name, docs in sub.items():
+            if name not in known:
+                problems.add(_line(sub, name), f"{where}: unknown {what} {name!r}")
+            result[str(name)] = check_docs(docs, _line(sub, name))
+        return result
+
+    return DocumentRequirement(
+        all=check_docs(node.get("all"), _line(node, "all")),
+        by_group=by("by_group", cat.product_groups, "product group"),
+        by_producer_kind=by("by_producer_kind", cat.producer_kinds, "producer kind"),
+    )
+
+
+_TRANSITION_KEYS = {"trigger", "source", "dest", "roles", "label", "on_upgrade", "requires", "rating", "sets"}
+_STATE_KEYS = {"key", "label", "level", "sla_days", "final"}
+_TOP_KEYS = {
+    "key", "version", "title", "legal_basis", "effective_from", "initial", "sla_calendar",
+    "states", "transitions", "migrate_from",
+}
+SETTABLE = {"application_type": {"first_rating", "upgrade", "re_evaluation"}}
+
+
+def load_definition(path: Path, cat: Catalogue) -> WorkflowDefinition:
+    """Load and fully validate one definition file against the catalogue."""
+    return _load_definition(path, cat)[0]
+
+
+def _load_definition(path: Path, cat: Catalogue) -> tuple[WorkflowDefinition, _LineDict]:
+    raw = read_yaml(path)
+    problems = _Problems(str(path))
+    if not isinstance(raw, dict):
+        problems.add(1, "a workflow definition must be a mapping")
+        problems.raise_if_any()
+    _check_keys(raw, _TOP_KEYS, {"key", "version", "title", "initial", "states", "transitions"}, problems,
+                "definition")
+    problems.raise_if_any()
+    if not _is_name(raw["key"]):
+        problems.add(_line(raw, "key"), f"key must be a name, got {raw['key']!r}")
+    if isinstance(raw["version"], bool) or not isinstance(raw["version"], int) or raw["version"] < 1:
+        problems.add(_line(raw, "version"), "version must be a positive whole number")
+    if raw.get("sla_calendar", "calendar") not in ("calendar", "working"):
+        problems.add(_line(raw, "sla_calendar"), "sla_calendar must be 'calendar' or 'working'")
+    effective = raw.get("effective_from")
+    if effective is not None and not isinstance(effective, date):
+        problems.add(_line(raw, "effective_from"), "effective_from must be a date (YYYY-MM-DD)")
+
+    def listed(section: str) -> list:
+        value = raw.get(section)
+        if not isinstance(value, list):
+            problems.add(_line(raw, section), f"{section} must be a list")
+            return []
+        return value
+
+    states: dict[str, StateDef] = {}
+    for node in listed("states"):
+        if not isinstance(node, dict) or not _is_name(node.get("key")):
+            problems.add(_line(node) or _line(raw, "states"), "each state needs a 'key' that is a name")
+            continue
+        key = node["key"]
+        where = f"state {key!r}"
+        _check_keys(node, _STATE_KEYS, {"key", "label", "level"}, problems, where)
+        if key in states:
+            problems.add(_line(node), f"{where} is defined twice")
+        level = node.get("level")
+        if not isinstance(level, str) or level not in cat.levels:
+            problems.add(_line(node, "level"), f"{where}: unknown level {level!r}")
+        sla = node.get("sla_days")
+        if sla is not None and (isinstance(sla, bool) or not isinstance(sla, int) or sla < 1):
+            problems.add(_line(node, "sla_days"), f"{where}: sla_days must be a positive whole number")
+        if not isinstance(node.get("final", False), bool):
+            problems.add(_line(node, "final"), f"{where}: final must be true or false")
+        states[key] = StateDef(
+            key=key,
+            label=_text(node.get("label"), problems, where, _line(node, "label")),
+            level=str(level),
+            sla_days=sla,
+            final=bool(node.get("final", False)),
+            line=_line(node),
+        )
+
+    def check_state(name: Any, line: int | None, where: str) -> None:
+        if not isinstance(name, str) or name not in states:
+            problems.add(line, f"{where}: unknown state {name!r} (known: {', '.join(states)})")
+
+    initial = raw.get("initial")
+    check_state(initial, _line(raw, "initial"), "initial")
+
+    transitions: list[TransitionDef] = []
+    for node in listed("transitions"):
+        if not isinstance(node, dict):
+            problems.add(_line(raw, "transitions"), "each transition must be a mapping")
+            continue
+        trigger = str(node.get("trigger", "?"))
+        where = f"transition {trigger!r}"
+        _check_keys(node, _TRANSITION_KEYS, {"trigger", "source", "dest", "roles", "label"}, problems, where)
+        if not trigger.isidentifier():
+            problems.add(_line(node, "trigger"), f"{where}: a trigger must be a plain identifier")
+        source = node.get("source")
+        if source == "*":
+            sources = tuple(k for k, s in states.items() if not s.final)
+        else:
+            sources = tuple(_name_list(source, problems, f"{where} source", _line(node, "source")))
+            if isinstance(source, list) and not source:
+                problems.add(_line(node, "source"), f"{where}: at least one source state is needed")
+            for s in sources:
+                check_state(s, _line(node, "source"), where)
+        dest = str(node.get("dest"))
+        check_state(dest, _line(node, "dest"), where)
+        on_upgrade = node.get("on_upgrade")
+        if on_upgrade is not None:
+            check_state(on_upgrade, _line(node, "on_upgrade"), f"{where} on_upgrade")
+        roles = tuple(_name_list(node.get("roles"), problems, f"{where} roles", _line(node, "roles")))
+        if not roles:
+            problems.add(_line(node, "roles"), f"{where}: at least one role must be allowed")
+        for role in roles:
+            if role not in cat.roles:
+                problems.add(_line(node, "roles"), f"{where}: unknown role {role!r}")
+        req = _mapping(node.get("requires"), problems, f"{where} requires", _line(node, "requires"))
+        if req:
+            _check_keys(req, {"documents", "fields", "score", "star"}, set(), problems, f"{where} requires")
+        fields = tuple(_name_list(req.get("fields"), problems, f"{where} fields", _line(req, "fields")))
+        for f in fields:
+            if f not in REQUIRABLE_FIELDS:
+                problems.add(_line(req, "fields"), f"{where}: unknown field {f!r} (allowed: comment, score)")
+        rating = None
+        rating_node = node.get("rating")
+        if rating_node is not None:
+            if not isinstance(rating_node, dict):
+                problems.add(_line(node, "rating"), f"{where}: rating must be a mapping")
+            else:
+                _check_keys(rating_node, {"level", "max_star", "final", "fallback_star_from"}, {"level", "max_star"},
+                            problems, f"{where} rating")
+                for lvl in (rating_node.get("level"), rating_node.get("fallback_star_from")):
+                    if lvl is not None and (not isinstance(lvl, str) or lvl not in cat.levels):
+                        problems.add(_line(rating_node), f"{where}: unknown level {lvl!r}")
+                max_star = rating_node.get("max_star")
+                if isinstance(max_star, bool) or max_star not in (1, 2, 3, 4, 5):
+                    problems.add(_line(rating_node, "max_star"), f"{where}: max_star must be 1 to 5")
+                if not isinstance(rating_node.get("final", True), bool):
+                    problems.add(_line(rating_node, "final"), f"{where} rating: final must be true or false")
+                rating = RatingRule(
+                    level=str(rating_node.get("level")),
+                    max_star=int(max_star) if isinstance(max_star, int) else 5,
+                    final=bool(rating_node.get("final", True)),
+                    fallback_star_from=rating_node.get("fallback_star_from"),
+                )
+        sets = dict(_mapping(node.get("sets"), problems, f"{where} sets", _line(node, "sets")))
+        for k, v in sets.items():
+            if k not in SETTABLE or not isinstance(v, str) or v not in SETTABLE[k]:
+                problems.add(_line(node, "sets"), f"{where}: cannot set {k!r} to {v!r}")
+        transitions.append(
+            TransitionDef(
+                trigger=trigger,
+                sources=sources,
+                dest=dest,
+                roles=roles,
+                label=_text(node.get("label"), problems, where, _line(node, "label")),
+                on_upgrade=on_upgrade,
+                documents=_documents(req.get("documents"), cat, problems, where),
+                fields=fields,
+                score=_range(req.get("score"), problems, f"{where} score", _line(req, "score")),
+                star=_range(req.get("star"), problems, f"{where} star", _line(req, "star")),
+                rating=rating,
+                sets=sets,
+                line=_line(node),
+            )
+        )
+
+    migrate_from: dict[str, dict[str, str]] = {}
+    migrations = _mapping(raw.get("migrate_from"), problems, "migrate_from", _line(raw, "migrate_from"))
+    for old_key, mapping in migrations.items():
+        mapping = _mapping(mapping, problems, f"migrate_from {old_key}", _line(migrations, old_key))
+        for old_state, new_state in mapping.items():
+            check_state(new_state, _line(mapping, old_state), f"migrate_from {old_key}.{old_state}")
+        migrate_from[str(old_key)] = {str(k): str(v) for k, v in mapping.items()}
+
+    definition = WorkflowDefinition(
+        key=str(raw["key"]),
+        version=raw["version"] if isinstance(raw["version"], int) else 0,
+        title=_text(raw.get("title"), problems, "title", _line(raw, "title")),
+        initial=str(initial),
+        states=states,
+        transitions=transitions,
+        legal_basis=str(raw.get("legal_basis", "")),
+        effective_from=effective if isinstance(effective, date) else None,
+        sla_calendar=str(raw.get("sla_calendar", "calendar")),
+        migrate_from=migrate_from,
+        path=str(path),
+    )
+    problems.raise_if_any()
+    _check_graph(definition, problems)
+    problems.raise_if_any()
+    return definition, raw
+
+
+def _check_graph(d: WorkflowDefinition, problems: _Problems) -> None:
+    """Reachability, dead ends and ambiguous triggers."""
+    edges: dict[str, set[str]] = {k: set() for k in d.states}
+    for t in d.transitions:
+        for s in t.sources:
+            edges[s].add(t.dest)
+            if t.on_upgrade:
+                edges[s].add(t.on_upgrade)
+    seen = {d.initial}
+    queue = deque([d.initial])
+    while queue:
+        for nxt in edges[queue.popleft()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    # states from which some final state can be reached (walk the edges backwards)
+    finishing = {k for k, s in d.states.items() if s.final}
+    changed = True
+    while changed:
+        changed = False
+        for key, targets in edges.items():
+            if key not in finishing and targets & finishing:
+                finishing.add(key)
+                changed = True
+    for key, state in d.states.items():
+        if key not in seen:
+            problems.add(state.line, f"state {key!r} is unreachable from the initial state {d.initial!r}")
+        if state.final:
+            continue
+        if not edges[key] - {key}:
+            problems.add(state.line, f"state {key!r} is not final but has no way out")
+        elif key not in finishing:
+            problems.add(state.line, f"state {key!r} is not final but has no way out: it only leads to "
+                                     f"{', '.join(sorted(edges[key]))}, from which no final state can be reached")
+    for state in d.states:
+        for trigger in d.triggers_from(state):
+            cands = d.candidates(state, trigger)
+            for i, a in enumerate(cands):
+                for b in cands[i + 1:]:
+                    if a.score is None or a.score.overlaps(b.score):
+                        problems.add(
+                            b.line,
+                            f"trigger {trigger!r} from state {state!r} is defined more than once without "
+                            f"mutually exclusive score conditions (see line {a.line})",
+                        )
+
+
+def load_directory(directory: Path) -> tuple[Catalogue, list[WorkflowDefinition]]:
+    """Load the catalogue and every definition of a folder; all problems reported together."""
+    cat = load_catalogue(directory / CATALOGUE_FILE)
+    definitions: list[WorkflowDefinition] = []
+    raws: dict[str, _LineDict] = {}
+    problems: list[tuple[str, int | None, str]] = []
+    seen: dict[tuple[str, int], str] = {}
+    broken_keys: set[str] = set()  # keys of files that failed: not "unknown", only broken
+    unreadable = False
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name == CATALOGUE_FILE:
+            continue
+        try:
+            d, raw = _load_definition(path, cat)
+        except DefinitionError as exc:
+            problems.extend(exc.problems)
+            try:
+                key = read_yaml(path).get("key")
+            except (DefinitionError, AttributeError):
+                key = None
+            if isinstance(key, str):
+                broken_keys.add(key)
+            else:
+                unreadable = True
+            continue
+        if (d.key, d.version) in seen:
+            problems.append((str(path), _line(raw, "version"),
+                             f"{d.ident} is also defined in {seen[(d.key, d.version)]}"))
+        seen[(d.key, d.version)] = str(path)
+        definitions.append(d)
+        raws[d.path] = raw
+    for d in definitions:
+        node = raws[d.path].get("migrate_from")
+        for old_key, mapping in d.migrate_from.items():
+            olds = [o for o in definitions if o.key == old_key]
+            if not olds:
+                if old_key not in broken_keys and not unreadable:
+                    problems.append((d.path, _line(node, old_key), f"migrate_from names unknown workflow {old_key!r}"))
+                continue
+            old_states = {s for o in olds for s in o.states}
+            for old_state in mapping:
+                if old_state not in old_states:
+                    problems.append((d.path, _line(node.get(old_key), old_state),
+                                     f"migrate_from {old_key}.{old_state}: unknown state {old_state!r} of "
+                                     f"{old_key} (known: {', '.join(sorted(old_states))})"))
+    if problems:
+        raise DefinitionError(problems)
+    return cat, definitions

@@ -1,0 +1,131 @@
+"""Loaded definitions and one cached `transitions` machine per definition version.
+
+The machine is built once with `model=None`, `auto_transitions=False` and fired through
+`machine.events[trigger].trigger(subject)` with a throw-away subject, so it holds no
+reference to any product (no add_model leak) and is safe to share between threads.
+Guards are evaluated by the engine first (to list everything missing); the machine
+then performs the move and refuses anything the definition does not allow.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from transitions import Machine, MachineError
+
+from ..errors import NotFound
+from ..i18n import Text
+from .definition import Catalogue, TransitionDef, WorkflowDefinition
+from .loader import load_directory
+
+log = logging.getLogger(__name__)
+
+
+class _Subject:
+    """What the machine moves: a state plus the transition the engine selected."""
+
+    __slots__ = ("state", "selected", "upgrade")
+
+    def __init__(self, state: str, selected: TransitionDef, upgrade: bool) -> None:
+        self.state = state
+        self.selected = selected
+        self.upgrade = upgrade
+
+
+def _condition(tdef: TransitionDef, upgrade: bool):  # noqa: ANN202
+    def check(event_data) -> bool:  # noqa: ANN001
+        model = event_data.model
+        return model.selected is tdef and model.upgrade is upgrade
+
+    return check
+
+
+def build_machine(d: WorkflowDefinition) -> Machine:
+    specs = []
+    for tdef in d.transitions:
+        for source in tdef.sources:
+            specs.append({"trigger": tdef.trigger, "source": source, "dest": tdef.dest,
+                          "conditions": [_condition(tdef, False)]})
+            specs.append({"trigger": tdef.trigger, "source": source, "dest": tdef.on_upgrade or tdef.dest,
+                          "conditions": [_condition(tdef, True)]})
+    return Machine(
+        model=None,
+        states=list(d.states),
+        transitions=specs,
+        initial=d.initial,
+        auto_transitions=False,
+        send_event=True,
+        name=d.ident,
+    )
+
+
+@dataclass
+class Registry:
+    catalogue: Catalogue
+    definitions: dict[tuple[str, int], WorkflowDefinition]
+    default_key: str = "ocop-148"
+
+    def __post_init__(self) -> None:
+        self._machines: dict[tuple[str, int], Machine] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_directory(cls, directory: Path, default_key: str = "ocop-148") -> Registry:
+        catalogue, defs = load_directory(Path(directory))
+        return cls(catalogue, {(d.key, d.version): d for d in defs}, default_key)
+
+    def get(self, key: str, version: int | None = None) -> WorkflowDefinition:
+        if version is None:
+            return self.latest(key)
+        try:
+            return self.definitions[(key, version)]
+        except KeyError:
+            raise NotFound(Text(f"Không có quy trình {key} phiên bản {version}",
+                                f"No workflow {key} version {version}")) from None
+
+    def latest(self, key: str) -> WorkflowDefinition:
+        versions = [d for (k, _), d in self.definitions.items() if k == key]
+        if not versions:
+            raise NotFound(Text(f"Không có quy trình {key}", f"No workflow named {key}"))
+        return max(versions, key=lambda d: d.version)
+
+    def keys(self) -> list[str]:
+        return sorted({k for k, _ in self.definitions})
+
+    def machine(self, d: WorkflowDefinition) -> Machine:
+        ident = (d.key, d.version)
+        machine = self._machines.get(ident)
+        if machine is None:
+            with self._lock:
+                machine = self._machines.get(ident)
+                if machine is None:
+                    machine = self._machines[ident] = build_machine(d)
+        return machine
+
+    def fire(self, d: WorkflowDefinition, state: str, tdef: TransitionDef, upgrade: bool) -> str:
+        """Run the move through the definition's machine and return the new state."""
+        subject = _Subject(state, tdef, upgrade)
+        try:
+            moved = self.machine(d).events[tdef.trigger].trigger(subject)
+        except (MachineError, KeyError):
+            moved = False
+        if not moved:  # the engine selected a transition the machine does not have: a bug
+            raise RuntimeError(f"{d.ident}: machine refused {tdef.trigger} from {state}")
+        return subject.state
+
+
+@lru_cache(maxsize=8)
+def _cached(directory: str, default_key: str) -> Registry:
+    return Registry.from_directory(Path(directory), default_key)
+
+
+def get_registry(directory: Path | None = None, default_key: str | None = None) -> Registry:
+    """The registry of a folder, loaded once per process."""
+    from ..config import Settings
+
+    settings = Settings()
+    return _cached(str(directory or settings.workflows_dir), default_key or settings.default_workflow)

@@ -1,0 +1,402 @@
+"""Database models (SQLAlchemy 2.x, typed). The schema changes only through Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+from sqlalchemy.types import TypeDecorator
+
+from .folding import fold_name
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on both SQLite (which stores naive text) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+LEVELS = ("central", "province", "district", "commune")
+PRODUCER_KINDS = ("cooperative", "cooperative_group", "enterprise", "household")
+APPLICATION_TYPES = ("first_rating", "upgrade", "re_evaluation")
+
+
+class Organisation(Base):
+    """A unit of the administrative tree. `path` (codes from the root, slash-separated) makes
+    "everything under this unit" one indexed prefix query; merged or abolished units keep
+    their rows and history, closed by `valid_to`."""
+
+    __tablename__ = "organisations"
+    __table_args__ = (
+        CheckConstraint(f"level IN {LEVELS}", name="level"),
+        # varchar_pattern_ops lets PostgreSQL use the index for `path LIKE 'prefix%'` in any collation
+        Index("ix_organisations_path", "path", postgresql_ops={"path": "varchar_pattern_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    path: Mapped[str] = mapped_column(String(400))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+    parent: Mapped[Organisation | None] = relationship(remote_side=[id])
+
+    def is_active(self, on: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= on) and (self.valid_to is None or on <= self.valid_to)
+
+    def contains(self, other: Organisation) -> bool:
+        return other.path.startswith(self.path)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    locale: Mapped[str] = mapped_column(String(8), default="vi")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+
+class Membership(Base):
+    """A role a user holds in one organisation."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Producer(Base):
+    """The chủ thể: a co-operative, co-operative group, enterprise or household business."""
+
+    __tablename__ = "producers"
+    __table_args__ = (CheckConstraint(f"kind IN {PRODUCER_KINDS}", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(24))
+    tax_code: Mapped[str | None] = mapped_column(String(20))
+    commune_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+
+    commune: Mapped[Organisation] = relationship()
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint(f"application_type IN {APPLICATION_TYPES}", name="application_type"),
+        CheckConstraint("current_star IS NULL OR (current_star BETWEEN 1 AND 5)", name="current_star"),
+        # counts per state in a scope (dashboard, inbox) read this index only
+        Index("ix_products_workflow_state_commune", "workflow_key", "workflow_version", "state", "commune_id"),
+        # the product list (services.catalog): its filters, then the order it shows (newest move first),
+        # then what it checks per row (scope, name search), so a page reads one index range backwards
+        # and stops after a page, and its capped count reads the index alone
+        Index("ix_products_state_entered", "state", "state_entered_at", "id", "commune_id", "name_folded"),
+        Index("ix_products_state_group_entered", "state", "product_group", "state_entered_at", "id", "commune_id",
+              "name_folded"),
+        Index("ix_products_group_entered", "product_group", "state_entered_at", "id", "commune_id", "name_folded"),
+        Index("ix_products_entered", "state_entered_at", "id", "commune_id", "name_folded"),
+        # name search is `name_folded LIKE '%word%'`: a trigram index on PostgreSQL, a plain one on SQLite
+        Index("ix_products_name_folded", "name_folded", postgresql_using="gin",
+              postgresql_ops={"name_folded": "gin_trgm_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # lower case without diacritics (ocop_workflow.folding), set whenever `name` is
+    name_folded: Mapped[str] = mapped_column(String(200), server_default="")
+    product_group: Mapped[str] = mapped_column(String(32))
+    subgroup: Mapped[str | None] = mapped_column(String(100))
+    producer_id: Mapped[int] = mapped_column(ForeignKey("producers.id"), index=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    workflow_key: Mapped[str] = mapped_column(String(40))
+    workflow_version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(40))
+    state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    current_star: Mapped[int | None] = mapped_column(Integer)
+    application_type: Mapped[str] = mapped_column(String(16), default="first_rating")
+    history_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    producer: Mapped[Producer] = relationship()
+    commune: Mapped[Organisation] = relationship()
+
+    @property
+    def certified(self) -> bool:
+        return self.current_star is not None and self.current_star >= 3
+
+    @validates("name")
+    def _fold_name(self, _key: str, value: str) -> str:
+        self.name_folded = fold_name(value)
+        return value
+
+
+class ProductEvent(Base):
+    """Append-only history: one row per accepted move, with the dossier it was decided on."""
+
+    __tablename__ = "product_events"
+    __table_args__ = (UniqueConstraint("product_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    workflow_key: Mapped[str] = mapped_column(String(40))
+    workflow_version: Mapped[int] = mapped_column(Integer)
+    from_state: Mapped[str | None] = mapped_column(String(40))
+    to_state: Mapped[str] = mapped_column(String(40))
+    trigger: Mapped[str] = mapped_column(String(60))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    comment: Mapped[str | None] = mapped_column(Text)
+    score: Mapped[float | None] = mapped_column(Float)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    dossier_fingerprint: Mapped[str] = mapped_column(String(64))
+
+    actor: Mapped[User | None] = relationship()
+
+
+@event.listens_for(ProductEvent, "before_update")
+@event.listens_for(ProductEvent, "before_delete")
+def _history_is_append_only(mapper, connection, target) -> None:  # noqa: ANN001
+    raise RuntimeError("product history is append-only")
+
+
+class Document(Base):
+    """Metadata of one uploaded dossier file; the bytes live under `stored_name` in the upload folder."""
+
+    __tablename__ = "documents"
+    __table_args__ = (Index("ix_documents_product_current", "product_id", "current"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    doc_type: Mapped[str] = mapped_column(String(40))
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(100))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    uploaded_by: Mapped[User | None] = relationship()
+
+
+class Rating(Base):
+    """A council's score and the star it gives; `final` ratings set the product's star."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (
+        CheckConstraint("score >= 0 AND score <= 100", name="score"),
+        CheckConstraint("star BETWEEN 1 AND 5", name="star"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("product_events.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(16))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    score: Mapped[float] = mapped_column(Float)
+    star: Mapped[int] = mapped_column(Integer)
+    final: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- reminders and notifications (issue #5) ----------------------------------------------------
+# The sweep finds stalled products with one range scan per (workflow, version, state):
+# WHERE workflow_key=? AND workflow_version=? AND state=? AND state_entered_at < cutoff.
+Index("ix_products_stalled", Product.workflow_key, Product.workflow_version, Product.state, Product.state_entered_at)
+# Certificates about to expire: final ratings in a window of decision dates.
+Index("ix_ratings_final_at", Rating.final, Rating.at)
+
+REMINDER_KINDS = ("stall", "certificate")
+EMAIL_MODES = ("single", "digest", "off")
+REMINDER_MAIL_MODES = (*EMAIL_MODES, "dropped")
+OUTBOX_KINDS = ("reminder", "digest")
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
+
+
+class NotificationPreference(Base):
+    """How a user wants reminder e-mails: one mail each (default), a daily digest, or none.
+    In-app notifications are always written."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (CheckConstraint(f"email_mode IN {EMAIL_MODES}", name="email_mode"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    email_mode: Mapped[str] = mapped_column(String(8), default="single")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MailOutbox(Base):
+    """One e-mail to one recipient, rendered in the recipient's language when it was queued.
+
+    status: pending -> sending (claimed: claim_token, claimed_at) -> sent | pending (retry at
+    next_attempt_at) | failed (permanent refusal or too many attempts; an admin may retry) |
+    cancelled (the reminder no longer applies). `dedupe_key` makes queueing idempotent.
+    """
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (
+        CheckConstraint(f"status IN {OUTBOX_STATUSES}", name="status"),
+        CheckConstraint(f"kind IN {OUTBOX_KINDS}", name="kind"),
+        Index("ix_mail_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    locale: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Reminder(Base):
+    """The ledger of reminders: one row per recipient of one due reminder.
+
+    The unique key (kind, product, subject, anchor, level, period, user) is what makes a
+    second scheduler or a restart queue nothing twice. For a stall: subject is the state,
+    anchor the moment the product entered it, level 0 the owning organisation and 1 the
+    escalation to its parent, period the repeat number. For a certificate: subject is
+    "certificate", anchor the final rating's time, period the days before expiry (90, 30, 0).
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("kind", "product_id", "subject", "anchor_at", "level", "period", "user_id",
+                         name="uq_reminders_once"),
+        CheckConstraint(f"kind IN {REMINDER_KINDS}", name="kind"),
+        CheckConstraint(f"mail_mode IN {REMINDER_MAIL_MODES}", name="mail_mode"),
+        Index("ix_reminders_mail_mode_outbox_id", "mail_mode", "outbox_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(String(40))
+    anchor_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    level: Mapped[int] = mapped_column(Integer)
+    period: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    mail_mode: Mapped[str] = mapped_column(String(8))
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("mail_outbox.id", ondelete="SET NULL"))
+
+
+class Notification(Base):
+    """An in-app notification (the bell), written in the recipient's language."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_id_read_at", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reminder_id: Mapped[int | None] = mapped_column(ForeignKey("reminders.id", ondelete="CASCADE"), unique=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- personal API tokens (issue #4) ------------------------------------------------------------
+class ApiToken(Base):
+    """A personal API token: acts as its user, with the user's roles of the day.
+
+    The token is `ocop_<prefix>_<secret>`; only its SHA-256 is stored. `prefix` is public (shown
+    in lists, used to find the row); the secret has 256 bits, so one fast hash suffices. A token
+    is refused once `revoked_at` or `expires_at` has passed, or when its user is deactivated.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,491 @@
+"""The product catalogue: lists with filters, counts, the product page, and edits of product and producer data.
+
+Read models and small actions as plain functions over a SQLAlchemy session, scoped like every
+other service by `Actor.org_filter` / `Actor.can_see` / `require_role`. They are written for big
+tables: a list page is one indexed range read in the order shown (see the indexes on `Product`),
+its count stops at `COUNT_CAP`, the statements of each shape of list are built once and reused
+with parameters, and the product page loads each thing once with what it refers to.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Select, and_, bindparam, false, func, or_, select
+from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..engine import Registry, WorkflowDefinition
+from ..errors import InvalidData, NotFound, StaleVersion
+from ..folding import search_words
+from ..i18n import Text
+from ..models import PRODUCER_KINDS, Document, Organisation, Producer, Product, ProductEvent, Rating
+from .access import Actor, get_visible_producer, get_visible_product, require_role
+from .products import (
+    CREATE_ROLES,
+    MAX_NAME,
+    TriggerOption,
+    available_triggers,
+    definition_of,
+    dossier_fingerprint,
+)
+
+EDIT_ROLES = CREATE_ROLES
+EDIT_TRIGGER = "edit"
+EDITABLE_FIELDS = ("name", "product_group", "subgroup")
+MAX_SUBGROUP = 100
+COUNT_CAP = 1000
+SEARCH_COUNT_CAP = 200
+MAX_PER_PAGE = 200
+
+
+# --- listing -----------------------------------------------------------------------------------
+@dataclass
+class ProductFilter:
+    """What a product list shows: all filters are optional and combine with AND."""
+
+    state: str | None = None
+    org_id: int | None = None
+    group: str | None = None
+    star: int | None = None
+    q: str | None = None
+    waiting: bool = False
+    page: int = 1
+
+
+@dataclass
+class Page:
+    """One page of a list. `total` is exact when `exact`; otherwise there are more than `total` items."""
+
+    items: list
+    total: int
+    page: int
+    per_page: int
+    exact: bool = True
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages or not self.exact
+
+    @property
+    def total_label(self) -> str:
+        """"1000+" when the count stopped at its cap."""
+        return f"{self.total}" if self.exact else f"{self.total}+"
+
+    @property
+    def pages_label(self) -> str:
+        return f"{self.pages}" if self.exact else f"{self.pages}+"
+
+
+def _compute_waiting_keys(registry: Registry, roles: frozenset[str]) -> tuple[tuple[str, int, str], ...]:
+    out = []
+    for d in registry.definitions.values():
+        for key, sdef in d.states.items():
+            if sdef.final:
+                continue
+            for t in d.transitions_from(key):
+                mine = roles.intersection(t.roles)
+                if any(registry.catalogue.roles[r].level == sdef.level for r in mine):
+                    out.append((d.key, d.version, key))
+                    break
+    return tuple(out)
+
+
+def waiting_keys(registry: Registry, actor: Actor) -> list[tuple[str, int, str]]:
+    """(workflow, version, state) triples where one of the actor's roles takes the next step.
+
+    A state waits for a role when a transition out of it needs that role and the role works at
+    the state's level (so a commune's right to withdraw does not fill its inbox with dossiers
+    that sit at the province). Final states never wait. Cached per registry and set of roles.
+    """
+    roles = frozenset(m.role for m in actor.memberships)
+    # a registry never changes once loaded: the answer is kept on it, per set of roles
+    cache = registry.__dict__.setdefault("_ocop_waiting_keys", {})
+    keys = cache.get(roles)
+    if keys is None:
+        keys = cache[roles] = _compute_waiting_keys(registry, roles)
+    return list(keys)
+
+
+def waiting_condition(registry: Registry, actor: Actor):  # noqa: ANN201
+    """A SQL condition: the product waits for one of the actor's roles (see `waiting_keys`)."""
+    keys = waiting_keys(registry, actor)
+    if not keys:
+        return false()
+    return or_(*[and_(Product.workflow_key == k, Product.workflow_version == v, Product.state == s)
+                 for k, v, s in keys])
+
+
+def get_visible_organisation(session: Session, actor: Actor, org_id: int) -> Organisation:
+    """The organisation if it lies in the actor's scope; NotFound otherwise."""
+    org = session.get(Organisation, org_id)
+    if org is None or not actor.can_see(org):
+        raise NotFound(Text(f"Không tìm thấy đơn vị #{org_id}", f"Organisation #{org_id} not found"))
+    return org
+
+
+def _unindexed(sqlite: bool, column):  # noqa: ANN001, ANN202
+    """`column` in a form SQLite's planner will not pick an index for (`commune_id + 0`).
+
+    A scope of a province or district covers most products: walking the list index in the order
+    shown and checking the commune from that index (it holds commune_id) stops after one page,
+    whereas the commune index would fetch every product of the scope and sort them. Without
+    statistics (no ANALYZE) SQLite guesses the commune index, hence this. PostgreSQL plans by cost.
+    """
+    return column + 0 if sqlite else column
+
+
+def _scope_condition(session: Session, actor: Actor):  # noqa: ANN202
+    narrow = bool(actor.memberships) and all(m.organisation.level == "commune" for m in actor.memberships)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    return actor.org_filter(Product.commune_id if narrow else _unindexed(sqlite, Product.commune_id))
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+def _conditions(registry: Registry, actor: Actor, scope, flt: ProductFilter, org_column, n_words: int) -> list:  # noqa: ANN001
+    """The WHERE conditions of one shape of list: the scope first, then each filter with a named parameter."""
+    conds = [scope]
+    if flt.state:
+        conds.append(Product.state == bindparam("state"))
+    if flt.group:
+        conds.append(Product.product_group == bindparam("group"))
+    if flt.star:
+        conds.append(Product.current_star == bindparam("star"))
+    if org_column is not None:
+        conds.append(org_column.in_(
+            select(Organisation.id).where(Organisation.path.like(bindparam("org_path"), escape="/"))))
+    conds.extend(Product.name_folded.like(bindparam(f"word{i}"), escape="/") for i in range(n_words))
+    if flt.waiting:
+        conds.append(waiting_condition(registry, actor))
+    return conds
+
+
+def _ordered_waiting(sqlite: bool, keys: tuple[tuple[str, int, str], ...]) -> list:
+    """The waiting condition for reading a page in order on SQLite. With parameters, SQLite reads each
+    (workflow, version, state) from the counting index and sorts them all; instead the state (when
+    there is one) picks the list index, or the order index is read and each row checked."""
+    if not sqlite or not keys:
+        return []
+    states = {s for _k, _v, s in keys}
+    each = or_(*[and_(Product.workflow_key.concat("") == k, Product.workflow_version + 0 == v,
+                      Product.state.concat("") == s) for k, v, s in keys])
+    return [Product.state == states.pop(), each] if len(states) == 1 else [each]
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """The statements of one shape of list (its scope and which filters it has), built once and kept:
+    building a statement and its cache key costs more than SQLite takes to run it."""
+
+    conditions: tuple
+    count: Select  # parameter "cap": count at most that many
+    rows: Select  # parameters "limit", "offset"
+    products: Select
+
+
+_LIST_QUERIES: dict[tuple, ListQuery] = {}
+
+
+def product_conditions(session: Session, registry: Registry, actor: Actor,
+                       flt: ProductFilter) -> tuple[ListQuery, dict]:
+    """The statements of a filtered list and the values of their parameters. Raises NotFound for an
+    organisation out of the actor's scope."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    params: dict = {}
+    org_key = None
+    if flt.org_id:
+        org = get_visible_organisation(session, actor, flt.org_id)
+        org_key = org.level == "commune"
+        params["org_path"] = _like_escape(org.path) + "%"
+    if flt.state:
+        params["state"] = flt.state
+    if flt.group:
+        params["group"] = flt.group
+    if flt.star:
+        params["star"] = flt.star
+    words = search_words(flt.q)
+    params.update({f"word{i}": f"%{_like_escape(w)}%" for i, w in enumerate(words)})
+    narrow = bool(actor.memberships) and all(m.organisation.level == "commune" for m in actor.memberships)
+    waiting = tuple(waiting_keys(registry, actor)) if flt.waiting else None
+    key = (sqlite, tuple(actor.scope_paths), narrow, bool(flt.state), bool(flt.group), bool(flt.star), org_key,
+           len(words), waiting)
+    query = _LIST_QUERIES.get(key)
+    if query is None:
+        scope = actor.org_filter(Product.commune_id if narrow else _unindexed(sqlite, Product.commune_id))
+        org_column = None
+        if org_key is not None:
+            org_column = Product.commune_id if org_key else _unindexed(sqlite, Product.commune_id)
+        conds = _conditions(registry, actor, scope, flt, org_column, len(words))
+        # the page reads in order; with a waiting filter (always the last condition) it gets its own form
+        ordered = _ordered_waiting(sqlite, waiting) if waiting else []
+        in_order = conds[:-1] + ordered if ordered else conds
+        page = (bindparam("limit"), bindparam("offset"))
+        query = ListQuery(
+            conditions=tuple(conds),
+            count=select(func.count()).select_from(_IDS.where(*conds).limit(bindparam("cap")).subquery()),
+            rows=_ROWS.where(*in_order).limit(page[0]).offset(page[1]),
+            products=_PRODUCTS.where(*in_order).limit(page[0]).offset(page[1]),
+        )
+        if len(_LIST_QUERIES) > 2000:
+            _LIST_QUERIES.clear()
+        _LIST_QUERIES[key] = query
+    return query, params
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRow:
+    """A product as a list shows it: what one row needs, read without loading model objects."""
+
+    id: int
+    name: str
+    state: str
+    workflow_key: str
+    workflow_version: int
+    current_star: int | None
+    state_entered_at: datetime
+    producer_name: str
+    commune_name: str
+
+
+ORDER = (Product.state_entered_at.desc(), Product.id.desc())
+_COMMUNE = aliased(Organisation, name="commune")
+_ROWS = (select(Product.id, Product.name, Product.state, Product.workflow_key, Product.workflow_version,
+                Product.current_star, Product.state_entered_at, Producer.name, _COMMUNE.name)
+         .join(Producer, Producer.id == Product.producer_id).join(_COMMUNE, _COMMUNE.id == Product.commune_id)
+         .order_by(*ORDER))
+_PRODUCTS = (select(Product).options(joinedload(Product.commune), joinedload(Product.producer)).order_by(*ORDER))
+_IDS = select(Product.id)
+
+
+def list_products(session: Session, registry: Registry, actor: Actor, flt: ProductFilter, per_page: int = 25,
+                  *, count_cap: int | None = None, rows: bool = False) -> Page:
+    """One page of the products in the actor's scope that match `flt`, the most recently moved first.
+
+    The items are `Product`s with their commune and producer, or `ProductRow`s with `rows=True`
+    (the same products, for screens that only show them: plain rows cost a fraction of model
+    objects). The total is exact up to `count_cap` (default COUNT_CAP, SEARCH_COUNT_CAP for a name
+    search, which checks every name it passes) or up to the requested page if further; beyond that
+    the page says "more than" (`Page.exact` false). A first page that is not full is its own
+    count. A page past the end shows the last page.
+    """
+    query, params = product_conditions(session, registry, actor, flt)
+
+    def fetch(limit: int, offset: int) -> list:
+        values = {**params, "limit": limit, "offset": offset}
+        if rows:
+            return [ProductRow(*row) for row in session.execute(query.rows, values)]
+        return list(session.scalars(query.products, values))
+
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    if count_cap is None:
+        count_cap = SEARCH_COUNT_CAP if flt.q and search_words(flt.q) else COUNT_CAP
+    page = max(1, flt.page)
+    if page == 1:
+        items = fetch(per_page, 0)
+        if len(items) < per_page:
+            return Page(items, len(items), 1, per_page)
+    limit = max(count_cap, page * per_page) + 1
+    counted = session.scalar(query.count, {**params, "cap": limit}) or 0
+    exact = counted < limit
+    total = counted if exact else limit - 1
+    last = max(1, math.ceil(total / per_page))
+    if page > last and exact:
+        page = last
+    if page != 1:
+        items = fetch(per_page, (page - 1) * per_page)
+    return Page(items, total, page, per_page, exact)
+
+
+def state_counts(session: Session, actor: Actor, *, waiting: Registry | None = None) -> list[tuple[str, str, int]]:
+    """(workflow, state, count) of the products in the actor's scope; only those waiting for the
+    actor when `waiting` (the registry that says what waits) is given."""
+    conds = [_scope_condition(session, actor)]
+    if waiting is not None:
+        conds.append(waiting_condition(waiting, actor))
+    # grouped like the index (workflow_key, workflow_version, state, commune_id): one pass over it, no sorting
+    stmt = (select(Product.workflow_key, Product.state, func.count()).where(*conds)
+            .group_by(Product.workflow_key, Product.workflow_version, Product.state))
+    counts: dict[tuple[str, str], int] = {}
+    for key, state, n in session.execute(stmt):
+        counts[key, state] = counts.get((key, state), 0) + n
+    return [(key, state, n) for (key, state), n in sorted(counts.items())]
+
+
+def organisations_in_scope(session: Session, actor: Actor, levels: tuple[str, ...] | None = None) -> list[Organisation]:
+    """Every organisation the actor may see (optionally only some levels), in tree order."""
+    paths = actor.scope_paths
+    if not paths:
+        return []
+    stmt = select(Organisation).where(or_(*[Organisation.path.startswith(p, autoescape=True) for p in paths]))
+    if levels:
+        stmt = stmt.where(Organisation.level.in_(levels))
+    return list(session.scalars(stmt.order_by(Organisation.path)))
+
+
+def organisation_options(session: Session, actor: Actor,
+                         levels: tuple[str, ...] | None = None) -> list[tuple[int, str, str]]:
+    """(id, name, level) of the organisations the actor may see, in tree order: for choosers, without
+    loading a model object per organisation."""
+    paths = actor.scope_paths
+    if not paths:
+        return []
+    stmt = (select(Organisation.id, Organisation.name, Organisation.level)
+            .where(or_(*[Organisation.path.startswith(p, autoescape=True) for p in paths])))
+    if levels:
+        stmt = stmt.where(Organisation.level.in_(levels))
+    return [(i, n, lv) for i, n, lv in session.execute(stmt.order_by(Organisation.path))]
+
+
+def creatable_communes(session: Session, actor: Actor) -> list[Organisation]:
+    """Communes where the actor may register producers and products."""
+    return [o for o in organisations_in_scope(session, actor, ("commune",))
+            if actor.membership_for(o, EDIT_ROLES) is not None]
+
+
+def producers_for_actor(session: Session, actor: Actor, *, editable_only: bool = False,
+                        limit: int = 500) -> list[Producer]:
+    """Producers in the actor's scope by name (with their commune); only those the actor may edit if asked."""
+    stmt = (select(Producer).where(actor.org_filter(Producer.commune_id))
+            .options(joinedload(Producer.commune)).order_by(Producer.name, Producer.id).limit(limit))
+    producers = list(session.scalars(stmt))
+    if editable_only:
+        producers = [p for p in producers if actor.membership_for(p.commune, EDIT_ROLES) is not None]
+    return producers
+
+
+# --- the product page ---------------------------------------------------------------------------
+@dataclass
+class ProductView:
+    """Everything the product page shows, each loaded once."""
+
+    product: Product
+    definition: WorkflowDefinition
+    events: list[ProductEvent]
+    documents: list[Document]
+    ratings: list[Rating]
+    options: list[TriggerOption] = field(default_factory=list)
+
+    @property
+    def current_documents(self) -> list[Document]:
+        return [d for d in self.documents if d.current]
+
+    @property
+    def moves(self) -> list[ProductEvent]:
+        """The history without the edits of the product's details."""
+        return [e for e in self.events if e.trigger != EDIT_TRIGGER]
+
+
+_EVENTS = (select(ProductEvent).where(ProductEvent.product_id == bindparam("product_id"))
+           .options(joinedload(ProductEvent.actor)).order_by(ProductEvent.seq))
+_DOCUMENTS = (select(Document).where(Document.product_id == bindparam("product_id"))
+              .options(joinedload(Document.uploaded_by)).order_by(Document.doc_type, Document.id.desc()))
+_RATINGS = select(Rating).where(Rating.product_id == bindparam("product_id")).order_by(Rating.id)
+
+
+def product_view(session: Session, registry: Registry, actor: Actor, product_id: int) -> ProductView:
+    """The product (with commune and producer), its history (with actors), all document versions
+    (newest first per type, with uploaders), its ratings and what the actor may do next."""
+    product = get_visible_product(session, actor, product_id)
+    events = list(session.scalars(_EVENTS, {"product_id": product_id}))
+    documents = list(session.scalars(_DOCUMENTS, {"product_id": product_id}))
+    # a rating is written only with a scored move (services.products.advance): none, no query
+    scored = product.current_star is not None or any(e.score is not None for e in events)
+    ratings = list(session.scalars(_RATINGS, {"product_id": product_id})) if scored else []
+    view = ProductView(product, definition_of(registry, product), events, documents, ratings)
+    view.options = available_triggers(session, registry, actor, product, docs=view.current_documents)
+    return view
+
+
+# --- edits --------------------------------------------------------------------------------------
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def update_product(session: Session, registry: Registry, actor: Actor, product_id: int, *, name: str,
+                   product_group: str, subgroup: str | None = None, expected_version: int | None = None,
+                   now: datetime | None = None) -> Product:
+    """Change a product's name, group and sub-group.
+
+    A change bumps the version (a stale `expected_version` raises StaleVersion) and writes a
+    history row with trigger "edit", from and to the current state, and `data` = {field: {"old",
+    "new"}} for each changed field, so the audit trail shows edits and the history still replays
+    (an edit moves nothing). Nothing changed, nothing written.
+    """
+    product = get_visible_product(session, actor, product_id)
+    require_role(actor, product.commune, EDIT_ROLES, Text("sửa sản phẩm này", "edit this product"))
+    if expected_version is not None and product.version != expected_version:
+        raise StaleVersion(expected_version, product.version)
+    name = (name or "").strip()
+    subgroup = (subgroup or "").strip() or None
+    problems: list[Text] = []
+    if not name:
+        problems.append(Text("Tên sản phẩm không được để trống", "The product name is required"))
+    elif len(name) > MAX_NAME:
+        problems.append(Text(f"Tên sản phẩm dài quá {MAX_NAME} ký tự", f"The name is over {MAX_NAME} characters"))
+    if product_group not in registry.catalogue.product_groups:
+        problems.append(Text(f"Nhóm sản phẩm không hợp lệ: {product_group}", f"Unknown product group: {product_group}"))
+    if subgroup is not None and len(subgroup) > MAX_SUBGROUP:
+        problems.append(Text(f"Nhóm con dài quá {MAX_SUBGROUP} ký tự",
+                             f"The sub-group is over {MAX_SUBGROUP} characters"))
+    if problems:
+        raise InvalidData(Text("; ".join(p.vi for p in problems), "; ".join(p.en for p in problems)))
+    wanted = {"name": name, "product_group": product_group, "subgroup": subgroup}
+    changes = {key: {"old": getattr(product, key), "new": value}
+               for key, value in wanted.items() if getattr(product, key) != value}
+    if not changes:
+        return product
+    for key, change in changes.items():
+        setattr(product, key, change["new"])
+    product.history_count += 1
+    try:
+        session.flush()  # the conditional UPDATE on the version serialises concurrent writers
+    except StaleDataError:
+        raise StaleVersion(expected_version, None) from None
+    docs = session.scalars(select(Document).where(Document.product_id == product.id, Document.current.is_(True)))
+    session.add(ProductEvent(
+        product_id=product.id, seq=product.history_count, workflow_key=product.workflow_key,
+        workflow_version=product.workflow_version, from_state=product.state, to_state=product.state,
+        trigger=EDIT_TRIGGER, actor_id=actor.id, at=_now(now), data=changes,
+        dossier_fingerprint=dossier_fingerprint(list(docs)),
+    ))
+    session.flush()
+    return product
+
+
+def update_producer(session: Session, actor: Actor, producer_id: int, *, name: str, kind: str,
+                    tax_code: str | None = None) -> Producer:
+    """Change a producer's name, kind and tax code (10 digits, optionally -3 more)."""
+    producer = get_visible_producer(session, actor, producer_id)
+    require_role(actor, producer.commune, EDIT_ROLES, Text("sửa chủ thể này", "edit this producer"))
+    if kind not in PRODUCER_KINDS:
+        raise InvalidData(Text(f"Loại chủ thể không hợp lệ: {kind}", f"Unknown producer kind: {kind}"))
+    if not (name or "").strip():
+        raise InvalidData(Text("Tên chủ thể không được để trống", "The producer name is required"))
+    tax_code = (tax_code or "").strip() or None
+    if tax_code and not re.fullmatch(r"\d{10}(-\d{3})?", tax_code):
+        raise InvalidData(Text(f"Mã số thuế không hợp lệ: {tax_code}", f"Invalid tax code: {tax_code}"))
+    producer.name, producer.kind, producer.tax_code = name.strip(), kind, tax_code
+    session.flush()
+    return producer
+
+
+__all__ = [
+    "COUNT_CAP", "EDITABLE_FIELDS", "EDIT_ROLES", "EDIT_TRIGGER", "SEARCH_COUNT_CAP", "ListQuery", "Page",
+    "ProductFilter", "ProductRow", "ProductView", "creatable_communes", "get_visible_organisation", "list_products",
+    "organisation_options", "organisations_in_scope", "producers_for_actor", "product_conditions", "product_view",
+    "state_counts", "update_producer", "update_product", "waiting_condition", "waiting_keys",
+]

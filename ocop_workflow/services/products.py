@@ -1,0 +1,311 @@
+"""Domain actions on products: create, advance, what may be done next, history.
+
+Each action is a plain function over a SQLAlchemy session. It checks scope, permissions
+and guards, changes the models and flushes; the caller commits once (or rolls back on
+any error), so the state, the history row and the rating land together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..engine import Registry, TransitionDef, WorkflowDefinition, star_for_score
+from ..engine.definition import CERTIFIED_MIN_STAR
+from ..errors import GuardFailed, InvalidData, InvalidTrigger, NotFound, PermissionDenied, StaleVersion
+from ..i18n import Text
+from ..models import Document, Product, ProductEvent, Rating
+from .access import Actor, get_visible_producer, get_visible_product, require_role
+
+CREATE_ROLES = ("producer", "commune_association", "commune_officer", "admin")
+MAX_COMMENT = 4000
+MAX_NAME = 200
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def dossier_fingerprint(docs: list[Document]) -> str:
+    """A hash over the product's current documents: the exact dossier a decision was made on."""
+    lines = sorted(f"{d.doc_type}:{d.sha256}:{d.id}" for d in docs if d.current)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def current_documents(session: Session, product_id: int) -> list[Document]:
+    stmt = select(Document).where(Document.product_id == product_id, Document.current.is_(True))
+    return list(session.scalars(stmt.order_by(Document.doc_type, Document.id)))
+
+
+def create_product(
+    session: Session,
+    registry: Registry,
+    actor: Actor,
+    *,
+    name: str,
+    product_group: str,
+    producer_id: int,
+    subgroup: str | None = None,
+    workflow_key: str | None = None,
+    now: datetime | None = None,
+) -> Product:
+    """Register a product idea for a producer in the actor's commune; it starts in the initial state."""
+    name = (name or "").strip()
+    problems: list[Text] = []
+    if not name:
+        problems.append(Text("Tên sản phẩm không được để trống", "The product name is required"))
+    elif len(name) > MAX_NAME:
+        problems.append(Text(f"Tên sản phẩm dài quá {MAX_NAME} ký tự", f"The name is over {MAX_NAME} characters"))
+    if product_group not in registry.catalogue.product_groups:
+        problems.append(Text(f"Nhóm sản phẩm không hợp lệ: {product_group}", f"Unknown product group: {product_group}"))
+    if problems:
+        raise InvalidData(Text("; ".join(p.vi for p in problems), "; ".join(p.en for p in problems)))
+    definition = registry.latest(workflow_key or registry.default_key)
+    producer = get_visible_producer(session, actor, producer_id)
+    require_role(actor, producer.commune, CREATE_ROLES,
+                 Text("tạo sản phẩm ở xã này", "create products in this commune"))
+    at = _now(now)
+    product = Product(
+        name=name,
+        product_group=product_group,
+        subgroup=(subgroup or "").strip() or None,
+        producer=producer,
+        commune=producer.commune,
+        workflow_key=definition.key,
+        workflow_version=definition.version,
+        state=definition.initial,
+        state_entered_at=at,
+        application_type="first_rating",
+        history_count=1,
+        created_at=at,
+    )
+    session.add(product)
+    session.flush()
+    session.add(ProductEvent(
+        product_id=product.id, seq=1, workflow_key=definition.key, workflow_version=definition.version,
+        from_state=None, to_state=definition.initial, trigger="create", actor_id=actor.id, at=at,
+        data={}, dossier_fingerprint=dossier_fingerprint([]),
+    ))
+    session.flush()
+    return product
+
+
+@dataclass
+class TriggerOption:
+    """One thing the actor might do now, with the reasons it cannot be done yet."""
+
+    trigger: str
+    label: Text
+    allowed_roles: tuple[str, ...]
+    role_ok: bool
+    missing: list[Text] = field(default_factory=list)
+    needs_score: bool = False
+    needs_comment: bool = False
+    destinations: tuple[str, ...] = ()
+
+    @property
+    def available(self) -> bool:
+        return self.role_ok and not self.missing
+
+
+def _missing_for(
+    registry: Registry, tdef: TransitionDef, product: Product, have_docs: set[str],
+    comment: str | None, score: float | None, check_inputs: bool,
+) -> list[Text]:
+    cat = registry.catalogue
+    missing: list[Text] = []
+    if tdef.documents:
+        for doc_type in tdef.documents.required_for(product.product_group, product.producer.kind):
+            if doc_type not in have_docs:
+                label = cat.document_types[doc_type]
+                missing.append(Text(f"thiếu tài liệu «{label.vi}»", f"missing document “{label.en}”"))
+    if tdef.star is not None and not tdef.star.contains(product.current_star):
+        missing.append(Text(f"hạng sao hiện tại phải {tdef.star.describe()}",
+                            f"the current star must be {tdef.star.describe()}"))
+    if check_inputs:
+        if "comment" in tdef.fields and not (comment or "").strip():
+            missing.append(Text("cần ghi ý kiến/lý do", "a comment (reason) is required"))
+        if tdef.needs_score and score is None:
+            missing.append(Text("cần nhập điểm (0–100)", "a score (0–100) is required"))
+    return missing
+
+
+def _candidate_for_score(candidates: list[TransitionDef], score: float | None) -> TransitionDef:
+    if score is None or all(t.score is None for t in candidates):
+        return candidates[0]
+    for t in candidates:
+        if t.score is None or t.score.contains(score):
+            return t
+    raise InvalidData(Text(f"Điểm {score:g} không thuộc khoảng nào của bước này",
+                           f"Score {score:g} fits none of this step's ranges"))
+
+
+def _validate_inputs(comment: str | None, score: object) -> float | None:
+    if comment is not None and len(comment) > MAX_COMMENT:
+        raise InvalidData(Text(f"Ý kiến dài quá {MAX_COMMENT} ký tự", f"The comment is over {MAX_COMMENT} characters"))
+    if score is None or score == "":
+        return None
+    try:
+        value = float(score)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidData(Text(f"Điểm phải là số từ 0 đến 100 (nhận được «{score}»)",
+                               f"The score must be a number from 0 to 100 (got “{score}”)")) from None
+    if not 0 <= value <= 100 or value != value:
+        raise InvalidData(Text(f"Điểm phải từ 0 đến 100 (nhận được {score})",
+                               f"The score must be from 0 to 100 (got {score})"))
+    return round(value, 2)
+
+
+def definition_of(registry: Registry, product: Product) -> WorkflowDefinition:
+    return registry.get(product.workflow_key, product.workflow_version)
+
+
+def available_triggers(session: Session, registry: Registry, actor: Actor, product: Product,
+                       docs: list[Document] | None = None) -> list[TriggerOption]:
+    """Every trigger of the product's current state, with whether this actor may fire it and what is missing."""
+    definition = definition_of(registry, product)
+    have = {d.doc_type for d in (docs if docs is not None else current_documents(session, product.id))}
+    roles_here = actor.roles_over(product.commune)
+    options = []
+    for trigger in definition.triggers_from(product.state):
+        cands = definition.candidates(product.state, trigger)
+        first = cands[0]
+        allowed = tuple(dict.fromkeys(r for t in cands for r in t.roles))
+        missing: list[Text] = []
+        for t in cands:
+            missing.extend(m for m in _missing_for(registry, t, product, have, None, None, False) if m not in missing)
+        options.append(TriggerOption(
+            trigger=trigger, label=first.label, allowed_roles=allowed,
+            role_ok=bool(roles_here.intersection(allowed)), missing=missing,
+            needs_score=any(t.needs_score for t in cands),
+            needs_comment=any("comment" in t.fields for t in cands),
+            destinations=tuple(dict.fromkeys(t.dest for t in cands)),
+        ))
+    return options
+
+
+def advance(
+    session: Session,
+    registry: Registry,
+    product_id: int,
+    trigger: str,
+    actor: Actor,
+    *,
+    comment: str | None = None,
+    data: dict | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> ProductEvent:
+    """Fire `trigger` on a product for `actor`. Raises a typed OcopError and changes nothing when refused."""
+    data = dict(data or {})
+    score = _validate_inputs(comment, data.pop("score", None))
+    comment = (comment or "").strip() or None
+    product = get_visible_product(session, actor, product_id)
+    if expected_version is not None and product.version != expected_version:
+        raise StaleVersion(expected_version, product.version)
+    definition = definition_of(registry, product)
+    cands = definition.candidates(product.state, trigger)
+    if not cands:
+        state = definition.state_label(product.state)
+        raise InvalidTrigger(Text(f"Không thể thực hiện «{trigger}» khi sản phẩm ở bước «{state.vi}»",
+                                  f"“{trigger}” is not possible while the product is at “{state.en}”"),
+                             trigger=trigger, state=product.state)
+    tdef = _candidate_for_score(cands, score)
+    membership = actor.membership_for(product.commune, tdef.roles)
+    if membership is None:
+        cat = registry.catalogue
+        names = [cat.roles[r].label for r in tdef.roles]
+        raise PermissionDenied(
+            Text("Vai trò của bạn không được thực hiện bước «{}»; cần: {}".format(
+                tdef.label.vi, ", ".join(n.vi for n in names)),
+                 "Your role may not take the step “{}”; it needs: {}".format(
+                tdef.label.en, ", ".join(n.en for n in names))),
+            roles=list(tdef.roles),
+        )
+    docs = current_documents(session, product.id)
+    missing = _missing_for(registry, tdef, product, {d.doc_type for d in docs}, comment, score, True)
+    if missing:
+        raise GuardFailed(missing)
+
+    at = _now(now)
+    star = None
+    if tdef.rating is not None and score is not None:
+        star = _star_for(session, tdef, product, score)
+    upgrade = bool(star is not None and tdef.on_upgrade and product.current_star is not None
+                   and star > product.current_star)
+    from_state = product.state
+    to_state = registry.fire(definition, from_state, tdef, upgrade)
+
+    event_data = {k: v for k, v in data.items() if isinstance(k, str)}
+    if star is not None:
+        event_data["star"] = star
+    event_data.update(tdef.sets)
+    product.history_count += 1
+    event = ProductEvent(
+        product_id=product.id, seq=product.history_count, workflow_key=definition.key,
+        workflow_version=definition.version, from_state=from_state, to_state=to_state, trigger=trigger,
+        actor_id=actor.id, at=at, comment=comment, score=score, data=event_data,
+        dossier_fingerprint=dossier_fingerprint(docs),
+    )
+    product.state = to_state
+    product.state_entered_at = at
+    for key, value in tdef.sets.items():
+        setattr(product, key, value)
+    if star is not None and tdef.rating.final:
+        product.current_star = star
+    try:
+        # The product row first: its conditional UPDATE (version_id_col) is what serialises
+        # concurrent writers; the loser's UPDATE matches no row and becomes StaleVersion.
+        session.flush()
+    except StaleDataError:
+        raise StaleVersion(expected_version, None) from None
+    session.add(event)
+    session.flush()
+    if star is not None:
+        session.add(Rating(
+            product_id=product.id, event_id=event.id, level=tdef.rating.level,
+            organisation_id=membership.organisation_id, score=score, star=star,
+            final=tdef.rating.final, at=at,
+        ))
+        session.flush()
+    return event
+
+
+def _star_for(session: Session, tdef: TransitionDef, product: Product, score: float) -> int:
+    rule = tdef.rating
+    band = star_for_score(score)
+    star = min(band, rule.max_star)
+    if rule.fallback_star_from and band < rule.max_star:
+        previous = session.scalar(
+            select(Rating.star).where(Rating.product_id == product.id, Rating.level == rule.fallback_star_from)
+            .order_by(Rating.id.desc()).limit(1)
+        )
+        if previous is not None:
+            star = previous
+    return star
+
+
+def is_certified_star(star: int | None) -> bool:
+    return star is not None and star >= CERTIFIED_MIN_STAR
+
+
+def history(session: Session, actor: Actor, product_id: int) -> list[ProductEvent]:
+    """The product's moves, oldest first; NotFound when out of the actor's scope."""
+    get_visible_product(session, actor, product_id)
+    stmt = select(ProductEvent).where(ProductEvent.product_id == product_id).order_by(ProductEvent.seq)
+    return list(session.scalars(stmt))
+
+
+def get_product(session: Session, actor: Actor, product_id: int) -> Product:
+    return get_visible_product(session, actor, product_id)
+
+
+__all__ = [
+    "NotFound", "TriggerOption", "advance", "available_triggers", "create_product", "current_documents",
+    "dossier_fingerprint", "get_product", "history",
+]

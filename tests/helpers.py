@@ -1,0 +1,53 @@
+"""Shortcuts for driving products through the services in tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ocop_workflow.db import Database
+from ocop_workflow.engine import Registry
+from ocop_workflow.models import Product
+from ocop_workflow.services.access import load_actor
+from ocop_workflow.services.documents import attach_document
+from ocop_workflow.services.products import advance, create_product
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def new_product(db: Database, registry: Registry, email: str, producer_id: int, *, group: str = "food",
+                workflow: str | None = None, name: str = "Vải thiều Lục Ngạn") -> int:
+    with db.transaction() as s:
+        return create_product(s, registry, load_actor(s, email), name=name, product_group=group,
+                              producer_id=producer_id, workflow_key=workflow).id
+
+
+def attach(db: Database, registry: Registry, email: str, product_id: int, doc_types: list[str], upload_dir: Path,
+           content: bytes = PDF, filename: str = "Hồ sơ sản phẩm.pdf") -> None:
+    with db.transaction() as s:
+        actor = load_actor(s, email)
+        for doc_type in doc_types:
+            attach_document(s, actor, product_id, doc_type, filename, content + doc_type.encode(),
+                            upload_dir=upload_dir, max_bytes=5 * 1024 * 1024,
+                            known_types=registry.catalogue.document_types)
+
+
+def move(db: Database, registry: Registry, email: str, product_id: int, trigger: str, *, comment: str | None = None,
+         score: float | None = None, version: int | None = None):  # noqa: ANN201
+    with db.transaction() as s:
+        event = advance(s, registry, product_id, trigger, load_actor(s, email), comment=comment,
+                        data={"score": score} if score is not None else None, expected_version=version)
+        return event.to_state
+
+
+def required_docs(registry: Registry, workflow: str, trigger: str, group: str, kind: str) -> list[str]:
+    d = registry.latest(workflow)
+    docs: list[str] = []
+    for t in d.transitions:
+        if t.trigger == trigger and t.documents:
+            docs += [x for x in t.documents.required_for(group, kind) if x not in docs]
+    return docs
+
+
+def product_row(db: Database, product_id: int) -> Product:
+    with db.session() as s:
+        return s.get(Product, product_id)

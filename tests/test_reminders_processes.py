@@ -1,0 +1,128 @@
+"""Reminders across real OS processes: two concurrent sweeps, the `ocop reminders` commands, `ocop scheduler`."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from ocop_workflow.models import MailOutbox, Notification, Reminder
+
+from .test_reminders import T0, SmtpServer, count, make_products, smtp  # noqa: F401 - smtp is a fixture
+
+OCOP = [sys.executable, "-m", "ocop_workflow.cli"]
+# waits for a start signal after the imports, so both processes begin their sweep at the same moment
+GATED = """
+import os, sys, time
+from ocop_workflow.cli import main
+gate = os.environ["GATE"]
+while not os.path.exists(gate):
+    time.sleep(0.001)
+sys.argv = ["ocop", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.fixture
+def env(db, smtp, tmp_path) -> dict[str, str]:  # noqa: F811
+    e = dict(os.environ)
+    e.update({
+        "OCOP_DATABASE_URL": db.url, "OCOP_SMTP_URL": smtp.url, "OCOP_MAIL_FROM": "OCOP <ocop@example.vn>",
+        "OCOP_BASE_URL": "https://ocop.example.vn", "OCOP_INSTANCE_DIR": str(tmp_path / "instance"),
+        "OCOP_LANG": "en", "GATE": str(tmp_path / "go"),
+    })
+    for name in ("OCOP_ESCALATE_AFTER_DAYS", "OCOP_REMINDER_REPEAT_DAYS", "OCOP_DIGEST_HOUR", "OCOP_TIMEZONE",
+                 "OCOP_WORKFLOWS_DIR"):
+        e.pop(name, None)
+    return e
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([*OCOP, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_two_scheduler_processes_send_each_of_100_reminders_exactly_once(db, registry, world, smtp, env,  # noqa: F811
+                                                                         tmp_path):
+    make_products(db, registry, world, 100)
+    smtp.sink.delay = 0.002  # both processes are still delivering when the other starts
+    at = (T0 + timedelta(days=30, hours=1)).isoformat()
+    procs = [subprocess.Popen([sys.executable, "-c", GATED, "reminders", "sweep", "--at", at], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    time.sleep(1.5)  # both have imported everything and wait at the gate
+    Path(env["GATE"]).touch()
+    outputs = [p.communicate(timeout=180) for p in procs]
+    for p, (_out, err) in zip(procs, outputs, strict=True):
+        assert p.returncode == 0, err
+    queued = [int(re.search(r"queued (\d+) new reminder", out).group(1)) for out, _ in outputs]
+    sent = [int(re.search(r"mail: sent (\d+)", out).group(1)) for out, _ in outputs]
+    assert sum(queued) == 100 and sum(sent) == 100, outputs
+
+    ids = smtp.sink.message_ids()
+    assert len(ids) == 100 and len(set(ids)) == 100
+    assert {m["To"] for m in smtp.sink.messages} == {world.user("commune_officer", "C1")}
+    assert count(db, Reminder) == 100 and count(db, Notification) == 100
+    assert count(db, MailOutbox, MailOutbox.status == "sent") == 100 and count(db, MailOutbox) == 100
+    with db.session() as s:
+        assert s.scalar(select(func.max(MailOutbox.attempts))) == 1
+
+
+def test_reminders_sweep_command_dry_run_and_outbox(db, registry, world, smtp, env):  # noqa: F811
+    [pid] = make_products(db, registry, world)
+    dry = run(["reminders", "sweep", "--at", "2026-04-01T10:00", "--dry-run"], env)
+    assert dry.returncode == 0, dry.stderr
+    assert "sweep as of 2026-04-01T10:00+07:00 (dry run): 1 stalled product(s)" in dry.stdout
+    assert f"stall       product #{pid} idea L0 #0 → commune_officer.c1@test.ocop.vn (single)" in dry.stdout
+    assert "dry run: nothing written, nothing sent" in dry.stdout
+    assert count(db, Reminder) == 0 and count(db, MailOutbox) == 0 and smtp.sink.messages == []
+
+    queued = run(["reminders", "sweep", "--at", "2026-04-01T10:00", "--no-send"], env)
+    assert "queued 1 new reminder(s):" in queued.stdout and "mail:" not in queued.stdout
+    waiting = run(["reminders", "outbox"], env)
+    assert waiting.returncode == 0 and waiting.stdout.startswith("pending 1")
+    assert "commune_officer.c1@test.ocop.vn" in waiting.stdout
+
+    real = run(["reminders", "sweep", "--at", "2026-04-01T03:05:00+00:00"], env)
+    assert real.returncode == 0, real.stderr
+    assert "queued 0 new reminder(s)" in real.stdout and "mail: sent 1, to retry 0" in real.stdout
+    assert len(smtp.sink.messages) == 1
+    listed = run(["reminders", "outbox", "--status", "sent"], env)
+    assert "sent" in listed.stdout and "[OCOP] Quá hạn" in listed.stdout
+
+    bad = run(["reminders", "sweep", "--at", "next tuesday"], env)
+    assert bad.returncode != 0 and "not an ISO date/time" in bad.stderr and "Traceback" not in bad.stderr
+    missing = run(["reminders", "retry", "999"], env)
+    assert missing.returncode == 1 and missing.stderr.strip() == "error: No message #999"
+
+
+def test_ocop_scheduler_process_sweeps_and_stops_on_sigterm(db, registry, world, smtp, env):  # noqa: F811
+    make_products(db, registry, world, 2, at=datetime.now(UTC) - timedelta(days=31))
+    proc = subprocess.Popen([*OCOP, "scheduler"], env={**env, "OCOP_SWEEP_MINUTES": "1"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(smtp.sink.messages) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        assert len(smtp.sink.messages) == 2
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "scheduler: a sweep every 1 min (Asia/Ho_Chi_Minh)" in out
+    assert "SMTP smtp://127.0.0.1:" in out
+    assert "queued 2 new reminder(s)" in err  # the sweep's report goes to the log
+
+
+def test_smtp_server_helper_is_reusable():
+    server = SmtpServer()
+    server.start()
+    server.stop()
+    server.start()  # the same port again, as the "server comes back" tests do
+    server.stop()

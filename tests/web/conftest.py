@@ -1,0 +1,211 @@
+"""Fixtures of the web tests: a migrated SQLite file with a small world, copied per test."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from ocop_workflow import migrate_db
+from ocop_workflow.db import Database
+from ocop_workflow.engine import get_registry
+from ocop_workflow.models import User
+from ocop_workflow.passwords import hash_password
+from ocop_workflow.services import directory
+from ocop_workflow.services.access import load_actor
+from ocop_workflow.services.documents import attach_document
+from ocop_workflow.services.products import advance, create_product
+
+PASSWORD = "mat-khau-123"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+SECRET = "test-secret-key"
+
+USERS = {  # key -> (role, org code)
+    "officer": ("commune_officer", "C1"),
+    "assoc": ("commune_association", "C1"),
+    "officer3": ("commune_officer", "C3"),
+    "dsec": ("district_secretariat", "D1"),
+    "dcouncil": ("district_council", "D1"),
+    "psec": ("province_secretariat", "P"),
+    "pcouncil": ("province_council", "P"),
+    "admin": ("admin", "P"),
+}
+
+
+@dataclass
+class WebWorld:
+    path: Path
+    emails: dict[str, str] = field(default_factory=dict)
+    orgs: dict[str, int] = field(default_factory=dict)
+    producer: int = 0  # cooperative group in C1 (tourism products need only the common dossier)
+    producer3: int = 0  # in C3, another district
+
+
+@pytest.fixture(scope="session")
+def web_template(tmp_path_factory: pytest.TempPathFactory) -> WebWorld:
+    path = tmp_path_factory.mktemp("webtpl") / "template.sqlite3"
+    url = f"sqlite:///{path}"
+    migrate_db.upgrade(url)
+    world = WebWorld(path)
+    registry = get_registry()
+    db = Database(url)
+    hashed = hash_password(PASSWORD)  # one argon2 hash shared by every test user
+    with db.transaction() as s:
+        tree = [("VN", "Việt Nam", "central", None), ("P", "Bắc Giang", "province", "VN"),
+                ("D1", "Lục Ngạn", "district", "P"), ("D2", "Yên Thế", "district", "P"),
+                ("C1", "Phượng Sơn", "commune", "D1"), ("C2", "Hồng Giang", "commune", "D1"),
+                ("C3", "Đồng Kỳ", "commune", "D2")]
+        orgs = {}
+        for code, name, level, parent in tree:
+            orgs[code] = directory.create_organisation(s, code=code, name=name, level=level, parent_code=parent)
+            world.orgs[code] = orgs[code].id
+        for key, (role, code) in USERS.items():
+            email = f"{key}@test.ocop.vn"
+            user = directory.create_user(s, email=email, name=f"Người dùng {key}", password=None)
+            user.password_hash = hashed
+            directory.add_membership(s, registry.catalogue, user, orgs[code], role)
+            world.emails[key] = email
+        world.producer = directory.create_producer(
+            s, None, name="Tổ hợp tác Vải thiều Phượng Sơn", kind="cooperative_group", commune=orgs["C1"]).id
+        world.producer3 = directory.create_producer(
+            s, None, name="HTX Gà đồi Yên Thế", kind="cooperative_group", commune=orgs["C3"]).id
+    db.dispose()
+    return world
+
+
+@dataclass
+class Env:
+    app: Flask
+    world: WebWorld
+    db: Database
+    upload_dir: Path
+
+    def actor(self, s, key: str):  # noqa: ANN001, ANN201
+        return load_actor(s, self.world.emails[key])
+
+    def product(self, key: str = "officer", name: str = "Vải thiều Lục Ngạn", group: str = "tourism",
+                producer: int | None = None) -> int:
+        registry = self.app.extensions["ocop"].registry
+        with self.db.transaction() as s:
+            p = create_product(s, registry, self.actor(s, key), name=name, product_group=group,
+                               producer_id=producer or self.world.producer)
+            return p.id
+
+    def attach(self, product_id: int, doc_type: str, key: str = "officer", name: str = "tai-lieu.pdf") -> int:
+        st = self.app.extensions["ocop"]
+        with self.db.transaction() as s:
+            doc = attach_document(s, self.actor(s, key), product_id, doc_type, name, PDF, upload_dir=st.upload_dir,
+                                  max_bytes=st.max_upload_bytes, known_types=st.registry.catalogue.document_types)
+            return doc.id
+
+    def fire(self, product_id: int, trigger: str, key: str = "officer", **kwargs) -> None:
+        registry = self.app.extensions["ocop"].registry
+        with self.db.transaction() as s:
+            advance(s, registry, product_id, trigger, self.actor(s, key), **kwargs)
+
+    def to_district(self, product_id: int) -> None:
+        """idea → production plan → implementation → district review, uploading what each step needs."""
+        self.attach(product_id, "idea_registration")
+        self.fire(product_id, "accept_idea")
+        for t in ("business_plan", "organisation_intro"):
+            self.attach(product_id, t)
+        self.fire(product_id, "approve_plan")
+        for t in ("registration_form", "self_assessment_report", "product_story"):
+            self.attach(product_id, t)
+        self.fire(product_id, "submit_to_district")
+
+    def state_of(self, product_id: int) -> tuple[str, int, int]:
+        from ocop_workflow.models import Product
+
+        with self.db.session() as s:
+            p = s.get(Product, product_id)
+            return p.state, p.version, p.history_count
+
+
+def make_app(tmp_path: Path, web_template: WebWorld, **config) -> tuple[Flask, Database]:  # noqa: ANN003
+    path = tmp_path / "ocop.sqlite3"
+    shutil.copy(web_template.path, path)
+    settings = {
+        "TESTING": True,
+        "SECRET_KEY": SECRET,
+        "DATABASE_URL": f"sqlite:///{path}",
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+        "MAX_UPLOAD_BYTES": 1024 * 1024,
+    }
+    settings.update(config)
+    from web import create_app
+
+    app = create_app(settings)
+    return app, app.extensions["ocop"].db
+
+
+@pytest.fixture
+def env(tmp_path: Path, web_template: WebWorld, request: pytest.FixtureRequest):  # noqa: ANN201
+    marker = request.node.get_closest_marker("app_config")
+    config = marker.kwargs if marker else {}
+    app, db = make_app(tmp_path, web_template, **config)
+    yield Env(app, web_template, db, tmp_path / "uploads")
+    db.dispose()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "app_config(**settings): Flask settings for the `env` fixture")
+
+
+@pytest.fixture
+def client(env: Env) -> FlaskClient:
+    return env.app.test_client()
+
+
+def login(client: FlaskClient, env: Env, key: str) -> FlaskClient:
+    """Log a test client in without paying for argon2: the session flask-login would have made."""
+    from flask_login.utils import _create_identifier
+
+    from web.auth.routes import session_token
+
+    with env.app.test_request_context(environ_base=client.environ_base):
+        ident = _create_identifier()
+        with env.db.session() as s:
+            user = s.scalars(select(User).where(User.email == env.world.emails[key])).one()
+            token = f"{user.id}:{session_token(user)}"
+    with client.session_transaction() as sess:
+        sess["_user_id"] = token
+        sess["_fresh"] = True
+        sess["_id"] = ident
+    return client
+
+
+CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+def csrf(client: FlaskClient, path: str = "/login") -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def text(response) -> str:  # noqa: ANN001
+    return response.get_data(as_text=True)
+
+
+def upload(client: FlaskClient, url: str, fields: dict, filename: str, content: bytes):  # noqa: ANN201
+    """POST a multipart form encoded in memory (the test client spools big bodies to a file it never closes)."""
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    values = dict(fields)
+    values["file"] = FileStorage(io.BytesIO(content), filename=filename, content_type="application/octet-stream")
+    boundary, body = encode_multipart(values)
+    return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")

@@ -1,0 +1,176 @@
+"""Acceptance 3: a real browser walks the cycle against a real server thread (waitress).
+
+Skipped only when Debian's Chromium (/usr/bin/chromium) is absent: `apt-get install -y chromium`.
+Screenshots of every page visited go to test-artifacts/screenshots/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import PASSWORD, PDF, make_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium "
+                                                      "(apt-get install -y chromium)"),
+]
+
+
+@pytest.fixture
+def server(tmp_path, web_template):  # noqa: ANN001, ANN201
+    from waitress.server import create_server
+
+    app, db = make_app(tmp_path, web_template)
+    srv = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.effective_port}", app
+    srv.close()
+    thread.join(timeout=5)
+    db.dispose()
+
+
+@pytest.fixture
+def browser():  # noqa: ANN201
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+class Walker:
+    """One user's browser tab that saves a screenshot of every page it reaches."""
+
+    counter = 0
+
+    def __init__(self, browser, base: str, who: str, width: int = 1100) -> None:  # noqa: ANN001
+        self.context = browser.new_context(viewport={"width": width, "height": 900}, locale="vi-VN")
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(10_000)
+        self.base, self.who = base, who
+
+    def shot(self, name: str) -> None:
+        Walker.counter += 1
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{Walker.counter:02d}-{self.who}-{name}.png"), full_page=True)
+
+    def goto(self, path: str, name: str) -> None:
+        self.page.goto(self.base + path)
+        self.shot(name)
+
+    def login(self, email: str) -> None:
+        self.goto("/login", "login")
+        self.page.fill("input[name=email]", email)
+        self.page.fill("input[name=password]", PASSWORD)
+        self.page.click("main form input[type=submit]")
+        self.page.wait_for_url(self.base + "/")
+        self.shot("dashboard")
+
+    def step(self, trigger: str, *, comment: str | None = None, score: str | None = None) -> None:
+        form = f"#step-{trigger}"
+        if comment is not None:
+            self.page.fill(f"{form} textarea[name=comment]", comment)
+        if score is not None:
+            self.page.fill(f"{form} input[name=score]", score)
+        self.page.check(f"{form} input[name=confirm]")
+        self.page.click(f"{form} button[type=submit]")
+        self.page.wait_for_load_state()
+        self.shot(f"after-{trigger}")
+
+    def upload(self, doc_type: str, path: Path) -> None:
+        self.page.select_option("form.upload select[name=doc_type]", doc_type)
+        self.page.set_input_files("form.upload input[type=file]", str(path))
+        self.page.click("form.upload input[type=submit], form.upload button[type=submit]")
+        self.page.wait_for_load_state()
+        self.shot(f"uploaded-{doc_type}")
+
+    def state(self) -> str:
+        return self.page.inner_text("#current-state")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def test_the_cycle_in_a_browser(server, browser, tmp_path, web_template):  # noqa: ANN001
+    base, app = server
+    emails = web_template.emails
+    officer = Walker(browser, base, "commune-officer", width=390)  # a phone
+    officer.login(emails["officer"])
+    officer.goto("/products", "products")
+    officer.page.click("a.button.primary")
+    officer.shot("new-product")
+    officer.page.fill("input[name=name]", "Vải thiều Lục Ngạn")
+    officer.page.select_option("select[name=product_group]", "tourism")
+    officer.page.click("main form input[type=submit]")
+    officer.page.wait_for_url(re.compile(r".*/products/\d+$"))
+    officer.shot("product")
+    product_url = officer.page.url.removeprefix(base)
+    assert "Ý tưởng sản phẩm" in officer.state()
+
+    files = tmp_path / "scans"
+    files.mkdir()
+    needed = {"accept_idea": ["idea_registration"], "approve_plan": ["business_plan", "organisation_intro"],
+              "submit_to_district": ["registration_form", "self_assessment_report", "product_story"]}
+    for trigger, doc_types in needed.items():
+        for doc_type in doc_types:
+            scan = files / f"Hồ sơ {doc_type} – bản quét.pdf"
+            scan.write_bytes(PDF)
+            officer.upload(doc_type, scan)
+            assert scan.name in officer.page.content()
+        officer.step(trigger)
+    assert officer.state() == "Hồ sơ tại Hội đồng huyện"
+
+    secretariat = Walker(browser, base, "district-secretariat")
+    secretariat.login(emails["dsec"])
+    secretariat.goto("/inbox", "inbox")
+    secretariat.page.click("text=Vải thiều Lục Ngạn")
+    secretariat.shot("product")
+    secretariat.step("return_for_revision", comment="Thiếu câu chuyện sản phẩm có ảnh minh hoạ")
+    assert secretariat.state() == "Triển khai phương án"
+    secretariat.close()
+
+    officer.goto(product_url, "returned")
+    assert "Thiếu câu chuyện sản phẩm có ảnh minh hoạ" in officer.page.inner_text(".flash.returned")
+    fixed = files / "Câu chuyện sản phẩm (bản 2).pdf"
+    fixed.write_bytes(PDF + b"% v2\n")
+    officer.upload("product_story", fixed)
+    officer.step("submit_to_district")
+    assert officer.state() == "Hồ sơ tại Hội đồng huyện"
+
+    district = Walker(browser, base, "district-council")
+    district.login(emails["dcouncil"])
+    district.goto("/inbox", "inbox")
+    district.goto(product_url, "product")
+    district.step("rate_district", score="75")
+    assert district.state() == "Hồ sơ tại Hội đồng tỉnh"
+    district.close()
+
+    province = Walker(browser, base, "province-council")
+    province.login(emails["pcouncil"])
+    province.goto("/inbox", "inbox")
+    province.goto(product_url, "product")
+    province.step("rate_province", score="84", comment="Đạt 4 sao")
+    assert province.state().startswith("Đã đánh giá")
+    province.close()
+
+    officer.goto(product_url, "rated-vi")
+    assert officer.state().startswith("Đã đánh giá")
+    assert "★★★★" in officer.page.inner_text("#current-star")
+    officer.page.click("button[name=locale][value=en]")
+    officer.page.wait_for_load_state()
+    officer.shot("rated-en")
+    assert officer.state() == "Rated"
+    assert "★★★★" in officer.page.inner_text("#current-star")
+    assert "certified" in officer.page.inner_text("#current-star")
+    officer.goto("/products?star=4", "rated-list-en")
+    assert "Vải thiều Lục Ngạn" in officer.page.content()
+    officer.close()

@@ -1,0 +1,168 @@
+"""Products through the web: forms, the cycle with a return for revision, lists, filters and the inbox."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import PDF, csrf, login, text, upload
+from sqlalchemy import select
+
+from ocop_workflow.models import Producer, Product, User
+
+
+def _step(client, pid: int, trigger: str, version: int, **extra):  # noqa: ANN001, ANN003, ANN202
+    data = {"csrf_token": csrf(client, "/"), "trigger": trigger, "expected_version": str(version), "confirm": "y"}
+    data.update(extra)
+    return client.post(f"/products/{pid}/advance", data=data)
+
+
+def test_producer_and_product_forms(env, client):
+    login(client, env, "assoc")
+    r = client.post("/producers/new", data={"csrf_token": csrf(client, "/"), "name": "", "kind": "household",
+                                            "tax_code": "12", "commune_id": str(env.world.orgs["C1"])})
+    assert r.status_code == 422 and "Trường này là bắt buộc." in text(r)
+    r = client.post("/producers/new", data={"csrf_token": csrf(client, "/"), "name": "Hộ Nguyễn Văn An",
+                                            "kind": "household", "tax_code": "", "commune_id": env.world.orgs["C1"]})
+    assert r.status_code == 302, text(r)
+    with env.db.session() as s:
+        producer = s.scalars(select(Producer).where(Producer.name == "Hộ Nguyễn Văn An")).one()
+    r = client.post("/products/new", data={"csrf_token": csrf(client, "/"), "name": "Bánh đa Kế",
+                                           "product_group": "food", "producer_id": producer.id,
+                                           "workflow_key": "ocop-148", "subgroup": ""})
+    assert r.status_code == 302
+    pid = int(r.headers["Location"].rsplit("/", 1)[1])
+    page = text(client.get(f"/products/{pid}"))
+    assert "Bánh đa Kế" in page and "Ý tưởng sản phẩm" in page and 'aria-current="step"' in page
+    r = client.post(f"/products/{pid}/edit", data={"csrf_token": csrf(client, "/"), "name": "Bánh đa Kế Bắc Giang",
+                                                    "product_group": "food", "subgroup": "bánh",
+                                                    "expected_version": "1"})
+    assert r.status_code == 302, text(r)
+    r = client.post(f"/producers/{producer.id}/edit", data={"csrf_token": csrf(client, "/"), "name": "HTX An",
+                                                             "kind": "cooperative", "tax_code": "0101234567"})
+    assert r.status_code == 302
+    with env.db.session() as s:
+        assert s.get(Product, pid).name == "Bánh đa Kế Bắc Giang"
+        assert s.get(Producer, producer.id).kind == "cooperative"
+
+
+def test_edit_with_a_stale_version_changes_nothing(env, client):
+    pid = env.product()
+    login(client, env, "officer")
+    env.attach(pid, "idea_registration")
+    env.fire(pid, "accept_idea")
+    r = client.post(f"/products/{pid}/edit", data={"csrf_token": csrf(client, "/"), "name": "Tên khác",
+                                                    "product_group": "food", "expected_version": "1"})
+    assert r.status_code == 409 and "Hồ sơ đã được người khác cập nhật" in text(r)
+    with env.db.session() as s:
+        assert s.get(Product, pid).name == "Vải thiều Lục Ngạn"
+
+
+def test_the_cycle_with_a_return_for_revision(env):
+    officer, dsec, dcouncil, pcouncil = (env.app.test_client() for _ in range(4))
+    for c, key in ((officer, "officer"), (dsec, "dsec"), (dcouncil, "dcouncil"), (pcouncil, "pcouncil")):
+        login(c, env, key)
+    pid = env.product()
+    page = text(officer.get(f"/products/{pid}"))
+    assert "Còn thiếu trước bước tiếp theo" in page and "Phiếu đăng ký ý tưởng sản phẩm" in page
+    steps = [("idea_registration", ), ("business_plan", "organisation_intro"),
+             ("registration_form", "self_assessment_report", "product_story")]
+    for trigger, docs in zip(("accept_idea", "approve_plan", "submit_to_district"), steps, strict=True):
+        for doc_type in docs:
+            r = upload(officer, f"/products/{pid}/documents", {"csrf_token": csrf(officer, "/"), "doc_type": doc_type},
+                       f"{doc_type} – bản scan.pdf", PDF)
+            assert r.status_code == 302, text(r)
+        r = _step(officer, pid, trigger, env.state_of(pid)[1])
+        assert r.status_code == 302, text(r)
+    assert env.state_of(pid)[0] == "district_review"
+    assert "Vải thiều Lục Ngạn" in text(dsec.get("/inbox"))
+    assert "Vải thiều Lục Ngạn" not in text(officer.get("/inbox"))
+    # the reason is required
+    r = _step(dsec, pid, "return_for_revision", env.state_of(pid)[1], comment="  ")
+    assert r.status_code == 422 and "cần ghi ý kiến/lý do" in text(r)
+    assert env.state_of(pid)[0] == "district_review"
+    r = _step(dsec, pid, "return_for_revision", env.state_of(pid)[1], comment="Bổ sung phiếu kiểm nghiệm")
+    assert r.status_code == 302
+    page = text(officer.get(f"/products/{pid}"))
+    assert "Bị trả lại để bổ sung" in page and "Bổ sung phiếu kiểm nghiệm" in page
+    assert _step(officer, pid, "submit_to_district", env.state_of(pid)[1]).status_code == 302
+    # without confirmation nothing happens
+    r = dcouncil.post(f"/products/{pid}/advance", data={"csrf_token": csrf(dcouncil, "/"), "trigger": "rate_district",
+                                                        "expected_version": env.state_of(pid)[1], "score": "75"})
+    assert r.status_code == 422 and "Hãy đánh dấu ô để xác nhận bước này." in text(r)
+    assert _step(dcouncil, pid, "rate_district", env.state_of(pid)[1], score="150").status_code == 422
+    assert _step(dcouncil, pid, "rate_district", env.state_of(pid)[1], score="75").status_code == 302
+    assert env.state_of(pid)[0] == "province_review"
+    r = _step(pcouncil, pid, "rate_province", env.state_of(pid)[1], score="82.5", comment="Đạt 4 sao")
+    assert r.status_code == 302
+    page = text(officer.get(f"/products/{pid}"))
+    assert 'id="current-state">Đã đánh giá' in page and "★★★★" in page and "Đạt 4 sao" in page
+    assert "Người dùng dsec" in page  # the timeline names the actors
+
+
+def test_guard_failure_lists_what_is_missing(env, client):
+    pid = env.product()
+    login(client, env, "officer")
+    r = _step(client, pid, "accept_idea", 1)
+    assert r.status_code == 422
+    assert "Chưa thể chuyển bước" in text(r) and "Phiếu đăng ký ý tưởng sản phẩm" in text(r)
+    assert env.state_of(pid)[0] == "idea"
+
+
+@pytest.mark.app_config(PRODUCTS_PER_PAGE=2)
+def test_list_filters_search_and_pagination(env, client):
+    names = ["Vải thiều Lục Ngạn", "Gà đồi Yên Thế", "Mì Chũ", "Rượu làng Vân", "Bánh đa Kế"]
+    ids = {n: env.product(name=n, group="food" if n.startswith("Mì") else "tourism") for n in names}
+    other = env.product(key="officer3", name="Vải sớm Đồng Kỳ", producer=env.world.producer3)
+    env.attach(ids["Mì Chũ"], "idea_registration")
+    env.fire(ids["Mì Chũ"], "accept_idea")
+    login(client, env, "officer")
+    assert "Vải thiều Lục Ngạn" in text(client.get("/products?q=vai+thieu"))
+    assert "Vải thiều Lục Ngạn" in text(client.get("/products?q=V%E1%BA%A2I"))  # "VẢI"
+    assert "Gà đồi" in text(client.get("/products?q=ga+doi"))
+    assert "Vải sớm Đồng Kỳ" not in text(client.get("/products?q=vai"))  # another district
+    r = text(client.get("/products?state=production_plan"))
+    assert "Mì Chũ" in r and "Gà đồi" not in r
+    r = text(client.get("/products?group=food"))
+    assert "Mì Chũ" in r and "Bánh đa" not in r
+    assert "Không có sản phẩm nào khớp bộ lọc." in text(client.get("/products?star=4"))
+    page1, page3 = text(client.get("/products")), text(client.get("/products?page=3"))
+    assert "Trang 1/3" in page1 and "Trang 3/3" in page3
+    assert client.get(f"/products?org={env.world.orgs['C3']}").status_code == 404  # out of scope
+    assert "Mì Chũ" in text(client.get(f"/products?org={env.world.orgs['C1']}&group=food"))
+    pcouncil = env.app.test_client()
+    login(pcouncil, env, "pcouncil")
+    assert "Vải sớm Đồng Kỳ" in text(pcouncil.get(f"/products?org={env.world.orgs['D2']}"))
+    assert other
+
+
+def test_dashboard_counts_what_waits_for_me(env, client):
+    a, b = env.product(), env.product(name="Gà đồi")
+    env.to_district(a)
+    login(client, env, "dcouncil")
+    body = text(client.get("/"))
+    assert "Đang chờ tôi xử lý" in body and "Hồ sơ tại Hội đồng huyện" in body
+    assert "Vải thiều Lục Ngạn" in body and "Gà đồi" not in body.split("Mọi sản phẩm")[0]
+    assert b
+
+
+def test_admin_creates_a_user_gives_a_role_and_deactivates(env, client):
+    login(client, env, "admin")
+    r = client.post("/admin/users/new", data={
+        "csrf_token": csrf(client, "/"), "email": "can.bo@xa.vn", "name": "Cán bộ mới", "password": "mat-khau-dai",
+        "locale": "vi", "organisation_id": env.world.orgs["C2"], "role": "commune_officer"})
+    assert r.status_code == 302, text(r)
+    with env.db.session() as s:
+        user = s.scalars(select(User).where(User.email == "can.bo@xa.vn")).one()
+    r = client.post(f"/admin/users/{user.id}", data={"csrf_token": csrf(client, "/"),
+                                                     "organisation_id": env.world.orgs["D1"],
+                                                     "role": "commune_officer"})
+    assert r.status_code == 422  # a commune role at a district
+    r = client.post(f"/admin/users/{user.id}", data={"csrf_token": csrf(client, "/"),
+                                                     "organisation_id": env.world.orgs["C2"],
+                                                     "role": "commune_association"})
+    assert r.status_code == 302
+    r = client.post(f"/admin/users/{user.id}/active", data={"csrf_token": csrf(client, "/"), "active": "0"})
+    assert r.status_code == 302
+    with env.db.session() as s:
+        user = s.get(User, user.id)
+        assert not user.active and {m.role for m in user.memberships} == {"commune_officer", "commune_association"}
+    assert "can.bo@xa.vn" in text(client.get("/admin/users"))

@@ -1,0 +1,116 @@
+"""Administration: create users, give roles in organisations, deactivate and reactivate accounts."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from ocop_workflow.errors import InvalidData
+from ocop_workflow.services import directory
+from ocop_workflow.services.accounts import (
+    admin_organisations,
+    get_user_for_admin,
+    is_admin,
+    set_user_active,
+    users_for_admin,
+)
+
+from ..context import actor, db_session, locale, registry
+from ..forms import choices
+from .forms import ActiveForm, MembershipForm, UserForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def admin_required(view):  # noqa: ANN001, ANN201
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):  # noqa: ANN202
+        if not is_admin(actor()):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _choices(form) -> None:  # noqa: ANN001
+    loc, cat = locale(), registry().catalogue
+    form.organisation_id.choices = choices([
+        (o.id, f"{o.name} ({cat.levels[o.level].get(loc)})") for o in admin_organisations(db_session(), actor())])
+    form.role.choices = choices([(k, r.label.get(loc)) for k, r in cat.roles.items()])
+
+
+def _allowed_org(org_id: int):  # noqa: ANN202
+    for org in admin_organisations(db_session(), actor()):
+        if org.id == org_id:
+            return org
+    abort(404)
+
+
+@bp.route("/users")
+@admin_required
+def users():  # noqa: ANN201
+    return render_template("admin/users.html", users=users_for_admin(db_session(), actor()))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_required
+def create_user():  # noqa: ANN201
+    s = db_session()
+    form = UserForm()
+    _choices(form)
+    if form.validate_on_submit():
+        org = _allowed_org(form.organisation_id.data)
+        try:
+            user = directory.create_user(s, email=form.email.data, name=form.name.data,
+                                         password=form.password.data, locale=form.locale.data)
+            directory.add_membership(s, registry().catalogue, user, org, form.role.data)
+        except InvalidData as exc:
+            s.rollback()
+            form.email.errors.append(exc.message(locale()))
+        else:
+            flash(_("The user has been created."), "success")
+            return redirect(url_for("admin.user", user_id=user.id))
+    return render_template("admin/user_form.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def user(user_id: int):  # noqa: ANN201
+    s = db_session()
+    target = get_user_for_admin(s, actor(), user_id)
+    form = MembershipForm()
+    _choices(form)
+    if form.validate_on_submit():
+        org = _allowed_org(form.organisation_id.data)
+        try:
+            directory.add_membership(s, registry().catalogue, target, org, form.role.data)
+        except InvalidData as exc:
+            s.rollback()
+            form.role.errors.append(exc.message(locale()))
+        else:
+            flash(_("The role has been given."), "success")
+            return redirect(url_for("admin.user", user_id=user_id))
+    return render_template("admin/user.html", target=target, form=form, active_form=ActiveForm()), \
+        (422 if form.errors else 200)
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@admin_required
+def set_active(user_id: int):  # noqa: ANN201
+    s, who = db_session(), actor()
+    get_user_for_admin(s, who, user_id)  # 404 first, whatever the form holds
+    form = ActiveForm()
+    if form.validate_on_submit():
+        active = request.form.get("active") == "1"
+        try:
+            set_user_active(s, who, user_id, active)
+        except InvalidData:
+            flash(_("You cannot deactivate your own account."), "error")
+        else:
+            flash(_("The account is active again.") if active else
+                  _("The account has been deactivated; its sessions have ended."), "success")
+    return redirect(url_for("admin.user", user_id=user_id))

@@ -1,0 +1,12 @@
+"""The JSON API for integrations (/api/v1, bearer tokens, OpenAPI 3.1) and the page that manages tokens.
+
+`bp` is the API (exempt from CSRF: it reads no cookie); `tokens_bp` is an ordinary web page behind
+the login and CSRF like every other form.
+"""
+
+from __future__ import annotations
+
+from .routes import bp
+from .tokens_page import bp as tokens_bp
+
+__all__ = ["bp", "tokens_bp"]

@@ -1,0 +1,75 @@
+"""`ocop serve`: the web application under waitress (registered through the ocop.commands entry point)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+
+import click
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads (per process).")
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Processes accepting on the same port (POSIX). One per CPU core serves more requests: with "
+                   "SQLite in WAL mode readers run side by side and writers queue on a lock file. Login rate "
+                   "limits are counted per process.")
+def serve(host: str, port: int, threads: int, processes: int) -> None:
+    """Run the web application with waitress."""
+    from waitress import serve as waitress_serve
+
+    from . import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = {}
+    if host in ("127.0.0.1", "localhost", "::1") and "OCOP_SECURE_COOKIES" not in os.environ:
+        # plain HTTP on this machine only; behind a TLS proxy the cookies stay Secure
+        config = {"SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False}
+    if processes == 1:
+        app = create_app(config)
+        click.echo(f"OCOP Workflow on http://{host}:{port}/ ({threads} threads)")
+        waitress_serve(app, host=host, port=port, threads=threads, ident="ocop")
+        return
+    if not hasattr(os, "fork"):
+        raise click.UsageError("--processes needs a POSIX system (fork); use one process here")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.create_server((host, port), family=family, backlog=1024)
+    click.echo(f"OCOP Workflow on http://{host}:{port}/ ({processes} processes x {threads} threads)")
+    children = []
+    for _ in range(processes):
+        pid = os.fork()
+        if pid == 0:  # the app (and its database connections) is made in each process, after the fork
+            code = 0
+            try:
+                waitress_serve(create_app(config), sockets=[sock], threads=threads, ident="ocop")
+            except KeyboardInterrupt:
+                pass
+            except BaseException:
+                logging.getLogger(__name__).exception("worker process failed")
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+    sock.close()
+
+    def stop(signum, _frame) -> None:  # noqa: ANN001
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for child in children:
+        while True:
+            try:
+                os.waitpid(child, 0)
+                break
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                break

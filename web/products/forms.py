@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+
+from ..forms import DataRequired, NumberRange, Optional, length, required
+
+
+class ProductForm(FlaskForm):
+    name = StringField(_l("Product name"), validators=[required(), length(200)])
+    product_group = SelectField(_l("Product group"), validators=[required()])
+    subgroup = StringField(_l("Sub-group"), validators=[Optional(), length(100)])
+    producer_id = SelectField(_l("Producer"), coerce=int, validators=[required()])
+    workflow_key = SelectField(_l("Rules"), validators=[required()])
+    expected_version = HiddenField()
+    submit = SubmitField(_l("Save"))
+
+
+class ProducerForm(FlaskForm):
+    name = StringField(_l("Producer name"), validators=[required(), length(200)])
+    kind = SelectField(_l("Kind of producer"), validators=[required()])
+    tax_code = StringField(_l("Tax code"), validators=[Optional(), length(14)])
+    commune_id = SelectField(_l("Commune"), coerce=int, validators=[required()])
+    submit = SubmitField(_l("Save"))
+
+
+class AdvanceForm(FlaskForm):
+    trigger = HiddenField(validators=[required()])
+    expected_version = IntegerField(validators=[required()])
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), length(4000)])
+    score = DecimalField(_l("Score (0–100)"), places=None, validators=[
+        Optional(), NumberRange(min=0, max=100, message=_l("The score must be between 0 and 100."))])
+    confirm = BooleanField(_l("I confirm this step"), validators=[
+        DataRequired(message=_l("Tick the box to confirm this step."))])
+    submit = SubmitField(_l("Confirm"))

@@ -1,0 +1,366 @@
+"""Products and producers: list with filters, create and edit, the product page and its steps."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from datetime import timedelta, timezone
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from markupsafe import Markup, escape
+
+from ocop_workflow.errors import GuardFailed, InvalidData, InvalidTrigger, StaleVersion
+from ocop_workflow.models import PRODUCER_KINDS
+from ocop_workflow.services import directory
+from ocop_workflow.services.access import get_visible_producer
+from ocop_workflow.services.catalog import (
+    EDIT_ROLES,
+    ProductFilter,
+    creatable_communes,
+    get_visible_organisation,
+    list_products,
+    organisation_options,
+    producers_for_actor,
+    product_view,
+    update_producer,
+    update_product,
+)
+from ocop_workflow.services.documents import DOCUMENT_ROLES
+from ocop_workflow.services.products import advance, create_product, definition_of, get_product
+
+from ..context import actor, db_session, locale, registry
+from ..documents.forms import UploadForm
+from ..errors import status_for
+from ..forms import choices
+from .forms import AdvanceForm, ProducerForm, ProductForm
+
+bp = Blueprint("products", __name__)
+
+
+def _int_arg(name: str) -> int | None:
+    try:
+        value = int(request.args.get(name, ""))
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+def _cache() -> dict:
+    """Per-app values computed once: they depend only on the registry (loaded once) and the language."""
+    from flask import current_app
+
+    return current_app.extensions.setdefault("ocop_products_cache", {})
+
+
+def _all_states() -> OrderedDict:
+    cache = _cache()
+    states = cache.get("states")
+    if states is None:
+        reg = registry()
+        states = OrderedDict()
+        for key in reg.keys():  # noqa: SIM118 (a Registry, not a dict)
+            for skey, sdef in reg.latest(key).states.items():
+                states.setdefault(skey, sdef.label)
+        cache["states"] = states
+    return states
+
+
+def _fixed_options(loc: str) -> dict[str, list[tuple[str, str]]]:
+    """The choices of the state, group and star filters (without their "all" entry), per language."""
+    cache = _cache()
+    key = ("filter-options", loc)
+    options = cache.get(key)
+    if options is None:
+        options = cache[key] = {
+            "state": [(k, v.get(loc)) for k, v in _all_states().items()],
+            "group": [(k, v.get(loc)) for k, v in registry().catalogue.product_groups.items()],
+            "star": [(str(i), "★" * i) for i in range(1, 6)],
+        }
+    return options
+
+
+# Asia/Ho_Chi_Minh has been UTC+7 all year since 1975: a fixed offset converts ten times faster than zoneinfo
+VIETNAM = timezone(timedelta(hours=7))
+ORG_OPTIONS_TTL = 60.0  # seconds; organisations change only through the CLI, and rarely
+
+
+def _org_options(s, who) -> list[tuple[str, str]]:  # noqa: ANN001
+    """The organisation filter's choices for the actor's scope, kept a minute per scope in this process."""
+    cache = _cache()
+    key = ("org-options", tuple(who.scope_paths))
+    hit = cache.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < ORG_OPTIONS_TTL:
+        return hit[1]
+    orgs = [(str(i), name) for i, name, _level in organisation_options(s, who, ("province", "district", "commune"))]
+    cache[key] = (now, orgs)
+    return orgs
+
+
+def _options_html(first: str, pairs: list[tuple[str, str]], selected: str) -> Markup:
+    """<option> elements, escaped, built in one pass (a template loop over ~150 options costs more than the query)."""
+    out = [f'<option value=""{" selected" if not selected else ""}>{escape(first)}</option>']
+    out.extend(f'<option value="{escape(value)}"{" selected" if value == selected else ""}>{escape(text)}</option>'
+               for value, text in pairs)
+    return Markup("".join(out))
+
+
+@bp.app_template_global()
+def product_rows(items) -> list[tuple]:  # noqa: ANN001
+    """The cells of the product table (_macros.product_table) for ProductRow items, in the reader's
+    language: (id, name, stars, producer, state, state label, commune, since)."""
+    reg, loc = registry(), locale()
+    since = "%H:%M %d/%m/%Y" if loc == "vi" else "%d/%m/%Y %H:%M"  # as web.i18n.datetime_filter
+    labels: dict[tuple[str, int, str], str] = {}
+    rows = []
+    for p in items:
+        key = (p.workflow_key, p.workflow_version, p.state)
+        label = labels.get(key)
+        if label is None:
+            label = labels[key] = reg.get(p.workflow_key, p.workflow_version).state_label(p.state).get(loc)
+        rows.append((p.id, p.name, "★" * (p.current_star or 0), p.producer_name, p.state, label, p.commune_name,
+                     p.state_entered_at.astimezone(VIETNAM).strftime(since)))
+    return rows
+
+
+@bp.app_template_global()
+def workflow_moves(definition) -> Markup:  # noqa: ANN001
+    """The list of every move of a definition (the product page's "All moves"), rendered once per language."""
+    key = ("moves", definition.key, definition.version, locale())
+    cache = _cache()
+    html = cache.get(key)
+    if html is None:
+        html = cache[key] = Markup(render_template("products/_moves.html", definition=definition))
+    return html
+
+
+@bp.route("/products")
+@login_required
+def index():  # noqa: ANN201
+    s, who, reg = db_session(), actor(), registry()
+    loc = locale()
+    fixed = _fixed_options(loc)
+    orgs = _org_options(s, who)
+    args = request.args
+    selects = [
+        ("state", _("State"), _options_html(_("All states"), fixed["state"], args.get("state", ""))),
+        ("org", _("Organisation"), _options_html(_("All organisations"), orgs, args.get("org", ""))),
+        ("group", _("Product group"), _options_html(_("All groups"), fixed["group"], args.get("group", ""))),
+        ("star", _("Star"), _options_html(_("Any star"), fixed["star"], args.get("star", ""))),
+    ]
+    state = args.get("state") or None
+    flt = ProductFilter(
+        state=state if state in _all_states() else None, org_id=_int_arg("org"),
+        group=args.get("group") or None, star=_int_arg("star"),
+        q=(args.get("q") or "").strip()[:100] or None,
+        waiting=args.get("waiting") == "1", page=_int_arg("page") or 1,
+    )
+    page = list_products(s, reg, who, flt, per_page=_per_page(), rows=True)
+    pager_args = {k: v for k, v in args.items() if k != "page" and v}
+    return render_template("products/index.html", page=page, args=pager_args, flt=flt, selects=selects,
+                           can_create=any(m.role in EDIT_ROLES for m in who.memberships))
+
+
+def _per_page() -> int:
+    from flask import current_app
+
+    return int(current_app.config["PRODUCTS_PER_PAGE"])
+
+
+def _workflow_choices() -> list[tuple[str, str]]:
+    reg, loc = registry(), locale()
+    return choices([(k, reg.latest(k).title.get(loc)) for k in reg.keys()])  # noqa: SIM118
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+@login_required
+def create():  # noqa: ANN201
+    s, who, reg, loc = db_session(), actor(), registry(), locale()
+    producers = producers_for_actor(s, who, editable_only=True)
+    form = ProductForm()
+    form.product_group.choices = choices([(k, v.get(loc)) for k, v in reg.catalogue.product_groups.items()])
+    form.producer_id.choices = choices([(p.id, f"{p.name} — {p.commune.name}") for p in producers])
+    form.workflow_key.choices = _workflow_choices()
+    if request.method == "GET":
+        form.workflow_key.data = reg.default_key
+        if request.args.get("producer", type=int):
+            form.producer_id.data = request.args.get("producer", type=int)
+    if form.validate_on_submit():
+        try:
+            product = create_product(s, reg, who, name=form.name.data, product_group=form.product_group.data,
+                                     producer_id=form.producer_id.data, subgroup=form.subgroup.data,
+                                     workflow_key=form.workflow_key.data)
+        except InvalidData as exc:
+            form.name.errors.append(exc.message(loc))
+        else:
+            flash(_("The product has been registered."), "success")
+            return redirect(url_for("products.detail", product_id=product.id))
+    return render_template("products/form.html", form=form, product=None, producers=producers), \
+        (422 if form.errors else 200)
+
+
+@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(product_id: int):  # noqa: ANN201
+    s, who, reg, loc = db_session(), actor(), registry(), locale()
+    product = get_product(s, who, product_id)
+    if who.membership_for(product.commune, EDIT_ROLES) is None:
+        abort(403)
+    form = ProductForm(obj=product if request.method == "GET" else None)
+    del form.producer_id, form.workflow_key
+    form.product_group.choices = choices([(k, v.get(loc)) for k, v in reg.catalogue.product_groups.items()])
+    if request.method == "GET":
+        form.expected_version.data = product.version
+    if form.validate_on_submit():
+        try:
+            expected = int(form.expected_version.data) if form.expected_version.data else None
+            update_product(s, reg, who, product_id, name=form.name.data, product_group=form.product_group.data,
+                           subgroup=form.subgroup.data, expected_version=expected)
+        except StaleVersion as exc:
+            s.rollback()
+            form.expected_version.data = get_product(s, who, product_id).version
+            return render_template("products/form.html", form=form, product=product, producers=None,
+                                   error=exc.message(loc)), 409
+        except InvalidData as exc:
+            form.name.errors.append(exc.message(loc))
+        else:
+            flash(_("The product has been saved."), "success")
+            return redirect(url_for("products.detail", product_id=product_id))
+    return render_template("products/form.html", form=form, product=product, producers=None), \
+        (422 if form.errors else 200)
+
+
+def render_detail(product_id: int, *, forms: dict | None = None, upload_form: UploadForm | None = None,
+                  error: str | None = None, stale: bool = False, status: int = 200):  # noqa: ANN201
+    s, who, reg = db_session(), actor(), registry()
+    view = product_view(s, reg, who, product_id)
+    product, definition, events, options = view.product, view.definition, view.events, view.options
+    groups: OrderedDict = OrderedDict()
+    for doc in sorted(view.documents, key=lambda d: (d.doc_type, not d.current, -d.id)):
+        groups.setdefault(doc.doc_type, []).append(doc)
+    mine = [o for o in options if o.role_ok]
+    forms = dict(forms or {})
+    for option in mine:
+        if option.trigger not in forms:
+            f = AdvanceForm(formdata=None)
+            f.trigger.data = option.trigger
+            f.expected_version.data = product.version
+            forms[option.trigger] = f
+    visited = {e.to_state for e in events} | {e.from_state for e in events if e.from_state}
+    flow = [(key, sdef, "current" if key == product.state else ("done" if key in visited else "todo"))
+            for key, sdef in definition.states.items()]
+    moves = view.moves
+    last = moves[-1] if moves else None
+    return_reason = last if last is not None and last.trigger == "return_for_revision" else None
+    can_upload = who.membership_for(product.commune, DOCUMENT_ROLES) is not None
+    if upload_form is None and can_upload:
+        upload_form = UploadForm(formdata=None)
+    needed = []
+    for option in options:
+        for item in option.missing:
+            if item not in needed:
+                needed.append(item)
+    if upload_form is not None:
+        upload_form.doc_type.choices = _doc_type_choices(locale())
+    return render_template(
+        "products/detail.html", product=product, definition=definition, events=events, groups=groups,
+        options=options, mine=mine, forms=forms, flow=flow, return_reason=return_reason, ratings=view.ratings,
+        can_upload=can_upload, upload_form=upload_form, error=error, stale=stale, needed=needed,
+        can_edit=who.membership_for(product.commune, EDIT_ROLES) is not None and not definition.states[
+            product.state].final,
+    ), status
+
+
+def _doc_type_choices(loc: str) -> list:
+    return choices([(k, v.get(loc)) for k, v in registry().catalogue.document_types.items()])
+
+
+@bp.route("/products/<int:product_id>")
+@login_required
+def detail(product_id: int):  # noqa: ANN201
+    return render_detail(product_id)
+
+
+@bp.route("/products/<int:product_id>/advance", methods=["POST"])
+@login_required
+def advance_view(product_id: int):  # noqa: ANN201
+    s, who, reg, loc = db_session(), actor(), registry(), locale()
+    get_product(s, who, product_id)  # 404 first, whatever the form holds
+    form = AdvanceForm()
+    trigger = form.trigger.data or ""
+    if not form.validate():
+        return render_detail(product_id, forms={trigger: form}, status=422,
+                             error=_("Check the fields of the step you chose."))
+    data = {"score": float(form.score.data)} if form.score.data is not None else {}
+    try:
+        event = advance(s, reg, product_id, trigger, who, comment=form.comment.data, data=data,
+                        expected_version=form.expected_version.data)
+    except StaleVersion as exc:
+        s.rollback()
+        return render_detail(product_id, error=exc.message(loc), stale=True, status=409)
+    except (GuardFailed, InvalidTrigger, InvalidData) as exc:
+        s.rollback()
+        return render_detail(product_id, forms={trigger: form}, error=exc.message(loc), status=status_for(exc))
+    label = definition_of(reg, get_product(s, who, product_id)).state_label(event.to_state).get(loc)
+    flash(_("Done: the product is now at “%(state)s”.", state=label), "success")
+    return redirect(url_for("products.detail", product_id=product_id))
+
+
+# --- producers -----------------------------------------------------------------------------------
+def _producer_form(form: ProducerForm) -> None:
+    loc = locale()
+    form.kind.choices = choices([(k, registry().catalogue.producer_kinds[k].get(loc)) for k in PRODUCER_KINDS])
+    form.commune_id.choices = choices([(o.id, o.name) for o in creatable_communes(db_session(), actor())])
+
+
+@bp.route("/producers")
+@login_required
+def producers():  # noqa: ANN201
+    s, who = db_session(), actor()
+    return render_template("products/producers.html", producers=producers_for_actor(s, who),
+                           editable={p.id for p in producers_for_actor(s, who, editable_only=True)},
+                           can_create=bool(creatable_communes(s, who)))
+
+
+@bp.route("/producers/new", methods=["GET", "POST"])
+@login_required
+def create_producer():  # noqa: ANN201
+    s, who, loc = db_session(), actor(), locale()
+    form = ProducerForm()
+    _producer_form(form)
+    if not form.commune_id.choices:
+        abort(403)
+    if form.validate_on_submit():
+        commune = get_visible_organisation(s, who, form.commune_id.data)
+        try:
+            producer = directory.create_producer(s, who, name=form.name.data, kind=form.kind.data, commune=commune,
+                                                 tax_code=(form.tax_code.data or "").strip() or None)
+        except InvalidData as exc:
+            form.name.errors.append(exc.message(loc))
+        else:
+            flash(_("The producer has been registered."), "success")
+            return redirect(url_for("products.create", producer=producer.id))
+    return render_template("products/producer_form.html", form=form, producer=None), (422 if form.errors else 200)
+
+
+@bp.route("/producers/<int:producer_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_producer(producer_id: int):  # noqa: ANN201
+    s, who, loc = db_session(), actor(), locale()
+    producer = get_visible_producer(s, who, producer_id)
+    form = ProducerForm(obj=producer if request.method == "GET" else None)
+    del form.commune_id
+    form.kind.choices = choices([(k, registry().catalogue.producer_kinds[k].get(loc)) for k in PRODUCER_KINDS])
+    if form.validate_on_submit():
+        try:
+            update_producer(s, who, producer_id, name=form.name.data, kind=form.kind.data,
+                            tax_code=(form.tax_code.data or "").strip() or None)
+        except InvalidData as exc:
+            form.name.errors.append(exc.message(loc))
+        else:
+            flash(_("The producer has been saved."), "success")
+            return redirect(url_for("products.producers"))
+    return render_template("products/producer_form.html", form=form, producer=producer), \
+        (422 if form.errors else 200)
