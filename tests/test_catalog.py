@@ -209,3 +209,12 @@ def test_migration_0003_folds_existing_names_up_and_down(request, tmp_path, db):
         engine.dispose()
     finally:
         drop()
+
+
+def test_a_page_past_the_end_of_a_short_list_shows_the_last_page(db, registry, world, products):
+    """`?page=2` of a list that fits on one page (a bookmark, a changed filter) shows that page."""
+    officer = world.user(*OFFICER)
+    page = _list(db, registry, officer, group="food", page=2)
+    assert (page.page, page.total, [p.name for p in page.items]) == (1, 1, ["Mì Chũ"])
+    page = _list(db, registry, officer, per_page=2, page=7)
+    assert page.page == 3 and len(page.items) == 2 and page.total == 6

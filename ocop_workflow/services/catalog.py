@@ -294,6 +294,7 @@ def list_products(session: Session, registry: Registry, actor: Actor, flt: Produ
     if count_cap is None:
         count_cap = SEARCH_COUNT_CAP if flt.q and search_words(flt.q) else COUNT_CAP
     page = max(1, flt.page)
+    items: list | None = None
     if page == 1:
         items = fetch(per_page, 0)
         if len(items) < per_page:
@@ -305,7 +306,7 @@ def list_products(session: Session, registry: Registry, actor: Actor, flt: Produ
     last = max(1, math.ceil(total / per_page))
     if page > last and exact:
         page = last
-    if page != 1:
+    if items is None or page != 1:
         items = fetch(per_page, (page - 1) * per_page)
     return Page(items, total, page, per_page, exact)
 

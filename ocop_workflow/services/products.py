@@ -241,7 +241,10 @@ def advance(
     from_state = product.state
     to_state = registry.fire(definition, from_state, tdef, upgrade)
 
-    event_data = {k: v for k, v in data.items() if isinstance(k, str)}
+    # The star and the settings a step makes (application_type …) belong to the engine: a caller's
+    # `data` may add remarks to the history row but never claim a star or a setting.
+    engine_keys = {"star"} | {key for t in definition.transitions for key in t.sets}
+    event_data = {k: v for k, v in data.items() if isinstance(k, str) and k not in engine_keys}
     if star is not None:
         event_data["star"] = star
     event_data.update(tdef.sets)

@@ -14,6 +14,7 @@ pytest removed. The engine needs no pytest plugin.)
 
 from __future__ import annotations
 
+import traceback
 from collections import Counter
 
 import pytest
@@ -109,7 +110,8 @@ def test_schemathesis_finds_no_server_error_and_no_response_breaking_the_schema(
             if event.status in (Status.FAILURE, Status.ERROR):
                 problems += _describe(event)
         elif isinstance(event, events.NonFatalError):
-            problems.append(f"error in {event.label}: {event.info.title}: {event.info.message}")
+            where = "".join(traceback.format_exception(event.value)[-3:])
+            problems.append(f"error in {event.label}: {event.info.title}: {event.info.message}\n{where}")
         elif isinstance(event, events.FatalError):
             raise event.exception
         elif isinstance(event, events.EngineFinished):
