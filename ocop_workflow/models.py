@@ -218,7 +218,6 @@ class ProductEvent(Base):
 
     actor: Mapped[User | None] = relationship()
 
-
 @event.listens_for(ProductEvent, "before_update")
 @event.listens_for(ProductEvent, "before_delete")
 def _history_is_append_only(mapper, connection, target) -> None:  # noqa: ANN001

@@ -62,15 +62,17 @@ class Actor:
 
 # one query with the memberships and their organisations (every web request does this), built once
 _USER_WITH_MEMBERSHIPS = select(User).options(joinedload(User.memberships).joinedload(Membership.organisation))
+_USER_BY_ID = _USER_WITH_MEMBERSHIPS.where(User.id == bindparam("key"))
+_USER_BY_EMAIL = _USER_WITH_MEMBERSHIPS.where(User.email == bindparam("key"))
 
 
 def load_actor(session: Session, user_or_email: int | str, today: date | None = None) -> Actor:
     """Load a user and their active memberships; unknown or deactivated users are refused."""
     if isinstance(user_or_email, int):
-        stmt = _USER_WITH_MEMBERSHIPS.where(User.id == user_or_email)
+        stmt, key = _USER_BY_ID, user_or_email
     else:
-        stmt = _USER_WITH_MEMBERSHIPS.where(User.email == user_or_email.strip().lower())
-    user = session.scalars(stmt).unique().one_or_none()
+        stmt, key = _USER_BY_EMAIL, user_or_email.strip().lower()
+    user = session.scalars(stmt, {"key": key}).unique().one_or_none()
     if user is None:
         raise NotFound(Text(f"Không có người dùng {user_or_email}", f"No user {user_or_email}"))
     if not user.active:

@@ -11,16 +11,16 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..engine import Registry, TransitionDef, WorkflowDefinition, star_for_score
 from ..engine.definition import CERTIFIED_MIN_STAR
 from ..errors import GuardFailed, InvalidData, InvalidTrigger, NotFound, PermissionDenied, StaleVersion
 from ..i18n import Text
-from ..models import Document, Product, ProductEvent, Rating
-from .access import Actor, get_visible_producer, get_visible_product, require_role
+from ..models import Document, Organisation, Producer, Product, ProductEvent, Rating, User
+from .access import Actor, get_visible_producer, get_visible_product, product_not_found, require_role
 
 CREATE_ROLES = ("producer", "commune_association", "commune_officer", "admin")
 MAX_COMMENT = 4000
@@ -40,6 +40,11 @@ def dossier_fingerprint(docs: list[Document]) -> str:
 def current_documents(session: Session, product_id: int) -> list[Document]:
     stmt = select(Document).where(Document.product_id == product_id, Document.current.is_(True))
     return list(session.scalars(stmt.order_by(Document.doc_type, Document.id)))
+
+
+# What a decision needs of the dossier: plain rows, not Document objects (a hot path of `advance`).
+_DOSSIER = (select(Document.id, Document.doc_type, Document.sha256, Document.current)
+            .where(Document.product_id == bindparam("product_id"), Document.current.is_(True)))
 
 
 def create_product(
@@ -200,12 +205,12 @@ def advance(
     data: dict | None = None,
     expected_version: int | None = None,
     now: datetime | None = None,
-) -> ProductEvent:
+) -> Move:
     """Fire `trigger` on a product for `actor`. Raises a typed OcopError and changes nothing when refused."""
     data = dict(data or {})
     score = _validate_inputs(comment, data.pop("score", None))
     comment = (comment or "").strip() or None
-    product = get_visible_product(session, actor, product_id)
+    product = _load_for_move(session, actor, product_id)
     if expected_version is not None and product.version != expected_version:
         raise StaleVersion(expected_version, product.version)
     definition = definition_of(registry, product)
@@ -227,7 +232,7 @@ def advance(
                 tdef.label.en, ", ".join(n.en for n in names))),
             roles=list(tdef.roles),
         )
-    docs = current_documents(session, product.id)
+    docs = session.execute(_DOSSIER, {"product_id": product.id}).all()
     missing = _missing_for(registry, tdef, product, {d.doc_type for d in docs}, comment, score, True)
     if missing:
         raise GuardFailed(missing)
@@ -248,35 +253,133 @@ def advance(
     if star is not None:
         event_data["star"] = star
     event_data.update(tdef.sets)
-    product.history_count += 1
-    event = ProductEvent(
-        product_id=product.id, seq=product.history_count, workflow_key=definition.key,
-        workflow_version=definition.version, from_state=from_state, to_state=to_state, trigger=trigger,
-        actor_id=actor.id, at=at, comment=comment, score=score, data=event_data,
-        dossier_fingerprint=dossier_fingerprint(docs),
-    )
-    product.state = to_state
-    product.state_entered_at = at
-    for key, value in tdef.sets.items():
-        setattr(product, key, value)
-    if star is not None and tdef.rating.final:
-        product.current_star = star
-    try:
-        # The product row first: its conditional UPDATE (version_id_col) is what serialises
-        # concurrent writers; the loser's UPDATE matches no row and becomes StaleVersion.
-        session.flush()
-    except StaleDataError:
-        raise StaleVersion(expected_version, None) from None
-    session.add(event)
-    session.flush()
+    seq = product.history_count + 1
+    star_now = star if star is not None and tdef.rating.final else product.current_star
+    _write_product(session, product, expected_version, state=to_state, state_entered_at=at, history_count=seq,
+                   current_star=star_now, application_type=tdef.sets.get("application_type", product.application_type))
+    event = _insert_event(session, actor.user, product_id=product.id, seq=seq, workflow_key=definition.key,
+                          workflow_version=definition.version, from_state=from_state, to_state=to_state,
+                          trigger=trigger, actor_id=actor.id, at=at, comment=comment, score=score, data=event_data,
+                          dossier_fingerprint=dossier_fingerprint(docs))
     if star is not None:
-        session.add(Rating(
-            product_id=product.id, event_id=event.id, level=tdef.rating.level,
-            organisation_id=membership.organisation_id, score=score, star=star,
-            final=tdef.rating.final, at=at,
-        ))
-        session.flush()
+        session.connection().execute(_INSERT_RATING, {
+            "product_id": product.id, "event_id": event.id, "level": tdef.rating.level,
+            "organisation_id": membership.organisation_id, "score": score, "star": star,
+            "final": tdef.rating.final, "at": at,
+        })
     return event
+
+
+# The write path of every move, as prebuilt Core statements (a statement built per call costs
+# more than the SQL it runs). The product's columns a move may change:
+_MOVED = ("state", "state_entered_at", "history_count", "current_star", "application_type")
+_PRODUCTS = Product.__table__
+_MOVE_PRODUCT = (
+    update(_PRODUCTS)
+    .where(_PRODUCTS.c.id == bindparam("p_id"), _PRODUCTS.c.version == bindparam("p_version"))
+    .values({**{c: bindparam(c) for c in _MOVED}, "version": bindparam("new_version")})
+)
+_EVENT_COLUMNS = tuple(c.key for c in ProductEvent.__table__.c if c.key != "id")
+_INSERT_EVENT = insert(ProductEvent.__table__).values({c: bindparam(c) for c in _EVENT_COLUMNS})
+_INSERT_RATING = insert(Rating.__table__).values(
+    {c.key: bindparam(c.key) for c in Rating.__table__.c if c.key != "id"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Commune:
+    id: int
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Producer:
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Moving:
+    """What a move reads of its product, with the same attribute names as `Product` (the scope
+    check, the guards and the rating read it as they read a product), from one Core query:
+    loading the ORM object with its commune and producer would cost more than the move's SQL."""
+
+    id: int
+    state: str
+    version: int
+    workflow_key: str
+    workflow_version: int
+    product_group: str
+    current_star: int | None
+    history_count: int
+    application_type: str
+    commune: _Commune
+    producer: _Producer
+
+
+_FOR_MOVE = (
+    select(_PRODUCTS.c.id, _PRODUCTS.c.state, _PRODUCTS.c.version, _PRODUCTS.c.workflow_key,
+           _PRODUCTS.c.workflow_version, _PRODUCTS.c.product_group, _PRODUCTS.c.current_star,
+           _PRODUCTS.c.history_count, _PRODUCTS.c.application_type, _PRODUCTS.c.commune_id,
+           Organisation.path, Producer.kind)
+    .join(Organisation, Organisation.id == _PRODUCTS.c.commune_id)
+    .join(Producer, Producer.id == _PRODUCTS.c.producer_id)
+    .where(_PRODUCTS.c.id == bindparam("product_id"))
+)
+
+
+def _load_for_move(session: Session, actor: Actor, product_id: int) -> _Moving:
+    row = session.execute(_FOR_MOVE, {"product_id": product_id}).first()
+    if row is None:
+        raise product_not_found(product_id)
+    *fields, commune_id, path, kind = row
+    moving = _Moving(*fields, commune=_Commune(commune_id, path), producer=_Producer(kind))
+    if not actor.can_see(moving.commune):
+        raise product_not_found(product_id)
+    return moving
+
+
+def _write_product(session: Session, product: _Moving, expected_version: int | None, **changes: object) -> None:
+    """The optimistic lock, as one conditional UPDATE: it is what serialises concurrent writers
+    (the loser's UPDATE matches no row once the winner committed, or waits for it on PostgreSQL,
+    and becomes StaleVersion). A `Product` this session already holds is brought up to date
+    without another query."""
+    version = product.version
+    result = session.connection().execute(_MOVE_PRODUCT, {**changes, "p_id": product.id, "p_version": version,
+                                                          "new_version": version + 1})
+    if result.rowcount != 1:
+        raise StaleVersion(expected_version, None)
+    loaded = session.identity_map.get(session.identity_key(Product, product.id))
+    if loaded is not None:
+        for key, value in {**changes, "version": version + 1}.items():
+            set_committed_value(loaded, key, value)
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """An accepted move: the history row `advance` appended, with the same attribute names as
+    `ProductEvent` (the actor is the user who moved). A value, not an ORM object: building and
+    attaching one would cost as much as the INSERT."""
+
+    id: int
+    product_id: int
+    seq: int
+    workflow_key: str
+    workflow_version: int
+    from_state: str
+    to_state: str
+    trigger: str
+    actor_id: int
+    actor: User
+    at: datetime
+    comment: str | None
+    score: float | None
+    data: dict
+    dossier_fingerprint: str
+
+
+def _insert_event(session: Session, actor: User, **values: object) -> Move:
+    """Append the history row (no unit of work: the append-only table is only ever inserted into)."""
+    event_id = session.connection().execute(_INSERT_EVENT, values).inserted_primary_key[0]
+    return Move(id=event_id, actor=actor, **values)
 
 
 def _star_for(session: Session, tdef: TransitionDef, product: Product, score: float) -> int:
@@ -309,6 +412,6 @@ def get_product(session: Session, actor: Actor, product_id: int) -> Product:
 
 
 __all__ = [
-    "NotFound", "TriggerOption", "advance", "available_triggers", "create_product", "current_documents",
+    "Move", "NotFound", "TriggerOption", "advance", "available_triggers", "create_product", "current_documents",
     "dossier_fingerprint", "get_product", "history",
 ]
