@@ -110,11 +110,15 @@ def register_blueprints(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
     from .dashboard.routes import bp as dashboard_bp
     from .documents.routes import bp as documents_bp
+    from .notifications.routes import bp as notifications_bp
     from .products.routes import bp as products_bp
 
-    for bp in (auth_bp, dashboard_bp, products_bp, documents_bp, admin_bp, api_bp, tokens_bp):
+    for bp in (auth_bp, dashboard_bp, products_bp, documents_bp, notifications_bp, admin_bp, api_bp, tokens_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never with cookies
+    from .notifications.routes import unread_for_bell
+
+    app.jinja_env.globals["unread_for_bell"] = unread_for_bell
 
 
 __all__ = ["create_app"]

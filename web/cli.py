@@ -1,4 +1,11 @@
-"""`ocop serve`: the web application under waitress (registered through the ocop.commands entry point)."""
+"""`ocop serve`: the web application under waitress (registered through the ocop.commands entry point).
+
+`--with-scheduler` also runs the reminder sweep in a thread of this process, for the embedded
+single-machine setup (SQLite) only. In production the scheduler is its own process (`ocop
+scheduler`): a web server may run several processes, be restarted on deploys, or run on several
+hosts, and each would start another scheduler; the sweep would still send nothing twice (the
+database keys make it idempotent), but its work and its failures belong in one supervised process.
+"""
 
 from __future__ import annotations
 
@@ -19,13 +26,57 @@ import click
               help="Processes accepting on the same port (POSIX). One per CPU core serves more requests: with "
                    "SQLite in WAL mode readers run side by side and writers queue on a lock file. Login rate "
                    "limits are counted per process.")
-def serve(host: str, port: int, threads: int, processes: int) -> None:
+@click.option("--with-scheduler", is_flag=True,
+              help="Also run the reminder scheduler in this process (embedded SQLite only; in production run "
+                   "`ocop scheduler` as its own process).")
+def serve(host: str, port: int, threads: int, processes: int, with_scheduler: bool) -> None:
     """Run the web application with waitress."""
     from waitress import serve as waitress_serve
 
     from . import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if with_scheduler:
+        check_embedded_scheduler()
+    schedulers = []
+
+    def start_scheduler() -> None:  # in the serving process, after any fork (threads do not survive one)
+        if with_scheduler:
+            schedulers.append(start_embedded_scheduler())
+
+    try:
+        _serve(waitress_serve, create_app, host, port, threads, processes, start_scheduler)
+    finally:
+        for scheduler in schedulers:
+            scheduler.shutdown(wait=False)
+
+
+def check_embedded_scheduler() -> None:
+    """Refuse `--with-scheduler` unless the database is the embedded SQLite one."""
+    from ocop_workflow.cli import cli_locale
+    from ocop_workflow.config import Settings
+    from ocop_workflow.i18n import Text
+
+    if not Settings().database_url.startswith("sqlite"):
+        raise click.UsageError(Text(
+            "--with-scheduler chỉ dùng với cơ sở dữ liệu SQLite nhúng; với PostgreSQL hãy chạy `ocop scheduler` "
+            "thành một tiến trình riêng",
+            "--with-scheduler is for the embedded SQLite database only; with PostgreSQL run `ocop scheduler` "
+            "as its own process").get(cli_locale()))
+
+
+def start_embedded_scheduler():  # noqa: ANN201
+    """The reminder scheduler (APScheduler's BackgroundScheduler) in a thread of this process."""
+    from ocop_workflow.config import Settings
+    from ocop_workflow.reminders.scheduler import start_background_scheduler
+
+    settings = Settings()
+    click.echo(f"reminder scheduler: a sweep every {settings.sweep_minutes} min in this process")
+    return start_background_scheduler(settings)
+
+
+def _serve(waitress_serve, create_app, host: str, port: int, threads: int, processes: int,  # noqa: ANN001
+           before_serving) -> None:  # noqa: ANN001
     config = {}
     if host in ("127.0.0.1", "localhost", "::1") and "OCOP_SECURE_COOKIES" not in os.environ:
         # plain HTTP on this machine only; behind a TLS proxy the cookies stay Secure
@@ -33,6 +84,7 @@ def serve(host: str, port: int, threads: int, processes: int) -> None:
     if processes == 1:
         app = create_app(config)
         click.echo(f"OCOP Workflow on http://{host}:{port}/ ({threads} threads)")
+        before_serving()
         waitress_serve(app, host=host, port=port, threads=threads, ident="ocop")
         return
     if not hasattr(os, "fork"):
@@ -56,6 +108,7 @@ def serve(host: str, port: int, threads: int, processes: int) -> None:
                 os._exit(code)
         children.append(pid)
     sock.close()
+    before_serving()  # the parent only waits for its children: it can run the scheduler
 
     def stop(signum, _frame) -> None:  # noqa: ANN001
         for child in children:

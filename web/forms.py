@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional
 
 __all__ = [
-    "DataRequired", "Email", "EqualTo", "InputRequired", "Length", "NumberRange", "Optional",
+    "Form", "DataRequired", "Email", "EqualTo", "InputRequired", "Length", "NumberRange", "Optional",
     "choices", "length", "required",
 ]
 
@@ -28,3 +30,29 @@ def choices(pairs) -> list:  # noqa: ANN001
     except ImportError:  # WTForms < 3.3
         return [(v, str(label)) for v, label in pairs]
     return [SelectChoice(v, label) for v, label in pairs]
+
+
+# WTForms' own messages, which it ships without Vietnamese: listed here so that they are in the
+# catalogue and a tampered or stale form answers in the user's language.
+WTFORMS_MESSAGES = (
+    _l("Not a valid choice."), _l("Invalid Choice: could not coerce."), _l("Not a valid integer value."),
+    _l("Not a valid decimal value."), _l("Not a valid float value."), _l("Not a valid date value."),
+)
+
+
+class _CatalogueTranslations:
+    """WTForms' translations object, answering from this app's catalogue."""
+
+    def gettext(self, string: str) -> str:
+        return gettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return ngettext(singular, plural, n)
+
+
+class Form(FlaskForm):
+    """The base of every form of the app: CSRF from Flask-WTF, built-in messages from our catalogue."""
+
+    class Meta:
+        def get_translations(self, form):  # noqa: ANN001, ANN201
+            return _CatalogueTranslations()

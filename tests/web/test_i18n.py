@@ -62,9 +62,11 @@ def _pages(env) -> dict[str, list[str]]:  # noqa: ANN001
     return {
         "officer": ["/", "/inbox", "/products", "/products?q=vai+thieu&state=idea&group=tourism&star=3",
                     "/products/new", f"/products/{pid}", f"/products/{pid}/edit", f"/products/{district}",
-                    "/producers", "/producers/new", f"/producers/{env.world.producer}/edit", "/account"],
+                    "/producers", "/producers/new", f"/producers/{env.world.producer}/edit", "/account",
+                    "/notifications/"],
         "dcouncil": ["/", "/inbox", f"/products/{district}", "/products?waiting=1"],
-        "admin": ["/admin/users", "/admin/users/new", f"/admin/users/{officer_id}"],
+        "admin": ["/admin/users", "/admin/users/new", f"/admin/users/{officer_id}", "/admin/outbox",
+                  "/admin/outbox?show=sent"],
         None: ["/login"],
     }
 

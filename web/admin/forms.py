@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 
 from ocop_workflow.passwords import MIN_LENGTH
 
-from ..forms import choices, length, required
+from ..forms import Form, choices, length, required
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     email = EmailField(_l("E-mail"), validators=[required(), length(254)])
     name = StringField(_l("Full name"), validators=[required(), length(200)])
     password = PasswordField(_l("Initial password"), validators=[required(), length(200, MIN_LENGTH)])
@@ -19,11 +18,15 @@ class UserForm(FlaskForm):
     submit = SubmitField(_l("Create the user"))
 
 
-class MembershipForm(FlaskForm):
+class MembershipForm(Form):
     organisation_id = SelectField(_l("Organisation"), coerce=int, validators=[required()])
     role = SelectField(_l("Role"), validators=[required()])
     submit = SubmitField(_l("Give the role"))
 
 
-class ActiveForm(FlaskForm):
+class ActiveForm(Form):
     submit = SubmitField(_l("Save"))
+
+
+class RetryForm(Form):
+    submit = SubmitField(_l("Send again"))

@@ -1,4 +1,5 @@
-"""Administration: create users, give roles in organisations, deactivate and reactivate accounts."""
+"""Administration: create users, give roles in organisations, deactivate and reactivate accounts;
+the mail outbox (what waits, what failed and why) with a retry button."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from ocop_workflow.errors import InvalidData
+from ocop_workflow.errors import InvalidData, NotFound
+from ocop_workflow.notify import outbox
 from ocop_workflow.services import directory
 from ocop_workflow.services.accounts import (
     admin_organisations,
@@ -20,7 +22,7 @@ from ocop_workflow.services.accounts import (
 
 from ..context import actor, db_session, locale, registry
 from ..forms import choices
-from .forms import ActiveForm, MembershipForm, UserForm
+from .forms import ActiveForm, MembershipForm, RetryForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -114,3 +116,36 @@ def set_active(user_id: int):  # noqa: ANN201
             flash(_("The account is active again.") if active else
                   _("The account has been deactivated; its sessions have ended."), "success")
     return redirect(url_for("admin.user", user_id=user_id))
+
+
+OUTBOX_VIEWS = {"waiting": ("pending", "sending", "failed"), "failed": ("failed",), "sent": ("sent",),
+                "cancelled": ("cancelled",)}
+
+
+@bp.route("/outbox")
+@admin_required
+def mail_outbox():  # noqa: ANN201
+    """The e-mail queue of the users this admin administers: failed sends show their last error."""
+    s, who = db_session(), actor()
+    view = request.args.get("show", "waiting")
+    if view not in OUTBOX_VIEWS:
+        view = "waiting"
+    rows = outbox.list_mail(s, who, statuses=OUTBOX_VIEWS[view], limit=200)
+    return render_template("admin/outbox.html", rows=rows, counts=outbox.mail_counts(s, who), view=view,
+                           views=list(OUTBOX_VIEWS), retry_form=RetryForm())
+
+
+@bp.route("/outbox/<int:outbox_id>/retry", methods=["POST"])
+@admin_required
+def retry_mail(outbox_id: int):  # noqa: ANN201
+    form = RetryForm()
+    if form.validate_on_submit():
+        try:
+            outbox.retry_mail(db_session(), outbox_id, actor())
+        except NotFound:
+            abort(404)
+        except InvalidData as exc:
+            flash(exc.message(locale()), "error")
+        else:
+            flash(_("The message will be sent again at the next sweep."), "success")
+    return redirect(url_for("admin.mail_outbox", show=request.args.get("show", "waiting")))

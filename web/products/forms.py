@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DecimalField,
@@ -13,10 +12,10 @@ from wtforms import (
     TextAreaField,
 )
 
-from ..forms import DataRequired, NumberRange, Optional, length, required
+from ..forms import DataRequired, Form, NumberRange, Optional, length, required
 
 
-class ProductForm(FlaskForm):
+class ProductForm(Form):
     name = StringField(_l("Product name"), validators=[required(), length(200)])
     product_group = SelectField(_l("Product group"), validators=[required()])
     subgroup = StringField(_l("Sub-group"), validators=[Optional(), length(100)])
@@ -26,7 +25,7 @@ class ProductForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class ProducerForm(FlaskForm):
+class ProducerForm(Form):
     name = StringField(_l("Producer name"), validators=[required(), length(200)])
     kind = SelectField(_l("Kind of producer"), validators=[required()])
     tax_code = StringField(_l("Tax code"), validators=[Optional(), length(14)])
@@ -34,7 +33,7 @@ class ProducerForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class AdvanceForm(FlaskForm):
+class AdvanceForm(Form):
     trigger = HiddenField(validators=[required()])
     expected_version = IntegerField(validators=[required()])
     comment = TextAreaField(_l("Comment"), validators=[Optional(), length(4000)])

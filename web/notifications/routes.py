@@ -1,0 +1,111 @@
+"""The bell: the user's in-app notifications and how they want reminder e-mails.
+
+Everything goes through ocop_workflow.notify.inbox, which only ever touches the caller's own
+rows: another user's notification is reported as not found (404), like any object out of scope.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ocop_workflow.errors import NotFound
+from ocop_workflow.notify import inbox
+
+from ..context import actor, db_session, locale
+from ..forms import choices
+from .forms import EmailModeForm, MarkReadForm, OpenForm
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+PER_PAGE = 30
+# The bell's count is kept in the session for a minute: every page shows it, and the sweep that
+# writes notifications runs every few minutes, so a query per page would buy nothing.
+BELL_SECONDS = 60
+_BELL = "ocop_bell"
+
+
+def unread_for_bell() -> int:
+    """The unread count shown on every page (0 when logged out)."""
+    if not current_user.is_authenticated:
+        return 0
+    user_id = actor().id
+    cached = session.get(_BELL)
+    if cached and cached[0] == user_id and cached[2] > time.time():
+        return int(cached[1])
+    count = inbox.unread_count(db_session(), user_id)
+    session[_BELL] = [user_id, count, time.time() + BELL_SECONDS]
+    return count
+
+
+def _forget_bell() -> None:
+    session.pop(_BELL, None)
+
+
+def _email_form() -> EmailModeForm:
+    form = EmailModeForm()
+    form.mode.choices = choices([(k, t.get(locale())) for k, t in inbox.EMAIL_MODE_LABELS.items()])
+    return form
+
+
+@bp.route("/")
+@login_required
+def index():  # noqa: ANN201
+    s, who = db_session(), actor()
+    before = request.args.get("before", type=int)
+    rows = inbox.list_notifications(s, who.id, limit=PER_PAGE + 1, before_id=before)
+    more = len(rows) > PER_PAGE
+    rows = rows[:PER_PAGE]
+    form = _email_form()
+    form.mode.data = inbox.get_email_mode(s, who.id)
+    return render_template("notifications/index.html", rows=rows, more=more, email_form=form,
+                           read_form=MarkReadForm(), open_form=OpenForm(),
+                           unread=inbox.unread_count(s, who.id))
+
+
+@bp.route("/<int:notification_id>/open", methods=["POST"])
+@login_required
+def open_one(notification_id: int):  # noqa: ANN201
+    form = OpenForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired; please try again."), "error")
+        return redirect(url_for("notifications.index"))
+    try:
+        n = inbox.open_notification(db_session(), actor().id, notification_id)
+    except NotFound:
+        abort(404)
+    _forget_bell()
+    # links are written by the sweep and are paths of this site; anything else stays here
+    link = n.link or ""
+    if not link.startswith("/") or link.startswith("//"):
+        return redirect(url_for("notifications.index"))
+    return redirect(link)
+
+
+@bp.route("/read", methods=["POST"])
+@login_required
+def read_all():  # noqa: ANN201
+    form = MarkReadForm()
+    if form.validate_on_submit():
+        n = inbox.mark_read(db_session(), actor().id)
+        _forget_bell()
+        flash(_("%(num)d notifications marked as read.", num=n), "success")
+    return redirect(url_for("notifications.index"))
+
+
+@bp.route("/email", methods=["POST"])
+@login_required
+def email_mode():  # noqa: ANN201
+    form = _email_form()
+    if not form.validate_on_submit():
+        s, who = db_session(), actor()
+        rows = inbox.list_notifications(s, who.id, limit=PER_PAGE)
+        return render_template("notifications/index.html", rows=rows, more=False, email_form=form,
+                               read_form=MarkReadForm(), open_form=OpenForm(),
+                               unread=inbox.unread_count(s, who.id)), 422
+    inbox.set_email_mode(db_session(), actor().id, form.mode.data)
+    flash(_("Your e-mail choice has been saved."), "success")
+    return redirect(url_for("notifications.index"))
