@@ -594,7 +594,12 @@ def token_revoke(ctx: Context, token_id: int) -> None:
 
 
 def main() -> None:
-    cli(prog_name="ocop")
+    from .config import ConfigError
+
+    try:
+        cli(prog_name="ocop")
+    except ConfigError as exc:  # read when a command starts, outside its own error handling
+        fail(str(exc))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,21 @@ def _shipped_dir(name: str) -> Path:
     return Path(sys.prefix) / "share" / "ocop-workflow" / name
 
 
+class ConfigError(ValueError):
+    """An environment variable that cannot be read; the message names it."""
+
+
+def _whole(value: str, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number (got {value!r})") from None
+
+
+def _env_int(name: str, default: str) -> int:
+    return _whole(os.environ.get(name, default), name)
+
+
 def instance_dir() -> Path:
     return Path(os.environ.get("OCOP_INSTANCE_DIR", Path.cwd() / "instance"))
 
@@ -36,12 +51,12 @@ class Settings:
     )
     default_workflow: str = field(default_factory=lambda: os.environ.get("OCOP_DEFAULT_WORKFLOW", "ocop-148"))
     max_upload_bytes: int = field(
-        default_factory=lambda: int(os.environ.get("OCOP_MAX_UPLOAD_MB", "25")) * 1024 * 1024
+        default_factory=lambda: _env_int("OCOP_MAX_UPLOAD_MB", "25") * 1024 * 1024
     )
     # --- reminders, e-mail and the scheduler (issue #5) ---
     # local time of the programme: working days, digest hour, dates in messages, the scheduler
     timezone: str = field(default_factory=lambda: os.environ.get("OCOP_TIMEZONE", "Asia/Ho_Chi_Minh"))
-    sweep_minutes: int = field(default_factory=lambda: int(os.environ.get("OCOP_SWEEP_MINUTES", "5")))
+    sweep_minutes: int = field(default_factory=lambda: _env_int("OCOP_SWEEP_MINUTES", "5"))
     # smtp://user:pass@host:port, smtps://… for TLS, ?starttls=1; unset: mail waits in the outbox
     smtp_url: str | None = field(default_factory=lambda: os.environ.get("OCOP_SMTP_URL") or None, repr=False)
     mail_from: str = field(
@@ -49,26 +64,28 @@ class Settings:
     )
     base_url: str = field(default_factory=lambda: os.environ.get("OCOP_BASE_URL", "http://127.0.0.1:5000"))
     # a stalled product is reminded again every N days (in the definition's sla_calendar)
-    reminder_repeat_days: int = field(default_factory=lambda: int(os.environ.get("OCOP_REMINDER_REPEAT_DAYS", "7")))
+    reminder_repeat_days: int = field(default_factory=lambda: _env_int("OCOP_REMINDER_REPEAT_DAYS", "7"))
     # escalate to the parent organisation N days after the SLA ran out; unset: the state's SLA again
     escalate_after_days: int | None = field(
-        default_factory=lambda: int(v) if (v := os.environ.get("OCOP_ESCALATE_AFTER_DAYS")) else None
+        default_factory=lambda: _env_int("OCOP_ESCALATE_AFTER_DAYS", "") if os.environ.get("OCOP_ESCALATE_AFTER_DAYS")
+        else None
     )
-    digest_hour: int = field(default_factory=lambda: int(os.environ.get("OCOP_DIGEST_HOUR", "7")))
-    mail_max_attempts: int = field(default_factory=lambda: int(os.environ.get("OCOP_MAIL_MAX_ATTEMPTS", "8")))
-    mail_retry_seconds: int = field(default_factory=lambda: int(os.environ.get("OCOP_MAIL_RETRY_SECONDS", "60")))
+    digest_hour: int = field(default_factory=lambda: _env_int("OCOP_DIGEST_HOUR", "7"))
+    mail_max_attempts: int = field(default_factory=lambda: _env_int("OCOP_MAIL_MAX_ATTEMPTS", "8"))
+    mail_retry_seconds: int = field(default_factory=lambda: _env_int("OCOP_MAIL_RETRY_SECONDS", "60"))
     mail_retry_max_seconds: int = field(
-        default_factory=lambda: int(os.environ.get("OCOP_MAIL_RETRY_MAX_SECONDS", "3600"))
+        default_factory=lambda: _env_int("OCOP_MAIL_RETRY_MAX_SECONDS", "3600")
     )
     # a claim older than this is taken to belong to a crashed sender; must exceed smtp_timeout_seconds
     mail_claim_timeout_seconds: int = field(
-        default_factory=lambda: int(os.environ.get("OCOP_MAIL_CLAIM_TIMEOUT", "600"))
+        default_factory=lambda: _env_int("OCOP_MAIL_CLAIM_TIMEOUT", "600")
     )
-    smtp_timeout_seconds: int = field(default_factory=lambda: int(os.environ.get("OCOP_SMTP_TIMEOUT", "30")))
-    certificate_months: int = field(default_factory=lambda: int(os.environ.get("OCOP_CERTIFICATE_MONTHS", "36")))
+    smtp_timeout_seconds: int = field(default_factory=lambda: _env_int("OCOP_SMTP_TIMEOUT", "30"))
+    certificate_months: int = field(default_factory=lambda: _env_int("OCOP_CERTIFICATE_MONTHS", "36"))
     certificate_notice_days: tuple[int, ...] = field(
         default_factory=lambda: tuple(sorted(
-            {int(x) for x in os.environ.get("OCOP_CERTIFICATE_NOTICE_DAYS", "90,30,0").split(",") if x.strip()},
+            {_whole(x, "OCOP_CERTIFICATE_NOTICE_DAYS")
+             for x in os.environ.get("OCOP_CERTIFICATE_NOTICE_DAYS", "90,30,0").split(",") if x.strip()},
             reverse=True,
         ))
     )

@@ -38,6 +38,10 @@ def test_db_upgrade_user_create_and_errors_without_traceback(cli_env):
     assert "Traceback" not in result.stderr
     vi = run(["product", "show", "99"], {**cli_env, "OCOP_LANG": "vi"})
     assert vi.returncode != 0 and vi.stderr.strip() == "error: Không tìm thấy sản phẩm #99"
+    # a setting that cannot be read: one line naming it
+    bad = run(["org", "list"], {**cli_env, "OCOP_SWEEP_MINUTES": "5 min"})
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == "error: OCOP_SWEEP_MINUTES must be a whole number (got '5 min')"
 
 
 def test_product_commands_follow_the_rules(cli_env, registry, tmp_path):
