@@ -51,19 +51,20 @@ def _email_form() -> EmailModeForm:
     return form
 
 
+def _page(email_form: EmailModeForm, status: int = 200):  # noqa: ANN202
+    s, who = db_session(), actor()
+    rows = inbox.list_notifications(s, who.id, limit=PER_PAGE + 1, before_id=request.args.get("before", type=int))
+    return render_template("notifications/index.html", rows=rows[:PER_PAGE], more=len(rows) > PER_PAGE,
+                           email_form=email_form, read_form=MarkReadForm(), open_form=OpenForm(),
+                           unread=inbox.unread_count(s, who.id)), status
+
+
 @bp.route("/")
 @login_required
 def index():  # noqa: ANN201
-    s, who = db_session(), actor()
-    before = request.args.get("before", type=int)
-    rows = inbox.list_notifications(s, who.id, limit=PER_PAGE + 1, before_id=before)
-    more = len(rows) > PER_PAGE
-    rows = rows[:PER_PAGE]
     form = _email_form()
-    form.mode.data = inbox.get_email_mode(s, who.id)
-    return render_template("notifications/index.html", rows=rows, more=more, email_form=form,
-                           read_form=MarkReadForm(), open_form=OpenForm(),
-                           unread=inbox.unread_count(s, who.id))
+    form.mode.data = inbox.get_email_mode(db_session(), actor().id)
+    return _page(form)
 
 
 @bp.route("/<int:notification_id>/open", methods=["POST"])
@@ -101,11 +102,7 @@ def read_all():  # noqa: ANN201
 def email_mode():  # noqa: ANN201
     form = _email_form()
     if not form.validate_on_submit():
-        s, who = db_session(), actor()
-        rows = inbox.list_notifications(s, who.id, limit=PER_PAGE)
-        return render_template("notifications/index.html", rows=rows, more=False, email_form=form,
-                               read_form=MarkReadForm(), open_form=OpenForm(),
-                               unread=inbox.unread_count(s, who.id)), 422
+        return _page(form, 422)
     inbox.set_email_mode(db_session(), actor().id, form.mode.data)
     flash(_("Your e-mail choice has been saved."), "success")
     return redirect(url_for("notifications.index"))
