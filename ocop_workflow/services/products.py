@@ -119,7 +119,7 @@ class TriggerOption:
 
 
 def _missing_for(
-    registry: Registry, tdef: TransitionDef, product: Product, have_docs: set[str],
+    registry: Registry, tdef: TransitionDef, product: Product | _Moving, have_docs: set[str],
     comment: str | None, score: float | None, check_inputs: bool,
 ) -> list[Text]:
     cat = registry.catalogue
@@ -382,7 +382,7 @@ def _insert_event(session: Session, actor: User, **values: object) -> Move:
     return Move(id=event_id, actor=actor, **values)
 
 
-def _star_for(session: Session, tdef: TransitionDef, product: Product, score: float) -> int:
+def _star_for(session: Session, tdef: TransitionDef, product: _Moving, score: float) -> int:
     rule = tdef.rating
     band = star_for_score(score)
     star = min(band, rule.max_star)
