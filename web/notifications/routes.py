@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from ocop_workflow.errors import NotFound
 from ocop_workflow.notify import inbox
 
+from ..auth.routes import safe_next
 from ..context import actor, db_session, locale
 from ..forms import choices
 from .forms import EmailModeForm, MarkReadForm, OpenForm
@@ -80,10 +81,7 @@ def open_one(notification_id: int):  # noqa: ANN201
         abort(404)
     _forget_bell()
     # links are written by the sweep and are paths of this site; anything else stays here
-    link = n.link or ""
-    if not link.startswith("/") or link.startswith("//"):
-        return redirect(url_for("notifications.index"))
-    return redirect(link)
+    return redirect(safe_next(n.link, url_for("notifications.index")))
 
 
 @bp.route("/read", methods=["POST"])
