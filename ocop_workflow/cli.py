@@ -27,7 +27,7 @@ from .engine.loader import load_directory
 from .errors import DefinitionError, OcopError
 from .models import Organisation, Product, ProductEvent, User
 from .services import directory
-from .services.access import load_actor
+from .services.access import Actor, get_visible_producer, load_actor
 from .services.products import advance, history
 from .services.workflow_migration import apply_migration, plan_migration
 
@@ -212,10 +212,13 @@ def user() -> None:
 @click.option("--name", required=True)
 @click.option("--role", required=True, help="a role of workflows/catalogue.yaml")
 @click.option("--org", "org_code", required=True, help="organisation code")
+@click.option("--producer", "producer_id", type=click.IntRange(1, 2**31 - 1),
+              help="for a producer's own account: the id of the producer it acts for")
 @click.option("--locale", default="vi", type=click.Choice(["vi", "en"]))
 @pass_ctx
 @handle_errors
-def user_create(ctx: Context, email: str, name: str, role: str, org_code: str, locale: str) -> None:
+def user_create(ctx: Context, email: str, name: str, role: str, org_code: str, producer_id: int | None,
+                locale: str) -> None:
     """Create a user with a role; the password is read from standard input or prompted for."""
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -224,7 +227,9 @@ def user_create(ctx: Context, email: str, name: str, role: str, org_code: str, l
     with ctx.db.transaction() as s:
         organisation = directory.get_org(s, org_code)
         new = directory.create_user(s, email=email, name=name, password=password, locale=locale)
-        directory.add_membership(s, ctx.registry.catalogue, new, organisation, role)
+        system = Actor.system_actor(ctx.registry.policy)
+        producer = get_visible_producer(s, system, producer_id) if producer_id else None
+        directory.add_membership(s, ctx.registry, new, organisation, role, actor=system, producer=producer)
         click.echo(f"created user #{new.id} {new.email} as {role} @ {organisation.name}")
 
 
@@ -315,7 +320,7 @@ def product_advance(ctx: Context, product_id: int, trigger: str, as_email: str, 
                     score: float | None, expected_version: int | None) -> None:
     """Fire TRIGGER on a product as a user, under the same rules as the web."""
     with ctx.db.transaction() as s:
-        actor = load_actor(s, as_email)
+        actor = load_actor(s, as_email, policy=ctx.registry.policy)
         event = advance(s, ctx.registry, product_id, trigger, actor, comment=comment,
                         data={"score": score} if score is not None else None, expected_version=expected_version)
         star = f" ({event.data['star']}★)" if "star" in event.data else ""
@@ -330,7 +335,7 @@ def product_advance(ctx: Context, product_id: int, trigger: str, as_email: str, 
 def product_history(ctx: Context, product_id: int, as_email: str) -> None:
     """The product's history as a user sees it (scoped)."""
     with ctx.db.session() as s:
-        for e in history(s, load_actor(s, as_email), product_id):
+        for e in history(s, load_actor(s, as_email, policy=ctx.registry.policy), product_id):
             click.echo(f"{e.seq:>3}. {e.at.isoformat()[:16]} {e.trigger} {e.from_state or '∅'} → {e.to_state}")
 
 
@@ -357,7 +362,12 @@ def workflow_list(ctx: Context) -> None:
 def workflow_check(path: Path) -> None:
     """Validate a folder of definitions (with its catalogue.yaml) or a single definition file."""
     if path.is_dir():
-        _cat, defs = load_directory(path)
+        from .engine.permissions import PERMISSIONS_FILE, load_policy
+
+        cat, defs = load_directory(path)
+        if (path / PERMISSIONS_FILE).exists():
+            load_policy(path / PERMISSIONS_FILE, cat, defs)
+            click.echo(f"ok: permissions — {path / PERMISSIONS_FILE}")
     else:
         from .engine.loader import CATALOGUE_FILE, load_catalogue, load_definition
 
@@ -472,9 +482,10 @@ def reminders_outbox(ctx: Context, statuses: tuple[str, ...], limit: int) -> Non
     """The mail outbox: what waits, what failed and why."""
     from .notify.outbox import ADMIN_STATUSES, list_mail, mail_counts
 
+    system = Actor.system_actor(ctx.registry.policy)
     with ctx.db.session() as s:
-        counts = mail_counts(s)
-        rows = list_mail(s, statuses=statuses or ADMIN_STATUSES, limit=limit)
+        counts = mail_counts(s, system)
+        rows = list_mail(s, system, statuses=statuses or ADMIN_STATUSES, limit=limit)
     click.echo(", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "the outbox is empty")
     for r in rows:
         error = f" — {r.last_error.splitlines()[0][:80]}" if r.last_error else ""
@@ -491,7 +502,7 @@ def reminders_retry(ctx: Context, outbox_id: int) -> None:
     from .notify.outbox import retry_mail
 
     with ctx.db.transaction() as s:
-        retry_mail(s, outbox_id)
+        retry_mail(s, outbox_id, Actor.system_actor(ctx.registry.policy))
     click.echo(f"#{outbox_id}: will be sent at the next sweep")
 
 

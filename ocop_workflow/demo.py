@@ -33,8 +33,9 @@ from .errors import InvalidData
 from .i18n import Text
 from .models import Organisation, Producer, Product, ProductEvent
 from .services.access import Actor, load_actor
-from .services.directory import add_membership, create_organisation, create_producer, create_user
+from .services.directory import add_membership, create_organisation, create_user
 from .services.documents import attach_document
+from .services.producers import create_producer
 from .services.products import advance, create_product, current_documents
 
 DEMO_PASSWORD = "ocop-demo-2025"
@@ -117,6 +118,8 @@ LOGINS: list[tuple[str, str, str, str, str]] = [
     ("hoidong.trunguong", "Bùi Thị Lan Anh", "central_council", CENTRAL[0], "vi"),
     ("admin", "Quản trị hệ thống", "admin", PROVINCE[0], "en"),
 ]
+# the producer each producer's own login acts for
+LOGIN_PRODUCERS = {"chuthe.phuongson": "ps_htx"}
 _STAFF_NAMES = ("Nguyễn Thị Hương", "Trần Văn Long", "Lê Thị Ngọc", "Phạm Văn Dũng", "Hoàng Văn Nam",
                 "Vũ Thị Thảo", "Đặng Văn Quân", "Bùi Thị Yến", "Đỗ Văn Hải", "Ngô Thị Hoa", "Dương Văn Lợi",
                 "Lý Thị Hằng")
@@ -533,6 +536,7 @@ class _Loader:
         self.district_of: dict[str, str] = {}  # commune code -> district code
         self.emails: dict[tuple[str, str], str] = {}  # (role, organisation code) -> e-mail
         self.actors: dict[str, Actor] = {}
+        self.system = Actor.system_actor(registry.policy)
         self.producers: dict[str, Producer] = {}
         self.products: dict[int, Product] = {}  # timeline index -> product
         self.refresh: dict[int, set[str]] = {}  # timeline index -> documents to upload again
@@ -553,7 +557,6 @@ class _Loader:
                 self.district_of[c_code] = code
 
     def users(self) -> list[DemoLogin]:
-        catalogue = self.registry.catalogue
         logins = []
         shared_hash: str | None = None
         for local, name, role, org_code, locale in LOGINS:
@@ -565,7 +568,8 @@ class _Loader:
                 # argon2 takes ~0.2 s a hash: the logins share the demo password, so they share its hash
                 user = create_user(self.s, email=email, name=name, password=None, locale=locale)
                 user.password_hash = shared_hash
-            add_membership(self.s, catalogue, user, self.orgs[org_code], role)
+            producer = self.producers.get(LOGIN_PRODUCERS.get(local, ""))
+            add_membership(self.s, self.registry, user, self.orgs[org_code], role, actor=self.system, producer=producer)
             self.emails.setdefault((role, org_code), email)
             logins.append(DemoLogin(email, DEMO_PASSWORD, role, self.orgs[org_code].name))
         # staff of the other units act in the histories; they have no password (no demo login)
@@ -582,19 +586,19 @@ class _Loader:
             return
         email = f"{local}@{DEMO_DOMAIN}"
         user = create_user(self.s, email=email, name=name, password=None)
-        add_membership(self.s, self.registry.catalogue, user, self.orgs[org_code], role)
+        add_membership(self.s, self.registry, user, self.orgs[org_code], role, actor=self.system)
         self.emails[(role, org_code)] = email
 
     def create_producers(self) -> None:
         for key, name, kind, commune, taxed in PRODUCERS:
-            self.producers[key] = create_producer(self.s, None, name=name, kind=kind, commune=self.orgs[commune],
+            self.producers[key] = create_producer(self.s, self.system, name=name, kind=kind, commune=self.orgs[commune],
                                                   tax_code=vn_tax_code(self.rng) if taxed else None)
 
     # ---- who acts
     def actor(self, role: str, org_code: str) -> Actor:
         email = self.emails[(role, org_code)]
         if email not in self.actors:
-            self.actors[email] = load_actor(self.s, email, self.now.date())
+            self.actors[email] = load_actor(self.s, email, self.now.date(), policy=self.registry.policy)
         return self.actors[email]
 
     def officer(self, t: _Timeline) -> Actor:
@@ -630,7 +634,7 @@ class _Loader:
         filename = f"{label} - {product.name}{suffix}.{'png' if photo else 'pdf'}"
         doc = attach_document(self.s, actor, product.id, doc_type, filename, content, upload_dir=self.upload_dir,
                               max_bytes=MAX_UPLOAD_BYTES, known_types=self.registry.catalogue.document_types,
-                              now=at)
+                              now=at, registry=self.registry)
         self.written.append(self.upload_dir / doc.stored_name)
 
     def trigger(self, t: _Timeline, token: str) -> str:
@@ -743,8 +747,7 @@ class _Loader:
 
     def _after_rating(self, t: _Timeline, tok: str, event: ProductEvent, at: datetime) -> None:
         """The secretariat files the council minutes and, for a recognition, the decision."""
-        role = "district_secretariat" if tok == "district" else "province_secretariat"
-        secretariat = self.actor(role, self._district(t) if tok == "district" else PROVINCE[0])
+        secretariat = self._filer(t, tok)
         council = {"district": "huyện", "province": "tỉnh", "central": "Trung ương"}[tok]
         meeting = _round(event.at).replace("/", "-")
         self.attach(t, secretariat, "council_minutes", at, f"Biên bản họp Hội đồng OCOP {council} {meeting}")
@@ -754,6 +757,16 @@ class _Loader:
                                                                                "UBND tỉnh")
             self.attach(t, secretariat, "recognition_decision", at + timedelta(hours=3),
                         f"Quyết định công nhận sản phẩm OCOP {star} sao của {issuer}")
+
+    def _filer(self, t: _Timeline, tok: str) -> Actor:
+        """Who files the minutes and the decision of a council's rating: a role of the rating's level that
+        the permission file lets attach them after a decision, with a demo user in that unit."""
+        org = {"district": self._district(t), "province": PROVINCE[0], "central": CENTRAL[0]}[tok]
+        policy = self.registry.policy
+        for role in sorted(policy.attach.get("closed", {})):
+            if policy.roles[role].level == tok and (role, org) in self.emails:
+                return self.actor(role, org)
+        raise LookupError(f"no demo user files {tok} minutes")
 
     def run(self, timelines: list[_Timeline]) -> None:
         ops: list[tuple[datetime, int, int, str, int]] = []
@@ -801,8 +814,8 @@ def load_demo(
                                        "The database is not empty; the demo loads into an empty database only"))
             loader = _Loader(session, registry, Path(upload_dir), rng, now)
             loader.organisations()
-            logins = loader.users()
             loader.create_producers()
+            logins = loader.users()
             timelines = [_plan(i, spec, rng, now) for i, spec in enumerate(PRODUCTS)]
             loader.run(timelines)
     except BaseException:

@@ -20,15 +20,13 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..engine import Registry, WorkflowDefinition, get_registry
 from ..errors import InvalidData, NotFound
 from ..i18n import Text
-from ..models import Document
-from .access import Actor, get_visible_product, require_role
+from ..models import Document, Product, Rating
+from .access import Actor, get_visible_product
+from .authz import ATTACH_DOCUMENT, require
 
-DOCUMENT_ROLES = (
-    "producer", "commune_association", "commune_officer", "district_secretariat",
-    "province_secretariat", "admin",
-)
 CHUNK = 1024 * 1024
 
 CONTENT_TYPES = {
@@ -91,13 +89,17 @@ def attach_document(
     max_bytes: int,
     known_types: Iterable[str],
     now: datetime | None = None,
+    registry: Registry | None = None,
 ) -> Document:
-    """Store a file for a product's dossier; a file of the same type becomes its new version."""
+    """Store a file for a product's dossier; a file of the same type becomes its new version.
+    Who may attach which type depends on the dossier's phase (see `authz`): checked before the
+    file is read."""
     product = get_visible_product(session, actor, product_id)
-    require_role(actor, product.commune, DOCUMENT_ROLES,
-                 Text("nộp tài liệu cho sản phẩm này", "attach documents to this product"))
     if doc_type not in set(known_types):
         raise InvalidData(Text(f"Loại tài liệu không hợp lệ: {doc_type}", f"Unknown document type: {doc_type}"))
+    definition = (registry or get_registry()).get(product.workflow_key, product.workflow_version)
+    require(actor, ATTACH_DOCUMENT, product, doc_type=doc_type, definition=definition,
+            decided_level=decided_level(session, product, definition))
     upload_dir.mkdir(parents=True, exist_ok=True)
     stored_name = secrets.token_hex(16)
     target = upload_dir / stored_name
@@ -145,6 +147,16 @@ def attach_document(
         target.unlink(missing_ok=True)
         raise
     return doc
+
+
+def decided_level(session: Session, product: Product, definition: WorkflowDefinition) -> str | None:
+    """The level whose council decided last (the latest rating's), once the dossier has left the
+    commune; None while it is open there, or when the product was never rated."""
+    state = definition.states.get(product.state)
+    if state is None or product.current_star is None and state.level == "commune" and not state.final:
+        return None
+    return session.scalar(select(Rating.level).where(Rating.product_id == product.id)
+                          .order_by(Rating.id.desc()).limit(1))
 
 
 def get_document(session: Session, actor: Actor, document_id: int) -> Document:

@@ -22,7 +22,7 @@ from ocop_workflow.models import ApiToken
 from ocop_workflow.services import tokens
 from ocop_workflow.services.access import Actor, load_actor
 
-from ..context import READ_METHODS, db_session, state
+from ..context import READ_METHODS, db_session, registry, state
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def authenticate() -> ApiAuth:
         session = db_session()
         try:
             row = tokens.authenticate(session, raw)
-            who = load_actor(session, row.user_id)
+            who = load_actor(session, row.user_id, policy=registry().policy)
         except tokens.InvalidToken as exc:
             result = ApiAuth(error=exc)
         except (NotFound, PermissionDenied):

@@ -13,8 +13,9 @@ from ocop_workflow.engine.diagram import to_mermaid
 from ocop_workflow.errors import InvalidData, NotFound, OcopError
 from ocop_workflow.i18n import Text
 from ocop_workflow.notify import list_notifications
-from ocop_workflow.services.catalog import MAX_PER_PAGE, ProductFilter, list_products, product_view
 from ocop_workflow.services.documents import CONTENT_TYPES, attach_document, document_path, get_document, list_documents
+from ocop_workflow.services.listing import MAX_PER_PAGE, ProductFilter, list_products
+from ocop_workflow.services.product_page import product_view
 from ocop_workflow.services.products import advance, create_product, get_product, history
 
 from ..context import db_session, registry, state
@@ -162,7 +163,7 @@ LIST_PARAMS = [
 
 @operation(bp, "/products", "GET", tag="products", query=LIST_PARAMS,
            summary="Products in the caller's area, with the filters of the web list",
-           description="The same query as the web list (services.catalog.list_products): the most recently "
+           description="The same query as the web list (services.listing.list_products): the most recently "
                        "moved first.",
            replies={200: ok("One page of products", "ProductPage")}, errors=(404,))
 def list_products_view() -> Response:
@@ -256,7 +257,7 @@ def upload_document_view(product_id: int) -> Response:
         raise RequestInvalid(problems_found)
     doc = attach_document(s, who, product_id, fields["doc_type"], storage.filename or "", storage.stream,
                           upload_dir=st.upload_dir, max_bytes=st.max_upload_bytes,
-                          known_types=reg.catalogue.document_types)
+                          known_types=reg.catalogue.document_types, registry=reg)
     return reply(ser().document(doc), 201, {"Location": url_for("api.document_view", document_id=doc.id)})
 
 

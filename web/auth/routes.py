@@ -17,7 +17,7 @@ from ocop_workflow.models import User
 from ocop_workflow.passwords import hash_password, needs_rehash, verify_password
 from ocop_workflow.services.access import Actor, load_actor
 
-from ..context import actor, db_session
+from ..context import actor, db_session, registry
 from ..extensions import limiter, login_manager
 from .forms import LoginForm, PasswordForm
 
@@ -60,7 +60,7 @@ def session_token(user: User) -> str:
 def load_user(user_id: str) -> WebUser | None:
     uid, _sep, token = user_id.partition(":")
     try:
-        who = load_actor(db_session(), int(uid))
+        who = load_actor(db_session(), int(uid), policy=registry().policy)
     except (NotFound, PermissionDenied, ValueError):
         return None
     if not hmac.compare_digest(token, session_token(who.user)):
@@ -102,7 +102,7 @@ def login():  # noqa: ANN201
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(form.password.data)
             session.pop("locale", None)
-            login_user(WebUser(load_actor(s, user.id)), remember=form.remember.data)
+            login_user(WebUser(load_actor(s, user.id, policy=registry().policy)), remember=form.remember.data)
             return redirect(safe_next(request.args.get("next"), url_for("dashboard.index")))
         form.password.errors.append(_("Wrong e-mail or password, or the account is deactivated."))
     return render_template("auth/login.html", form=form)

@@ -32,6 +32,7 @@ def upload(product_id: int):  # noqa: ANN201
         doc = attach_document(
             s, who, product_id, form.doc_type.data, storage.filename or "", storage.stream,
             upload_dir=st.upload_dir, max_bytes=st.max_upload_bytes, known_types=reg.catalogue.document_types,
+            registry=reg,
         )
     except UploadTooLarge:
         raise
