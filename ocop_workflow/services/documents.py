@@ -20,7 +20,7 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..engine import Registry, WorkflowDefinition, get_registry
+from ..engine import Policy, Registry, WorkflowDefinition, get_registry
 from ..errors import InvalidData, NotFound
 from ..i18n import Text
 from ..models import Document, Product, Rating
@@ -99,7 +99,7 @@ def attach_document(
         raise InvalidData(Text(f"Loại tài liệu không hợp lệ: {doc_type}", f"Unknown document type: {doc_type}"))
     definition = (registry or get_registry()).get(product.workflow_key, product.workflow_version)
     require(actor, ATTACH_DOCUMENT, product, doc_type=doc_type, definition=definition,
-            decided_level=decided_level(session, product, definition))
+            decided_level=decided_level(session, product, definition, actor.policy))
     upload_dir.mkdir(parents=True, exist_ok=True)
     stored_name = secrets.token_hex(16)
     target = upload_dir / stored_name
@@ -149,11 +149,11 @@ def attach_document(
     return doc
 
 
-def decided_level(session: Session, product: Product, definition: WorkflowDefinition) -> str | None:
-    """The level whose council decided last (the latest rating's), once the dossier has left the
-    commune; None while it is open there, or when the product was never rated."""
+def decided_level(session: Session, product: Product, definition: WorkflowDefinition, policy: Policy) -> str | None:
+    """The level whose council decided last (the latest rating's), once the dossier is no longer open;
+    None while it is open (it does not matter then), or when the product was never rated."""
     state = definition.states.get(product.state)
-    if state is None or product.current_star is None and state.level == "commune" and not state.final:
+    if state is None or policy.phase(definition.key, state) == "open":
         return None
     return session.scalar(select(Rating.level).where(Rating.product_id == product.id)
                           .order_by(Rating.id.desc()).limit(1))

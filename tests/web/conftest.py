@@ -38,6 +38,8 @@ USERS = {  # key -> (role, org code)
     "admin": ("admin", "P"),
     "dadmin": ("admin", "D1"),
     "producer": ("producer", "C1"),  # acts for world.producer
+    "chair": ("province_chair", "P"),
+    "central": ("central_council", "VN"),
 }
 
 
@@ -48,6 +50,7 @@ class WebWorld:
     orgs: dict[str, int] = field(default_factory=dict)
     producer: int = 0  # cooperative group in C1 (tourism products need only the common dossier)
     producer_b: int = 0  # another producer of C1 (a household business): not the producer account's
+    producer2: int = 0  # in C2, another commune of the same district
     producer3: int = 0  # in C3, another district
 
 
@@ -75,6 +78,8 @@ def web_template(tmp_path_factory: pytest.TempPathFactory) -> WebWorld:
         world.producer = own.id
         world.producer_b = producers.create_producer(
             s, system, name="Hộ kinh doanh Bánh đa Kế", kind="household", commune=orgs["C1"]).id
+        world.producer2 = producers.create_producer(
+            s, system, name="HTX Mỳ Chũ Hồng Giang", kind="cooperative", commune=orgs["C2"]).id
         world.producer3 = producers.create_producer(
             s, system, name="HTX Gà đồi Yên Thế", kind="cooperative_group", commune=orgs["C3"]).id
         for key, (role, code) in USERS.items():

@@ -6,7 +6,7 @@ import time
 from collections import OrderedDict
 from datetime import timedelta, timezone
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from markupsafe import Markup, escape
@@ -320,8 +320,8 @@ def create_producer():  # noqa: ANN201
     s, who, loc = db_session(), actor(), locale()
     form = ProducerForm()
     _producer_form(form)
-    if not form.commune_id.choices:
-        abort(403)
+    if request.method == "GET" and not form.commune_id.choices:
+        require(who, "create_producer")  # no commune where it may: say why (a POST is answered by the service)
     if form.validate_on_submit():
         commune = get_visible_organisation(s, who, form.commune_id.data)
         try:
