@@ -322,7 +322,7 @@ def test_refused_messages_fail_after_retries_and_admin_can_retry(db, registry, w
 
     smtp.sink.reply = "550 5.1.1 no such user"
     with db.transaction() as s:
-        retry_mail(s, row.id, now=at + timedelta(minutes=10))
+        retry_mail(s, row.id, Actor.system_actor(), now=at + timedelta(minutes=10))
     sweep(db, registry, settings, at + timedelta(minutes=10))
     [row] = outbox(db)
     assert (row.status, row.attempts) == ("failed", 1) and "550" in row.last_error  # permanent: at once
@@ -336,7 +336,7 @@ def test_refused_messages_fail_after_retries_and_admin_can_retry(db, registry, w
         with pytest.raises(PermissionDenied):
             list_mail(s, load_actor(s, world.user("commune_officer", "C1")))
         with pytest.raises(InvalidData):
-            list_mail(s, statuses=["lost"])
+            list_mail(s, Actor.system_actor(), statuses=["lost"])
     smtp.sink.reply = "250 OK"
     with db.transaction() as s:
         retry_mail(s, row.id, load_actor(s, world.user("admin", "P")), now=at + timedelta(minutes=20))
