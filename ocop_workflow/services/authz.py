@@ -83,8 +83,14 @@ def _by_roles(actor: Actor, roles: frozenset[str] | tuple[str, ...], obj: Any, w
 
 
 def _step(actor: Actor, obj: Any, transition: TransitionDef) -> Decision:
-    what = Text(f"thực hiện bước «{transition.label.vi}»", f"take the step “{transition.label.en}”")
-    return _by_roles(actor, frozenset(transition.roles), obj, what)
+    roles = frozenset(transition.roles)
+    decision = _by_roles(actor, roles, obj, transition.label)
+    if decision:
+        return decision
+    names, label = actor.policy.role_names(roles), transition.label
+    return Decision(False, Text(f"Vai trò của bạn không được thực hiện bước «{label.vi}»; cần: {names.vi}",
+                                f"Your role may not take the step “{label.en}”; it needs: {names.en}"),
+                    roles=tuple(sorted(roles)))
 
 
 def _edit_product(actor: Actor, rule, obj: Any, definition: WorkflowDefinition | None) -> Decision:  # noqa: ANN001

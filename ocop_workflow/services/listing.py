@@ -116,7 +116,7 @@ def waiting_condition(registry: Registry, actor: Actor):  # noqa: ANN201
 def get_visible_organisation(session: Session, actor: Actor, org_id: int) -> Organisation:
     """The organisation if it lies in the actor's scope; NotFound otherwise."""
     org = session.get(Organisation, org_id)
-    if org is None or not (actor.system or any(m.organisation.contains(org) for m in actor.memberships)):
+    if org is None or not actor.can_see(org):
         raise NotFound(Text(f"Không tìm thấy đơn vị #{org_id}", f"Organisation #{org_id} not found"))
     return org
 
