@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import PDF, USERS, Env, login, upload
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from ocop_workflow.models import Membership, Organisation, Producer, User
+from ocop_workflow.models import Document, Membership, Organisation, Producer, User
 from ocop_workflow.services import tokens
 
 PERMISSIONS = yaml.safe_load((Path(__file__).resolve().parents[2] / "workflows" / "permissions.yaml").read_text())
@@ -285,3 +285,50 @@ def test_membership_of_a_producer_account_names_a_producer_of_its_commune(env: E
         m = s.scalars(select(Membership).where(Membership.user_id == uid, Membership.role == "producer")).one()
         assert m.producer_id == env.world.producer_b
         assert s.get(Producer, m.producer_id).name
+
+
+def _force_state(env: Env, pid: int, state: str, rating_level: str | None = None) -> None:
+    """Put a product in a state directly (the walk there is tested elsewhere), with a rating if asked."""
+    from sqlalchemy import update
+
+    from ocop_workflow.models import Product, ProductEvent, Rating
+
+    with env.db.transaction() as s:
+        s.execute(update(Product).where(Product.id == pid).values(state=state, version=Product.version + 1))
+        if rating_level:
+            event = s.scalar(select(ProductEvent.id).where(ProductEvent.product_id == pid).limit(1))
+            s.add(Rating(product_id=pid, event_id=event, level=rating_level, score=85, star=4, final=True))
+
+
+@pytest.mark.parametrize("state, key, doc_type, rating_level, want", [
+    ("upgraded", "officer", "council_minutes", "central", 403),  # the commune over the centre's minutes
+    ("district_review", "producer", "recognition_decision", None, 403),
+    ("district_review", "dsec", "lab_test_report", None, 403),  # the reviewer does not touch the evidence
+    ("district_review", "dsec", "council_minutes", None, 201),  # … but files its own minutes
+    ("withdrawn", "officer", "business_plan", None, 403),
+    ("province_review", "officer", "business_plan", "district", 403),
+    ("province_review", "dsec", "council_minutes", "district", 201),  # the district that forwarded it
+    ("rated", "officer", "lab_test_report", "province", 403),  # after a 4★ rating
+    ("rated", "psec", "recognition_decision", "province", 201),
+    ("implementation", "producer", "lab_test_report", None, 201),  # back at the commune: open again
+])
+def test_the_dossier_is_frozen_while_a_council_holds_it_and_after_a_decision(
+        env: Env, state: str, key: str, doc_type: str, rating_level: str | None, want: int) -> None:
+    pid = env.product()
+    env.attach(pid, doc_type if doc_type in OPEN_ATTACH["commune_officer"] else "business_plan")
+    _force_state(env, pid, state, rating_level)
+    with env.db.session() as s:
+        before = s.scalar(select(func.count()).select_from(Document).where(Document.product_id == pid))
+    got = env.app.test_client().post(f"/api/v1/products/{pid}/documents",
+                                     headers={"Authorization": f"Bearer {token(env, key)}"},
+                                     data={"doc_type": doc_type, "file": (_pdf(), "tai-lieu.pdf")},
+                                     content_type="multipart/form-data")
+    assert got.status_code == want, got.get_json()
+    web = upload(login(env.app.test_client(), env, key), f"/products/{pid}/documents", {"doc_type": doc_type},
+                 "tai-lieu.pdf", PDF)
+    assert web.status_code == (302 if want == 201 else want)
+    with env.db.session() as s:
+        after = s.scalar(select(func.count()).select_from(Document).where(Document.product_id == pid))
+    assert after == before + (2 if want == 201 else 0)
+    if want == 403:
+        assert got.get_json()["detail"]  # the reason, in the reader's language
