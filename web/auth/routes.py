@@ -17,7 +17,7 @@ from ocop_workflow.models import User
 from ocop_workflow.passwords import hash_password, needs_rehash, verify_password
 from ocop_workflow.services.access import Actor, load_actor
 
-from ..context import actor, db_session
+from ..context import actor, db_session, read_session
 from ..extensions import limiter, login_manager
 from .forms import LoginForm, PasswordForm
 
@@ -60,7 +60,7 @@ def session_token(user: User) -> str:
 def load_user(user_id: str) -> WebUser | None:
     uid, _sep, token = user_id.partition(":")
     try:
-        who = load_actor(db_session(), int(uid))
+        who = load_actor(read_session(), int(uid))  # not the writer: a POST claims it only to write
     except (NotFound, PermissionDenied, ValueError):
         return None
     if not hmac.compare_digest(token, session_token(who.user)):
