@@ -1,0 +1,248 @@
+"""Issue #8, Build 6: an upload never holds up another user's step; zip bombs are refused; a download
+is named after what the file is; `ocop serve` starts by cleaning the upload folder."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote
+
+import pytest
+from conftest import PDF, csrf, login, text, upload
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from ocop_workflow.models import Document, User
+from ocop_workflow.services import tokens
+from tests.zips import MIB, docx, docx_bomb
+
+API = "/api/v1"
+STEP_LIMIT = 0.100  # seconds: a step takes ~15 ms when nothing holds it up
+GATE_SECONDS = 5  # how long a held-up upload waits for the step before giving up
+
+
+class Gate:
+    """Holds an upload in the middle (of its body, or of its check) until the step is done."""
+
+    def __init__(self) -> None:
+        self.reached = threading.Event()
+        self.release = threading.Event()
+
+    def hold(self) -> None:
+        if not self.reached.is_set():
+            self.reached.set()
+            self.release.wait(GATE_SECONDS)
+
+
+class SlowBody(io.BytesIO):
+    """A request body whose second half arrives only once the gate opens (a slow client)."""
+
+    def __init__(self, data: bytes, gate: Gate) -> None:
+        super().__init__(data)
+        self.gate, self.half = gate, len(data) // 2
+
+    def read(self, size: int | None = -1) -> bytes:
+        pos = self.tell()
+        if pos < self.half:
+            size = self.half - pos if size is None or size < 0 else min(size, self.half - pos)
+        else:
+            self.gate.hold()
+        return super().read(size)
+
+    def readinto(self, b) -> int:  # noqa: ANN001
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+
+def token_for(env, key: str, name: str) -> str:  # noqa: ANN001
+    with env.db.transaction() as s:
+        user = s.scalars(select(User).where(User.email == env.world.emails[key])).one()
+        return tokens.create_token(s, user, name=name).token
+
+
+def idea_ready(env) -> int:  # noqa: ANN001
+    pid = env.product()
+    env.attach(pid, "idea_registration")
+    return pid
+
+
+def web_step(client, env, pid: int, token: str) -> tuple[int, float]:  # noqa: ANN001
+    version = env.state_of(pid)[1]
+    started = time.perf_counter()
+    r = client.post(f"/products/{pid}/advance", data={"csrf_token": token, "trigger": "accept_idea",
+                                                      "expected_version": str(version), "confirm": "y"})
+    return r.status_code, time.perf_counter() - started
+
+
+def api_step(client, pid: int, bearer: str) -> tuple[int, float]:  # noqa: ANN001
+    started = time.perf_counter()
+    r = client.post(f"{API}/products/{pid}/transitions", json={"trigger": "accept_idea", "version": 1},
+                    headers={"Authorization": f"Bearer {bearer}"})
+    return r.status_code, time.perf_counter() - started
+
+
+# --- the writer lock is taken for the database write only ---------------------------------------------
+def test_a_web_step_is_not_held_up_by_an_upload_being_checked(env, monkeypatch):
+    """A DOCX whose check takes long (a zip directory of many entries: 2.7 s for 250,000 on the
+    reviewer's machine) is simulated by holding the check until the step is done, or 5 s."""
+    warm, target, upload_to = idea_ready(env), idea_ready(env), env.product(name="Gà đồi Yên Thế")
+    stepper = login(env.app.test_client(), env, "officer")
+    uploader = login(env.app.test_client(), env, "officer")
+    step_token, upload_token = csrf(stepper, "/"), csrf(uploader, "/")
+    assert web_step(stepper, env, warm, step_token)[0] == 302  # code paths warm
+
+    gate, real_zipfile, document = Gate(), zipfile.ZipFile, docx()
+
+    class CheckedSlowly(real_zipfile):
+        def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+            gate.hold()
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(zipfile, "ZipFile", CheckedSlowly)
+    with ThreadPoolExecutor(1) as pool:
+        uploading = pool.submit(upload, uploader, f"/products/{upload_to}/documents",
+                                {"csrf_token": upload_token, "doc_type": "idea_registration"},
+                                "Phiếu đăng ký.docx", document)
+        assert gate.reached.wait(GATE_SECONDS), "the upload never reached its check"
+        status, took = web_step(stepper, env, target, step_token)
+        gate.release.set()
+        uploaded = uploading.result(timeout=30)
+    assert status == 302 and env.state_of(target)[0] == "production_plan"
+    assert took < STEP_LIMIT, f"the step waited {took * 1000:.0f} ms for the upload"
+    assert uploaded.status_code == 302, text(uploaded)
+    with env.db.session() as s:
+        assert s.scalar(select(Document.content_type).where(Document.product_id == upload_to)).endswith(
+            "wordprocessingml.document")
+
+
+def test_an_api_step_is_not_held_up_by_a_slow_upload_body(env):
+    """A client sending its file slowly: the API authenticates it at once, then reads the body."""
+    warm, target, upload_to = idea_ready(env), idea_ready(env), env.product(name="Mỳ Chũ")
+    bearer, upload_bearer = token_for(env, "officer", "steps"), token_for(env, "officer", "uploads")
+    client = env.app.test_client()
+    assert api_step(client, warm, bearer)[0] == 200
+    boundary, body = encode_multipart({"doc_type": "idea_registration", "file": FileStorage(
+        io.BytesIO(PDF + b"%" + b"x" * 200_000), filename="Đơn.pdf", content_type="application/pdf")})
+    gate = Gate()
+
+    def slow_upload():  # noqa: ANN202
+        return env.app.test_client().post(
+            f"{API}/products/{upload_to}/documents", input_stream=SlowBody(body, gate), content_length=len(body),
+            content_type=f"multipart/form-data; boundary={boundary}",
+            headers={"Authorization": f"Bearer {upload_bearer}"})
+
+    with ThreadPoolExecutor(1) as pool:
+        uploading = pool.submit(slow_upload)
+        assert gate.reached.wait(GATE_SECONDS), "the upload never started sending its body"
+        status, took = api_step(client, target, bearer)
+        gate.release.set()
+        uploaded = uploading.result(timeout=30)
+    assert status == 200 and env.state_of(target)[0] == "production_plan"
+    assert took < STEP_LIMIT, f"the step waited {took * 1000:.0f} ms for the upload"
+    assert uploaded.status_code == 201, uploaded.get_data(as_text=True)
+
+
+# --- zip bombs -----------------------------------------------------------------------------------------
+@pytest.mark.app_config(MAX_UPLOAD_BYTES=4 * MIB)
+def test_a_zip_bomb_is_refused_with_a_clear_message_on_the_web_and_the_api(env, monkeypatch):
+    def never_inflate(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise AssertionError("an uploaded zip entry was opened")
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", never_inflate)
+    pid = env.product()
+    bomb = docx_bomb()  # 2 MiB expanding to 2 GiB
+    client = login(env.app.test_client(), env, "officer")
+    r = upload(client, f"/products/{pid}/documents", {"csrf_token": csrf(client, "/"),
+                                                      "doc_type": "idea_registration"}, "Kế hoạch.docx", bomb)
+    assert r.status_code == 422
+    assert "Tệp DOCX/XLSX này khi giải nén vượt quá giới hạn (200 MB nội dung, 10000 tệp con)" in text(r)
+
+    boundary, body = encode_multipart({"doc_type": "idea_registration", "file": FileStorage(
+        io.BytesIO(bomb), filename="Kế hoạch.docx", content_type="application/octet-stream")})
+    r = env.app.test_client().post(f"{API}/products/{pid}/documents", data=body,
+                                   content_type=f"multipart/form-data; boundary={boundary}",
+                                   headers={"Authorization": f"Bearer {token_for(env, 'officer', 'api')}",
+                                            "Accept-Language": "en"})
+    assert r.status_code == 422 and r.get_json()["code"] == "invalid_data"
+    assert "expands beyond the limits (200 MB of content, 10000 parts)" in r.get_json()["detail"]
+    with env.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Document)) == 0
+    assert [p.name for p in env.upload_dir.iterdir()] == []
+
+
+@pytest.mark.app_config(MAX_ZIP_ENTRIES=50)
+def test_the_zip_entry_limit_is_a_setting(env):
+    pid = env.product()
+    client = login(env.app.test_client(), env, "officer")
+    token = csrf(client, "/")
+    r = upload(client, f"/products/{pid}/documents", {"csrf_token": token, "doc_type": "idea_registration"},
+               "nhiều phần.docx", docx(parts=60))
+    assert r.status_code == 422 and "50 tệp con" in text(r)
+    r = upload(client, f"/products/{pid}/documents", {"csrf_token": token, "doc_type": "idea_registration"},
+               "vừa đủ.docx", docx(parts=40))
+    assert r.status_code == 302
+
+
+# --- download names follow the detected type -----------------------------------------------------------
+def test_a_pdf_uploaded_as_html_is_downloaded_as_pdf_on_the_web_and_the_api(env):
+    pid = env.product()
+    client = login(env.app.test_client(), env, "officer")
+    r = upload(client, f"/products/{pid}/documents", {"csrf_token": csrf(client, "/"),
+                                                      "doc_type": "idea_registration"}, "poly.html", PDF)
+    assert r.status_code == 302
+    with env.db.session() as s:
+        doc = s.scalars(select(Document)).one()
+    assert doc.original_name == "poly.html"  # the uploader's own name is kept
+    bearer = token_for(env, "officer", "api")
+    for url, headers in ((f"/documents/{doc.id}/download", {}),
+                         (f"{API}/documents/{doc.id}/content", {"Authorization": f"Bearer {bearer}"})):
+        with client.get(url, headers=headers) as r:
+            assert r.status_code == 200 and r.data == PDF
+            assert r.headers["Content-Type"] == "application/pdf"
+            assert r.headers["Content-Disposition"] == "attachment; filename=poly.pdf"
+
+
+def test_a_vietnamese_name_without_extension_gets_one(env):
+    pid = env.product()
+    doc_id = env.attach(pid, "idea_registration", name="Đơn đăng ký v1.2")
+    client = login(env.app.test_client(), env, "officer")
+    with client.get(f"/documents/{doc_id}/download") as r:
+        assert f"filename*=UTF-8''{quote('Đơn đăng ký v1.2.pdf')}" in r.headers["Content-Disposition"]
+
+
+# --- `ocop serve` cleans the upload folder first -------------------------------------------------------
+def test_serve_starts_by_removing_what_interrupted_uploads_left(env, monkeypatch, tmp_path):
+    import waitress
+    from click.testing import CliRunner
+
+    from web.cli import serve
+
+    pid = env.product()
+    kept_doc = env.attach(pid, "idea_registration")
+    with env.db.session() as s:
+        stored = s.get(Document, kept_doc).stored_name
+    old = time.time() - 2 * 3600
+    part, orphan, fresh = (env.upload_dir / ("." + "a" * 32 + ".part"), env.upload_dir / ("b" * 32),
+                           env.upload_dir / ("c" * 32))
+    for path in (part, orphan, fresh):
+        path.write_bytes(b"x")
+    for path in (part, orphan, env.upload_dir / stored):
+        os.utime(path, (old, old))
+    served = []
+    monkeypatch.setattr(waitress, "serve", lambda app, **kw: served.append(kw))
+    monkeypatch.setenv("OCOP_DATABASE_URL", env.app.config["DATABASE_URL"])
+    monkeypatch.setenv("OCOP_UPLOAD_DIR", str(env.upload_dir))
+    monkeypatch.setenv("OCOP_INSTANCE_DIR", str(tmp_path / "instance"))
+    monkeypatch.setenv("OCOP_SECRET_KEY", "serve-test")
+    monkeypatch.setenv("OCOP_LANG", "en")
+    result = CliRunner().invoke(serve, ["--port", "5999"])
+    assert result.exit_code == 0, result.output
+    assert served, "the server was not started"
+    assert f"uploads: removed {part}" in result.output and f"uploads: removed {orphan}" in result.output
+    assert sorted(p.name for p in env.upload_dir.iterdir()) == sorted([stored, fresh.name])
