@@ -15,6 +15,8 @@ import pytest
 from sqlalchemy import func, select
 
 from ocop_workflow.config import ConfigError, Settings
+from ocop_workflow.db import Database
+from ocop_workflow.engine import Registry
 from ocop_workflow.errors import InvalidData, NotFound
 from ocop_workflow.models import Document
 from ocop_workflow.services.access import load_actor
@@ -31,6 +33,7 @@ from ocop_workflow.services.uploads import (
 )
 
 from .helpers import PDF, attach, new_product
+from .world import World, build_world
 from .zips import GIB, MIB, docx, docx_bomb, raw_zip
 
 HOUR = 3600
@@ -42,7 +45,7 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 def _no_inflating(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("an uploaded zip entry was opened")
 
     monkeypatch.setattr(zipfile.ZipFile, "open", refuse)
@@ -154,7 +157,7 @@ def _age(path: Path, seconds: float) -> Path:
     return path
 
 
-def _folder(db, registry, world, upload_dir: Path) -> dict[str, Path]:  # noqa: ANN001
+def _folder(db: Database, registry: Registry, world: World, upload_dir: Path) -> dict[str, Path]:
     """An upload folder after some interrupted uploads: every kind of file, old and new."""
     officer = world.user("commune_officer", "C1")
     pid = new_product(db, registry, officer, world.producers["household"])
@@ -211,10 +214,6 @@ def test_clean_leaves_stored_files_alone_when_the_database_has_no_document(db, u
 
 
 def test_ocop_uploads_clean_command(registry, tmp_path):
-    from ocop_workflow.db import Database
-
-    from .world import build_world
-
     env = {**os.environ, "OCOP_INSTANCE_DIR": str(tmp_path / "instance"), "OCOP_LANG": "en"}
     for name in ("OCOP_DATABASE_URL", "OCOP_UPLOAD_DIR"):
         env.pop(name, None)

@@ -7,6 +7,8 @@ and becomes a writer only when the request is about to write:
 - `read_session()` is the request's session without claiming the writer. Authentication (the
   flask-login user loader, the API's bearer token) and the checks a view makes before receiving a
   file use it.
+- `release_reads()` ends that read transaction before something slow, so a slow upload holds
+  no pooled connection (PostgreSQL) or snapshot (SQLite) either.
 - `db_session()` is the session a view works with. On GET/HEAD/OPTIONS it is the reader. On any
   other method its first call promotes the session (`Database.promote`): the read transaction
   ends, the process's `WriteLock` is taken (SQLite) and the next statement opens `BEGIN
@@ -136,6 +138,15 @@ def read_session() -> Session:
     if session is None:
         session = g.db_session = state().db.session()
     return session
+
+
+def release_reads() -> None:
+    """End the request's read transaction before something slow (receiving or checking a file), so
+    no database connection or snapshot is held meanwhile; the next read starts a fresh one. Once
+    the request writes, this does nothing (its writes are committed with the response)."""
+    session = g.get("db_session")
+    if session is not None and not g.get("ocop_writing") and session.in_transaction():
+        session.commit()  # nothing was written; the objects read stay loaded (expire_on_commit=False)
 
 
 def db_session() -> Session:

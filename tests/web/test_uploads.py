@@ -3,27 +3,31 @@ is named after what the file is; `ocop serve` starts by cleaning the upload fold
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 import pytest
-from conftest import PDF, csrf, login, text, upload
+from conftest import PDF, Env, csrf, login, text, upload
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
+from werkzeug.test import TestResponse, encode_multipart
 
-from ocop_workflow.models import Document, User
+from ocop_workflow.models import Document, Product, User
 from ocop_workflow.services import tokens
 from tests.zips import MIB, docx, docx_bomb
 
 API = "/api/v1"
 STEP_LIMIT = 0.100  # seconds: a step takes ~15 ms when nothing holds it up
 GATE_SECONDS = 5  # how long a held-up upload waits for the step before giving up
+ATTEMPTS = 3
 
 
 class Gate:
@@ -54,25 +58,25 @@ class SlowBody(io.BytesIO):
             self.gate.hold()
         return super().read(size)
 
-    def readinto(self, b) -> int:  # noqa: ANN001
+    def readinto(self, b: bytearray | memoryview) -> int:
         data = self.read(len(b))
         b[:len(data)] = data
         return len(data)
 
 
-def token_for(env, key: str, name: str) -> str:  # noqa: ANN001
+def token_for(env: Env, key: str, name: str) -> str:
     with env.db.transaction() as s:
         user = s.scalars(select(User).where(User.email == env.world.emails[key])).one()
         return tokens.create_token(s, user, name=name).token
 
 
-def idea_ready(env) -> int:  # noqa: ANN001
+def idea_ready(env: Env) -> int:
     pid = env.product()
     env.attach(pid, "idea_registration")
     return pid
 
 
-def web_step(client, env, pid: int, token: str) -> tuple[int, float]:  # noqa: ANN001
+def web_step(client: FlaskClient, env: Env, pid: int, token: str) -> tuple[int, float]:
     version = env.state_of(pid)[1]
     started = time.perf_counter()
     r = client.post(f"/products/{pid}/advance", data={"csrf_token": token, "trigger": "accept_idea",
@@ -80,7 +84,7 @@ def web_step(client, env, pid: int, token: str) -> tuple[int, float]:  # noqa: A
     return r.status_code, time.perf_counter() - started
 
 
-def api_step(client, pid: int, bearer: str) -> tuple[int, float]:  # noqa: ANN001
+def api_step(client: FlaskClient, pid: int, bearer: str) -> tuple[int, float]:
     started = time.perf_counter()
     r = client.post(f"{API}/products/{pid}/transitions", json={"trigger": "accept_idea", "version": 1},
                     headers={"Authorization": f"Bearer {bearer}"})
@@ -88,70 +92,83 @@ def api_step(client, pid: int, bearer: str) -> tuple[int, float]:  # noqa: ANN00
 
 
 # --- the writer lock is taken for the database write only ---------------------------------------------
+def step_during_upload(start_upload: Callable[[], TestResponse], gate: Gate,
+                       step: Callable[[], tuple[int, float]]) -> tuple[int, float, TestResponse]:
+    """Start an upload in a thread, take the step once the upload is held at its gate, then let it go on."""
+    with ThreadPoolExecutor(1) as pool:
+        uploading = pool.submit(start_upload)
+        assert gate.reached.wait(GATE_SECONDS), "the upload never reached its gate"
+        gc.collect()  # a collection pause is not what is measured
+        status, took = step()
+        gate.release.set()
+        return status, took, uploading.result(timeout=30)
+
+
+def fast_enough(times: list[float]) -> bool:
+    """Held up by the upload, every try waits the gate's 5 s; a try slower than the limit without
+    that is the machine being busy (tests share two cores), so another one is made."""
+    return times[-1] < STEP_LIMIT or len(times) == ATTEMPTS
+
+
 def test_a_web_step_is_not_held_up_by_an_upload_being_checked(env, monkeypatch):
     """A DOCX whose check takes long (a zip directory of many entries: 2.7 s for 250,000 on the
     reviewer's machine) is simulated by holding the check until the step is done, or 5 s."""
-    warm, target, upload_to = idea_ready(env), idea_ready(env), env.product(name="Gà đồi Yên Thế")
     stepper = login(env.app.test_client(), env, "officer")
     uploader = login(env.app.test_client(), env, "officer")
     step_token, upload_token = csrf(stepper, "/"), csrf(uploader, "/")
-    assert web_step(stepper, env, warm, step_token)[0] == 302  # code paths warm
+    assert web_step(stepper, env, idea_ready(env), step_token)[0] == 302  # code paths warm
 
-    gate, real_zipfile, document = Gate(), zipfile.ZipFile, docx()
+    gates, real_zipfile, document = [Gate()], zipfile.ZipFile, docx()
 
     class CheckedSlowly(real_zipfile):
-        def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
-            gate.hold()
+        def __init__(self, *args, **kwargs) -> None:
+            gates[-1].hold()
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(zipfile, "ZipFile", CheckedSlowly)
-    with ThreadPoolExecutor(1) as pool:
-        uploading = pool.submit(upload, uploader, f"/products/{upload_to}/documents",
-                                {"csrf_token": upload_token, "doc_type": "idea_registration"},
-                                "Phiếu đăng ký.docx", document)
-        assert gate.reached.wait(GATE_SECONDS), "the upload never reached its check"
-        status, took = web_step(stepper, env, target, step_token)
-        gate.release.set()
-        uploaded = uploading.result(timeout=30)
-    assert status == 302 and env.state_of(target)[0] == "production_plan"
-    assert took < STEP_LIMIT, f"the step waited {took * 1000:.0f} ms for the upload"
-    assert uploaded.status_code == 302, text(uploaded)
-    with env.db.session() as s:
-        assert s.scalar(select(Document.content_type).where(Document.product_id == upload_to)).endswith(
-            "wordprocessingml.document")
+    times: list[float] = []
+    while not times or not fast_enough(times):
+        target, upload_to = idea_ready(env), env.product(name=f"Gà đồi Yên Thế {len(times)}")
+        gates.append(Gate())
+        status, took, uploaded = step_during_upload(
+            lambda: upload(uploader, f"/products/{upload_to}/documents",  # noqa: B023
+                           {"csrf_token": upload_token, "doc_type": "idea_registration"}, "Phiếu.docx", document),
+            gates[-1], lambda: web_step(stepper, env, target, step_token))  # noqa: B023
+        times.append(took)
+        assert status == 302 and env.state_of(target)[0] == "production_plan"
+        assert uploaded.status_code == 302, text(uploaded)
+        with env.db.session() as s:
+            assert s.scalar(select(Document.content_type).where(Document.product_id == upload_to)).endswith(
+                "wordprocessingml.document")
+    assert min(times) < STEP_LIMIT, f"the step waited {[round(t * 1000) for t in times]} ms for the upload"
 
 
 def test_an_api_step_is_not_held_up_by_a_slow_upload_body(env):
     """A client sending its file slowly: the API authenticates it at once, then reads the body."""
-    warm, target, upload_to = idea_ready(env), idea_ready(env), env.product(name="Mỳ Chũ")
     bearer, upload_bearer = token_for(env, "officer", "steps"), token_for(env, "officer", "uploads")
     client = env.app.test_client()
-    assert api_step(client, warm, bearer)[0] == 200
+    assert api_step(client, idea_ready(env), bearer)[0] == 200  # code paths warm
     boundary, body = encode_multipart({"doc_type": "idea_registration", "file": FileStorage(
         io.BytesIO(PDF + b"%" + b"x" * 200_000), filename="Đơn.pdf", content_type="application/pdf")})
-    gate = Gate()
-
-    def slow_upload():  # noqa: ANN202
-        return env.app.test_client().post(
-            f"{API}/products/{upload_to}/documents", input_stream=SlowBody(body, gate), content_length=len(body),
-            content_type=f"multipart/form-data; boundary={boundary}",
-            headers={"Authorization": f"Bearer {upload_bearer}"})
-
-    with ThreadPoolExecutor(1) as pool:
-        uploading = pool.submit(slow_upload)
-        assert gate.reached.wait(GATE_SECONDS), "the upload never started sending its body"
-        status, took = api_step(client, target, bearer)
-        gate.release.set()
-        uploaded = uploading.result(timeout=30)
-    assert status == 200 and env.state_of(target)[0] == "production_plan"
-    assert took < STEP_LIMIT, f"the step waited {took * 1000:.0f} ms for the upload"
-    assert uploaded.status_code == 201, uploaded.get_data(as_text=True)
+    times: list[float] = []
+    while not times or not fast_enough(times):
+        target, upload_to, gate = idea_ready(env), env.product(name=f"Mỳ Chũ {len(times)}"), Gate()
+        status, took, uploaded = step_during_upload(
+            lambda: env.app.test_client().post(
+                f"{API}/products/{upload_to}/documents", input_stream=SlowBody(body, gate),  # noqa: B023
+                content_length=len(body), content_type=f"multipart/form-data; boundary={boundary}",
+                headers={"Authorization": f"Bearer {upload_bearer}"}),
+            gate, lambda: api_step(client, target, bearer))  # noqa: B023
+        times.append(took)
+        assert status == 200 and env.state_of(target)[0] == "production_plan"
+        assert uploaded.status_code == 201, uploaded.get_data(as_text=True)
+    assert min(times) < STEP_LIMIT, f"the step waited {[round(t * 1000) for t in times]} ms for the upload"
 
 
 # --- zip bombs -----------------------------------------------------------------------------------------
 @pytest.mark.app_config(MAX_UPLOAD_BYTES=4 * MIB)
 def test_a_zip_bomb_is_refused_with_a_clear_message_on_the_web_and_the_api(env, monkeypatch):
-    def never_inflate(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def never_inflate(*args: object, **kwargs: object) -> None:
         raise AssertionError("an uploaded zip entry was opened")
 
     monkeypatch.setattr(zipfile.ZipFile, "open", never_inflate)
@@ -246,3 +263,70 @@ def test_serve_starts_by_removing_what_interrupted_uploads_left(env, monkeypatch
     assert served, "the server was not started"
     assert f"uploads: removed {part}" in result.output and f"uploads: removed {orphan}" in result.output
     assert sorted(p.name for p in env.upload_dir.iterdir()) == sorted([stored, fresh.name])
+
+
+# --- both databases: the read-then-write request session -----------------------------------------------
+def test_uploads_and_steps_through_the_promoted_session_on_both_databases(db, registry, world, tmp_path,
+                                                                          monkeypatch):
+    """The web tests run on SQLite; here the same app runs on each backend of the `db` fixture."""
+    from flask_login.utils import _create_identifier
+
+    from tests.helpers import attach, new_product
+    from web import create_app
+    from web.auth.routes import session_token
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "k", "DATABASE_URL": db.url, "MAX_UPLOAD_BYTES": MIB,
+                      "UPLOAD_DIR": str(tmp_path / "uploads"), "INSTANCE_PATH": str(tmp_path / "instance"),
+                      "SESSION_COOKIE_SECURE": False})
+    officer = world.user("commune_officer", "C1")
+    try:
+        client = app.test_client()
+        with app.test_request_context(environ_base=client.environ_base), db.session() as s:
+            ident = _create_identifier()
+            user = s.scalars(select(User).where(User.email == officer)).one()
+            user_id = f"{user.id}:{session_token(user)}"
+        with client.session_transaction() as sess:
+            sess.update({"_user_id": user_id, "_fresh": True, "_id": ident})
+        token = csrf(client, "/")
+        first, second = (new_product(db, registry, officer, world.producers["household"]) for _ in range(2))
+        attach(db, registry, officer, second, ["idea_registration"], tmp_path / "uploads")
+
+        def step(pid: int) -> tuple[int, float]:
+            with db.session() as s:
+                version = s.get(Product, pid).version
+            started = time.perf_counter()
+            r = client.post(f"/products/{pid}/advance", data={"csrf_token": token, "trigger": "accept_idea",
+                                                              "expected_version": str(version), "confirm": "y"})
+            return r.status_code, time.perf_counter() - started
+
+        r = upload(client, f"/products/{first}/documents", {"csrf_token": token, "doc_type": "idea_registration"},
+                   "poly.html", PDF)
+        assert r.status_code == 302, text(r)
+        r = upload(client, f"/products/{first}/documents", {"csrf_token": token, "doc_type": "business_plan"},
+                   "virus.pdf", b"MZ\x90\x00")
+        assert r.status_code == 422 and "Chỉ nhận tệp PDF" in text(r)
+        assert step(first)[0] == 302
+
+        gate, real_zipfile, document = Gate(), zipfile.ZipFile, docx()
+
+        class CheckedSlowly(real_zipfile):
+            def __init__(self, *args: object, **kwargs: object) -> None:
+                gate.hold()
+                super().__init__(*args, **kwargs)
+
+        monkeypatch.setattr(zipfile, "ZipFile", CheckedSlowly)
+        uploader = app.test_client()
+        with client.session_transaction() as sess, uploader.session_transaction() as other:
+            other.update(dict(sess))
+        status, took, uploaded = step_during_upload(
+            lambda: upload(uploader, f"/products/{first}/documents",
+                           {"csrf_token": token, "doc_type": "business_plan"}, "Kế hoạch.docx", document),
+            gate, lambda: step(second))
+        assert status == 302 and took < GATE_SECONDS / 5  # not held until the gate gave up
+        assert uploaded.status_code == 302, text(uploaded)
+        with db.session() as s:
+            names = {d.original_name: d.current for d in s.scalars(select(Document).where(
+                Document.product_id == first))}
+        assert names == {"poly.html": True, "Kế hoạch.docx": True}
+    finally:
+        app.extensions["ocop"].db.dispose()

@@ -26,7 +26,7 @@ from ocop_workflow.services.documents import (
 )
 from ocop_workflow.services.products import advance, create_product, get_product, history
 
-from ..context import db_session, read_session, registry, state
+from ..context import db_session, read_session, registry, release_reads, state
 from ..extensions import limiter
 from . import problems
 from . import schemas as S
@@ -257,6 +257,7 @@ UPLOAD = {"type": "object", "required": ["doc_type", "file"], "properties": {
 def upload_document_view(product_id: int) -> Response:
     reg, st, who = registry(), state(), api_actor()
     get_product(read_session(), who, product_id)
+    release_reads()  # the body may arrive slowly
     storage = request.files.get("file")
     fields = {"doc_type": request.form.get("doc_type")}
     problems_found = [(name, "required") for name, value in (*fields.items(), ("file", storage)) if value is None]
@@ -266,6 +267,7 @@ def upload_document_view(product_id: int) -> Response:
     known = reg.catalogue.document_types
     # reads only until the file is received and checked; the writer is claimed for the INSERT alone
     check_attach(read_session(), who, product_id, fields["doc_type"], known)
+    release_reads()
     stored = store_upload(storage.stream, upload_dir=st.upload_dir, max_bytes=st.max_upload_bytes,
                           zip_limits=st.zip_limits)
     doc = attach_document(db_session(), who, product_id, fields["doc_type"], storage.filename or "", stored,

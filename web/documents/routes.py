@@ -22,7 +22,7 @@ from ocop_workflow.services.documents import (
     store_upload,
 )
 
-from ..context import actor, db_session, locale, read_session, registry, state
+from ..context import actor, db_session, locale, read_session, registry, release_reads, state
 from ..forms import choices
 from ..products.routes import render_detail
 from .forms import UploadForm
@@ -45,6 +45,7 @@ def upload(product_id: int):  # noqa: ANN201
         # reads only: refuse early what this user may not attach; then receive and check the file
         # without the database writer, and claim it (db_session) only for the short INSERT
         check_attach(read_session(), who, product_id, form.doc_type.data, known)
+        release_reads()
         stored = store_upload(storage.stream, upload_dir=st.upload_dir, max_bytes=st.max_upload_bytes,
                               zip_limits=st.zip_limits)
         doc = attach_document(
