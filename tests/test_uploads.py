@@ -90,9 +90,15 @@ def test_zip_entries_are_counted_whatever_the_end_record_claims(tmp_path, monkey
     # an end record announcing 60,000 entries is refused before the directory is parsed at all
     boasting = tmp_path / "boasting.zip"
     boasting.write_bytes(raw_zip(entries[:2], declared_count=60_000))
+    # so is a real directory of 70,000 entries (a zip64 end record: the classic one counts to 65,535)
+    huge = tmp_path / "huge.docx"
+    huge.write_bytes(raw_zip([(f"p{i}", zipfile.ZIP_STORED, b"", 0, 0) for i in range(70_000)], zip64=True))
+    with zipfile.ZipFile(huge) as zf:
+        assert len(zf.infolist()) == 70_000  # a valid zip
     monkeypatch.setattr(zipfile, "ZipFile", None)
-    with pytest.raises(ZipTooLarge):
-        check_zip(boasting, ZipLimits())
+    for path in (boasting, huge):
+        with pytest.raises(ZipTooLarge):
+            check_zip(path, ZipLimits())
 
 
 def test_zip_limits_are_settings(monkeypatch):

@@ -50,10 +50,12 @@ def docx_bomb(expanded: int = 2 * GIB) -> bytes:
     ])
 
 
-def raw_zip(entries: list[tuple[str, int, bytes, int, int]], declared_count: int | None = None) -> bytes:
+def raw_zip(entries: list[tuple[str, int, bytes, int, int]], declared_count: int | None = None,
+            zip64: bool = False) -> bytes:
     """A zip written byte by byte: (name, method, data as stored, crc32, uncompressed size) per entry.
 
-    `declared_count` makes the end record lie about the number of entries.
+    `declared_count` makes the end record lie about the number of entries; `zip64` adds the zip64
+    end record (needed beyond 65,535 entries) and leaves 0xFFFF in the classic one.
     """
     out, central = io.BytesIO(), io.BytesIO()
     for name, method, data, crc, size in entries:
@@ -66,5 +68,10 @@ def raw_zip(entries: list[tuple[str, int, bytes, int, int]], declared_count: int
     directory = central.getvalue()
     start = out.tell()
     out.write(directory)
+    if zip64:
+        end64 = out.tell()
+        out.write(struct.pack("<4sQ2H2I4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, len(directory), start))
+        out.write(struct.pack("<4sIQI", b"PK\x06\x07", 0, end64, 1))
+        count = 0xFFFF
     out.write(struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, count, count, len(directory), start, 0))
     return out.getvalue()

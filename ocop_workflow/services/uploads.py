@@ -10,8 +10,8 @@ Zip-based types (DOCX, XLSX) are checked from the zip's central directory only: 
 entries and the sum of their declared uncompressed sizes must stay under the limits. Nothing is ever
 decompressed here, so a bomb (a few MB expanding to GBs) costs no more than reading its directory,
 and headers that lie about their sizes cannot make the server inflate anything. The entry count is
-read from the end-of-central-directory record first, so a directory of 250,000 entries is refused
-before Python builds 250,000 objects for it.
+read from the end-of-central-directory record first (its zip64 form beyond 65,535 entries), so a
+directory of 250,000 entries is refused before Python builds 250,000 objects for it.
 """
 
 from __future__ import annotations
@@ -112,7 +112,8 @@ def _zip_too_large(limits: ZipLimits) -> ZipTooLarge:
 
 
 def _declared_entry_count(fh: BinaryIO) -> int | None:
-    """The entry count of the end-of-central-directory record, without parsing the directory."""
+    """The entry count of the end-of-central-directory record (the zip64 one when the count does not
+    fit in 16 bits), without parsing the directory; None when there is no readable record."""
     fh.seek(0, os.SEEK_END)
     size = fh.tell()
     tail_len = min(size, 22 + 65535)
@@ -122,7 +123,19 @@ def _declared_entry_count(fh: BinaryIO) -> int | None:
     if at < 0 or at + 22 > len(tail):
         return None
     count = struct.unpack("<H", tail[at + 10:at + 12])[0]
-    return None if count == 0xFFFF else count  # 0xFFFF: a zip64 count, left to zipfile
+    if count != 0xFFFF:
+        return count
+    locator = tail[at - 20:at] if at >= 20 else b""
+    if not locator.startswith(b"PK\x06\x07"):
+        return None
+    offset = struct.unpack("<Q", locator[8:16])[0]
+    if offset > size - 56:
+        return None
+    fh.seek(offset)
+    record = fh.read(56)
+    if not record.startswith(b"PK\x06\x06"):
+        return None
+    return struct.unpack("<Q", record[32:40])[0]
 
 
 def check_zip(path: Path, limits: ZipLimits) -> set[str]:
