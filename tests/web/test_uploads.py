@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 import pytest
-from conftest import PDF, Env, csrf, login, text, upload
+from conftest import PASSWORD, PDF, Env, csrf, login, text, upload
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
@@ -163,6 +163,32 @@ def test_an_api_step_is_not_held_up_by_a_slow_upload_body(env):
         assert status == 200 and env.state_of(target)[0] == "production_plan"
         assert uploaded.status_code == 201, uploaded.get_data(as_text=True)
     assert min(times) < STEP_LIMIT, f"the step waited {[round(t * 1000) for t in times]} ms for the upload"
+
+
+def test_a_step_is_not_held_up_by_a_login_checking_its_password(env, monkeypatch):
+    """Checking a password (argon2) is slow on purpose; it is no database write either."""
+    import web.auth.routes as auth_routes
+
+    stepper = login(env.app.test_client(), env, "officer")
+    step_token = csrf(stepper, "/")
+    assert web_step(stepper, env, idea_ready(env), step_token)[0] == 302
+    gates, real_verify = [Gate()], auth_routes.verify_password
+
+    def verify_slowly(hashed: str, password: str) -> bool:
+        gates[-1].hold()
+        return real_verify(hashed, password)
+
+    monkeypatch.setattr(auth_routes, "verify_password", verify_slowly)
+    times: list[float] = []
+    while not times or not fast_enough(times):
+        target, visitor = idea_ready(env), env.app.test_client()
+        gates.append(Gate())
+        form = {"csrf_token": csrf(visitor, "/login"), "email": env.world.emails["assoc"], "password": PASSWORD}
+        status, took, logged_in = step_during_upload(lambda: visitor.post("/login", data=form),  # noqa: B023
+                                                     gates[-1], lambda: web_step(stepper, env, target, step_token))  # noqa: B023
+        times.append(took)
+        assert status == 302 and logged_in.status_code == 302
+    assert min(times) < STEP_LIMIT, f"the step waited {[round(t * 1000) for t in times]} ms for the login"
 
 
 # --- zip bombs -----------------------------------------------------------------------------------------

@@ -94,13 +94,15 @@ def login():  # noqa: ANN201
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        s = db_session()
+        s = read_session()  # argon2 takes a while: the writer is claimed only to store a rehash
         email = form.email.data.strip().lower()
         user = s.scalars(select(User).where(User.email == email)).one_or_none()
         ok = verify_password(user.password_hash if user else _DUMMY_HASH, form.password.data)
         if user is not None and ok and user.active:
             if needs_rehash(user.password_hash):
-                user.password_hash = hash_password(form.password.data)
+                rehashed = hash_password(form.password.data)
+                db_session()
+                user.password_hash = rehashed
             session.pop("locale", None)
             login_user(WebUser(load_actor(s, user.id)), remember=form.remember.data)
             return redirect(safe_next(request.args.get("next"), url_for("dashboard.index")))
