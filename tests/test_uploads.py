@@ -242,3 +242,50 @@ def test_ocop_uploads_clean_command(registry, tmp_path):
         files[k].name for k in ("recorded", "not_ours", "not_ours_part"))
     bad = run(["uploads", "clean", "--older-than-minutes", "-5"], env)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
+
+
+# --- the request session: a reader promoted to the writer (web.context) ----------------------------------
+def test_promote_turns_a_read_transaction_into_the_writer_on_sqlite(sqlite_db):
+    import sqlite3
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    other = sqlite3.connect(sqlite_db.engine.url.database, timeout=0, isolation_level=None)
+
+    def writer_is_free() -> bool:
+        try:
+            other.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return False
+        other.execute("ROLLBACK")
+        return True
+
+    touch = text("UPDATE alembic_version SET version_num = version_num")
+    try:
+        # control: a deferred reader that writes after someone else committed fails outright
+        with sqlite_db.session() as s:
+            s.execute(select(func.count()).select_from(Document))
+            other.execute(touch.text)
+            with pytest.raises(OperationalError, match="locked"):
+                s.execute(touch)
+        # promoted, the same sequence waits for nobody and writes on a fresh snapshot
+        with sqlite_db.session() as s:
+            s.execute(select(func.count()).select_from(Document))
+            assert writer_is_free()
+            other.execute(touch.text)
+            sqlite_db.promote(s)
+            assert not writer_is_free()  # this session holds SQLite's single writer now
+            s.execute(touch)
+            s.commit()
+            assert writer_is_free()
+            s.execute(select(func.count()).select_from(Document))  # its next transactions write too
+            assert not writer_is_free()
+            s.rollback()
+        with sqlite_db.session() as s:  # promoted before any transaction
+            sqlite_db.promote(s)
+            assert writer_is_free()
+            s.execute(select(func.count()).select_from(Document))
+            assert not writer_is_free()
+    finally:
+        other.close()
