@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -602,6 +602,29 @@ def token_revoke(ctx: Context, token_id: int) -> None:
     with ctx.db.transaction() as s:
         row = tokens.revoke_token(s, token_id)
         click.echo(f"token #{row.id} \"{row.name}\" revoked")
+
+
+# --- uploads --------------------------------------------------------------------------------------
+@cli.group()
+def uploads() -> None:
+    """The upload folder (OCOP_UPLOAD_DIR)."""
+
+
+@uploads.command("clean")
+@click.option("--older-than-minutes", default=60, show_default=True, type=click.IntRange(min=0),
+              help="only files last written longer ago than this (younger ones may be uploads in flight)")
+@click.option("--dry-run", is_flag=True, help="list what would be removed; remove nothing")
+@pass_ctx
+@handle_errors
+def uploads_clean(ctx: Context, older_than_minutes: int, dry_run: bool) -> None:
+    """Remove the `.part` files and the files no document names that interrupted uploads left behind."""
+    from .services.uploads import clean_uploads
+
+    with ctx.db.session() as s:
+        report = clean_uploads(s, ctx.settings.upload_dir, older_than=timedelta(minutes=older_than_minutes),
+                               dry_run=dry_run)
+    for line in report.lines(dry_run):
+        click.echo(line.get(cli_locale()))
 
 
 def main() -> None:

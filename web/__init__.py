@@ -12,6 +12,7 @@ from flask import Flask
 from ocop_workflow.config import Settings, instance_dir
 from ocop_workflow.db import Database
 from ocop_workflow.engine import get_registry
+from ocop_workflow.services.uploads import ZipLimits
 
 from .context import OcopState, register_session_handling
 from .extensions import babel, csrf, limiter, login_manager
@@ -53,6 +54,8 @@ def create_app(config: dict | None = None) -> Flask:
         WORKFLOWS_DIR=str(settings.workflows_dir),
         DEFAULT_WORKFLOW=settings.default_workflow,
         MAX_UPLOAD_BYTES=max_upload,
+        MAX_UNZIPPED_BYTES=settings.max_unzipped_bytes,
+        MAX_ZIP_ENTRIES=settings.max_zip_entries,
         # the multipart envelope around the file is small; anything beyond it is refused with 413
         MAX_CONTENT_LENGTH=max_upload + 256 * 1024,
         SESSION_COOKIE_NAME="ocop_session",
@@ -83,7 +86,9 @@ def create_app(config: dict | None = None) -> Flask:
     db = Database(app.config["DATABASE_URL"])
     registry = get_registry(Path(app.config["WORKFLOWS_DIR"]), app.config["DEFAULT_WORKFLOW"])
     app.extensions["ocop"] = OcopState(db=db, registry=registry, upload_dir=Path(app.config["UPLOAD_DIR"]),
-                                       max_upload_bytes=int(app.config["MAX_UPLOAD_BYTES"]))
+                                       max_upload_bytes=int(app.config["MAX_UPLOAD_BYTES"]),
+                                       zip_limits=ZipLimits(int(app.config["MAX_UNZIPPED_BYTES"]),
+                                                            int(app.config["MAX_ZIP_ENTRIES"])))
 
     register_extensions(app)
     register_session_handling(app)

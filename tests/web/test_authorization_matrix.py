@@ -251,16 +251,15 @@ def test_a_final_product_cannot_be_edited(env: Env) -> None:
 
 
 def test_a_district_admin_cannot_touch_a_user_who_also_holds_a_role_above_the_district(env: Env) -> None:
-    registry = env.app.extensions["ocop"].registry
     with env.db.transaction() as s:
         psec = s.scalars(select(User).where(User.email == env.world.emails["psec"])).one()
         c1 = s.scalars(select(Organisation).where(Organisation.code == "C1")).one()
         s.add(Membership(user=psec, organisation=c1, role="commune_officer"))
         uid = psec.id
-    assert registry.policy.actions["administer_users"]
     client = login(env.app.test_client(), env, "dadmin")
     assert client.post(f"/admin/users/{uid}/active", data={"active": "0"}).status_code == 404
-    assert str(uid) not in client.get("/admin/users").get_data(as_text=True).split("/admin/users/")[0]
+    listing = client.get("/admin/users").get_data(as_text=True)
+    assert f'/admin/users/{uid}"' not in listing and env.world.emails["psec"] not in listing
     with env.db.session() as s:
         assert s.get(User, uid).active is True
     # the province's administrator may
