@@ -16,6 +16,7 @@ from ocop_workflow.engine import get_registry
 from .context import OcopState, register_session_handling
 from .extensions import babel, csrf, limiter, login_manager
 from .i18n import TRANSLATIONS, register_i18n, select_locale, select_timezone
+from .security import register_security_headers
 
 
 def _secret_key(instance: Path) -> str:
@@ -63,15 +64,19 @@ def create_app(config: dict | None = None) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=secure,
-        REMEMBER_COOKIE_DURATION=timedelta(days=7),
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        # a login's server-side session ends after these (services/sessions.py), whatever the cookies say
+        REMEMBER_COOKIE_DURATION=timedelta(days=settings.remember_days),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
         WTF_CSRF_TIME_LIMIT=12 * 3600,
         BABEL_DEFAULT_LOCALE="vi",
         BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
-        LOGIN_RATE_LIMIT="10 per minute; 100 per hour",
+        # failed logins, counted in the database per account and per address (services/auth.py)
+        LOGIN_ACCOUNT_LIMIT=settings.login_account_limit,
+        LOGIN_IP_LIMIT=settings.login_ip_limit,
+        LOGIN_WINDOW_MINUTES=settings.login_window_minutes,
         PRODUCTS_PER_PAGE=25,
     )
     app.config.update(config)
@@ -92,6 +97,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .errors import register_error_handlers
 
     register_error_handlers(app)
+    register_security_headers(app)
     return app
 
 

@@ -14,6 +14,7 @@ from ..i18n import Text
 from ..models import Membership, Organisation, User
 from .access import Actor
 from .catalog import organisations_in_scope
+from .sessions import end_user_sessions
 
 ADMIN_ROLE = "admin"
 
@@ -61,6 +62,10 @@ def set_user_active(session: Session, actor: Actor, user_id: int, active: bool) 
         raise InvalidData(Text("Bạn không thể khoá tài khoản của chính mình",
                                "You cannot deactivate your own account"))
     user.active = bool(active)
+    if not user.active:
+        # every login ends now, for good (reactivation does not revive them); API tokens are refused
+        # while the account is deactivated, because each request loads the user (services/tokens.py)
+        end_user_sessions(session, user.id)
     session.flush()
     return user
 
