@@ -82,7 +82,8 @@ def password_problems(password: str, *, email: str = "", name: str = "") -> list
                      "This password is among the most common passwords; choose another")]
     from zxcvbn import zxcvbn
 
-    hints = [h for h in (email, local, name, *(name or "").split(), fold(name)) if h]
+    hints = [h for h in (email, local, *re.split(r"[\W_]+", local), name, *(name or "").split(), fold(name),
+                         *fold(name).split()) if h]
     if zxcvbn(password[:_SCORED_PREFIX], user_inputs=hints)["score"] < MIN_SCORE:
         return [Text("Mật khẩu quá dễ đoán (dãy phím, lặp lại, ngày tháng, hoặc giống e-mail hay tên); "
                      "hãy dùng một cụm vài từ không liên quan",
