@@ -99,6 +99,9 @@ class Settings:
     # a login ends after this many hours, or days with "keep me logged in", whatever the cookies say
     session_hours: int = field(default_factory=lambda: _env_int("OCOP_SESSION_HOURS", "12"))
     remember_days: int = field(default_factory=lambda: _env_int("OCOP_REMEMBER_DAYS", "7"))
+    # how many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: trust no such header);
+    # the client's address (login throttling) and HTTPS (HSTS, secure cookies) come from them
+    proxy_count: int = field(default_factory=lambda: _env_int("OCOP_PROXY_COUNT", "0"))
 
 
 def migrations_dir() -> Path:

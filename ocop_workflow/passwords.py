@@ -67,9 +67,11 @@ def common_passwords() -> frozenset[str]:
 def password_problems(password: str, *, email: str = "", name: str = "") -> list[Text]:
     """Every reason the rule refuses `password` for the account (`email`, `name`); empty if none."""
     if len(password) < MIN_LENGTH:
-        return [Text(f"Mật khẩu cần ít nhất {MIN_LENGTH} ký tự", f"The password needs at least {MIN_LENGTH} characters")]
+        return [Text(f"Mật khẩu cần ít nhất {MIN_LENGTH} ký tự",
+                     f"The password needs at least {MIN_LENGTH} characters")]
     if len(password) > MAX_LENGTH:
-        return [Text(f"Mật khẩu dài tối đa {MAX_LENGTH} ký tự", f"The password may have at most {MAX_LENGTH} characters")]
+        return [Text(f"Mật khẩu dài tối đa {MAX_LENGTH} ký tự",
+                     f"The password may have at most {MAX_LENGTH} characters")]
     plain = _plain(password)
     email = (email or "").strip().lower()
     local = email.partition("@")[0]

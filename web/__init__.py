@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ocop_workflow.config import Settings, instance_dir
 from ocop_workflow.db import Database
@@ -77,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
         LOGIN_ACCOUNT_LIMIT=settings.login_account_limit,
         LOGIN_IP_LIMIT=settings.login_ip_limit,
         LOGIN_WINDOW_MINUTES=settings.login_window_minutes,
+        PROXY_COUNT=settings.proxy_count,
         PRODUCTS_PER_PAGE=25,
     )
     app.config.update(config)
@@ -84,6 +86,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["MAX_CONTENT_LENGTH"] = int(config["MAX_UPLOAD_BYTES"]) + 256 * 1024
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
+
+    proxies = int(app.config["PROXY_COUNT"])
+    if proxies > 0:  # the client's address and scheme as the trusted proxies saw them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     db = Database(app.config["DATABASE_URL"])
     registry = get_registry(Path(app.config["WORKFLOWS_DIR"]), app.config["DEFAULT_WORKFLOW"])

@@ -73,16 +73,6 @@ def start_session(session: Session, user: User, *, lifetime: timedelta, remember
     return StartedSession(row, token)
 
 
-def find_session(session: Session, token: str | None, *, now: datetime | None = None) -> UserSession | None:
-    """The live session of `token`: not revoked, not expired. (The caller checks the user is active.)"""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    row = session.scalars(select(UserSession).where(UserSession.token_hash == hash_token(token))).one_or_none()
-    if row is None or row.revoked_at is not None or row.expires_at <= _now(now):
-        return None
-    return row
-
-
 @dataclass(frozen=True)
 class LiveLogin:
     """The user behind a live session (as the core's Actor) and the session's id."""
@@ -150,5 +140,7 @@ def live_sessions(session: Session, user_id: int, *, now: datetime | None = None
     return list(session.scalars(stmt))
 
 
-__all__ = ["LiveLogin", "StartedSession", "load_login", "end_session", "end_user_sessions", "find_session", "hash_token", "live_sessions",
-           "start_session", "touch"]
+__all__ = [
+    "LiveLogin", "StartedSession", "end_session", "end_user_sessions", "hash_token",
+    "live_sessions", "load_login", "start_session", "touch",
+]

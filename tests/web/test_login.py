@@ -159,6 +159,15 @@ def test_account_page_refuses_weak_passwords(env, client, new, message):
     assert _login(_client(env.app), "officer@test.ocop.vn", PASSWORD).status_code == 302  # unchanged
 
 
+def test_administration_page_refuses_a_common_initial_password(env, client):
+    login(client, env, "admin")
+    r = client.post("/admin/users/new", data={
+        "csrf_token": csrf(client, "/"), "email": "can.bo@xa.vn", "name": "Cán bộ mới", "password": "iloveyou",
+        "locale": "vi", "organisation_id": env.world.orgs["C2"], "role": "commune_officer"})
+    assert r.status_code == 422
+    assert re.search(r'name="password"[^>]*>\s*<p class="error">Mật khẩu này nằm trong danh sách', text(r)), text(r)
+
+
 def test_account_page_says_when_the_current_password_is_wrong(env, client):
     login(client, env, "officer")
     r = client.post("/account", data={"csrf_token": csrf(client, "/account"), "current": "khong-dung-dau",
@@ -195,6 +204,19 @@ def test_hsts_only_over_https(env, client):
     r = client.get("/login", base_url="https://ocop.example.vn")
     assert r.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
     assert "Strict-Transport-Security" not in client.get("/login").headers
+
+
+@pytest.mark.app_config(PROXY_COUNT=1, LOGIN_ACCOUNT_LIMIT=3, LOGIN_IP_LIMIT=3)
+def test_behind_a_trusted_proxy_its_headers_give_the_scheme_and_the_address(env):
+    client = env.app.test_client()
+    r = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" in r.headers
+    for n in range(3):  # three clients behind the proxy, one address each
+        client.post("/login", data={"csrf_token": csrf(client), "email": f"x{n}@test.ocop.vn", "password": "sai"},
+                    headers={"X-Forwarded-For": "203.0.113.50"})
+    data = {"csrf_token": csrf(client), "email": "officer@test.ocop.vn", "password": PASSWORD}
+    assert client.post("/login", data=data, headers={"X-Forwarded-For": "203.0.113.50"}).status_code == 429
+    assert client.post("/login", data=data, headers={"X-Forwarded-For": "203.0.113.51"}).status_code == 302
 
 
 def test_other_responses_get_nosniff_too(env, client):
