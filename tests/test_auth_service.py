@@ -73,6 +73,26 @@ def test_an_address_is_locked_after_its_own_limit_across_accounts(db, world):
         assert auth.authenticate(s, _email(world), PASSWORD, ip="10.0.0.2", limits=LIMITS, now=T0)
 
 
+def test_a_login_checked_before_a_password_change_or_deactivation_fails(db, world):
+    email = _email(world)
+    with db.session() as s:
+        check = auth.check_login(s, email, PASSWORD)
+    assert check.verified_hash and PASSWORD not in repr(check)
+    with db.transaction() as s:
+        user = s.scalars(select(User).where(User.email == email)).one()
+        user.password_hash = PasswordHasher().hash(NEW)
+    with db.transaction() as s, pytest.raises(auth.LoginFailed):
+        auth.finish_login(s, check)
+    with db.session() as s:
+        check = auth.check_login(s, email, NEW)
+    with db.transaction() as s:
+        s.scalars(select(User).where(User.email == email)).one().active = False
+    with db.transaction() as s, pytest.raises(auth.LoginFailed):
+        auth.finish_login(s, check)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(LoginFailure)) == 2  # both counted against the account
+
+
 def test_a_hash_with_old_parameters_is_replaced_on_login(db, world):
     email = _email(world)
     weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)

@@ -132,11 +132,23 @@ def record_failure(session: Session, email: str, ip: str | None, limits: LoginLi
     session.flush()
 
 
-def authenticate(session: Session, email: str, password: str, *, ip: str | None = None,
-                 limits: LoginLimits | None = None, now: datetime | None = None) -> User:
-    """The active user with this e-mail and password; LoginThrottled or LoginFailed otherwise.
+@dataclass(frozen=True)
+class LoginCheck:
+    """What `check_login` found, for `finish_login`: never the password itself."""
 
-    A password hash made with older argon2 parameters is replaced on success (rehash on login).
+    email: str
+    ip: str | None
+    user_id: int | None
+    verified_hash: str | None  # the stored hash the password matched; None: no match
+    new_hash: str | None = None  # the same password hashed with today's parameters (rehash on login)
+
+
+def check_login(session: Session, email: str, password: str, *, ip: str | None = None,
+                limits: LoginLimits | None = None, now: datetime | None = None) -> LoginCheck:
+    """The reading half of a login: throttling (LoginThrottled), the user, one argon2 verification.
+
+    Writes nothing, so a caller may run it outside its write transaction (and SQLite's writer lock):
+    the ~0.2 s of argon2 then never holds up another user's write.
     """
     limits = limits or LoginLimits()
     email = (email or "").strip().lower()
@@ -145,16 +157,41 @@ def authenticate(session: Session, email: str, password: str, *, ip: str | None 
         raise waiting
     user = session.scalars(select(User).where(User.email == email)).one_or_none()
     stored = user.password_hash if user is not None and user.password_hash else DUMMY_HASH
-    ok = verify_password(stored, password) and stored is not DUMMY_HASH
-    if not ok or user is None or not user.active:
-        record_failure(session, email, ip, limits, now=now)
+    ok = verify_password(stored, password) and stored is not DUMMY_HASH and user.active
+    if not ok:
+        return LoginCheck(email, ip, None, None)
+    return LoginCheck(email, ip, user.id, stored, hash_password(password) if needs_rehash(stored) else None)
+
+
+def finish_login(session: Session, check: LoginCheck, *, limits: LoginLimits | None = None,
+                 now: datetime | None = None) -> User:
+    """The writing half: count a failure (LoginFailed), or return the user, rehashed, failures cleared.
+
+    The account is read again: deactivated or given a new password since `check_login`, it fails.
+    """
+    limits = limits or LoginLimits()
+    user = session.get(User, check.user_id) if check.verified_hash is not None else None
+    if user is None or not user.active or user.password_hash != check.verified_hash:
+        record_failure(session, check.email, check.ip, limits, now=now)
         raise LoginFailed()
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    session.execute(delete(LoginFailure).where(LoginFailure.kind == ACCOUNT, LoginFailure.key == email[:KEY_LENGTH])
+    if check.new_hash:
+        user.password_hash = check.new_hash
+    session.execute(delete(LoginFailure).where(LoginFailure.kind == ACCOUNT,
+                                               LoginFailure.key == check.email[:KEY_LENGTH])
                     .execution_options(synchronize_session=False))
     session.flush()
     return user
+
+
+def authenticate(session: Session, email: str, password: str, *, ip: str | None = None,
+                 limits: LoginLimits | None = None, now: datetime | None = None) -> User:
+    """The active user with this e-mail and password; LoginThrottled or LoginFailed otherwise.
+
+    A password hash made with older argon2 parameters is replaced on success (rehash on login).
+    `check_login` then `finish_login` in one session.
+    """
+    check = check_login(session, email, password, ip=ip, limits=limits, now=now)
+    return finish_login(session, check, limits=limits, now=now)
 
 
 @dataclass(frozen=True)
@@ -196,5 +233,6 @@ def set_locale(session: Session, actor: Actor, locale: str) -> User:
     return actor.user
 
 
-__all__ = ["DUMMY_HASH", "LoginFailed", "LoginLimits", "LoginThrottled", "PasswordChanged", "authenticate",
-           "change_password", "record_failure", "set_locale", "throttled_for", "unknown_locale"]
+__all__ = ["DUMMY_HASH", "LoginCheck", "LoginFailed", "LoginLimits", "LoginThrottled", "PasswordChanged",
+           "authenticate", "change_password", "check_login", "finish_login", "record_failure", "set_locale",
+           "throttled_for", "unknown_locale"]

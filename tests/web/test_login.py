@@ -86,6 +86,27 @@ def test_a_successful_login_clears_the_accounts_failures(env):
     assert _login(_client(env.app), "officer@test.ocop.vn", PASSWORD).status_code == 302
 
 
+def test_the_password_is_checked_outside_the_writer_lock(env, client, monkeypatch):
+    """argon2 takes ~0.2 s: while it runs, other users' writes must not wait for this login."""
+    from ocop_workflow.services import auth
+
+    lock = env.app.extensions["ocop"].write_lock
+    free_during_check: list[bool] = []
+    real = auth.verify_password
+
+    def verify(stored, password):  # noqa: ANN001, ANN202
+        free = lock.acquire(blocking=False)
+        if free:
+            lock.release()
+        free_during_check.append(free)
+        return real(stored, password)
+
+    monkeypatch.setattr(auth, "verify_password", verify)
+    assert _login(client, "officer@test.ocop.vn", "sai-mat-khau").status_code == 200
+    assert _login(client, "officer@test.ocop.vn", PASSWORD).status_code == 302
+    assert free_during_check == [True, True]
+
+
 def test_flask_limiter_no_longer_limits_logins(env):
     """The in-memory per-process limit is gone: ten quick failures for ten accounts are all answered."""
     client = _client(env.app)

@@ -33,7 +33,7 @@ from ocop_workflow.services import auth as auth_service
 from ocop_workflow.services import sessions as login_sessions
 from ocop_workflow.services.access import Actor, load_actor
 
-from ..context import READ_METHODS, actor, db_session, locale
+from ..context import READ_METHODS, actor, db_session, locale, state
 from ..extensions import login_manager
 from .forms import LoginForm, PasswordForm
 
@@ -102,10 +102,14 @@ def login():  # noqa: ANN201
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        s = db_session()
+        limits = _limits()
         try:
-            user = auth_service.authenticate(s, form.email.data, form.password.data, ip=request.remote_addr,
-                                             limits=_limits())
+            # read and verify outside the write transaction: argon2 never holds SQLite's writer lock
+            with state().db.session() as read:
+                check = auth_service.check_login(read, form.email.data, form.password.data,
+                                                 ip=request.remote_addr, limits=limits)
+            s = db_session()
+            user = auth_service.finish_login(s, check, limits=limits)
         except auth_service.LoginThrottled as exc:
             form.password.errors.append(exc.message(locale()))
             response = make_response(render_template("auth/login.html", form=form), 429)
