@@ -196,7 +196,7 @@ from web import create_app
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 url, upload_dir, fd, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 app = create_app({"DATABASE_URL": url, "UPLOAD_DIR": upload_dir, "SECRET_KEY": "bench",
-                  "SESSION_COOKIE_SECURE": False, "LOGIN_RATE_LIMIT": "1000 per minute",
+                  "SESSION_COOKIE_SECURE": False,
                   "INSTANCE_PATH": upload_dir + "/instance"})
 mini = Flask("mini")
 

@@ -96,6 +96,19 @@ class Settings:
         ))
     )
 
+    # --- logins (issue #8): failed logins counted in the database, so every process sees them ---
+    # an account is refused after this many failures within the window; an address after the
+    # second number (higher: many users may share one address behind a NAT)
+    login_account_limit: int = field(default_factory=lambda: _env_int("OCOP_LOGIN_ACCOUNT_LIMIT", "10"))
+    login_ip_limit: int = field(default_factory=lambda: _env_int("OCOP_LOGIN_IP_LIMIT", "100"))
+    login_window_minutes: int = field(default_factory=lambda: _env_int("OCOP_LOGIN_WINDOW_MINUTES", "15"))
+    # a login ends after this many hours, or days with "keep me logged in", whatever the cookies say
+    session_hours: int = field(default_factory=lambda: _env_int("OCOP_SESSION_HOURS", "12"))
+    remember_days: int = field(default_factory=lambda: _env_int("OCOP_REMEMBER_DAYS", "7"))
+    # how many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: trust no such header);
+    # the client's address (login throttling) and HTTPS (HSTS, secure cookies) come from them
+    proxy_count: int = field(default_factory=lambda: _env_int("OCOP_PROXY_COUNT", "0"))
+
 
 def migrations_dir() -> Path:
     return _shipped_dir("migrations")

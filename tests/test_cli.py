@@ -78,6 +78,10 @@ def test_product_commands_follow_the_rules(cli_env, registry, tmp_path):
     wrong_level = run(["user", "create", "--email", "x@xa.vn", "--name", "X", "--role", "district_council",
                        "--org", "C2"], cli_env, stdin="mat-khau-456\n")
     assert wrong_level.returncode == 1 and "district level" in wrong_level.stderr
+    for weak, why in (("12345678", "among the most common passwords"), ("MOI2@xa.vn", "not be the e-mail")):
+        refused = run(["user", "create", "--email", "Moi2@Xa.vn", "--name", "Cán bộ mới", "--role",
+                       "commune_officer", "--org", "C2"], cli_env, stdin=weak + "\n")
+        assert refused.returncode == 1 and why in refused.stderr and "Traceback" not in refused.stderr
     db.dispose()
 
 

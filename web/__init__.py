@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ocop_workflow.config import Settings, instance_dir
 from ocop_workflow.db import Database
@@ -17,6 +18,7 @@ from ocop_workflow.services.uploads import ZipLimits
 from .context import OcopState, register_session_handling
 from .extensions import babel, csrf, limiter, login_manager
 from .i18n import TRANSLATIONS, register_i18n, select_locale, select_timezone
+from .security import register_security_headers
 
 
 def _secret_key(instance: Path) -> str:
@@ -66,15 +68,20 @@ def create_app(config: dict | None = None) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=secure,
-        REMEMBER_COOKIE_DURATION=timedelta(days=7),
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        # a login's server-side session ends after these (services/sessions.py), whatever the cookies say
+        REMEMBER_COOKIE_DURATION=timedelta(days=settings.remember_days),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
         WTF_CSRF_TIME_LIMIT=12 * 3600,
         BABEL_DEFAULT_LOCALE="vi",
         BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
-        LOGIN_RATE_LIMIT="10 per minute; 100 per hour",
+        # failed logins, counted in the database per account and per address (services/auth.py)
+        LOGIN_ACCOUNT_LIMIT=settings.login_account_limit,
+        LOGIN_IP_LIMIT=settings.login_ip_limit,
+        LOGIN_WINDOW_MINUTES=settings.login_window_minutes,
+        PROXY_COUNT=settings.proxy_count,
         PRODUCTS_PER_PAGE=25,
     )
     app.config.update(config)
@@ -82,6 +89,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["MAX_CONTENT_LENGTH"] = int(config["MAX_UPLOAD_BYTES"]) + 256 * 1024
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
+
+    proxies = int(app.config["PROXY_COUNT"])
+    if proxies > 0:  # the client's address and scheme as the trusted proxies saw them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     db = Database(app.config["DATABASE_URL"])
     registry = get_registry(Path(app.config["WORKFLOWS_DIR"]), app.config["DEFAULT_WORKFLOW"])
@@ -97,6 +108,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .errors import register_error_handlers
 
     register_error_handlers(app)
+    register_security_headers(app)
     return app
 
 

@@ -76,7 +76,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(429)
     def _too_many(exc):  # noqa: ANN001, ANN202
-        return render_error(429, _("Too many login attempts from your address. Wait a minute and try again."))
+        # failed logins answer 429 from the login view itself (with when to retry); this is any other limit
+        return render_error(429, _("Too many requests. Wait a minute and try again."))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # noqa: ANN202

@@ -14,5 +14,7 @@ login_manager.login_view = "auth.login"
 
 csrf = CSRFProtect()
 babel = Babel()
-# In-memory counters: one process (waitress threads) shares them; see README for several processes.
+# The API's per-token rate limit only (web/api/routes.py): in-memory counters, per process; a
+# rough brake on a runaway script, not a security control. Failed logins are counted in the
+# database instead (ocop_workflow/services/auth.py), where every process sees them.
 limiter = Limiter(key_func=get_remote_address, storage_uri="memory://", default_limits=[])

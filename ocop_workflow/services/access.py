@@ -147,9 +147,13 @@ def load_actor(session: Session, user_or_email: int | str, today: date | None = 
         raise NotFound(Text(f"Không có người dùng {user_or_email}", f"No user {user_or_email}"))
     if not user.active:
         raise PermissionDenied(Text("Tài khoản đã bị khoá", "This account is deactivated"))
+    return actor_for(user, today, policy)
+
+
+def actor_for(user: User, today: date | None = None, policy: Policy | None = None) -> Actor:
+    """The Actor of a user loaded with its memberships: those of organisations in force `today`."""
     today = today or date.today()
-    active = [m for m in user.memberships if m.organisation.is_active(today)]
-    return Actor(user, active, policy)
+    return Actor(user, [m for m in user.memberships if m.organisation.is_active(today)], policy)
 
 
 def product_not_found(product_id: object) -> NotFound:

@@ -17,6 +17,7 @@ from ..models import Organisation, User
 from .access import Actor
 from .authz import admin_roots, can, managed_users, require
 from .listing import organisations_in_scope
+from .sessions import end_user_sessions
 
 ADMINISTER = "administer_users"
 
@@ -59,6 +60,10 @@ def set_user_active(session: Session, actor: Actor, user_id: int, active: bool) 
         raise InvalidData(Text("Bạn không thể khoá tài khoản của chính mình",
                                "You cannot deactivate your own account"))
     user.active = bool(active)
+    if not user.active:
+        # every login ends now, for good (reactivation does not revive them); API tokens are refused
+        # while the account is deactivated, because each request loads the user (services/tokens.py)
+        end_user_sessions(session, user.id)
     session.flush()
     return user
 

@@ -12,7 +12,7 @@ from ..engine import Registry
 from ..errors import InvalidData, NotFound
 from ..i18n import Text
 from ..models import LEVELS, Membership, Organisation, Producer, User
-from ..passwords import MIN_LENGTH, hash_password
+from ..passwords import check_password, hash_password
 from .access import Actor
 from .authz import admin_roots, require
 
@@ -57,9 +57,8 @@ def create_user(session: Session, *, email: str, name: str, password: str | None
         raise InvalidData(Text(f"Địa chỉ e-mail không hợp lệ: {email!r}", f"Invalid e-mail address: {email!r}"))
     if session.scalars(select(User.id).where(User.email == email)).first() is not None:
         raise InvalidData(Text(f"E-mail {email} đã được dùng", f"The e-mail {email} is already in use"))
-    if password is not None and len(password) < MIN_LENGTH:
-        raise InvalidData(Text(f"Mật khẩu cần ít nhất {MIN_LENGTH} ký tự",
-                               f"The password needs at least {MIN_LENGTH} characters"))
+    if password is not None:
+        check_password(password, email=email, name=name or "")
     if locale not in ("vi", "en"):
         raise InvalidData(Text("Ngôn ngữ phải là vi hoặc en", "The language must be vi or en"))
     user = User(email=email, name=(name or email).strip(), locale=locale,

@@ -131,6 +131,13 @@ def revoke_token(session: Session, token_id: int, *, user_id: int | None = None,
     return row
 
 
+def revoke_user_tokens(session: Session, user_id: int, *, now: datetime | None = None) -> int:
+    """Revoke every token of a user still unrevoked (a password change, by the user's choice); how many."""
+    stmt = (update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=_now(now)).execution_options(synchronize_session=False))
+    return session.execute(stmt).rowcount
+
+
 def parse(token: str | None) -> tuple[str, str] | None:
     """(prefix, whole token) of a well-formed token, else None."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
@@ -171,5 +178,5 @@ def mark_used(session: Session, token_id: int, *, now: datetime | None = None) -
 
 __all__ = [
     "InvalidToken", "IssuedToken", "authenticate", "create_token", "hash_token", "list_tokens", "mark_used",
-    "parse", "revoke_token", "status",
+    "parse", "revoke_token", "revoke_user_tokens", "status",
 ]

@@ -153,7 +153,6 @@ def make_app(tmp_path: Path, web_template: WebWorld, **config) -> tuple[Flask, D
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
-        "LOGIN_RATE_LIMIT": "1000 per minute",
         "MAX_UPLOAD_BYTES": 1024 * 1024,
     }
     settings.update(config)
@@ -183,15 +182,17 @@ def client(env: Env) -> FlaskClient:
 
 def login(client: FlaskClient, env: Env, key: str) -> FlaskClient:
     """Log a test client in without paying for argon2: the session flask-login would have made."""
+    from datetime import timedelta
+
     from flask_login.utils import _create_identifier
 
-    from web.auth.routes import session_token
+    from ocop_workflow.services.sessions import start_session
 
     with env.app.test_request_context(environ_base=client.environ_base):
         ident = _create_identifier()
-        with env.db.session() as s:
+        with env.db.transaction() as s:
             user = s.scalars(select(User).where(User.email == env.world.emails[key])).one()
-            token = f"{user.id}:{session_token(user)}"
+            token = start_session(s, user, lifetime=timedelta(hours=12)).token
     with client.session_transaction() as sess:
         sess["_user_id"] = token
         sess["_fresh"] = True

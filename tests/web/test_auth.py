@@ -72,13 +72,13 @@ def test_secret_key_is_generated_in_the_instance_folder(tmp_path, web_template, 
         app.extensions["ocop"].db.dispose()
 
 
-@pytest.mark.app_config(LOGIN_RATE_LIMIT="3 per minute")
+@pytest.mark.app_config(LOGIN_ACCOUNT_LIMIT=3)
 def test_login_rate_limit_gives_a_clear_message(env, client):
     for _ in range(3):
         assert _login(client, "officer@test.ocop.vn", "sai-mat-khau").status_code == 200
     r = _login(client, "officer@test.ocop.vn", PASSWORD)
     assert r.status_code == 429
-    assert "Có quá nhiều lần đăng nhập" in text(r)
+    assert "có quá nhiều lần đăng nhập sai" in text(r)
     assert client.get("/login").status_code == 200  # looking at the form is not limited
 
 

@@ -48,15 +48,22 @@ def browser():  # noqa: ANN201
 
 
 class Walker:
-    """One user's browser tab that saves a screenshot of every page it reaches."""
+    """One user's browser tab that saves a screenshot of every page it reaches, and notes every
+    complaint of the browser about the Content Security Policy (which must never block anything)."""
 
     counter = 0
+    csp_violations: list[str] = []
 
     def __init__(self, browser, base: str, who: str, width: int = 1100) -> None:  # noqa: ANN001
         self.context = browser.new_context(viewport={"width": width, "height": 900}, locale="vi-VN")
         self.page = self.context.new_page()
         self.page.set_default_timeout(10_000)
+        self.page.on("console", self._console)
         self.base, self.who = base, who
+
+    def _console(self, message) -> None:  # noqa: ANN001
+        if "Content Security Policy" in message.text:
+            Walker.csp_violations.append(f"{self.who} {self.page.url}: {message.text}")
 
     def shot(self, name: str) -> None:
         Walker.counter += 1
@@ -64,7 +71,8 @@ class Walker:
         self.page.screenshot(path=str(SHOTS / f"{Walker.counter:02d}-{self.who}-{name}.png"), full_page=True)
 
     def goto(self, path: str, name: str) -> None:
-        self.page.goto(self.base + path)
+        response = self.page.goto(self.base + path)
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
         self.shot(name)
 
     def login(self, email: str) -> None:
@@ -103,6 +111,7 @@ class Walker:
 def test_the_cycle_in_a_browser(server, browser, tmp_path, web_template):  # noqa: ANN001
     base, app = server
     emails = web_template.emails
+    Walker.csp_violations.clear()
     officer = Walker(browser, base, "commune-officer", width=390)  # a phone
     officer.login(emails["officer"])
     officer.goto("/products", "products")
@@ -173,4 +182,7 @@ def test_the_cycle_in_a_browser(server, browser, tmp_path, web_template):  # noq
     assert "certified" in officer.page.inner_text("#current-star")
     officer.goto("/products?star=4", "rated-list-en")
     assert "Vải thiều Lục Ngạn" in officer.page.content()
+    officer.goto("/notifications", "notifications-en")
+    officer.goto("/account", "account-en")
     officer.close()
+    assert Walker.csp_violations == []

@@ -11,6 +11,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
@@ -167,7 +168,7 @@ def test_an_api_step_is_not_held_up_by_a_slow_upload_body(env):
 
 def test_a_step_is_not_held_up_by_a_login_checking_its_password(env, monkeypatch):
     """Checking a password (argon2) is slow on purpose; it is no database write either."""
-    import web.auth.routes as auth_routes
+    import ocop_workflow.services.auth as auth_routes  # where the login checks the password
 
     stepper = login(env.app.test_client(), env, "officer")
     step_token = csrf(stepper, "/")
@@ -297,9 +298,9 @@ def test_uploads_and_steps_through_the_promoted_session_on_both_databases(db, re
     """The web tests run on SQLite; here the same app runs on each backend of the `db` fixture."""
     from flask_login.utils import _create_identifier
 
+    from ocop_workflow.services.sessions import start_session
     from tests.helpers import attach, new_product
     from web import create_app
-    from web.auth.routes import session_token
 
     app = create_app({"TESTING": True, "SECRET_KEY": "k", "DATABASE_URL": db.url, "MAX_UPLOAD_BYTES": MIB,
                       "UPLOAD_DIR": str(tmp_path / "uploads"), "INSTANCE_PATH": str(tmp_path / "instance"),
@@ -307,10 +308,10 @@ def test_uploads_and_steps_through_the_promoted_session_on_both_databases(db, re
     officer = world.user("commune_officer", "C1")
     try:
         client = app.test_client()
-        with app.test_request_context(environ_base=client.environ_base), db.session() as s:
+        with app.test_request_context(environ_base=client.environ_base), db.transaction() as s:
             ident = _create_identifier()
             user = s.scalars(select(User).where(User.email == officer)).one()
-            user_id = f"{user.id}:{session_token(user)}"
+            user_id = start_session(s, user, lifetime=timedelta(hours=1)).token
         with client.session_transaction() as sess:
             sess.update({"_user_id": user_id, "_fresh": True, "_id": ident})
         token = csrf(client, "/")

@@ -81,7 +81,8 @@ def create_user():  # noqa: ANN201
                                      producer=_producer(form))
         except InvalidData as exc:
             s.rollback()
-            form.email.errors.append(exc.message(locale()))
+            (form.password if exc.details.get("field") == "password" else form.email).errors.append(
+                exc.message(locale()))
         else:
             flash(_("The user has been created."), "success")
             return redirect(url_for("admin.user", user_id=user.id))

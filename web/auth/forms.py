@@ -20,4 +20,5 @@ class PasswordForm(Form):
     new = PasswordField(_l("New password"), validators=[required(), length(200, MIN_LENGTH)])
     confirm = PasswordField(_l("Repeat the new password"),
                             validators=[required(), EqualTo("new", message=_l("The two passwords differ."))])
+    revoke_tokens = BooleanField(_l("Also revoke all my API tokens"))
     submit = SubmitField(_l("Change password"))

@@ -1,40 +1,59 @@
-"""Log in and out, change the password (which ends every other session), choose the language."""
+"""Log in and out, change the password, choose the language: thin views over services.auth and
+services.sessions (which say why a login is a server-side session that logout really ends).
+
+flask-login's user id is the login's session token, so the session cookie and the remember cookie
+both carry it, and both die with the row. Failed logins are throttled per account and per address
+in the database (services.auth); the API's per-token rate limit stays in Flask-Limiter's memory.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import logging
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
-from ocop_workflow.errors import NotFound, PermissionDenied
+from ocop_workflow.errors import InvalidData
 from ocop_workflow.i18n import LOCALES
 from ocop_workflow.models import User
-from ocop_workflow.passwords import hash_password, needs_rehash, verify_password
+from ocop_workflow.passwords import MIN_LENGTH
+from ocop_workflow.services import auth as auth_service
+from ocop_workflow.services import sessions as login_sessions
 from ocop_workflow.services.access import Actor, load_actor
 
-from ..context import actor, db_session, read_session, registry
-from ..extensions import limiter, login_manager
+from ..context import READ_METHODS, actor, db_session, locale, read_session, registry, state
+from ..extensions import login_manager
 from .forms import LoginForm, PasswordForm
 
 bp = Blueprint("auth", __name__)
-# a real hash of a random password: unknown e-mails cost the same time as wrong passwords
-_DUMMY_HASH = hash_password("not-a-password-0123456789")
+log = logging.getLogger(__name__)
 
 
 class WebUser:
-    """What flask-login holds: the core Actor plus the session token bound to the password."""
+    """What flask-login holds: the core Actor and the server-side session of this login."""
 
     is_active = True
     is_anonymous = False
     is_authenticated = True
 
-    def __init__(self, actor: Actor) -> None:
+    def __init__(self, actor: Actor, session_id: int, token: str) -> None:
         self.actor = actor
+        self.session_id = session_id
+        self._token = token
 
     @property
     def user(self) -> User:
@@ -45,28 +64,37 @@ class WebUser:
         return self.actor.locale
 
     def get_id(self) -> str:
-        return f"{self.user.id}:{session_token(self.user)}"
-
-
-def session_token(user: User) -> str:
-    """Changes whenever the password changes, so every session made with the old one stops working."""
-    key = current_app.config["SECRET_KEY"]
-    key = key.encode() if isinstance(key, str) else key
-    msg = f"{user.id}:{user.password_hash or ''}".encode()
-    return hmac.new(key, msg, hashlib.sha256).hexdigest()[:24]
+        return self._token
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> WebUser | None:
-    uid, _sep, token = user_id.partition(":")
+def load_user(token: str) -> WebUser | None:
+    # not the writer: a POST claims it only when its view writes (web.context)
+    live = login_sessions.load_login(read_session(), token, policy=registry().policy)
+    if live is None:
+        return None
+    if request.method not in READ_METHODS:  # reads stay read-only; a write notes the use
+        _record_use(live)
+    return WebUser(live.actor, live.session_id, token)
+
+
+def _record_use(live: login_sessions.LiveLogin) -> None:
+    """Note the login's use (at most every few minutes) in a short transaction of its own, skipped
+    when another writer is busy: authentication never claims the request's writer."""
+    if not login_sessions.due_for_touch(live.last_seen_at):
+        return
+    st = state()
+    lock = st.write_lock if st.db.is_sqlite else None
+    if lock is not None and not lock.acquire(blocking=False):
+        return
     try:
-        # not the writer: a POST claims it only to write
-        who = load_actor(read_session(), int(uid), policy=registry().policy)
-    except (NotFound, PermissionDenied, ValueError):
-        return None
-    if not hmac.compare_digest(token, session_token(who.user)):
-        return None
-    return WebUser(who)
+        with st.db.transaction() as s:
+            login_sessions.touch(s, live.session_id, live.last_seen_at)
+    except SQLAlchemyError as exc:
+        log.warning("could not record the use of session #%s: %s", live.session_id, type(exc).__name__)
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 @login_manager.unauthorized_handler
@@ -84,35 +112,52 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+def _limits() -> auth_service.LoginLimits:
+    c = current_app.config
+    return auth_service.LoginLimits(account_limit=int(c["LOGIN_ACCOUNT_LIMIT"]), ip_limit=int(c["LOGIN_IP_LIMIT"]),
+                                    window=timedelta(minutes=int(c["LOGIN_WINDOW_MINUTES"])))
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302)
 def login():  # noqa: ANN201
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        s = read_session()  # argon2 takes a while: the writer is claimed only to store a rehash
-        email = form.email.data.strip().lower()
-        user = s.scalars(select(User).where(User.email == email)).one_or_none()
-        ok = verify_password(user.password_hash if user else _DUMMY_HASH, form.password.data)
-        if user is not None and ok and user.active:
-            if needs_rehash(user.password_hash):
-                rehashed = hash_password(form.password.data)
-                db_session()
-                user.password_hash = rehashed
+        limits = _limits()
+        try:
+            # read and verify outside the write transaction: argon2 never holds SQLite's writer lock
+            with state().db.session() as read:
+                check = auth_service.check_login(read, form.email.data, form.password.data,
+                                                 ip=request.remote_addr, limits=limits)
+            s = db_session()
+            user = auth_service.finish_login(s, check, limits=limits)
+        except auth_service.LoginThrottled as exc:
+            form.password.errors.append(exc.message(locale()))
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        except auth_service.LoginFailed:
+            form.password.errors.append(_("Wrong e-mail or password, or the account is deactivated."))
+        else:
+            remember = bool(form.remember.data)
+            config = current_app.config
+            lifetime = config["REMEMBER_COOKIE_DURATION"] if remember else config["PERMANENT_SESSION_LIFETIME"]
+            started = login_sessions.start_session(s, user, lifetime=lifetime, remember=remember,
+                                                   user_agent=request.user_agent.string, ip=request.remote_addr)
             session.pop("locale", None)
-            login_user(WebUser(load_actor(s, user.id, policy=registry().policy)), remember=form.remember.data)
+            who = load_actor(s, user.id, policy=registry().policy)
+            login_user(WebUser(who, started.row.id, started.token), remember=remember,
+                       duration=lifetime if remember else None)
             return redirect(safe_next(request.args.get("next"), url_for("dashboard.index")))
-        form.password.errors.append(_("Wrong e-mail or password, or the account is deactivated."))
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():  # noqa: ANN201
+    if current_user.is_authenticated:
+        # the row ends here: a copy of this session's cookies is refused from now on
+        login_sessions.end_session(db_session(), current_user.session_id)
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -123,24 +168,28 @@ def logout():  # noqa: ANN201
 def account():  # noqa: ANN201
     form = PasswordForm()
     if form.validate_on_submit():
-        user = actor().user
-        if not verify_password(user.password_hash, form.current.data):
-            form.current.errors.append(_("The current password is wrong."))
+        try:
+            changed = auth_service.change_password(db_session(), actor(), form.current.data, form.new.data,
+                                                   revoke_tokens=bool(form.revoke_tokens.data),
+                                                   keep_session=current_user.session_id)
+        except InvalidData as exc:
+            field = form.current if exc.details.get("field") == "current" else form.new
+            field.errors.append(exc.message(locale()))
         else:
-            user.password_hash = hash_password(form.new.data)
-            db_session().flush()
-            # this session gets the new token; every other session and remember cookie stops working
-            login_user(current_user._get_current_object(), remember=False)
             flash(_("Your password has been changed. Other sessions have been logged out."), "success")
+            if changed.tokens_revoked:
+                flash(_("Your API tokens have been revoked (%(n)s).", n=changed.tokens_revoked), "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, user=actor().user, memberships=actor().memberships)
+    return render_template("auth/account.html", form=form, user=actor().user, memberships=actor().memberships,
+                           min_length=MIN_LENGTH)
 
 
 @bp.route("/language", methods=["POST"])
 def language():  # noqa: ANN201
     chosen = request.form.get("locale", "")
-    if chosen in LOCALES:
-        session["locale"] = chosen
-        if current_user.is_authenticated:
-            current_user.user.locale = chosen
+    if current_user.is_authenticated:
+        auth_service.set_locale(db_session(), actor(), chosen)  # refuses an unknown language (422)
+    elif chosen not in LOCALES:
+        raise auth_service.unknown_locale()
+    session["locale"] = chosen
     return redirect(safe_next(request.form.get("next"), url_for("dashboard.index")))
