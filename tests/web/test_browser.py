@@ -119,6 +119,7 @@ def test_the_cycle_in_a_browser(server, browser, tmp_path, web_template):  # noq
     officer.shot("new-product")
     officer.page.fill("input[name=name]", "Vải thiều Lục Ngạn")
     officer.page.select_option("select[name=product_group]", "tourism")
+    officer.page.select_option("select[name=producer_id]", str(web_template.producer))
     officer.page.click("main form input[type=submit]")
     officer.page.wait_for_url(re.compile(r".*/products/\d+$"))
     officer.shot("product")
