@@ -640,8 +640,7 @@ def test_the_scheduler_is_configured_and_runs_the_sweep(db, registry, world, set
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from ocop_workflow.reminders.scheduler import JOB_ID, SweepJob, build_scheduler
-    from ocop_workflow.scheduler import start_background_scheduler
+    from ocop_workflow.reminders.scheduler import JOB_ID, SweepJob, build_scheduler, start_background_scheduler
 
     monkeypatch.setenv("OCOP_SWEEP_MINUTES", "2")
     blocking = build_scheduler(replace(Settings(), database_url=db.url))

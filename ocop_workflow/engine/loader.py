@@ -187,14 +187,6 @@ def load_catalogue(path: Path) -> Catalogue:
     return catalogue
 
 
-def _names(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value]
-
-
 def _range(node: Any, problems: _Problems, where: str, line: int | None) -> Range | None:
     if node is None:
         return None

@@ -53,8 +53,6 @@ class ApiClient:
         self.lang = lang
         self.doc = self.client.get(f"{API}/openapi.json").get_json()
         self.checked = 0
-        self._paths = [(re.compile("^" + re.sub(r"\\{\w+\\}", "[^/]+", re.escape(p)) + "$"), p)
-                       for p in self.doc["paths"]]
 
     def as_(self, token: str | None) -> ApiClient:
         other = ApiClient.__new__(ApiClient)
@@ -82,12 +80,6 @@ class ApiClient:
 
     def post(self, path: str, **kwargs):  # noqa: ANN003, ANN201
         return self.open("POST", path, **kwargs)
-
-    def template_for(self, path: str) -> str | None:
-        for pattern, template in self._paths:
-            if pattern.match(path):
-                return template
-        return None
 
 
 def _schema_validator(doc: dict, schema: dict) -> Draft202012Validator:
