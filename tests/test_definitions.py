@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from ocop_workflow.cli import cli
 from ocop_workflow.engine import Registry, get_registry, load_directory, star_for_score
 from ocop_workflow.engine import registry as registry_module
 from ocop_workflow.errors import DefinitionError
@@ -352,19 +354,8 @@ def test_star_bands_at_the_edges(score: float, star: int) -> None:
 
 # --- the `ocop workflow check` command -------------------------------------------------------
 
-def _cli():  # noqa: ANN202
-    try:
-        from ocop_workflow.cli import cli
-    except ImportError as exc:  # the command is being written separately
-        pytest.skip(f"ocop_workflow.cli is not importable yet: {exc}")
-    return cli
-
-
 @pytest.mark.parametrize("name", list(MISTAKES))
 def test_workflow_check_prints_file_line_message_and_fails(tmp_path: Path, name: str) -> None:
-    from click.testing import CliRunner
-
-    cli = _cli()
     b = broken_folder(tmp_path, MISTAKES[name])
     result = CliRunner().invoke(cli, ["workflow", "check", str(b.folder)])
     assert result.exit_code != 0, result.output
@@ -375,9 +366,6 @@ def test_workflow_check_prints_file_line_message_and_fails(tmp_path: Path, name:
 
 
 def test_workflow_check_passes_on_the_shipped_folder_and_files() -> None:
-    from click.testing import CliRunner
-
-    cli = _cli()
     runner = CliRunner()
     result = runner.invoke(cli, ["workflow", "check", str(WORKFLOWS)])
     assert result.exit_code == 0, result.output
