@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import threading
 import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 
 from ocop_workflow.config import Settings
 from ocop_workflow.errors import InvalidData, NotFound, PermissionDenied
@@ -36,76 +29,12 @@ from ocop_workflow.notify.outbox import claim, deliver
 from ocop_workflow.notify.smtp import SmtpConfig, SmtpMailer
 from ocop_workflow.reminders.recipients import Directory
 from ocop_workflow.reminders.sweep import add_months, run_sweep
-from ocop_workflow.services import directory
 from ocop_workflow.services.access import load_actor
-from ocop_workflow.services.products import advance, create_product
+from ocop_workflow.services.products import advance
 
-from .helpers import attach, move, new_product, required_docs
+from .helpers import T0, VN, attach, count, make_products, move, new_product, required_docs
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=VN)  # a Monday
 BASE_URL = "https://ocop.example.vn"
-
-
-# --- a real SMTP server ------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class MailSink:
-    """aiosmtpd handler: keeps every accepted message; can refuse (`reply`) or be slow (`delay`)."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.reply = "250 OK"
-        self.delay = 0.0
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if not self.reply.startswith("250"):
-            return self.reply
-        msg = BytesParser(policy=policy.default).parsebytes(envelope.original_content or envelope.content)
-        with self._lock:
-            self.messages.append(msg)
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
-    def message_ids(self) -> list[str]:
-        return [m["Message-ID"] for m in self.messages]
-
-
-class SmtpServer:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.sink = MailSink()
-        self.controller: Controller | None = None
-
-    @property
-    def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -120,21 +49,6 @@ def settings(db, smtp) -> Settings:
 
 
 # --- helpers -----------------------------------------------------------------------------------
-def make_products(db, registry, world, n: int = 1, *, at: datetime = T0, commune: str = "C1",
-                  workflow: str = "ocop-148", name: str = "Vải thiều Lục Ngạn") -> list[int]:
-    with db.transaction() as s:
-        actor = load_actor(s, world.user("commune_officer", commune))
-        if commune == "C1":
-            producer_id = world.producers["household"]
-        elif commune == "C3":
-            producer_id = world.other_producer
-        else:
-            producer_id = directory.create_producer(s, None, name=f"HTX {commune}", kind="household",
-                                                    commune=directory.get_org(s, commune)).id
-        return [create_product(s, registry, actor, name=f"{name} {i + 1}" if n > 1 else name, product_group="food",
-                               producer_id=producer_id, workflow_key=workflow, now=at).id for i in range(n)]
-
-
 def set_locale(db, email: str, locale: str) -> None:
     with db.transaction() as s:
         s.scalars(select(User).where(User.email == email)).one().locale = locale
@@ -142,11 +56,6 @@ def set_locale(db, email: str, locale: str) -> None:
 
 def sweep(db, registry, settings, at: datetime, **kwargs):  # noqa: ANN201
     return run_sweep(db, registry, settings, now=at, **kwargs)
-
-
-def count(db, model, *where) -> int:
-    with db.session() as s:
-        return s.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def notifications(db, email: str) -> list[Notification]:

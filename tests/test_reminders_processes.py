@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 
 from ocop_workflow.models import MailOutbox, Notification, Reminder
 
-from .test_reminders import T0, SmtpServer, count, make_products, smtp  # noqa: F401 - smtp is a fixture
+from .helpers import T0, count, make_products
+from .mail import SmtpServer
 
 OCOP = [sys.executable, "-m", "ocop_workflow.cli"]
 # waits for a start signal after the imports, so both processes begin their sweep at the same moment
@@ -32,7 +33,7 @@ main()
 
 
 @pytest.fixture
-def env(db, smtp, tmp_path) -> dict[str, str]:  # noqa: F811
+def env(db, smtp, tmp_path) -> dict[str, str]:
     e = dict(os.environ)
     e.update({
         "OCOP_DATABASE_URL": db.url, "OCOP_SMTP_URL": smtp.url, "OCOP_MAIL_FROM": "OCOP <ocop@example.vn>",
@@ -49,7 +50,7 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([*OCOP, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
-def test_two_scheduler_processes_send_each_of_100_reminders_exactly_once(db, registry, world, smtp, env,  # noqa: F811
+def test_two_scheduler_processes_send_each_of_100_reminders_exactly_once(db, registry, world, smtp, env,
                                                                          tmp_path):
     make_products(db, registry, world, 100)
     smtp.sink.delay = 0.002  # both processes are still delivering when the other starts
@@ -74,7 +75,7 @@ def test_two_scheduler_processes_send_each_of_100_reminders_exactly_once(db, reg
         assert s.scalar(select(func.max(MailOutbox.attempts))) == 1
 
 
-def test_reminders_sweep_command_dry_run_and_outbox(db, registry, world, smtp, env):  # noqa: F811
+def test_reminders_sweep_command_dry_run_and_outbox(db, registry, world, smtp, env):
     [pid] = make_products(db, registry, world)
     dry = run(["reminders", "sweep", "--at", "2026-04-01T10:00", "--dry-run"], env)
     assert dry.returncode == 0, dry.stderr
@@ -102,7 +103,7 @@ def test_reminders_sweep_command_dry_run_and_outbox(db, registry, world, smtp, e
     assert missing.returncode == 1 and missing.stderr.strip() == "error: No message #999"
 
 
-def test_ocop_scheduler_process_sweeps_and_stops_on_sigterm(db, registry, world, smtp, env):  # noqa: F811
+def test_ocop_scheduler_process_sweeps_and_stops_on_sigterm(db, registry, world, smtp, env):
     make_products(db, registry, world, 2, at=datetime.now(UTC) - timedelta(days=31))
     proc = subprocess.Popen([*OCOP, "scheduler"], env={**env, "OCOP_SWEEP_MINUTES": "1"},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
