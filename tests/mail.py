@@ -25,7 +25,7 @@ class MailSink:
         self.messages: list[EmailMessage] = []
         self.reply = "250 OK"
         self.delay = 0.0
-        self._lock = threading.Lock()
+        self._accepted = threading.Condition()
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802
         if self.delay:
@@ -33,9 +33,15 @@ class MailSink:
         if not self.reply.startswith("250"):
             return self.reply
         msg = BytesParser(policy=policy.default).parsebytes(envelope.original_content or envelope.content)
-        with self._lock:
+        with self._accepted:
             self.messages.append(msg)
+            self._accepted.notify_all()
         return "250 OK"
+
+    def wait_for(self, n: int, timeout: float) -> bool:
+        """Block until `n` messages have been accepted (True) or `timeout` seconds pass (False)."""
+        with self._accepted:
+            return self._accepted.wait_for(lambda: len(self.messages) >= n, timeout)
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]

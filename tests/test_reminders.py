@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -566,13 +565,18 @@ def test_the_scheduler_is_configured_and_runs_the_sweep(db, registry, world, set
 
     officer = world.user("commune_officer", "C1")
     make_products(db, registry, world, at=datetime.now(UTC) - timedelta(days=40))
-    sweep_job = SweepJob(settings, registry=registry)
+    swept = threading.Event()
+
+    class SignallingSweepJob(SweepJob):  # tells the test when the scheduler's first run is over
+        def __call__(self) -> None:
+            super().__call__()
+            swept.set()
+
+    sweep_job = SignallingSweepJob(settings, registry=registry)
     scheduler = start_background_scheduler(settings, job=sweep_job)
     try:
         assert isinstance(scheduler, BackgroundScheduler) and scheduler.running
-        deadline = time.monotonic() + 30
-        while sweep_job.runs == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert swept.wait(30), "the scheduler did not run the sweep within 30 s"
     finally:
         scheduler.shutdown()
         sweep_job.close()
