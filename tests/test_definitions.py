@@ -165,6 +165,13 @@ MISTAKES = {
         ("migrate_from ocop-148.district_reviews", "unknown state 'district_reviews' of ocop-148"), file=F1489),
     "migrate-from-unknown-workflow": sub(r"^  ocop-148:$", "  ocop-184:",
                                          ("migrate_from names unknown workflow 'ocop-184'",), file=F1489),
+    # the catalogue's levels must be the administrative ladder (ocop_workflow/levels.py)
+    "catalogue-levels-out-of-order": Mistake(
+        ((r"^  district: (\{.*\})\n  commune: (\{.*\})$", r"  commune: \2\n  district: \1"),),
+        ("levels must be exactly central, province, district, commune", "got central, province, commune, district"),
+        file="catalogue.yaml", at=r"^levels:$"),
+    "catalogue-level-missing": sub(r"^  district: \{.*\}\n", "", ("got central, province, commune",),
+                                   file="catalogue.yaml", at=r"^levels:$"),
     "migrate-from-mapping-is-a-list": sub(r"^  ocop-148:\n(    \w+: \w+\n)+", "  ocop-148: [idea]\n",
                                           ("migrate_from ocop-148 must be a mapping",), file=F1489),
 }

@@ -14,6 +14,7 @@ import yaml
 
 from ..errors import DefinitionError
 from ..i18n import Text
+from ..levels import LEVELS
 from .definition import (
     REQUIRABLE_FIELDS,
     Catalogue,
@@ -168,6 +169,9 @@ def load_catalogue(path: Path) -> Catalogue:
         return {k: _text(v, problems, f"{section}.{k}", _line(node, k)) for k, v in node.items()}
 
     levels = labels("levels")
+    if isinstance(raw.get("levels"), dict) and tuple(levels) != LEVELS:
+        problems.add(_line(raw, "levels"), f"levels must be exactly {', '.join(LEVELS)}, in this order (the "
+                                           f"administrative ladder, ocop_workflow/levels.py); got {', '.join(levels)}")
     roles: dict[str, RoleDef] = {}
     roles_node = _mapping(raw.get("roles"), problems, "roles", _line(raw, "roles"))
     for key, value in roles_node.items():

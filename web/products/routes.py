@@ -11,6 +11,7 @@ from flask_login import login_required
 from markupsafe import Markup, escape
 
 from ocop_workflow.errors import GuardFailed, InvalidData, InvalidTrigger, StaleVersion
+from ocop_workflow.levels import CENTRAL, levels_below
 from ocop_workflow.models import PRODUCER_KINDS
 from ocop_workflow.services import directory
 from ocop_workflow.services.access import get_visible_producer
@@ -91,7 +92,7 @@ def _org_options(s, who) -> list[tuple[str, str]]:  # noqa: ANN001
     now = time.monotonic()
     if hit is not None and now - hit[0] < ORG_OPTIONS_TTL:
         return hit[1]
-    orgs = [(str(i), name) for i, name, _level in organisation_options(s, who, ("province", "district", "commune"))]
+    orgs = [(str(i), name) for i, name, _level in organisation_options(s, who, levels_below(CENTRAL))]
     cache[key] = (now, orgs)
     return orgs
 
