@@ -72,7 +72,8 @@ def fill(url: str, n_products: int, n_advance: int) -> None:
     from ocop_workflow.engine import get_registry
     from ocop_workflow.models import Document, Product, ProductEvent
     from ocop_workflow.passwords import hash_password
-    from ocop_workflow.services import directory
+    from ocop_workflow.services import directory, producers
+    from ocop_workflow.services.access import Actor
 
     try:  # the column exists from migration 0003 on (this script also measures older trees)
         from ocop_workflow.folding import fold_name
@@ -99,8 +100,8 @@ def fill(url: str, n_products: int, n_advance: int) -> None:
         for key, (role, code) in users.items():
             user = directory.create_user(s, email=f"{key}@bench.vn", name=key, password=None)
             user.password_hash = hashed
-            directory.add_membership(s, registry.catalogue, user, directory.get_org(s, code), role)
-        producers = [directory.create_producer(s, None, name=f"HTX {c.name}", kind="cooperative_group",
+            directory.add_membership(s, registry, user, directory.get_org(s, code), role, actor=Actor.system_actor())
+        producers = [producers.create_producer(s, Actor.system_actor(), name=f"HTX {c.name}", kind="cooperative_group",
                                                commune=c) for c in communes]
         producer_ids = [(p.id, p.commune_id) for p in producers]
         d0 = [(p.id, p.commune_id) for p in producers[:10]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -26,7 +26,7 @@ from .engine.loader import load_directory
 from .errors import DefinitionError, OcopError
 from .models import Organisation, Product, ProductEvent, User
 from .services import directory
-from .services.access import load_actor
+from .services.access import Actor, get_visible_producer, load_actor
 from .services.products import advance, history
 from .services.workflow_migration import apply_migration, plan_migration
 
@@ -210,10 +210,13 @@ def user() -> None:
 @click.option("--name", required=True)
 @click.option("--role", required=True, help="a role of workflows/catalogue.yaml")
 @click.option("--org", "org_code", required=True, help="organisation code")
+@click.option("--producer", "producer_id", type=click.IntRange(1, 2**31 - 1),
+              help="for a producer's own account: the id of the producer it acts for")
 @click.option("--locale", default="vi", type=click.Choice(["vi", "en"]))
 @pass_ctx
 @handle_errors
-def user_create(ctx: Context, email: str, name: str, role: str, org_code: str, locale: str) -> None:
+def user_create(ctx: Context, email: str, name: str, role: str, org_code: str, producer_id: int | None,
+                locale: str) -> None:
     """Create a user with a role; the password is read from standard input or prompted for."""
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -222,7 +225,9 @@ def user_create(ctx: Context, email: str, name: str, role: str, org_code: str, l
     with ctx.db.transaction() as s:
         organisation = directory.get_org(s, org_code)
         new = directory.create_user(s, email=email, name=name, password=password, locale=locale)
-        directory.add_membership(s, ctx.registry.catalogue, new, organisation, role)
+        system = Actor.system_actor(ctx.registry.policy)
+        producer = get_visible_producer(s, system, producer_id) if producer_id else None
+        directory.add_membership(s, ctx.registry, new, organisation, role, actor=system, producer=producer)
         click.echo(f"created user #{new.id} {new.email} as {role} @ {organisation.name}")
 
 
@@ -313,7 +318,7 @@ def product_advance(ctx: Context, product_id: int, trigger: str, as_email: str, 
                     score: float | None, expected_version: int | None) -> None:
     """Fire TRIGGER on a product as a user, under the same rules as the web."""
     with ctx.db.transaction() as s:
-        actor = load_actor(s, as_email)
+        actor = load_actor(s, as_email, policy=ctx.registry.policy)
         event = advance(s, ctx.registry, product_id, trigger, actor, comment=comment,
                         data={"score": score} if score is not None else None, expected_version=expected_version)
         star = f" ({event.data['star']}★)" if "star" in event.data else ""
@@ -328,7 +333,7 @@ def product_advance(ctx: Context, product_id: int, trigger: str, as_email: str, 
 def product_history(ctx: Context, product_id: int, as_email: str) -> None:
     """The product's history as a user sees it (scoped)."""
     with ctx.db.session() as s:
-        for e in history(s, load_actor(s, as_email), product_id):
+        for e in history(s, load_actor(s, as_email, policy=ctx.registry.policy), product_id):
             click.echo(f"{e.seq:>3}. {e.at.isoformat()[:16]} {e.trigger} {e.from_state or '∅'} → {e.to_state}")
 
 
@@ -355,7 +360,12 @@ def workflow_list(ctx: Context) -> None:
 def workflow_check(path: Path) -> None:
     """Validate a folder of definitions (with its catalogue.yaml) or a single definition file."""
     if path.is_dir():
-        _cat, defs = load_directory(path)
+        from .engine.permissions import PERMISSIONS_FILE, load_policy
+
+        cat, defs = load_directory(path)
+        if (path / PERMISSIONS_FILE).exists():
+            load_policy(path / PERMISSIONS_FILE, cat, defs)
+            click.echo(f"ok: permissions — {path / PERMISSIONS_FILE}")
     else:
         from .engine.loader import CATALOGUE_FILE, load_catalogue, load_definition
 
@@ -470,9 +480,10 @@ def reminders_outbox(ctx: Context, statuses: tuple[str, ...], limit: int) -> Non
     """The mail outbox: what waits, what failed and why."""
     from .notify.outbox import ADMIN_STATUSES, list_mail, mail_counts
 
+    system = Actor.system_actor(ctx.registry.policy)
     with ctx.db.session() as s:
-        counts = mail_counts(s)
-        rows = list_mail(s, statuses=statuses or ADMIN_STATUSES, limit=limit)
+        counts = mail_counts(s, system)
+        rows = list_mail(s, system, statuses=statuses or ADMIN_STATUSES, limit=limit)
     click.echo(", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "the outbox is empty")
     for r in rows:
         error = f" — {r.last_error.splitlines()[0][:80]}" if r.last_error else ""
@@ -489,7 +500,7 @@ def reminders_retry(ctx: Context, outbox_id: int) -> None:
     from .notify.outbox import retry_mail
 
     with ctx.db.transaction() as s:
-        retry_mail(s, outbox_id)
+        retry_mail(s, outbox_id, Actor.system_actor(ctx.registry.policy))
     click.echo(f"#{outbox_id}: will be sent at the next sweep")
 
 
@@ -589,6 +600,29 @@ def token_revoke(ctx: Context, token_id: int) -> None:
     with ctx.db.transaction() as s:
         row = tokens.revoke_token(s, token_id)
         click.echo(f"token #{row.id} \"{row.name}\" revoked")
+
+
+# --- uploads --------------------------------------------------------------------------------------
+@cli.group()
+def uploads() -> None:
+    """The upload folder (OCOP_UPLOAD_DIR)."""
+
+
+@uploads.command("clean")
+@click.option("--older-than-minutes", default=60, show_default=True, type=click.IntRange(min=0),
+              help="only files last written longer ago than this (younger ones may be uploads in flight)")
+@click.option("--dry-run", is_flag=True, help="list what would be removed; remove nothing")
+@pass_ctx
+@handle_errors
+def uploads_clean(ctx: Context, older_than_minutes: int, dry_run: bool) -> None:
+    """Remove the `.part` files and the files no document names that interrupted uploads left behind."""
+    from .services.uploads import clean_uploads
+
+    with ctx.db.session() as s:
+        report = clean_uploads(s, ctx.settings.upload_dir, older_than=timedelta(minutes=older_than_minutes),
+                               dry_run=dry_run)
+    for line in report.lines(dry_run):
+        click.echo(line.get(cli_locale()))
 
 
 def main() -> None:

@@ -79,6 +79,12 @@ class Settings:
     max_upload_bytes: int = field(
         default_factory=lambda: _env_int("OCOP_MAX_UPLOAD_MB", "25") * 1024 * 1024
     )
+    # DOCX/XLSX: what a zip may expand to (declared sizes summed, never decompressed) and how many
+    # parts it may hold; a real 25 MB document stays far below both, a zip bomb does not
+    max_unzipped_bytes: int = field(
+        default_factory=lambda: _env_int("OCOP_MAX_UNZIPPED_MB", "200") * 1024 * 1024
+    )
+    max_zip_entries: int = field(default_factory=lambda: _env_int("OCOP_MAX_ZIP_ENTRIES", "10000"))
     # --- reminders, e-mail and the scheduler (issue #5) ---
     # local time of the programme: working days, digest hour, dates in messages, the scheduler
     timezone: str = field(default_factory=lambda: _env_zone("OCOP_TIMEZONE", "Asia/Ho_Chi_Minh"))

@@ -56,14 +56,33 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._writer_engine = self.engine.execution_options(**{_IMMEDIATE: True})
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
-        self._writer = sessionmaker(self.engine.execution_options(**{_IMMEDIATE: True}), expire_on_commit=False)
+        self._writer = sessionmaker(self._writer_engine, expire_on_commit=False)
 
     def session(self) -> Session:
         return self._reader()
 
     def write_session(self) -> Session:
         return self._writer()
+
+    def promote(self, session: Session) -> None:
+        """Make a reader session (`session()`) a writer from now on, keeping what it loaded.
+
+        On SQLite, a read transaction already open is replaced in place, on the same connection:
+        `COMMIT` (nothing was written in it) then `BEGIN IMMEDIATE`, so the next statement sees
+        every commit made so far and the session holds the single writer. Upgrading the deferred
+        transaction by simply writing in it would fail with "database is locked" whenever another
+        writer committed since it began. The ORM's own state is untouched: objects loaded before
+        stay loaded and changes not yet flushed are flushed inside the writer's transaction.
+        Every later transaction of the session begins IMMEDIATE too. PostgreSQL needs neither:
+        its transactions may write at any point.
+        """
+        session.execution_options = session.execution_options.union({_IMMEDIATE: True})
+        if self.is_sqlite and session.in_transaction():
+            dbapi_conn = session.connection().connection.dbapi_connection
+            dbapi_conn.execute("COMMIT")
+            dbapi_conn.execute("BEGIN IMMEDIATE")
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -20,10 +20,12 @@ import struct
 import unicodedata
 import zlib
 from calendar import monthrange
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
 
+import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -33,8 +35,10 @@ from .errors import InvalidData
 from .i18n import Text
 from .models import Organisation, Producer, Product, ProductEvent
 from .services.access import Actor, load_actor
-from .services.directory import add_membership, create_organisation, create_producer, create_user
-from .services.documents import attach_document
+from .services.authz import ATTACH_DOCUMENT, TAKE_STEP, can
+from .services.directory import add_membership, create_organisation, create_user
+from .services.documents import attach_document, decided_level
+from .services.producers import create_producer
 from .services.products import advance, create_product, current_documents
 
 DEMO_PASSWORD = "ocop-demo-2025"
@@ -103,20 +107,8 @@ def _slug(name: str) -> str:
 
 # --------------------------------------------------------------------------- people
 
-# (e-mail local part, name, role, organisation code, locale); all share DEMO_PASSWORD
-LOGINS: list[tuple[str, str, str, str, str]] = [
-    ("chuthe.phuongson", "Nguyễn Văn Hùng", "producer", PHUONG_SON, "vi"),
-    ("hoind.phuongson", "Trần Thị Mai", "commune_association", PHUONG_SON, "vi"),
-    ("xa.phuongson", "Lương Văn Sơn", "commune_officer", PHUONG_SON, "vi"),
-    ("xa.dongky", "Hoàng Thị Thu", "commune_officer", DONG_KY, "vi"),
-    ("huyen.lucngan", "Phạm Minh Tuấn", "district_secretariat", LUC_NGAN, "vi"),
-    ("hoidong.lucngan", "Vi Văn Thành", "district_council", LUC_NGAN, "vi"),
-    ("tinh.bacgiang", "Đỗ Thị Hạnh", "province_secretariat", PROVINCE[0], "vi"),
-    ("hoidong.tinh", "Ngô Quang Vinh", "province_council", PROVINCE[0], "vi"),
-    ("chutich.tinh", "Nguyễn Văn Khánh", "province_chair", PROVINCE[0], "vi"),
-    ("hoidong.trunguong", "Bùi Thị Lan Anh", "central_council", CENTRAL[0], "vi"),
-    ("admin", "Quản trị hệ thống", "admin", PROVINCE[0], "en"),
-]
+# the demo's logins and staff roles (data, like every role): see the file's comments
+PEOPLE = yaml.safe_load((Path(__file__).parent / "data" / "demo_people.yaml").read_text(encoding="utf-8"))
 _STAFF_NAMES = ("Nguyễn Thị Hương", "Trần Văn Long", "Lê Thị Ngọc", "Phạm Văn Dũng", "Hoàng Văn Nam",
                 "Vũ Thị Thảo", "Đặng Văn Quân", "Bùi Thị Yến", "Đỗ Văn Hải", "Ngô Thị Hoa", "Dương Văn Lợi",
                 "Lý Thị Hằng")
@@ -533,6 +525,7 @@ class _Loader:
         self.district_of: dict[str, str] = {}  # commune code -> district code
         self.emails: dict[tuple[str, str], str] = {}  # (role, organisation code) -> e-mail
         self.actors: dict[str, Actor] = {}
+        self.system = Actor.system_actor(registry.policy)
         self.producers: dict[str, Producer] = {}
         self.products: dict[int, Product] = {}  # timeline index -> product
         self.refresh: dict[int, set[str]] = {}  # timeline index -> documents to upload again
@@ -553,10 +546,10 @@ class _Loader:
                 self.district_of[c_code] = code
 
     def users(self) -> list[DemoLogin]:
-        catalogue = self.registry.catalogue
         logins = []
         shared_hash: str | None = None
-        for local, name, role, org_code, locale in LOGINS:
+        for person in PEOPLE["logins"]:
+            local, name, role, org_code, locale = (person[k] for k in ("local", "name", "role", "org", "locale"))
             email = f"{local}@{DEMO_DOMAIN}"
             if shared_hash is None:
                 user = create_user(self.s, email=email, name=name, password=DEMO_PASSWORD, locale=locale)
@@ -565,16 +558,18 @@ class _Loader:
                 # argon2 takes ~0.2 s a hash: the logins share the demo password, so they share its hash
                 user = create_user(self.s, email=email, name=name, password=None, locale=locale)
                 user.password_hash = shared_hash
-            add_membership(self.s, catalogue, user, self.orgs[org_code], role)
+            producer = self.producers.get(person.get("producer", ""))
+            add_membership(self.s, self.registry, user, self.orgs[org_code], role, actor=self.system, producer=producer)
             self.emails.setdefault((role, org_code), email)
             logins.append(DemoLogin(email, DEMO_PASSWORD, role, self.orgs[org_code].name))
         # staff of the other units act in the histories; they have no password (no demo login)
         staff = iter(_STAFF_NAMES * 10)
         for code, _name, communes in DISTRICTS:
-            for role, prefix in (("district_secretariat", "huyen"), ("district_council", "hoidong")):
+            for role, prefix in PEOPLE["staff"]["district"].items():
                 self._staff(f"{prefix}.{_slug(self.orgs[code].name)}", next(staff), role, code)
             for c_code, _c_name in communes:
-                self._staff(f"xa.{_slug(self.orgs[c_code].name)}", next(staff), "commune_officer", c_code)
+                for role, prefix in PEOPLE["staff"]["commune"].items():
+                    self._staff(f"{prefix}.{_slug(self.orgs[c_code].name)}", next(staff), role, c_code)
         return logins
 
     def _staff(self, local: str, name: str, role: str, org_code: str) -> None:
@@ -582,32 +577,66 @@ class _Loader:
             return
         email = f"{local}@{DEMO_DOMAIN}"
         user = create_user(self.s, email=email, name=name, password=None)
-        add_membership(self.s, self.registry.catalogue, user, self.orgs[org_code], role)
+        add_membership(self.s, self.registry, user, self.orgs[org_code], role, actor=self.system)
         self.emails[(role, org_code)] = email
 
     def create_producers(self) -> None:
         for key, name, kind, commune, taxed in PRODUCERS:
-            self.producers[key] = create_producer(self.s, None, name=name, kind=kind, commune=self.orgs[commune],
+            self.producers[key] = create_producer(self.s, self.system, name=name, kind=kind, commune=self.orgs[commune],
                                                   tax_code=vn_tax_code(self.rng) if taxed else None)
 
     # ---- who acts
     def actor(self, role: str, org_code: str) -> Actor:
         email = self.emails[(role, org_code)]
         if email not in self.actors:
-            self.actors[email] = load_actor(self.s, email, self.now.date())
+            self.actors[email] = load_actor(self.s, email, self.now.date(), policy=self.registry.policy)
         return self.actors[email]
 
-    def officer(self, t: _Timeline) -> Actor:
-        return self.actor("commune_officer", self._commune(t))
+    def _org_at(self, t: _Timeline, level: str) -> str | None:
+        """The demo unit of a product at a level (None for roles of any level, such as the admin)."""
+        return {"commune": self._commune(t), "district": self._district(t), "province": PROVINCE[0],
+                "central": CENTRAL[0]}.get(level)
 
-    def helper(self, t: _Timeline) -> Actor:
-        """Who prepares the producer's paperwork: the producer login, the association, or the officer."""
-        commune = self._commune(t)
-        if t.spec.producer == "ps_htx":
-            return self.actor("producer", commune)
-        if ("commune_association", commune) in self.emails:
-            return self.actor("commune_association", commune)
-        return self.officer(t)
+    def _people(self, t: _Timeline, roles: Iterable[str]) -> Iterator[Actor]:
+        """The demo's people with one of `roles` in the product's units, in the order of `roles`."""
+        for role in roles:
+            org = self._org_at(t, self.registry.catalogue.roles[role].level)
+            if (role, org) in self.emails:
+                yield self.actor(role, org)
+
+    def step_actor(self, t: _Timeline, trigger: str) -> Actor:
+        """Who takes a step: the first role the definition lists for it with a demo person in the unit
+        (so under 1489 the association, listed first, sends the dossier where it has an officer)."""
+        product = self.products[t.index]
+        definition = self.registry.get(product.workflow_key, product.workflow_version)
+        for tdef in definition.candidates(product.state, trigger):
+            for actor in self._people(t, tdef.roles):
+                if can(actor, TAKE_STEP, product, transition=tdef):
+                    return actor
+        raise LookupError(f"no demo person takes {trigger} from {product.state}")
+
+    def _attach_order(self) -> list[str]:
+        """Roles in the permission file's order (the producer first, then the association, the officer …)."""
+        return list(dict.fromkeys(r for by_role in self.registry.policy.attach.values() for r in by_role))
+
+    def attacher(self, t: _Timeline, doc_type: str) -> Actor:
+        """Who files a document now: the first role the permission file lets attach it in the dossier's
+        present phase, with a demo person in the unit (the producer's own account only for its producer)."""
+        product = self.products[t.index]
+        definition = self.registry.get(product.workflow_key, product.workflow_version)
+        decided = decided_level(self.s, product, definition, self.registry.policy)
+        for actor in self._people(t, self._attach_order()):
+            if can(actor, ATTACH_DOCUMENT, product, doc_type=doc_type, definition=definition, decided_level=decided):
+                return actor
+        raise LookupError(f"no demo person may attach {doc_type} in {product.state}")
+
+    def creator(self, t: _Timeline) -> Actor:
+        """Who registers the idea: the first role of the preparers that may create for this producer."""
+        producer = self.producers[t.spec.producer]
+        for actor in self._people(t, self._attach_order()):
+            if can(actor, "create_product", producer):
+                return actor
+        raise LookupError("no demo person registers products here")
 
     def _commune(self, t: _Timeline) -> str:
         return self.producers[t.spec.producer].commune.code
@@ -630,7 +659,7 @@ class _Loader:
         filename = f"{label} - {product.name}{suffix}.{'png' if photo else 'pdf'}"
         doc = attach_document(self.s, actor, product.id, doc_type, filename, content, upload_dir=self.upload_dir,
                               max_bytes=MAX_UPLOAD_BYTES, known_types=self.registry.catalogue.document_types,
-                              now=at)
+                              now=at, registry=self.registry)
         self.written.append(self.upload_dir / doc.stored_name)
 
     def trigger(self, t: _Timeline, token: str) -> str:
@@ -654,22 +683,21 @@ class _Loader:
             todo += [d for d in self.rng.sample(OPTIONAL_DOCS, self.rng.randint(1, 3)) if d not in have]
         todo += sorted(self.refresh.pop(t.index, set()) - set(todo))
         at = step.docs_at or step.at
-        helper = self.helper(t)
         for i, doc_type in enumerate(todo):
-            self.attach(t, helper, doc_type, at + timedelta(minutes=7 * i))
+            self.attach(t, self.attacher(t, doc_type), doc_type, at + timedelta(minutes=7 * i))
         if step.token == "send":  # the commune's own report and request, new for every request
             for i, doc_type in enumerate(COMMUNE_DOCS):
-                self.attach(t, self.officer(t), doc_type, at + timedelta(hours=2, minutes=9 * i))
+                self.attach(t, self.attacher(t, doc_type), doc_type, at + timedelta(hours=2, minutes=9 * i))
 
     # ---- steps
     def create(self, t: _Timeline, step: _Step) -> None:
         spec = t.spec
-        product = create_product(self.s, self.registry, self.helper(t), name=spec.name, product_group=spec.group,
+        product = create_product(self.s, self.registry, self.creator(t), name=spec.name, product_group=spec.group,
                                  producer_id=self.producers[spec.producer].id, subgroup=spec.subgroup,
                                  workflow_key=spec.workflow, now=step.at)
         self.products[t.index] = product
         if spec.idea_form:
-            self.attach(t, self.helper(t), "idea_registration", step.at + timedelta(minutes=20))
+            self.attach(t, self.attacher(t, "idea_registration"), "idea_registration", step.at + timedelta(minutes=20))
 
     def move(self, t: _Timeline, i: int) -> None:
         step = t.steps[i]
@@ -678,17 +706,13 @@ class _Loader:
         trigger = self.trigger(t, tok)
         data: dict = {}
         comment: str | None
-        actor = self.officer(t)
         if tok in RATING_CAP:
             score = _jitter(float(arg or 0), self.rng)
             data = {"score": score, "round": _round(step.at)}
             comment = self._rating_comment(t, tok, score)
-            actor = self.actor({"district": "district_council", "province": "province_council",
-                                "central": "central_council"}[tok], self._rating_org(t, tok))
         elif tok == "return":
             doc_type, comment = RETURN_REASONS[arg or "lab"]
             self.refresh.setdefault(t.index, set()).add(doc_type)
-            actor = self._returner(t, product.state)
         elif tok == "withdraw":
             comment = WITHDRAW_REASONS[arg or "switch"]
         elif tok == "submit":
@@ -697,27 +721,14 @@ class _Loader:
             if t.spec.workflow != "ocop-148" and key != "resubmit":
                 key += "1489"
             comment = self.rng.choice(COMMENTS[key])
-            if t.spec.workflow != "ocop-148" and ("commune_association", self._commune(t)) in self.emails:
-                actor = self.actor("commune_association", self._commune(t))  # the association helps submit
         else:
             comment = self.rng.choice(COMMENTS[tok])
             if tok in ("upgrade", "reeval"):
                 self.refresh.setdefault(t.index, set()).update({"registration_form", "self_assessment_report"})
+        actor = self.step_actor(t, trigger)
         event = advance(self.s, self.registry, product.id, trigger, actor, comment=comment, data=data, now=step.at)
         if tok in RATING_CAP and step.after_at is not None:
             self._after_rating(t, tok, event, step.after_at)
-
-    def _rating_org(self, t: _Timeline, tok: str) -> str:
-        return {"district": self._district(t), "province": PROVINCE[0], "central": CENTRAL[0]}[tok]
-
-    def _returner(self, t: _Timeline, state: str) -> Actor:
-        if state == "district_review":
-            return self.actor("district_secretariat", self._district(t))
-        if state == "province_review":
-            return self.actor("province_secretariat", PROVINCE[0])
-        if state == "central_review":
-            return self.actor("central_council", CENTRAL[0])
-        return self.officer(t)
 
     def _rating_comment(self, t: _Timeline, tok: str, score: float) -> str:
         points = _score_text(score)
@@ -743,16 +754,15 @@ class _Loader:
 
     def _after_rating(self, t: _Timeline, tok: str, event: ProductEvent, at: datetime) -> None:
         """The secretariat files the council minutes and, for a recognition, the decision."""
-        role = "district_secretariat" if tok == "district" else "province_secretariat"
-        secretariat = self.actor(role, self._district(t) if tok == "district" else PROVINCE[0])
         council = {"district": "huyện", "province": "tỉnh", "central": "Trung ương"}[tok]
         meeting = _round(event.at).replace("/", "-")
-        self.attach(t, secretariat, "council_minutes", at, f"Biên bản họp Hội đồng OCOP {council} {meeting}")
+        self.attach(t, self.attacher(t, "council_minutes"), "council_minutes", at,
+                    f"Biên bản họp Hội đồng OCOP {council} {meeting}")
         star = (event.data or {}).get("star")
         if event.to_state in ("rated", "upgraded") and star is not None and star >= 3:
             issuer = {"district": "UBND huyện", "province": "UBND tỉnh"}.get(tok, "Bộ NN&MT" if star == 5 else
                                                                                "UBND tỉnh")
-            self.attach(t, secretariat, "recognition_decision", at + timedelta(hours=3),
+            self.attach(t, self.attacher(t, "recognition_decision"), "recognition_decision", at + timedelta(hours=3),
                         f"Quyết định công nhận sản phẩm OCOP {star} sao của {issuer}")
 
     def run(self, timelines: list[_Timeline]) -> None:
@@ -801,8 +811,8 @@ def load_demo(
                                        "The database is not empty; the demo loads into an empty database only"))
             loader = _Loader(session, registry, Path(upload_dir), rng, now)
             loader.organisations()
-            logins = loader.users()
             loader.create_producers()
+            logins = loader.users()
             timelines = [_plan(i, spec, rng, now) for i, spec in enumerate(PRODUCTS)]
             loader.run(timelines)
     except BaseException:

@@ -151,7 +151,7 @@ class Product(Base):
         CheckConstraint("current_star IS NULL OR (current_star BETWEEN 1 AND 5)", name="current_star"),
         # counts per state in a scope (dashboard, inbox) read this index only
         Index("ix_products_workflow_state_commune", "workflow_key", "workflow_version", "state", "commune_id"),
-        # the product list (services.catalog): its filters, then the order it shows (newest move first),
+        # the product list (services.listing): its filters, then the order it shows (newest move first),
         # then what it checks per row (scope, name search), so a page reads one index range backwards
         # and stops after a page, and its capped count reads the index alone
         Index("ix_products_state_entered", "state", "state_entered_at", "id", "commune_id", "name_folded"),

@@ -12,7 +12,8 @@ from ocop_workflow.db import Database
 from ocop_workflow.engine import Registry
 from ocop_workflow.models import Product
 from ocop_workflow.services import directory
-from ocop_workflow.services.access import load_actor
+from ocop_workflow.services import producers as producer_service
+from ocop_workflow.services.access import Actor, load_actor
 from ocop_workflow.services.documents import attach_document
 from ocop_workflow.services.products import advance, create_product
 
@@ -74,7 +75,8 @@ def make_products(db, registry, world, n: int = 1, *, at: datetime = T0, commune
         elif commune == "C3":
             producer_id = world.other_producer
         else:
-            producer_id = directory.create_producer(s, None, name=f"HTX {commune}", kind="household",
-                                                    commune=directory.get_org(s, commune)).id
+            producer_id = producer_service.create_producer(
+                s, Actor.system_actor(), name=f"HTX {commune}", kind="household",
+                commune=directory.get_org(s, commune)).id
         return [create_product(s, registry, actor, name=f"{name} {i + 1}" if n > 1 else name, product_group="food",
                                producer_id=producer_id, workflow_key=workflow, now=at).id for i in range(n)]

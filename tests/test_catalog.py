@@ -11,7 +11,9 @@ from ocop_workflow import migrate_db
 from ocop_workflow.errors import InvalidData, NotFound, PermissionDenied, StaleVersion
 from ocop_workflow.folding import fold, search_words
 from ocop_workflow.models import Product, ProductEvent, User
-from ocop_workflow.services import accounts, catalog
+from ocop_workflow.services import accounts, listing
+from ocop_workflow.services import producers as producer_service
+from ocop_workflow.services import products as product_service
 from ocop_workflow.services.access import load_actor
 
 from .helpers import attach, move, new_product, product_row
@@ -42,7 +44,7 @@ def _list(db, registry, email, **flt):  # noqa: ANN001, ANN003, ANN202
     cap = flt.pop("count_cap", None)
     rows = flt.pop("rows", False)
     with db.session() as s:
-        return catalog.list_products(s, registry, load_actor(s, email), catalog.ProductFilter(**flt),
+        return listing.list_products(s, registry, load_actor(s, email), listing.ProductFilter(**flt),
                                      per_page=per_page, count_cap=cap, rows=rows)
 
 
@@ -75,7 +77,7 @@ def test_filters_scope_order_and_rows(db, registry, world, products, upload_dir)
     assert (rows.items[0].producer_name, rows.items[0].commune_name) == ("Chủ thể cooperative", "Phượng Sơn")
     with db.session() as s:
         actor = load_actor(s, officer)
-        counts = {st: n for _k, st, n in catalog.state_counts(s, actor)}
+        counts = {st: n for _k, st, n in listing.state_counts(s, actor)}
     assert counts == {"idea": 5, "production_plan": 1}
 
 
@@ -98,7 +100,7 @@ def test_an_edit_is_a_history_row_that_keeps_the_state(db, registry, world, prod
     move(db, registry, officer, pid, "accept_idea")
     with db.transaction() as s:
         actor = load_actor(s, officer)
-        catalog.update_product(s, registry, actor, pid, name="Vải thiều Thanh Hà", product_group="food",
+        product_service.update_product(s, registry, actor, pid, name="Vải thiều Thanh Hà", product_group="food",
                                subgroup=" quả tươi ", expected_version=2)
     p = product_row(db, pid)
     assert (p.state, p.version, p.history_count, p.name_folded) == ("production_plan", 3, 3, "vai thieu thanh ha")
@@ -122,19 +124,19 @@ def test_edits_refused_or_without_change(db, registry, world, products):
     officer, pid = world.user(*OFFICER), products["Mì Chũ"]
     with db.transaction() as s:
         actor = load_actor(s, officer)
-        same = catalog.update_product(s, registry, actor, pid, name=" Mì Chũ ", product_group="food",
+        same = product_service.update_product(s, registry, actor, pid, name=" Mì Chũ ", product_group="food",
                                       expected_version=1)
         assert (same.version, same.history_count) == (1, 1)  # nothing changed, nothing written
         with pytest.raises(StaleVersion):
-            catalog.update_product(s, registry, actor, pid, name="Mì", product_group="food", expected_version=7)
+            product_service.update_product(s, registry, actor, pid, name="Mì", product_group="food", expected_version=7)
         with pytest.raises(InvalidData) as bad:
-            catalog.update_product(s, registry, actor, pid, name="", product_group="nope")
+            product_service.update_product(s, registry, actor, pid, name="", product_group="nope")
         assert "required" in bad.value.message("en") and "Unknown product group" in bad.value.message("en")
     with db.transaction() as s, pytest.raises(PermissionDenied):
-        catalog.update_product(s, registry, load_actor(s, world.user("district_council", "D1")), pid,
+        product_service.update_product(s, registry, load_actor(s, world.user("district_council", "D1")), pid,
                                name="Mì Chũ Lục Nam", product_group="food")
     with db.transaction() as s, pytest.raises(NotFound):
-        catalog.update_product(s, registry, load_actor(s, world.user("commune_officer", "C3")), pid,
+        product_service.update_product(s, registry, load_actor(s, world.user("commune_officer", "C3")), pid,
                                name="Mì Chũ Lục Nam", product_group="food")
 
 
@@ -142,11 +144,11 @@ def test_producer_edit_and_account_activation(db, registry, world):
     officer = world.user(*OFFICER)
     with db.transaction() as s:
         actor = load_actor(s, officer)
-        producer = catalog.update_producer(s, actor, world.producers["household"], name=" Hộ An ", kind="household",
-                                           tax_code="0101234567")
+        producer = producer_service.update_producer(s, actor, world.producers["household"], name=" Hộ An ",
+                                                    kind="household", tax_code="0101234567")
         assert (producer.name, producer.tax_code) == ("Hộ An", "0101234567")
         with pytest.raises(InvalidData):
-            catalog.update_producer(s, actor, world.producers["household"], name="Hộ An", kind="household",
+            producer_service.update_producer(s, actor, world.producers["household"], name="Hộ An", kind="household",
                                     tax_code="12")
     admin_email = world.user("admin", "P")
     with db.transaction() as s:
@@ -165,10 +167,10 @@ def test_producer_edit_and_account_activation(db, registry, world):
 def test_waiting_keys_follow_the_roles(registry, db, world):
     with db.session() as s:
         dsec = load_actor(s, world.user("district_secretariat", "D1"))
-        keys = catalog.waiting_keys(registry, dsec)
+        keys = listing.waiting_keys(registry, dsec)
         assert ("ocop-148", 1, "district_review") in keys
         assert all(state != "idea" for _k, _v, state in keys)
-        assert catalog.waiting_keys(registry, dsec) == keys  # cached per set of roles
+        assert listing.waiting_keys(registry, dsec) == keys  # cached per set of roles
 
 
 def test_migration_0003_folds_existing_names_up_and_down(empty_database_url):

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -48,9 +49,10 @@ from ocop_workflow import migrate_db
 from ocop_workflow.db import Database
 from ocop_workflow.engine import Registry, TransitionDef, WorkflowDefinition
 from ocop_workflow.errors import OcopError
-from ocop_workflow.models import Document, Product, ProductEvent, Rating
+from ocop_workflow.models import Document, Producer, Product, ProductEvent, Rating
 from ocop_workflow.services import directory
-from ocop_workflow.services.access import load_actor
+from ocop_workflow.services import producers as producer_service
+from ocop_workflow.services.access import Actor, load_actor
 from ocop_workflow.services.documents import attach_document
 from ocop_workflow.services.products import advance, create_product
 
@@ -60,8 +62,14 @@ KEYS = ("ocop-148", "ocop-1489")
 GROUPS = tuple(REGISTRY.catalogue.product_groups)
 DOC_TYPES = tuple(REGISTRY.catalogue.document_types)
 CREATE_ROLES = {"producer", "commune_association", "commune_officer", "admin"}
-DOCUMENT_ROLES = {"producer", "commune_association", "commune_officer", "district_secretariat",
-                  "province_secretariat", "admin"}
+PRODUCER_ROLE = "producer"  # acts for one producer only
+# who may attach what, read from the permission file independently of the engine's loader:
+# phase -> role -> document types
+_PERMISSIONS = yaml.safe_load((WORKFLOWS / "permissions.yaml").read_text(encoding="utf-8"))
+ATTACH = {phase: {role: set(types) for role, types in by_role.items()}
+          for phase, by_role in _PERMISSIONS["dossier"]["attach"].items()}
+REVIEW_STATES = {key: set(states) for key, states in _PERMISSIONS["dossier"]["review_states"].items()}
+DOCUMENT_ROLES = {role for by_role in ATTACH.values() for role in by_role}
 MAX_BYTES = 64 * 1024
 MAX_PRODUCTS = 8  # per example
 MAX_ACTIVE = 2  # products not yet in a final state: few at a time, so each gets far
@@ -88,6 +96,7 @@ def band(score: float) -> int:
 class UserInfo:
     email: str
     memberships: tuple[tuple[str, str], ...]  # (role, organisation code)
+    producer: int | None = None  # the producer a producer's account acts for
 
 
 @dataclass(frozen=True)
@@ -99,10 +108,13 @@ class World:
     users: tuple[UserInfo, ...]
     producers: tuple[tuple[int, str, str], ...]  # (id, commune code, kind)
 
-    def over(self, user: UserInfo, commune: str, roles: set[str] | None = None) -> list[tuple[str, str]]:
-        """The user's memberships that cover `commune` (with one of `roles`, if given)."""
+    def over(self, user: UserInfo, commune: str, roles: set[str] | None = None,
+             producer: int | None = None) -> list[tuple[str, str]]:
+        """The user's memberships that cover `commune` (with one of `roles`, if given); a producer's
+        account covers only its own producer's things."""
         return [(r, o) for r, o in user.memberships
-                if self.paths[commune].startswith(self.paths[o]) and (roles is None or r in roles)]
+                if self.paths[commune].startswith(self.paths[o]) and (roles is None or r in roles)
+                and (r != PRODUCER_ROLE or (producer is not None and user.producer == producer))]
 
 
 @pytest.fixture(scope="module")
@@ -118,22 +130,28 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
             orgs[code] = directory.create_organisation(s, code=code, name=f"Đơn vị {code}", level=level,
                                                        parent_code=parent)
             paths[code], org_ids[code] = orgs[code].path, orgs[code].id
+        for commune, kind in PRODUCERS:
+            p = producer_service.create_producer(
+                s, Actor.system_actor(), name=f"Chủ thể {kind} {commune}", kind=kind, commune=orgs[commune])
+            producers.append((p.id, commune, kind))
+        first_producer = {}
+        for pid, commune, _kind in producers:
+            first_producer.setdefault(commune, pid)
         for role, role_def in REGISTRY.catalogue.roles.items():
             level = "central" if role_def.level == "any" else role_def.level
             for code, org_level, _ in TREE:
                 if org_level == level:
                     user = directory.create_user(s, email=f"{role}.{code.lower()}@test.ocop.vn", name=role,
                                                  password=None)
-                    directory.add_membership(s, REGISTRY.catalogue, user, orgs[code], role)
-                    users.append(UserInfo(user.email, ((role, code),)))
+                    own = first_producer[code] if role == PRODUCER_ROLE else None
+                    directory.add_membership(s, REGISTRY, user, orgs[code], role, actor=Actor.system_actor(),
+                                             producer=s.get(Producer, own) if own else None)
+                    users.append(UserInfo(user.email, ((role, code),), own))
         # one person with two hats: commune officer in C2 and district council member of D1
         multi = directory.create_user(s, email="hai.vai@test.ocop.vn", name="Hai vai", password=None)
-        directory.add_membership(s, REGISTRY.catalogue, multi, orgs["C2"], "commune_officer")
-        directory.add_membership(s, REGISTRY.catalogue, multi, orgs["D1"], "district_council")
+        directory.add_membership(s, REGISTRY, multi, orgs["C2"], "commune_officer", actor=Actor.system_actor())
+        directory.add_membership(s, REGISTRY, multi, orgs["D1"], "district_council", actor=Actor.system_actor())
         users.append(UserInfo(multi.email, (("commune_officer", "C2"), ("district_council", "D1"))))
-        for commune, kind in PRODUCERS:
-            p = directory.create_producer(s, None, name=f"Chủ thể {kind} {commune}", kind=kind, commune=orgs[commune])
-            producers.append((p.id, commune, kind))
     db.dispose()
     assert not Path(f"{template}-wal").exists(), "the template must be fully checkpointed before it is copied"
     return World(template, base, paths, org_ids, tuple(users), tuple(producers))
@@ -153,6 +171,24 @@ class ProductModel:
     application_type: str = "first_rating"
     docs: set[str] = field(default_factory=set)
     level_star: dict[str, int] = field(default_factory=dict)
+    producer: int = 0
+    last_rating_level: str | None = None
+
+    def may_attach(self, role_levels: dict[str, str], memberships: list[tuple[str, str]], doc_type: str) -> bool:
+        """The dossier's phases, written out again: open at the commune (unless the state is a review),
+        the reviewing level's own records in review, the deciding level's records after a decision."""
+        state = self.definition.states[self.state]
+        if state.final:
+            phase, levels = "closed", {self.last_rating_level}
+        elif state.level == "commune" and self.state not in REVIEW_STATES.get(self.key, set()):
+            phase, levels = "open", None
+        else:
+            phase, levels = "review", {state.level, self.last_rating_level}
+        for role, _org in memberships:
+            allowed = ATTACH.get(phase, {}).get(role, set())
+            if doc_type in allowed and (levels is None or role_levels[role] in levels | {"any"}):
+                return True
+        return False
 
     @property
     def definition(self) -> WorkflowDefinition:
@@ -261,10 +297,11 @@ class EngineMachine(RuleBasedStateMachine):
         STATS["rule_steps"] += 1
         key = data.draw(st.sampled_from(self.keys), label="workflow")
         producer_id, commune, kind = data.draw(st.sampled_from(self.world.producers), label="producer")
-        officers = [u.email for u in self.world.users if self.world.over(u, commune, CREATE_ROLES)]
+        officers = [u.email for u in self.world.users if self.world.over(u, commune, CREATE_ROLES, producer_id)]
         email = data.draw(st.one_of(st.sampled_from(officers), st.sampled_from([u.email for u in self.world.users])),
                           label="actor")
-        ok = bool(self.world.over(self.user(email), commune, CREATE_ROLES)) and 0 < len(name.strip()) <= 200
+        may = bool(self.world.over(self.user(email), commune, CREATE_ROLES, producer_id))
+        ok = may and 0 < len(name.strip()) <= 200
         before = self.snapshot()
 
         def action(s):  # noqa: ANN001, ANN202
@@ -277,15 +314,16 @@ class EngineMachine(RuleBasedStateMachine):
             return multiple()
         assert exc is None, f"create by {email} was refused: {exc}"
         d = REGISTRY.latest(key)
-        self.model[pid] = ProductModel(pid, key, group, kind, commune, d.initial)
+        self.model[pid] = ProductModel(pid, key, group, kind, commune, d.initial, producer=producer_id)
         STATS[f"created:{key}"] += 1
         return pid
 
     def _attach(self, pid: int, doc_type: str, email: str, content: bytes) -> None:
         m = self.model[pid]
         user = self.user(email)
-        ok = (bool(self.world.over(user, m.commune, DOCUMENT_ROLES)) and doc_type in DOC_TYPES
-              and content in VALID_CONTENT)
+        levels = {r: d.level for r, d in REGISTRY.catalogue.roles.items()}
+        ok = (doc_type in DOC_TYPES and content in VALID_CONTENT
+              and m.may_attach(levels, self.world.over(user, m.commune, DOCUMENT_ROLES, m.producer), doc_type))
         before = self.snapshot()
 
         def action(s):  # noqa: ANN001, ANN202
@@ -313,7 +351,7 @@ class EngineMachine(RuleBasedStateMachine):
     def attach_random(self, pid: int, data: st.DataObject) -> None:
         STATS["rule_steps"] += 1
         m = self.model[pid]
-        helpers = [u.email for u in self.world.users if self.world.over(u, m.commune, DOCUMENT_ROLES)]
+        helpers = [u.email for u in self.world.users if self.world.over(u, m.commune, DOCUMENT_ROLES, m.producer)]
         email = data.draw(st.one_of(st.sampled_from(helpers), st.sampled_from([u.email for u in self.world.users])),
                           label="actor")
         doc_type = data.draw(st.one_of(st.sampled_from(DOC_TYPES), st.just("not_a_type")), label="doc_type")
@@ -338,7 +376,7 @@ class EngineMachine(RuleBasedStateMachine):
                  expected_version: int | None) -> Expected | None:
         """What the rules say must happen, or None when the move must be refused."""
         valid, score = parse_score(raw_score)
-        if not valid or not self.world.over(user, m.commune):
+        if not valid or not self.world.over(user, m.commune, None, m.producer):
             return None
         if expected_version is not None and expected_version != m.version:
             return None
@@ -353,7 +391,7 @@ class EngineMachine(RuleBasedStateMachine):
             if not fitting:
                 return None
             tdef = fitting[0]
-        acting = self.world.over(user, m.commune, set(tdef.roles))
+        acting = self.world.over(user, m.commune, set(tdef.roles), m.producer)
         if not acting:
             return None
         if tdef.documents and not set(tdef.documents.required_for(m.group, m.kind)) <= m.docs:
@@ -385,7 +423,7 @@ class EngineMachine(RuleBasedStateMachine):
         trigger = data.draw(st.one_of(st.sampled_from(here), st.sampled_from(everything)) if here
                             else st.sampled_from(everything), label="trigger")
         roles = {r for t in d.candidates(m.state, trigger) for r in t.roles}
-        fitting = [u.email for u in self.world.users if self.world.over(u, m.commune, roles)]
+        fitting = [u.email for u in self.world.users if self.world.over(u, m.commune, roles, m.producer)]
         anyone = st.sampled_from([u.email for u in self.world.users])
         email = data.draw(st.one_of(st.sampled_from(fitting), anyone) if fitting else anyone, label="actor")
         expected_version = data.draw(st.sampled_from([None, None, m.version, m.version - 1]), label="version")
@@ -400,7 +438,7 @@ class EngineMachine(RuleBasedStateMachine):
         d = m.definition
         if d.states[m.state].final and (m.star or 0) < 3:
             return False
-        return any(self.world.over(u, m.commune, set(t.roles)) for u in self.world.users
+        return any(self.world.over(u, m.commune, set(t.roles), m.producer) for u in self.world.users
                    for t in d.transitions_from(m.state) if t.trigger not in ("withdraw", "return_for_revision"))
 
     @precondition(lambda self: self.active())
@@ -424,7 +462,7 @@ class EngineMachine(RuleBasedStateMachine):
         go_ahead = forward and data.draw(st.integers(0, 9), label="dice") > 1  # about 8 in 10
         trigger = data.draw(st.sampled_from(forward if go_ahead else here), label="trigger")
         roles = {r for t in d.candidates(m.state, trigger) for r in t.roles}
-        fitting = [u.email for u in self.world.users if self.world.over(u, m.commune, roles)]
+        fitting = [u.email for u in self.world.users if self.world.over(u, m.commune, roles, m.producer)]
         if not fitting:  # e.g. a 148 product in a commune without a district: nobody may rate it
             return
         email = data.draw(st.sampled_from(fitting), label="actor")
@@ -471,6 +509,7 @@ class EngineMachine(RuleBasedStateMachine):
                     want.tdef.rating.level, want.star, want.score, want.tdef.rating.final)
                 assert rating.organisation_id == self.world.org_ids[want.organisation]
             m.level_star[want.tdef.rating.level] = want.star
+            m.last_rating_level = want.tdef.rating.level
             if want.tdef.rating.final:
                 m.star = want.star
         m.state, m.events, m.version = to_state, m.events + 1, m.version + 1

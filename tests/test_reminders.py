@@ -28,7 +28,7 @@ from ocop_workflow.notify.outbox import claim, deliver
 from ocop_workflow.notify.smtp import SmtpConfig, SmtpMailer
 from ocop_workflow.reminders.recipients import Directory
 from ocop_workflow.reminders.sweep import add_months, run_sweep
-from ocop_workflow.services.access import load_actor
+from ocop_workflow.services.access import Actor, load_actor
 from ocop_workflow.services.products import advance
 
 from .helpers import T0, VN, attach, count, make_products, move, new_product, required_docs
@@ -228,7 +228,7 @@ def test_refused_messages_fail_after_retries_and_admin_can_retry(db, registry, w
 
     smtp.sink.reply = "550 5.1.1 no such user"
     with db.transaction() as s:
-        retry_mail(s, row.id, now=at + timedelta(minutes=10))
+        retry_mail(s, row.id, Actor.system_actor(), now=at + timedelta(minutes=10))
     sweep(db, registry, settings, at + timedelta(minutes=10))
     [row] = outbox(db)
     assert (row.status, row.attempts) == ("failed", 1) and "550" in row.last_error  # permanent: at once
@@ -242,7 +242,7 @@ def test_refused_messages_fail_after_retries_and_admin_can_retry(db, registry, w
         with pytest.raises(PermissionDenied):
             list_mail(s, load_actor(s, world.user("commune_officer", "C1")))
         with pytest.raises(InvalidData):
-            list_mail(s, statuses=["lost"])
+            list_mail(s, Actor.system_actor(), statuses=["lost"])
     smtp.sink.reply = "250 OK"
     with db.transaction() as s:
         retry_mail(s, row.id, load_actor(s, world.user("admin", "P")), now=at + timedelta(minutes=20))

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from ocop_workflow.errors import GuardFailed, InvalidData, InvalidTrigger, NotFound, PermissionDenied, StaleVersion
 from ocop_workflow.models import Document, ProductEvent, Rating
-from ocop_workflow.services.access import load_actor
+from ocop_workflow.services import producers as producer_service
+from ocop_workflow.services.access import Actor, load_actor
 from ocop_workflow.services.documents import get_document, list_documents
 from ocop_workflow.services.products import available_triggers, get_product, history
 
@@ -226,10 +227,10 @@ def test_commune_directly_under_province(db, registry, world, upload_dir):
     """After the 2025 reform communes hang straight under the province; scoping still works."""
     with db.transaction() as s:
         from ocop_workflow.models import Organisation
-        from ocop_workflow.services import directory
 
         c4 = s.get(Organisation, world.orgs["C4"])
-        producer = directory.create_producer(s, None, name="THT Trà hoa vàng", kind="cooperative_group", commune=c4)
+        producer = producer_service.create_producer(
+                s, Actor.system_actor(), name="THT Trà hoa vàng", kind="cooperative_group", commune=c4)
         producer_id = producer.id
     with pytest.raises(NotFound):
         new_product(db, registry, world.user("commune_officer", "C1"), producer_id, workflow="ocop-1489")

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 from ocop_workflow.db import Database
 from ocop_workflow.engine import Registry
+from ocop_workflow.models import Producer
 from ocop_workflow.passwords import hash_password
-from ocop_workflow.services import directory
+from ocop_workflow.services import directory, producers
+from ocop_workflow.services.access import Actor
 
 PASSWORD = "mat-khau-123"
 
@@ -44,6 +46,17 @@ def build_world(db: Database, registry: Registry) -> World:
         for code, name, level, parent in tree:
             orgs[code] = directory.create_organisation(s, code=code, name=name, level=level, parent_code=parent)
             world.orgs[code] = orgs[code].id
+        system = Actor.system_actor(registry.policy)
+        for kind in ("cooperative", "cooperative_group", "enterprise", "household"):
+            p = producers.create_producer(s, system, name=f"Chủ thể {kind}", kind=kind, commune=orgs["C1"])
+            world.producers[kind] = p.id
+        world.other_producer = producers.create_producer(
+            s, system, name="HTX Gà đồi Yên Thế", kind="cooperative", commune=orgs["C3"]).id
+        # a producer's own account acts for one producer: in C1 the co-operative, elsewhere the commune's first
+        own = {"C1": world.producers["cooperative"], "C3": world.other_producer}
+        for code in ("C2", "C4"):
+            own[code] = producers.create_producer(s, system, name=f"Hộ kinh doanh {code}", kind="household",
+                                                  commune=orgs[code]).id
         for role, role_def in registry.catalogue.roles.items():
             level = role_def.level if role_def.level != "any" else "province"
             codes = [c for c, (_, _, lvl, _) in zip(orgs, tree, strict=True) if lvl == level]
@@ -51,11 +64,7 @@ def build_world(db: Database, registry: Registry) -> World:
                 email = f"{role}.{code.lower()}@test.ocop.vn"
                 user = directory.create_user(s, email=email, name=f"{role} {code}", password=None)
                 user.password_hash = _password_hash()  # argon2 is slow on purpose: hash once per run
-                directory.add_membership(s, registry.catalogue, user, orgs[code], role)
+                producer = s.get(Producer, own[code]) if role in registry.policy.acts_for_producer else None
+                directory.add_membership(s, registry, user, orgs[code], role, actor=system, producer=producer)
                 world.emails[f"{role}@{code}"] = email
-        for kind in ("cooperative", "cooperative_group", "enterprise", "household"):
-            p = directory.create_producer(s, None, name=f"Chủ thể {kind}", kind=kind, commune=orgs["C1"])
-            world.producers[kind] = p.id
-        world.other_producer = directory.create_producer(
-            s, None, name="HTX Gà đồi Yên Thế", kind="cooperative", commune=orgs["C3"]).id
     return world

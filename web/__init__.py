@@ -13,6 +13,7 @@ from flask import Flask
 from ocop_workflow.config import Settings
 from ocop_workflow.db import Database
 from ocop_workflow.engine import get_registry
+from ocop_workflow.services.uploads import ZipLimits
 
 from .context import OcopState, register_session_handling
 from .extensions import babel, csrf, limiter, login_manager
@@ -43,6 +44,8 @@ _FROM_SETTINGS = {
     "WORKFLOWS_DIR": ("workflows_dir", Path),
     "DEFAULT_WORKFLOW": ("default_workflow", str),
     "MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
+    "MAX_UNZIPPED_BYTES": ("max_unzipped_bytes", int),
+    "MAX_ZIP_ENTRIES": ("max_zip_entries", int),
     "SECRET_KEY": ("secret_key", str),
     "INSTANCE_PATH": ("instance_path", Path),
     "BABEL_DEFAULT_TIMEZONE": ("timezone", str),
@@ -73,6 +76,8 @@ def create_app(settings: Settings | None = None, overrides: dict | None = None) 
         WORKFLOWS_DIR=str(settings.workflows_dir),
         DEFAULT_WORKFLOW=settings.default_workflow,
         MAX_UPLOAD_BYTES=max_upload,
+        MAX_UNZIPPED_BYTES=settings.max_unzipped_bytes,
+        MAX_ZIP_ENTRIES=settings.max_zip_entries,
         # the multipart envelope around the file is small; anything beyond it is refused with 413
         MAX_CONTENT_LENGTH=max_upload + 256 * 1024,
         SESSION_COOKIE_NAME="ocop_session",
@@ -101,7 +106,8 @@ def create_app(settings: Settings | None = None, overrides: dict | None = None) 
     registry = get_registry(settings.workflows_dir, settings.default_workflow)
     app.extensions["ocop"] = OcopState(db=db, registry=registry, upload_dir=settings.upload_dir,
                                        max_upload_bytes=settings.max_upload_bytes, settings=settings,
-                                       tz=fast_timezone(settings.timezone))
+                                       tz=fast_timezone(settings.timezone),
+                                       zip_limits=ZipLimits(settings.max_unzipped_bytes, settings.max_zip_entries))
 
     register_extensions(app)
     register_session_handling(app)

@@ -1,5 +1,7 @@
 """`ocop serve`: the web application under waitress (registered through the ocop.commands entry point).
 
+Before serving, `ocop uploads clean` runs once with its defaults (files older than an hour).
+
 `--with-scheduler` also runs the reminder sweep in a thread of this process, for the embedded
 single-machine setup (SQLite) only. In production the scheduler is its own process (`ocop
 scheduler`): a web server may run several processes, be restarted on deploys, or run on several
@@ -50,11 +52,39 @@ def serve(host: str, port: int, threads: int, processes: int, with_scheduler: bo
     def make_app():  # noqa: ANN202
         return create_app(settings, _local_overrides(host, settings))
 
+    clean_uploads_at_start(settings)
     try:
         _serve(waitress_serve, make_app, host, port, threads, processes, start_scheduler)
     finally:
         for scheduler in schedulers:
             scheduler.shutdown(wait=False)
+
+
+def clean_uploads_at_start(settings: Settings) -> None:
+    """`ocop uploads clean` with its defaults, once before serving (in the parent, before any fork).
+
+    Uploads killed with the previous server left `.part` files and files without a row; nothing is
+    in flight yet, and the one-hour limit still spares any other server sharing the folder. A
+    failure (no database yet, a read-only folder) is logged and never stops the server.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ocop_workflow.cli import cli_locale
+    from ocop_workflow.db import Database
+    from ocop_workflow.services.uploads import clean_uploads
+
+    db = Database(settings.database_url)
+    try:
+        with db.session() as s:
+            report = clean_uploads(s, settings.upload_dir)
+    except (SQLAlchemyError, OSError) as exc:
+        logging.getLogger(__name__).warning("upload folder not cleaned: %s", str(exc).splitlines()[0])
+        return
+    finally:
+        db.dispose()
+    if report.removed or report.skipped_orphans:
+        for line in report.lines(dry_run=False):
+            click.echo(f"uploads: {line.get(cli_locale())}")
 
 
 def check_embedded_scheduler(settings: Settings) -> None:

@@ -1,8 +1,28 @@
 """Per-request plumbing: the database session, the acting user and the registry.
 
-GET/HEAD requests read with `db.session()`; every other method writes through
-`db.write_session()` (BEGIN IMMEDIATE on SQLite). The session is committed once after a
-successful response (status < 400) and rolled back otherwise.
+Each request has one SQLAlchemy session, committed once after a successful response (status <
+400) and rolled back otherwise. It starts as a reader (a deferred transaction, which blocks no one)
+and becomes a writer only when the request is about to write:
+
+- `read_session()` is the request's session without claiming the writer. Authentication (the
+  flask-login user loader, the API's bearer token) and the checks a view makes before receiving a
+  file use it.
+- `release_reads()` ends that read transaction before something slow, so a slow upload holds
+  no pooled connection (PostgreSQL) or snapshot (SQLite) either.
+- `db_session()` is the session a view works with. On GET/HEAD/OPTIONS it is the reader. On any
+  other method its first call promotes the session (`Database.promote`): the read transaction
+  ends, the process's `WriteLock` is taken (SQLite) and the next statement opens `BEGIN
+  IMMEDIATE`; the lock is released after the commit or rollback, at the end of the request.
+
+Why: SQLite has one writer at a time. When the writer was claimed at the first use of the
+session, which is authentication, every POST held it for its whole duration, and an upload
+holds it while its body is received and its zip directory checked (seconds), so every other
+user's step waited for it. Now an upload streams and checks its file with no lock
+(`services.uploads.store_upload`) and claims the writer only for its short INSERT; other POST views
+call `db_session()` first and write as before. What authentication read (the user and their
+memberships) stays loaded across the promotion; everything a view decides on is read after it, in
+the writer's transaction, so a lost race still waits and then sees the winner's commit.
+PostgreSQL has no writer lock; there the promotion only starts a new transaction.
 """
 
 from __future__ import annotations
@@ -10,7 +30,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
 
@@ -27,6 +47,7 @@ from ocop_workflow.config import Settings
 from ocop_workflow.db import Database
 from ocop_workflow.engine import Registry
 from ocop_workflow.services.access import Actor
+from ocop_workflow.services.uploads import ZipLimits
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -98,6 +119,7 @@ class OcopState:
     max_upload_bytes: int
     settings: Settings
     tz: tzinfo  # the programme's local time (Settings.timezone), for showing times
+    zip_limits: ZipLimits = field(default_factory=ZipLimits)
     # SQLite has one writer at a time; queueing writers here avoids its busy-handler sleeps (long tails)
     write_lock: WriteLock | None = None
 
@@ -114,18 +136,32 @@ def registry() -> Registry:
     return state().registry
 
 
-def db_session() -> Session:
-    """The request's session, opened on first use."""
+def read_session() -> Session:
+    """The request's session for reading, without claiming the database writer (see the module doc)."""
     session = g.get("db_session")
     if session is None:
+        session = g.db_session = state().db.session()
+    return session
+
+
+def release_reads() -> None:
+    """End the request's read transaction before something slow (receiving or checking a file), so
+    no database connection or snapshot is held meanwhile; the next read starts a fresh one. Once
+    the request writes, this does nothing (its writes are committed with the response)."""
+    session = g.get("db_session")
+    if session is not None and not g.get("ocop_writing") and session.in_transaction():
+        session.commit()  # nothing was written; the objects read stay loaded (expire_on_commit=False)
+
+
+def db_session() -> Session:
+    """The request's session; on a method other than GET/HEAD/OPTIONS, a writer from the first call on."""
+    session = read_session()
+    if request.method not in READ_METHODS and not g.get("ocop_writing"):
         st = state()
-        if request.method in READ_METHODS:
-            session = st.db.session()
-        else:
-            if st.db.is_sqlite and st.write_lock.acquire(timeout=30):
-                g.ocop_write_lock = st.write_lock
-            session = st.db.write_session()
-        g.db_session = session
+        g.ocop_writing = True
+        if st.db.is_sqlite and st.write_lock.acquire(timeout=30):
+            g.ocop_write_lock = st.write_lock
+        st.db.promote(session)
     return session
 
 
@@ -166,6 +202,7 @@ def register_session_handling(app: Flask) -> None:
                     session.rollback()
                 session.close()
         finally:
+            g.pop("ocop_writing", None)
             lock = g.pop("ocop_write_lock", None)
             if lock is not None:
                 lock.release()

@@ -11,10 +11,11 @@ from .definition import (
     star_for_score,
 )
 from .loader import load_catalogue, load_definition, load_directory
+from .permissions import Policy, load_policy
 from .registry import Registry, get_registry
 
 __all__ = [
     "Catalogue", "DocumentRequirement", "Range", "RatingRule", "Registry", "StateDef", "TransitionDef",
-    "WorkflowDefinition", "get_registry", "load_catalogue", "load_definition", "load_directory",
-    "star_for_score",
+    "Policy", "WorkflowDefinition", "get_registry", "load_policy", "load_catalogue", "load_definition",
+    "load_directory", "star_for_score",
 ]

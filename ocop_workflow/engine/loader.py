@@ -553,7 +553,7 @@ def load_directory(directory: Path) -> tuple[Catalogue, list[WorkflowDefinition]
     broken_keys: set[str] = set()  # keys of files that failed: not "unknown", only broken
     unreadable = False
     for path in sorted(directory.glob("*.yaml")):
-        if path.name == CATALOGUE_FILE:
+        if path.name in (CATALOGUE_FILE, "permissions.yaml"):  # see engine/permissions.py
             continue
         try:
             d, raw = _load_definition(path, cat)

@@ -21,6 +21,7 @@ from ..errors import NotFound
 from ..i18n import Text
 from .definition import Catalogue, TransitionDef, WorkflowDefinition
 from .loader import load_directory
+from .permissions import PERMISSIONS_FILE, Policy, load_policy
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class Registry:
     catalogue: Catalogue
     definitions: dict[tuple[str, int], WorkflowDefinition]
     default_key: str = "ocop-148"
+    policy: Policy | None = None
 
     def __post_init__(self) -> None:
         self._machines: dict[tuple[str, int], Machine] = {}
@@ -76,7 +78,14 @@ class Registry:
     @classmethod
     def from_directory(cls, directory: Path, default_key: str = "ocop-148") -> Registry:
         catalogue, defs = load_directory(Path(directory))
-        return cls(catalogue, {(d.key, d.version): d for d in defs}, default_key)
+        own = Path(directory) / PERMISSIONS_FILE
+        if own.exists():
+            policy = load_policy(own, catalogue, defs)
+        else:  # a folder of definitions without its own permission file (tests, drafts) gets the shipped one
+            from ..config import _shipped_dir
+
+            policy = load_policy(_shipped_dir("workflows") / PERMISSIONS_FILE, catalogue, None)
+        return cls(catalogue, {(d.key, d.version): d for d in defs}, default_key, policy)
 
     def get(self, key: str, version: int | None = None) -> WorkflowDefinition:
         if version is None:

@@ -42,9 +42,11 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..db import Database
-from ..errors import InvalidData, NotFound, PermissionDenied
+from ..errors import InvalidData, NotFound
 from ..i18n import Text
-from ..models import MailOutbox, Membership, Organisation
+from ..models import MailOutbox, User
+from ..services.access import Actor
+from ..services.authz import managed_users, require
 from .bulk import insert_ignoring_duplicates  # noqa: F401 - re-exported
 from .smtp import ConnectionFailed, MessageRefused, SmtpMailer, build_message
 
@@ -212,52 +214,38 @@ def _send_batch(db: Database, settings: Settings, rows: list, token: str, now: d
 ADMIN_STATUSES = ("pending", "sending", "failed")
 
 
-def _require_admin_scope(session: Session, actor) -> list[str] | None:  # noqa: ANN001
-    """Paths the actor administers; None means no restriction (no actor: a trusted caller)."""
-    if actor is None:
-        return None
-    roots = sorted({m.organisation.path for m in actor.memberships if m.role == "admin"})
-    if not roots:
-        raise PermissionDenied(Text("Chỉ quản trị viên xem được hàng đợi thư",
-                                    "Only administrators may see the mail queue"))
-    return roots
-
-
-def _scoped(stmt, roots: list[str] | None):  # noqa: ANN001, ANN202
-    if roots is None:
+def _scoped(stmt, actor: Actor):  # noqa: ANN001, ANN202
+    """Mail to the users the actor administers (`authz.managed_users`); the system actor sees all.
+    PermissionDenied unless the permission file lets the actor read the outbox."""
+    require(actor, "read_outbox")
+    if actor.system:
         return stmt
-    in_scope = (select(Membership.user_id).join(Organisation, Membership.organisation_id == Organisation.id)
-                .where(or_(*[Organisation.path.startswith(p, autoescape=True) for p in roots])))
-    return stmt.where(MailOutbox.user_id.in_(in_scope))
+    return stmt.where(MailOutbox.user_id.in_(select(User.id).where(managed_users(actor))))
 
 
-def list_mail(session: Session, actor=None, *, statuses: Iterable[str] = ADMIN_STATUSES,  # noqa: ANN001
+def list_mail(session: Session, actor: Actor, *, statuses: Iterable[str] = ADMIN_STATUSES,
               limit: int = 100, offset: int = 0) -> list[MailOutbox]:
-    """Outbox rows for the admin page (default: everything not yet sent), oldest first.
-
-    With an `actor`, only an administrator may call it and sees mail to users with a membership
-    inside the organisations they administer."""
+    """Outbox rows for the admin page (default: everything not yet sent), oldest first: mail to the
+    users the actor administers."""
     statuses = tuple(statuses)
     unknown = set(statuses) - {"pending", "sending", "sent", "failed", "cancelled"}
     if unknown:
         raise InvalidData(Text(f"Trạng thái không hợp lệ: {', '.join(sorted(unknown))}",
                                f"Unknown status: {', '.join(sorted(unknown))}"))
     stmt = select(MailOutbox).where(MailOutbox.status.in_(statuses))
-    stmt = _scoped(stmt, _require_admin_scope(session, actor))
+    stmt = _scoped(stmt, actor)
     return list(session.scalars(stmt.order_by(MailOutbox.id).limit(limit).offset(offset)))
 
 
-def mail_counts(session: Session, actor=None) -> dict[str, int]:  # noqa: ANN001
+def mail_counts(session: Session, actor: Actor) -> dict[str, int]:
     """Number of outbox rows per status."""
-    stmt = _scoped(select(MailOutbox.status, func.count()).group_by(MailOutbox.status),
-                   _require_admin_scope(session, actor))
+    stmt = _scoped(select(MailOutbox.status, func.count()).group_by(MailOutbox.status), actor)
     return {status: count for status, count in session.execute(stmt)}
 
 
-def retry_mail(session: Session, outbox_id: int, actor=None, *, now: datetime | None = None) -> MailOutbox:  # noqa: ANN001
+def retry_mail(session: Session, outbox_id: int, actor: Actor, *, now: datetime | None = None) -> MailOutbox:
     """Send a failed (or waiting) message again at the next sweep, with a fresh count of attempts."""
-    roots = _require_admin_scope(session, actor)
-    row = session.scalars(_scoped(select(MailOutbox).where(MailOutbox.id == outbox_id), roots)).one_or_none()
+    row = session.scalars(_scoped(select(MailOutbox).where(MailOutbox.id == outbox_id), actor)).one_or_none()
     if row is None:
         raise NotFound(Text(f"Không có thư #{outbox_id}", f"No message #{outbox_id}"))
     if row.status not in ("failed", "pending", "cancelled"):

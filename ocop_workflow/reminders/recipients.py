@@ -7,7 +7,8 @@
   above it owns the state (the province took over the district's work).
 * Owner's recipients: active members of exactly that organisation whose role appears in the
   transitions leaving the state (the people who can move it on).
-* Escalation: the owner's parent organisation, to the members holding its supervisory role:
+* Escalation: the owner's parent organisation, to the members holding its supervisory role (the
+  permission file's `notices.supervisors`, by level):
   a district's or province's OCOP secretariat (Thường trực OCOP), at central level the central
   council. So a commune escalates to the district secretariat, or to the province secretariat
   when it sits straight under the province (two tiers); a district to the province
@@ -26,15 +27,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..engine import Policy
 from ..levels import is_above
 from ..models import Membership, NotificationPreference, Organisation, User
 
-SUPERVISOR_ROLES: dict[str, tuple[str, ...]] = {
-    "central": ("central_council",),
-    "province": ("province_secretariat",),
-    "district": ("district_secretariat",),
-    "commune": ("commune_officer",),
-}
 CHUNK = 500
 
 
@@ -147,8 +143,9 @@ class Directory:
         return list(seen.values())
 
 
-def supervisors(directory: Directory, org: Org | None) -> list[Recipient]:
-    return directory.members(org, SUPERVISOR_ROLES.get(org.level, ()) if org else ())
+def supervisors(directory: Directory, policy: Policy, org: Org | None) -> list[Recipient]:
+    """The members holding the supervising role of `org`'s level (the permission file's `notices`)."""
+    return directory.members(org, policy.supervisors.get(org.level, ()) if org else ())
 
 
 def group_by(items: Iterable, key) -> dict:  # noqa: ANN001

@@ -207,7 +207,7 @@ def stall_dues(session: Session, registry: Registry, settings: Settings, now: da
         levels: list[tuple[int, int, Org | None, list[Recipient]]] = [
             (0, sla, owner, directory.members(owner, roles))]
         if s.elapsed >= sla + further:
-            levels.append((1, sla + further, parent, supervisors(directory, parent)))
+            levels.append((1, sla + further, parent, supervisors(directory, registry.policy, parent)))
         commune = directory.by_id.get(s.commune_id)
         for level, threshold, org, recipients in levels:
             if not recipients:
@@ -236,7 +236,7 @@ def add_months(d: date, months: int) -> date:
     return date(year, month, min(d.day, _calendar.monthrange(year, month)[1]))
 
 
-def certificate_dues(session: Session, settings: Settings, now: datetime, directory: Directory,
+def certificate_dues(session: Session, registry: Registry, settings: Settings, now: datetime, directory: Directory,
                      report: SweepReport) -> list[Due]:
     stages = sorted(set(settings.certificate_notice_days))
     if not stages:
@@ -281,8 +281,8 @@ def certificate_dues(session: Session, settings: Settings, now: datetime, direct
         product = products[c.product_id]
         commune = directory.by_id.get(product.commune_id)
         recognising = directory.by_id.get(c.organisation_id) if c.organisation_id else None
-        recipients = {r.user_id: r for r in directory.members(commune, ("commune_officer",))}
-        for r in supervisors(directory, recognising):
+        recipients = {r.user_id: r for r in directory.members(commune, registry.policy.certificate_recipients)}
+        for r in supervisors(directory, registry.policy, recognising):
             recipients.setdefault(r.user_id, r)
         if not recipients:
             report.unreachable.append((c.product_id, "certificate: no commune officer or secretariat to notify"))
@@ -459,7 +459,7 @@ def queue(session: Session, registry: Registry, settings: Settings, now: datetim
     report = report or SweepReport(now=now)
     directory = Directory(session, now.astimezone(ZoneInfo(settings.timezone)).date())
     dues = stall_dues(session, registry, settings, now, directory, report)
-    dues += certificate_dues(session, settings, now, directory, report)
+    dues += certificate_dues(session, registry, settings, now, directory, report)
     record(session, settings, dues, now, report)
     queue_digests(session, settings, now, report)
     return report

@@ -1,8 +1,10 @@
-"""Who may see and do what: the one place that scopes users to their organisations.
+"""Who may see what: the one place that scopes users to their organisations (what they may *do*
+is `authz.authorize`, reading the permission file).
 
 A membership covers its organisation's whole subtree (a district sees its communes, a
-province its tree). Out-of-scope objects are reported as not found, never as forbidden,
-so their existence does not leak.
+province its tree), except a membership that acts for one producer (a producer's own account,
+`Membership.producer_id`): it covers that producer's record and products only. Out-of-scope
+objects are reported as not found, never as forbidden, so their existence does not leak.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, bindparam, false, or_, select
+from sqlalchemy import ColumnElement, bindparam, false, or_, select, true
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from ..engine import Policy, get_registry
 from ..errors import NotFound, PermissionDenied
 from ..i18n import Text
 from ..models import Membership, Organisation, Producer, Product, User
@@ -20,44 +23,109 @@ from ..models import Membership, Organisation, Producer, Product, User
 
 @dataclass
 class Actor:
-    """A user with the memberships that are in force today."""
+    """A user with the memberships that are in force today, under the rules of a permission file.
 
-    user: User
+    `system` is the explicit actor of trusted callers (the demo loader, imports, the scheduler):
+    it sees everything and may do everything, and its history rows name no user. It replaces the
+    old `actor=None`, which meant the same thing silently.
+    """
+
+    user: User | None
     memberships: list[Membership] = field(default_factory=list)
+    policy: Policy | None = None
+    system: bool = False
+
+    def __post_init__(self) -> None:
+        if self.policy is None:
+            self.policy = get_registry().policy
+
+    @classmethod
+    def system_actor(cls, policy: Policy | None = None) -> Actor:
+        return cls(None, [], policy, system=True)
 
     @property
-    def id(self) -> int:
-        return self.user.id
+    def id(self) -> int | None:
+        return self.user.id if self.user is not None else None
 
     @property
     def locale(self) -> str:
-        return self.user.locale or "vi"
+        return (self.user.locale if self.user is not None else None) or "vi"
 
-    def roles_over(self, org: Organisation) -> set[str]:
-        """Roles this actor holds in `org` or in one of its ancestors."""
-        return {m.role for m in self.memberships if m.organisation.contains(org)}
+    def covers(self, m: Membership, org: Organisation, producer_id: int | None = None) -> bool:
+        """Whether membership `m` covers an object of `org` (and of producer `producer_id`)."""
+        if not m.organisation.contains(org):
+            return False
+        if self.acts_for_role(m):
+            return m.producer_id is not None and m.producer_id == producer_id
+        return True
 
-    def can_see(self, org: Organisation) -> bool:
-        return any(m.organisation.contains(org) for m in self.memberships)
+    def roles_over(self, org: Organisation, producer_id: int | None = None) -> set[str]:
+        """Roles this actor holds over an object of `org` (and of producer `producer_id`)."""
+        return {m.role for m in self.memberships if self.covers(m, org, producer_id)}
 
-    def membership_for(self, org: Organisation, roles: tuple[str, ...] | set[str]) -> Membership | None:
+    def can_see(self, org: Organisation, producer_id: int | None = None) -> bool:
+        """Whether an object of `org` lies in scope; a producer's record or product names its producer,
+        which a producer's own account must match. Without a producer, the organisation itself."""
+        if self.system:
+            return True
+        if producer_id is None:
+            return any(m.organisation.contains(org) for m in self.memberships)
+        return any(self.covers(m, org, producer_id) for m in self.memberships)
+
+    def membership_for(self, org: Organisation, roles: tuple[str, ...] | set[str] | frozenset[str],
+                       producer_id: int | None = None) -> Membership | None:
         """The nearest membership over `org` with one of `roles` (the organisation acting)."""
-        fitting = [m for m in self.memberships if m.role in roles and m.organisation.contains(org)]
+        fitting = [m for m in self.memberships if m.role in roles and self.covers(m, org, producer_id)]
         return max(fitting, key=lambda m: len(m.organisation.path), default=None)
 
     @property
     def scope_paths(self) -> list[str]:
-        return sorted({m.organisation.path for m in self.memberships})
+        """The roots of the organisations this actor sees whole (producer accounts' communes excluded)."""
+        if self.system:
+            return ["/"]
+        return sorted({m.organisation.path for m in self.memberships if not self.acts_for_role(m)})
 
-    def org_filter(self, column: ColumnElement) -> ColumnElement[bool]:
-        """A SQL condition: `column` (an organisation id) lies within this actor's scope."""
-        paths = self.scope_paths
+    @property
+    def producer_ids(self) -> list[int]:
+        """The producers this actor sees through producer accounts (outside the whole organisations)."""
+        return sorted({m.producer_id for m in self.memberships if self.acts_for_role(m) and m.producer_id})
+
+    @property
+    def scope_key(self) -> tuple:
+        """What this actor's scope depends on: a cache key for statements built per scope."""
+        return tuple(self.scope_paths), tuple(self.producer_ids)
+
+    def acts_for_role(self, m: Membership) -> bool:
+        """Whether `m` is a producer's own account, confined to its producer."""
+        return m.role in self.policy.acts_for_producer
+
+    def subtree(self, column: ColumnElement, paths: list[str] | None = None) -> ColumnElement[bool]:
+        """The one subtree condition: `column` (an organisation id) lies under one of `paths`
+        (default: the organisations this actor sees whole)."""
+        paths = self.scope_paths if paths is None else paths
         if not paths:
             return false()
+        if paths == ["/"]:
+            return true()
         inner = select(Organisation.id).where(
             or_(*[Organisation.path.startswith(p, autoescape=True) for p in paths])
         )
         return column.in_(inner)
+
+    def org_filter(self, column: ColumnElement) -> ColumnElement[bool]:
+        """A SQL condition: `column` (an organisation id) lies within the organisations this actor sees
+        whole. Products and producers are scoped with `object_filter` (producer accounts see theirs)."""
+        return self.subtree(column)
+
+    def object_filter(self, org_column: ColumnElement, producer_column: ColumnElement) -> ColumnElement[bool]:
+        """A SQL condition for products and producers: in an organisation seen whole, or of a producer
+        this actor acts for."""
+        producers = self.producer_ids
+        whole = self.subtree(org_column)
+        if not producers:
+            return whole
+        mine = producer_column.in_(producers)
+        return mine if not self.scope_paths else or_(whole, mine)
 
 
 # one query with the memberships and their organisations (every web request does this), built once
@@ -66,8 +134,10 @@ _USER_BY_ID = _USER_WITH_MEMBERSHIPS.where(User.id == bindparam("key"))
 _USER_BY_EMAIL = _USER_WITH_MEMBERSHIPS.where(User.email == bindparam("key"))
 
 
-def load_actor(session: Session, user_or_email: int | str, today: date | None = None) -> Actor:
-    """Load a user and their active memberships; unknown or deactivated users are refused."""
+def load_actor(session: Session, user_or_email: int | str, today: date | None = None, *,
+               policy: Policy | None = None) -> Actor:
+    """Load a user and their active memberships; unknown or deactivated users are refused. `policy`:
+    the permission file the actor acts under (default: the configured folder's)."""
     if isinstance(user_or_email, int):
         stmt, key = _USER_BY_ID, user_or_email
     else:
@@ -79,7 +149,7 @@ def load_actor(session: Session, user_or_email: int | str, today: date | None = 
         raise PermissionDenied(Text("Tài khoản đã bị khoá", "This account is deactivated"))
     today = today or date.today()
     active = [m for m in user.memberships if m.organisation.is_active(today)]
-    return Actor(user, active)
+    return Actor(user, active, policy)
 
 
 def product_not_found(product_id: object) -> NotFound:
@@ -93,22 +163,13 @@ _PRODUCT_WITH_PLACE = (select(Product).where(Product.id == bindparam("product_id
 def get_visible_product(session: Session, actor: Actor, product_id: int, *, for_update: bool = False) -> Product:
     """The product if the actor may see it; NotFound otherwise (also when it is out of scope)."""
     product = session.scalars(_PRODUCT_WITH_PLACE, {"product_id": product_id}).one_or_none()
-    if product is None or not actor.can_see(product.commune):
+    if product is None or not actor.can_see(product.commune, product.producer_id):
         raise product_not_found(product_id)
     return product
 
 
 def get_visible_producer(session: Session, actor: Actor, producer_id: int) -> Producer:
     producer = session.get(Producer, producer_id, options=[selectinload(Producer.commune)])
-    if producer is None or not actor.can_see(producer.commune):
+    if producer is None or not actor.can_see(producer.commune, producer.id):
         raise NotFound(Text(f"Không tìm thấy chủ thể #{producer_id}", f"Producer #{producer_id} not found"))
     return producer
-
-
-def require_role(actor: Actor, org: Organisation, roles: set[str] | tuple[str, ...], what: Text) -> Membership:
-    membership = actor.membership_for(org, roles)
-    if membership is None:
-        raise PermissionDenied(
-            Text(f"Bạn không có quyền {what.vi}", f"You are not allowed to {what.en}"), roles=sorted(roles)
-        )
-    return membership

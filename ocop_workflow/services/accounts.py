@@ -1,52 +1,50 @@
-"""Administration of user accounts within an administrator's scope: who they see, deactivation.
+"""Administration of user accounts within an administrator's units: who they see, deactivation.
 
-An administrator (role "admin") manages the users who hold a role somewhere in the admin's
-scope, and users without any role yet (just created). Users out of scope are not found.
+An administrator (a role the permission file gives `administer_users`) manages the users whose
+every role lies inside the units it administers, and users without any role yet (just created).
+A user who also holds a role elsewhere — a provincial officer with a commune role under a district,
+say — is out of a district administrator's reach: not listed, and not found when asked for by id.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import InvalidData, NotFound, PermissionDenied
+from ..errors import InvalidData, NotFound
 from ..i18n import Text
-from ..models import Membership, Organisation, User
+from ..models import Organisation, User
 from .access import Actor
-from .catalog import organisations_in_scope
+from .authz import admin_roots, can, managed_users, require
+from .listing import organisations_in_scope
 
-ADMIN_ROLE = "admin"
+ADMINISTER = "administer_users"
 
 
 def is_admin(actor: Actor) -> bool:
-    return any(m.role == ADMIN_ROLE for m in actor.memberships)
+    """Whether the actor administers users anywhere (the menu's Administration entry)."""
+    return can(actor, ADMINISTER)
 
 
 def require_admin(actor: Actor) -> None:
-    if not is_admin(actor):
-        raise PermissionDenied(Text("Bạn không có quyền quản trị", "You are not an administrator"),
-                               roles=[ADMIN_ROLE])
+    require(actor, ADMINISTER)
 
 
 def admin_organisations(session: Session, actor: Actor) -> list[Organisation]:
-    """The organisations under the actor's admin memberships, in tree order."""
-    roots = [m.organisation for m in actor.memberships if m.role == ADMIN_ROLE]
+    """The organisations under the actor's administrator memberships, in tree order."""
+    roots = admin_roots(actor)
     return [o for o in organisations_in_scope(session, actor) if any(r.contains(o) for r in roots)]
 
 
-def _managed(actor: Actor):  # noqa: ANN202
-    in_scope = select(Membership.user_id).where(actor.org_filter(Membership.organisation_id))
-    no_membership = ~select(Membership.id).where(Membership.user_id == User.id).exists()
-    return or_(User.id.in_(in_scope), no_membership)
-
-
 def users_for_admin(session: Session, actor: Actor) -> list[User]:
-    """Users with a membership inside the admin's scope, and users without any membership yet."""
-    return list(session.scalars(select(User).where(_managed(actor)).order_by(User.email)))
+    """The users the actor administers (see the module's docstring), by e-mail."""
+    require_admin(actor)
+    return list(session.scalars(select(User).where(managed_users(actor)).order_by(User.email)))
 
 
 def get_user_for_admin(session: Session, actor: Actor, user_id: int) -> User:
-    user = session.scalars(select(User).where(User.id == user_id, _managed(actor))).one_or_none()
+    require_admin(actor)
+    user = session.scalars(select(User).where(User.id == user_id, managed_users(actor))).one_or_none()
     if user is None:
         raise NotFound(Text(f"Không tìm thấy người dùng #{user_id}", f"User #{user_id} not found"))
     return user
@@ -55,8 +53,8 @@ def get_user_for_admin(session: Session, actor: Actor, user_id: int) -> User:
 def set_user_active(session: Session, actor: Actor, user_id: int, active: bool) -> User:
     """Deactivate (every session of the user stops working) or reactivate an account in scope.
     Administrators cannot deactivate their own account."""
-    require_admin(actor)
     user = get_user_for_admin(session, actor, user_id)
+    require(actor, ADMINISTER, user)
     if user.id == actor.id and not active:
         raise InvalidData(Text("Bạn không thể khoá tài khoản của chính mình",
                                "You cannot deactivate your own account"))

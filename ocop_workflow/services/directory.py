@@ -8,13 +8,14 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..engine import Catalogue
+from ..engine import Registry
 from ..errors import InvalidData, NotFound
 from ..i18n import Text
-from ..levels import COMMUNE, is_level, parent_levels
-from ..models import PRODUCER_KINDS, Membership, Organisation, Producer, User
+from ..levels import is_level, parent_levels
+from ..models import Membership, Organisation, Producer, User
 from ..passwords import MIN_LENGTH, hash_password
-from .access import Actor, require_role
+from .access import Actor
+from .authz import admin_roots, require
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -67,42 +68,40 @@ def create_user(session: Session, *, email: str, name: str, password: str | None
     return user
 
 
-def add_membership(session: Session, catalogue: Catalogue, user: User, org: Organisation, role: str) -> Membership:
-    """Give a user a role in an organisation; the role must belong to the organisation's level."""
-    role_def = catalogue.roles.get(role)
+def add_membership(session: Session, registry: Registry, user: User, org: Organisation, role: str, *,
+                   actor: Actor, producer: Producer | None = None) -> Membership:
+    """Give a user a role in an organisation; the role must belong to the organisation's level.
+
+    A role that acts for a producer (the permission file's `acts_for_producer`) needs the producer,
+    who must belong to that commune; no other role takes one. The actor must administer both the
+    user and the organisation (trusted callers pass `Actor.system_actor()`)."""
+    role_def = registry.catalogue.roles.get(role)
     if role_def is None:
         raise InvalidData(Text(f"Vai trò không hợp lệ: {role}", f"Unknown role: {role}"))
     if role_def.level not in ("any", org.level):
         raise InvalidData(Text(
             f"Vai trò «{role_def.label.vi}» thuộc cấp {role_def.level}, không dùng được ở {org.name}",
             f"The role “{role_def.label.en}” belongs to the {role_def.level} level, not to {org.name}"))
+    if role in registry.policy.acts_for_producer:
+        if producer is None or producer.commune_id != org.id:
+            raise InvalidData(Text(
+                f"Vai trò «{role_def.label.vi}» cần chọn chủ thể của {org.name} mà tài khoản đại diện",
+                f"The role “{role_def.label.en}” needs the producer of {org.name} the account acts for"))
+    elif producer is not None:
+        raise InvalidData(Text(f"Vai trò «{role_def.label.vi}» không gắn với một chủ thể",
+                               f"The role “{role_def.label.en}” is not bound to a producer"))
+    require(actor, "administer_users", user)
+    if not actor.system and not any(root.contains(org) for root in admin_roots(actor)):
+        raise NotFound(Text(f"Không tìm thấy đơn vị #{org.id}", f"Organisation #{org.id} not found"))
+    producer_id = producer.id if producer is not None else None
     existing = session.scalars(select(Membership).where(
         Membership.user_id == user.id, Membership.organisation_id == org.id, Membership.role == role)).first()
     if existing:
+        if existing.producer_id != producer_id:
+            raise InvalidData(Text("Người dùng đã có vai trò này ở đơn vị này, cho một chủ thể khác",
+                                   "The user already holds this role here, for another producer"))
         return existing
-    membership = Membership(user=user, organisation=org, role=role)
+    membership = Membership(user=user, organisation=org, role=role, producer_id=producer_id)
     session.add(membership)
     session.flush()
     return membership
-
-
-def create_producer(
-    session: Session, actor: Actor | None, *, name: str, kind: str, commune: Organisation,
-    tax_code: str | None = None,
-) -> Producer:
-    """Register a producer in a commune. `actor=None` is for trusted callers (demo, import)."""
-    if kind not in PRODUCER_KINDS:
-        raise InvalidData(Text(f"Loại chủ thể không hợp lệ: {kind}", f"Unknown producer kind: {kind}"))
-    if commune.level != COMMUNE:
-        raise InvalidData(Text("Chủ thể phải thuộc một xã", "A producer must belong to a commune"))
-    if not (name or "").strip():
-        raise InvalidData(Text("Tên chủ thể không được để trống", "The producer name is required"))
-    if tax_code and not re.fullmatch(r"\d{10}(-\d{3})?", tax_code):
-        raise InvalidData(Text(f"Mã số thuế không hợp lệ: {tax_code}", f"Invalid tax code: {tax_code}"))
-    if actor is not None:
-        require_role(actor, commune, ("producer", "commune_association", "commune_officer", "admin"),
-                     Text("đăng ký chủ thể ở xã này", "register producers in this commune"))
-    producer = Producer(name=name.strip(), kind=kind, commune=commune, tax_code=tax_code or None)
-    session.add(producer)
-    session.flush()
-    return producer

@@ -2,16 +2,15 @@
 
 The original (often Vietnamese) file name is kept only in the database; on disk a file
 is a random hex name, so no user input ever becomes a path.
+
+Receiving a file and recording it are two steps (the file side lives in `uploads`): a caller that
+holds a database writer lock streams and checks the file first with `uploads.store_upload` (no
+database), then passes the `StoredUpload` to `attach_document`, whose write is short. Given bytes
+or a stream instead, `attach_document` does both itself (the CLI, the demo, tests).
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import os
-import secrets
-import unicodedata
-import zipfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,63 +19,50 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..engine import Policy, Registry, WorkflowDefinition, get_registry
 from ..errors import InvalidData, NotFound
 from ..i18n import Text
-from ..models import Document
-from .access import Actor, get_visible_product, require_role
-
-DOCUMENT_ROLES = (
-    "producer", "commune_association", "commune_officer", "district_secretariat",
-    "province_secretariat", "admin",
+from ..models import Document, Product, Rating
+from .access import Actor, get_visible_product
+from .authz import ATTACH_DOCUMENT, require
+from .uploads import (  # noqa: F401  (re-exported: the long-standing home of these names)
+    CONTENT_TYPES,
+    StoredUpload,
+    UploadTooLarge,
+    ZipLimits,
+    ZipTooLarge,
+    clean_filename,
+    download_name,
+    sniff,
+    store_upload,
 )
-CHUNK = 1024 * 1024
-
-CONTENT_TYPES = {
-    "pdf": "application/pdf",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
-class UploadTooLarge(InvalidData):
-    code = "too_large"
+def decided_level(session: Session, product: Product, definition: WorkflowDefinition, policy: Policy) -> str | None:
+    """The level whose council decided last (the latest rating's), once the dossier is no longer open;
+    None while it is open (it does not matter then), or when the product was never rated."""
+    state = definition.states.get(product.state)
+    if state is None or policy.phase(definition.key, state) == "open":
+        return None
+    return session.scalar(select(Rating.level).where(Rating.product_id == product.id)
+                          .order_by(Rating.id.desc()).limit(1))
 
 
-def sniff(head: bytes, path: Path | None = None) -> str | None:
-    """The accepted kind of a file from its first bytes (and, for Office files, its zip entries)."""
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"PK\x03\x04") and path is not None:
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = set(zf.namelist())
-        except zipfile.BadZipFile:
-            return None
-        if "[Content_Types].xml" in names:
-            if "word/document.xml" in names:
-                return "docx"
-            if "xl/workbook.xml" in names:
-                return "xlsx"
-    return None
+def check_attach(session: Session, actor: Actor, product_id: int, doc_type: str,
+                 known_types: Iterable[str], registry: Registry | None = None) -> Product:
+    """The product if `actor` may attach a `doc_type` document to it now; the typed error otherwise.
+    Who may attach which type depends on the dossier's phase (see `authz`).
 
-
-def clean_filename(name: str) -> str:
-    """Keep the user's name (Vietnamese included) but drop path parts and control characters."""
-    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip().strip(".")
-    return name[:255] or "tai-lieu"
-
-
-def _chunks(content: bytes | BinaryIO) -> Iterable[bytes]:
-    stream = io.BytesIO(content) if isinstance(content, bytes | bytearray) else content
-    while chunk := stream.read(CHUNK):
-        yield chunk
+    Callers may ask before receiving a file (to refuse early); `attach_document` asks again in
+    its own transaction, which is the answer that counts.
+    """
+    product = get_visible_product(session, actor, product_id)
+    if doc_type not in set(known_types):
+        raise InvalidData(Text(f"Loại tài liệu không hợp lệ: {doc_type}", f"Unknown document type: {doc_type}"))
+    definition = (registry or get_registry()).get(product.workflow_key, product.workflow_version)
+    require(actor, ATTACH_DOCUMENT, product, doc_type=doc_type, definition=definition,
+            decided_level=decided_level(session, product, definition, actor.policy))
+    return product
 
 
 def attach_document(
@@ -85,48 +71,26 @@ def attach_document(
     product_id: int,
     doc_type: str,
     filename: str,
-    content: bytes | BinaryIO,
+    content: bytes | BinaryIO | StoredUpload,
     *,
     upload_dir: Path,
     max_bytes: int,
     known_types: Iterable[str],
+    zip_limits: ZipLimits | None = None,
     now: datetime | None = None,
+    registry: Registry | None = None,
 ) -> Document:
-    """Store a file for a product's dossier; a file of the same type becomes its new version."""
-    product = get_visible_product(session, actor, product_id)
-    require_role(actor, product.commune, DOCUMENT_ROLES,
-                 Text("nộp tài liệu cho sản phẩm này", "attach documents to this product"))
-    if doc_type not in set(known_types):
-        raise InvalidData(Text(f"Loại tài liệu không hợp lệ: {doc_type}", f"Unknown document type: {doc_type}"))
-    upload_dir.mkdir(parents=True, exist_ok=True)
-    stored_name = secrets.token_hex(16)
-    target = upload_dir / stored_name
-    tmp = upload_dir / f".{stored_name}.part"
-    digest = hashlib.sha256()
-    size = 0
+    """Store a file for a product's dossier; a file of the same type becomes its new version.
+
+    `content` is the file (bytes or a stream, streamed and checked here) or a `StoredUpload`
+    already checked by `store_upload`; either way the stored file is removed again if the
+    document is refused here. Zip limits default to `ZipLimits()` (the settings' defaults).
+    """
+    stored = content if isinstance(content, StoredUpload) else None
     try:
-        with open(tmp, "wb") as out:
-            for chunk in _chunks(content):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise UploadTooLarge(Text(
-                        f"Tệp vượt quá giới hạn {max_bytes // (1024 * 1024)} MB",
-                        f"The file is larger than the {max_bytes // (1024 * 1024)} MB limit"))
-                digest.update(chunk)
-                out.write(chunk)
-        if size == 0:
-            raise InvalidData(Text("Tệp rỗng", "The file is empty"))
-        with open(tmp, "rb") as fh:
-            kind = sniff(fh.read(16), tmp)
-        if kind is None:
-            raise InvalidData(Text(
-                "Chỉ nhận tệp PDF, JPEG, PNG, DOCX hoặc XLSX (nội dung tệp không khớp)",
-                "Only PDF, JPEG, PNG, DOCX or XLSX files are accepted (the content does not match)"))
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    try:
+        product = check_attach(session, actor, product_id, doc_type, known_types, registry)
+        if stored is None:
+            stored = store_upload(content, upload_dir=upload_dir, max_bytes=max_bytes, zip_limits=zip_limits)
         previous = session.scalars(
             select(Document).where(Document.product_id == product.id, Document.doc_type == doc_type,
                                    Document.current.is_(True))
@@ -135,14 +99,15 @@ def attach_document(
             previous.current = False
         doc = Document(
             product_id=product.id, doc_type=doc_type, original_name=clean_filename(filename),
-            stored_name=stored_name, size=size, sha256=digest.hexdigest(), content_type=CONTENT_TYPES[kind],
-            uploaded_by_id=actor.id, uploaded_at=now or datetime.now(UTC),
+            stored_name=stored.stored_name, size=stored.size, sha256=stored.sha256,
+            content_type=stored.content_type, uploaded_by_id=actor.id, uploaded_at=now or datetime.now(UTC),
             replaces_id=previous.id if previous else None, current=True,
         )
         session.add(doc)
         session.flush()
-    except Exception:
-        target.unlink(missing_ok=True)
+    except BaseException:
+        if stored is not None:
+            stored.discard()
         raise
     return doc
 

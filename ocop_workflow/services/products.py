@@ -14,24 +14,28 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..engine import Registry, TransitionDef, WorkflowDefinition, star_for_score
 from ..engine.definition import CERTIFIED_MIN_STAR
-from ..errors import GuardFailed, InvalidData, InvalidTrigger, NotFound, PermissionDenied, StaleVersion
+from ..errors import GuardFailed, InvalidData, InvalidTrigger, NotFound, StaleVersion
 from ..i18n import Text
 from ..models import Document, Organisation, Producer, Product, ProductEvent, Rating, User
-from .access import Actor, get_visible_producer, get_visible_product, product_not_found, require_role
+from .access import Actor, get_visible_producer, get_visible_product, product_not_found
+from .authz import TAKE_STEP, authorize, require
 
-CREATE_ROLES = ("producer", "commune_association", "commune_officer", "admin")
 MAX_COMMENT = 4000
 MAX_NAME = 200
+MAX_SUBGROUP = 100
+EDIT_TRIGGER = "edit"
+EDITABLE_FIELDS = ("name", "product_group", "subgroup")
 
 
 def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
-def dossier_fingerprint(docs: list[Document]) -> str:
+def dossier_fingerprint(docs: list) -> str:
     """A hash over the product's current documents: the exact dossier a decision was made on."""
     lines = sorted(f"{d.doc_type}:{d.sha256}:{d.id}" for d in docs if d.current)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
@@ -60,25 +64,15 @@ def create_product(
     now: datetime | None = None,
 ) -> Product:
     """Register a product idea for a producer in the actor's commune; it starts in the initial state."""
-    name = (name or "").strip()
-    problems: list[Text] = []
-    if not name:
-        problems.append(Text("Tên sản phẩm không được để trống", "The product name is required"))
-    elif len(name) > MAX_NAME:
-        problems.append(Text(f"Tên sản phẩm dài quá {MAX_NAME} ký tự", f"The name is over {MAX_NAME} characters"))
-    if product_group not in registry.catalogue.product_groups:
-        problems.append(Text(f"Nhóm sản phẩm không hợp lệ: {product_group}", f"Unknown product group: {product_group}"))
-    if problems:
-        raise InvalidData(Text("; ".join(p.vi for p in problems), "; ".join(p.en for p in problems)))
+    name, product_group, subgroup = _valid_details(registry, name, product_group, subgroup)
     definition = registry.latest(workflow_key or registry.default_key)
     producer = get_visible_producer(session, actor, producer_id)
-    require_role(actor, producer.commune, CREATE_ROLES,
-                 Text("tạo sản phẩm ở xã này", "create products in this commune"))
+    require(actor, "create_product", producer)
     at = _now(now)
     product = Product(
         name=name,
         product_group=product_group,
-        subgroup=(subgroup or "").strip() or None,
+        subgroup=subgroup,
         producer=producer,
         commune=producer.commune,
         workflow_key=definition.key,
@@ -95,6 +89,65 @@ def create_product(
         product_id=product.id, seq=1, workflow_key=definition.key, workflow_version=definition.version,
         from_state=None, to_state=definition.initial, trigger="create", actor_id=actor.id, at=at,
         data={}, dossier_fingerprint=dossier_fingerprint([]),
+    ))
+    session.flush()
+    return product
+
+
+def _valid_details(registry: Registry, name: str | None, product_group: str | None,
+                   subgroup: str | None) -> tuple[str, str, str | None]:
+    """A product's name, group and sub-group, cleaned; InvalidData listing every problem at once.
+    The one validation of both creating and editing a product."""
+    name = (name or "").strip()
+    subgroup = (subgroup or "").strip() or None
+    problems: list[Text] = []
+    if not name:
+        problems.append(Text("Tên sản phẩm không được để trống", "The product name is required"))
+    elif len(name) > MAX_NAME:
+        problems.append(Text(f"Tên sản phẩm dài quá {MAX_NAME} ký tự", f"The name is over {MAX_NAME} characters"))
+    if product_group not in registry.catalogue.product_groups:
+        problems.append(Text(f"Nhóm sản phẩm không hợp lệ: {product_group}", f"Unknown product group: {product_group}"))
+    if subgroup is not None and len(subgroup) > MAX_SUBGROUP:
+        problems.append(Text(f"Nhóm con dài quá {MAX_SUBGROUP} ký tự",
+                             f"The sub-group is over {MAX_SUBGROUP} characters"))
+    if problems:
+        raise InvalidData(Text("; ".join(p.vi for p in problems), "; ".join(p.en for p in problems)))
+    return name, product_group, subgroup
+
+
+def update_product(session: Session, registry: Registry, actor: Actor, product_id: int, *, name: str,
+                   product_group: str, subgroup: str | None = None, expected_version: int | None = None,
+                   now: datetime | None = None) -> Product:
+    """Change a product's name, group and sub-group.
+
+    A change bumps the version (a stale `expected_version` raises StaleVersion) and writes a
+    history row with trigger "edit", from and to the current state, and `data` = {field: {"old",
+    "new"}} for each changed field, so the audit trail shows edits and the history still replays
+    (an edit moves nothing). Nothing changed, nothing written.
+    """
+    product = get_visible_product(session, actor, product_id)
+    require(actor, "edit_product", product, definition=definition_of(registry, product))
+    if expected_version is not None and product.version != expected_version:
+        raise StaleVersion(expected_version, product.version)
+    name, product_group, subgroup = _valid_details(registry, name, product_group, subgroup)
+    wanted = {"name": name, "product_group": product_group, "subgroup": subgroup}
+    changes = {key: {"old": getattr(product, key), "new": value}
+               for key, value in wanted.items() if getattr(product, key) != value}
+    if not changes:
+        return product
+    for key, change in changes.items():
+        setattr(product, key, change["new"])
+    product.history_count += 1
+    try:
+        session.flush()  # the conditional UPDATE on the version serialises concurrent writers
+    except StaleDataError:
+        raise StaleVersion(expected_version, None) from None
+    docs = session.execute(_DOSSIER, {"product_id": product.id}).all()
+    session.add(ProductEvent(
+        product_id=product.id, seq=product.history_count, workflow_key=product.workflow_key,
+        workflow_version=product.workflow_version, from_state=product.state, to_state=product.state,
+        trigger=EDIT_TRIGGER, actor_id=actor.id, at=_now(now), data=changes,
+        dossier_fingerprint=dossier_fingerprint(docs),
     ))
     session.flush()
     return product
@@ -175,7 +228,6 @@ def available_triggers(session: Session, registry: Registry, actor: Actor, produ
     """Every trigger of the product's current state, with whether this actor may fire it and what is missing."""
     definition = definition_of(registry, product)
     have = {d.doc_type for d in (docs if docs is not None else current_documents(session, product.id))}
-    roles_here = actor.roles_over(product.commune)
     options = []
     for trigger in definition.triggers_from(product.state):
         cands = definition.candidates(product.state, trigger)
@@ -186,7 +238,7 @@ def available_triggers(session: Session, registry: Registry, actor: Actor, produ
             missing.extend(m for m in _missing_for(registry, t, product, have, None, None, False) if m not in missing)
         options.append(TriggerOption(
             trigger=trigger, label=first.label, allowed_roles=allowed,
-            role_ok=bool(roles_here.intersection(allowed)), missing=missing,
+            role_ok=any(authorize(actor, TAKE_STEP, product, transition=t) for t in cands), missing=missing,
             needs_score=any(t.needs_score for t in cands),
             needs_comment=any("comment" in t.fields for t in cands),
             destinations=tuple(dict.fromkeys(t.dest for t in cands)),
@@ -221,17 +273,7 @@ def advance(
                                   f"“{trigger}” is not possible while the product is at “{state.en}”"),
                              trigger=trigger, state=product.state)
     tdef = _candidate_for_score(cands, score)
-    membership = actor.membership_for(product.commune, tdef.roles)
-    if membership is None:
-        cat = registry.catalogue
-        names = [cat.roles[r].label for r in tdef.roles]
-        raise PermissionDenied(
-            Text("Vai trò của bạn không được thực hiện bước «{}»; cần: {}".format(
-                tdef.label.vi, ", ".join(n.vi for n in names)),
-                 "Your role may not take the step “{}”; it needs: {}".format(
-                tdef.label.en, ", ".join(n.en for n in names))),
-            roles=list(tdef.roles),
-        )
+    membership = authorize(actor, TAKE_STEP, product, transition=tdef).check()
     docs = session.execute(_DOSSIER, {"product_id": product.id}).all()
     missing = _missing_for(registry, tdef, product, {d.doc_type for d in docs}, comment, score, True)
     if missing:
@@ -264,7 +306,7 @@ def advance(
     if star is not None:
         session.connection().execute(_INSERT_RATING, {
             "product_id": product.id, "event_id": event.id, "level": tdef.rating.level,
-            "organisation_id": membership.organisation_id, "score": score, "star": star,
+            "organisation_id": membership.organisation_id if membership else None, "score": score, "star": star,
             "final": tdef.rating.final, "at": at,
         })
     return event
@@ -311,6 +353,7 @@ class _Moving:
     current_star: int | None
     history_count: int
     application_type: str
+    producer_id: int
     commune: _Commune
     producer: _Producer
 
@@ -318,7 +361,7 @@ class _Moving:
 _FOR_MOVE = (
     select(_PRODUCTS.c.id, _PRODUCTS.c.state, _PRODUCTS.c.version, _PRODUCTS.c.workflow_key,
            _PRODUCTS.c.workflow_version, _PRODUCTS.c.product_group, _PRODUCTS.c.current_star,
-           _PRODUCTS.c.history_count, _PRODUCTS.c.application_type, _PRODUCTS.c.commune_id,
+           _PRODUCTS.c.history_count, _PRODUCTS.c.application_type, _PRODUCTS.c.producer_id, _PRODUCTS.c.commune_id,
            Organisation.path, Producer.kind)
     .join(Organisation, Organisation.id == _PRODUCTS.c.commune_id)
     .join(Producer, Producer.id == _PRODUCTS.c.producer_id)
@@ -332,7 +375,7 @@ def _load_for_move(session: Session, actor: Actor, product_id: int) -> _Moving:
         raise product_not_found(product_id)
     *fields, commune_id, path, kind = row
     moving = _Moving(*fields, commune=_Commune(commune_id, path), producer=_Producer(kind))
-    if not actor.can_see(moving.commune):
+    if not actor.can_see(moving.commune, moving.producer_id):
         raise product_not_found(product_id)
     return moving
 
@@ -412,6 +455,6 @@ def get_product(session: Session, actor: Actor, product_id: int) -> Product:
 
 
 __all__ = [
-    "Move", "NotFound", "TriggerOption", "advance", "available_triggers", "create_product", "current_documents",
-    "dossier_fingerprint", "get_product", "history",
+    "EDITABLE_FIELDS", "EDIT_TRIGGER", "Move", "NotFound", "TriggerOption", "advance", "available_triggers",
+    "create_product", "current_documents", "dossier_fingerprint", "get_product", "history", "update_product",
 ]

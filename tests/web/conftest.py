@@ -19,8 +19,8 @@ from ocop_workflow.db import Database
 from ocop_workflow.engine import get_registry
 from ocop_workflow.models import User
 from ocop_workflow.passwords import hash_password
-from ocop_workflow.services import directory
-from ocop_workflow.services.access import load_actor
+from ocop_workflow.services import directory, producers
+from ocop_workflow.services.access import Actor, load_actor
 from ocop_workflow.services.documents import attach_document
 from ocop_workflow.services.products import advance, create_product
 
@@ -37,6 +37,10 @@ USERS = {  # key -> (role, org code)
     "psec": ("province_secretariat", "P"),
     "pcouncil": ("province_council", "P"),
     "admin": ("admin", "P"),
+    "dadmin": ("admin", "D1"),
+    "producer": ("producer", "C1"),  # acts for world.producer
+    "chair": ("province_chair", "P"),
+    "central": ("central_council", "VN"),
 }
 
 
@@ -46,6 +50,8 @@ class WebWorld:
     emails: dict[str, str] = field(default_factory=dict)
     orgs: dict[str, int] = field(default_factory=dict)
     producer: int = 0  # cooperative group in C1 (tourism products need only the common dossier)
+    producer_b: int = 0  # another producer of C1 (a household business): not the producer account's
+    producer2: int = 0  # in C2, another commune of the same district
     producer3: int = 0  # in C3, another district
 
 
@@ -67,16 +73,23 @@ def web_template(tmp_path_factory: pytest.TempPathFactory) -> WebWorld:
         for code, name, level, parent in tree:
             orgs[code] = directory.create_organisation(s, code=code, name=name, level=level, parent_code=parent)
             world.orgs[code] = orgs[code].id
+        system = Actor.system_actor(registry.policy)
+        own = producers.create_producer(s, system, name="Tổ hợp tác Vải thiều Phượng Sơn", kind="cooperative_group",
+                                        commune=orgs["C1"])
+        world.producer = own.id
+        world.producer_b = producers.create_producer(
+            s, system, name="Hộ kinh doanh Bánh đa Kế", kind="household", commune=orgs["C1"]).id
+        world.producer2 = producers.create_producer(
+            s, system, name="HTX Mỳ Chũ Hồng Giang", kind="cooperative", commune=orgs["C2"]).id
+        world.producer3 = producers.create_producer(
+            s, system, name="HTX Gà đồi Yên Thế", kind="cooperative_group", commune=orgs["C3"]).id
         for key, (role, code) in USERS.items():
             email = f"{key}@test.ocop.vn"
             user = directory.create_user(s, email=email, name=f"Người dùng {key}", password=None)
             user.password_hash = hashed
-            directory.add_membership(s, registry.catalogue, user, orgs[code], role)
+            directory.add_membership(s, registry, user, orgs[code], role, actor=system,
+                                     producer=own if role in registry.policy.acts_for_producer else None)
             world.emails[key] = email
-        world.producer = directory.create_producer(
-            s, None, name="Tổ hợp tác Vải thiều Phượng Sơn", kind="cooperative_group", commune=orgs["C1"]).id
-        world.producer3 = directory.create_producer(
-            s, None, name="HTX Gà đồi Yên Thế", kind="cooperative_group", commune=orgs["C3"]).id
     db.dispose()
     return world
 

@@ -101,11 +101,11 @@ def test_without_accept_language_the_users_language_is_used(env, api):
 
 # --- products: list -------------------------------------------------------------------------------
 def test_list_uses_the_web_query_with_its_filters(env, api):
-    from ocop_workflow.services import catalog
+    from ocop_workflow.services import listing
     from web.api import routes
     from web.products import routes as web_routes
 
-    assert routes.list_products is catalog.list_products is web_routes.list_products
+    assert routes.list_products is listing.list_products is web_routes.list_products
     a = env.product(name="Vải thiều Lục Ngạn")
     b = env.product(name="Rượu làng Vân")
     env.attach(b, "idea_registration")

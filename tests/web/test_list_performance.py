@@ -11,7 +11,7 @@ from conftest import csrf, login, text
 from sqlalchemy import event, select
 
 from ocop_workflow.models import Product, ProductEvent
-from ocop_workflow.services import catalog
+from ocop_workflow.services import listing
 
 
 @contextmanager
@@ -63,7 +63,7 @@ def test_pages_run_a_fixed_small_number_of_statements(env, client):
 def test_the_count_stops_at_its_cap(env, client, monkeypatch):
     for i in range(6):
         env.product(name=f"Sản phẩm {i}")
-    monkeypatch.setattr(catalog, "COUNT_CAP", 3)
+    monkeypatch.setattr(listing, "COUNT_CAP", 3)
     login(client, env, "officer")
     page1 = text(client.get("/products"))
     assert "(3+)" in page1 and "Trang 1/2+" in page1 and "page=2" in page1
@@ -95,12 +95,12 @@ def test_the_list_reads_an_index_in_the_order_it_shows(env, query):
     from ocop_workflow.services.access import load_actor
 
     args = dict(p.split("=") for p in query.split("&") if p)
-    flt = catalog.ProductFilter(state=args.get("state"), group=args.get("group"), q=args.get("q"),
+    flt = listing.ProductFilter(state=args.get("state"), group=args.get("group"), q=args.get("q"),
                                 star=int(args["star"]) if "star" in args else None, waiting="waiting" in args)
     registry = env.app.extensions["ocop"].registry
     with env.db.session() as s:
         who = load_actor(s, env.world.emails[args.get("who", "pcouncil")])
-        statements, params = catalog.product_conditions(s, registry, who, flt)
+        statements, params = listing.product_conditions(s, registry, who, flt)
         compiled = statements.rows.compile(env.db.engine)
         values = {**compiled.params, **params, "limit": 25, "offset": 0}
         positional = tuple(values[name] for name in compiled.positiontup)

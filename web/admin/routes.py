@@ -12,6 +12,7 @@ from flask_login import login_required
 from ocop_workflow.errors import InvalidData, NotFound
 from ocop_workflow.notify import outbox
 from ocop_workflow.services import directory
+from ocop_workflow.services.access import get_visible_producer
 from ocop_workflow.services.accounts import (
     admin_organisations,
     get_user_for_admin,
@@ -19,6 +20,7 @@ from ocop_workflow.services.accounts import (
     set_user_active,
     users_for_admin,
 )
+from ocop_workflow.services.producers import producers_for_actor
 
 from ..context import actor, db_session, locale, registry
 from ..forms import choices
@@ -43,6 +45,12 @@ def _choices(form) -> None:  # noqa: ANN001
     form.organisation_id.choices = choices([
         (o.id, f"{o.name} ({cat.levels[o.level].get(loc)})") for o in admin_organisations(db_session(), actor())])
     form.role.choices = choices([(k, r.label.get(loc)) for k, r in cat.roles.items()])
+    form.producer_id.choices = [("", "—")] + [(p.id, f"{p.name} — {p.commune.name}")
+                                              for p in producers_for_actor(db_session(), actor())]
+
+
+def _producer(form):  # noqa: ANN001, ANN202
+    return get_visible_producer(db_session(), actor(), form.producer_id.data) if form.producer_id.data else None
 
 
 def _allowed_org(org_id: int):  # noqa: ANN202
@@ -69,7 +77,8 @@ def create_user():  # noqa: ANN201
         try:
             user = directory.create_user(s, email=form.email.data, name=form.name.data,
                                          password=form.password.data, locale=form.locale.data)
-            directory.add_membership(s, registry().catalogue, user, org, form.role.data)
+            directory.add_membership(s, registry(), user, org, form.role.data, actor=actor(),
+                                     producer=_producer(form))
         except InvalidData as exc:
             s.rollback()
             form.email.errors.append(exc.message(locale()))
@@ -89,7 +98,8 @@ def user(user_id: int):  # noqa: ANN201
     if form.validate_on_submit():
         org = _allowed_org(form.organisation_id.data)
         try:
-            directory.add_membership(s, registry().catalogue, target, org, form.role.data)
+            directory.add_membership(s, registry(), target, org, form.role.data, actor=actor(),
+                                     producer=_producer(form))
         except InvalidData as exc:
             s.rollback()
             form.role.errors.append(exc.message(locale()))

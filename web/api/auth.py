@@ -22,7 +22,7 @@ from ocop_workflow.models import ApiToken
 from ocop_workflow.services import tokens
 from ocop_workflow.services.access import Actor, load_actor
 
-from ..context import READ_METHODS, db_session, state
+from ..context import read_session, registry, state
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +52,10 @@ def authenticate() -> ApiAuth:
             "Thiếu tiêu đề 'Authorization: Bearer <mã truy cập>'",
             "The 'Authorization: Bearer <token>' header is missing")))
     else:
-        session = db_session()
+        session = read_session()  # not the writer: a POST claims it only when its view writes
         try:
             row = tokens.authenticate(session, raw)
-            who = load_actor(session, row.user_id)
+            who = load_actor(session, row.user_id, policy=registry().policy)
         except tokens.InvalidToken as exc:
             result = ApiAuth(error=exc)
         except (NotFound, PermissionDenied):
@@ -69,13 +69,10 @@ def authenticate() -> ApiAuth:
 
 
 def _record_use(row: ApiToken) -> None:
-    """Note the token's last use (at most once a minute): in the request's own transaction for
-    writes; for reads in a short one of its own, skipped when another writer is busy."""
+    """Note the token's last use (at most once a minute) in a short transaction of its own, skipped
+    when another writer is busy: authentication never claims the request's writer (web.context)."""
     now = datetime.now(UTC)
     if row.last_used_at is not None and row.last_used_at > now - tokens.USE_RESOLUTION:
-        return
-    if request.method not in READ_METHODS:
-        tokens.mark_used(db_session(), row.id, now=now)
         return
     st = state()
     lock = st.write_lock if st.db.is_sqlite else None

@@ -13,11 +13,21 @@ from ocop_workflow.engine.diagram import to_mermaid
 from ocop_workflow.errors import InvalidData, NotFound, OcopError
 from ocop_workflow.i18n import Text
 from ocop_workflow.notify import list_notifications
-from ocop_workflow.services.catalog import MAX_PER_PAGE, ProductFilter, list_products, product_view
-from ocop_workflow.services.documents import CONTENT_TYPES, attach_document, document_path, get_document, list_documents
+from ocop_workflow.services.documents import (
+    CONTENT_TYPES,
+    attach_document,
+    check_attach,
+    document_path,
+    download_name,
+    get_document,
+    list_documents,
+    store_upload,
+)
+from ocop_workflow.services.listing import MAX_PER_PAGE, ProductFilter, list_products
+from ocop_workflow.services.product_page import product_view
 from ocop_workflow.services.products import advance, create_product, get_product, history
 
-from ..context import db_session, registry, state
+from ..context import db_session, read_session, registry, release_reads, state
 from ..extensions import limiter
 from . import problems
 from . import schemas as S
@@ -162,7 +172,7 @@ LIST_PARAMS = [
 
 @operation(bp, "/products", "GET", tag="products", query=LIST_PARAMS,
            summary="Products in the caller's area, with the filters of the web list",
-           description="The same query as the web list (services.catalog.list_products): the most recently "
+           description="The same query as the web list (services.listing.list_products): the most recently "
                        "moved first.",
            replies={200: ok("One page of products", "ProductPage")}, errors=(404,))
 def list_products_view() -> Response:
@@ -246,17 +256,23 @@ UPLOAD = {"type": "object", "required": ["doc_type", "file"], "properties": {
                    "it supersedes the current one of its type",
            replies={201: ok("The stored document", "Document")}, errors=(403, 404, 422))
 def upload_document_view(product_id: int) -> Response:
-    s, reg, st, who = db_session(), registry(), state(), api_actor()
-    get_product(s, who, product_id)
+    reg, st, who = registry(), state(), api_actor()
+    get_product(read_session(), who, product_id)
+    release_reads()  # the body may arrive slowly
     storage = request.files.get("file")
     fields = {"doc_type": request.form.get("doc_type")}
     problems_found = [(name, "required") for name, value in (*fields.items(), ("file", storage)) if value is None]
     problems_found += multipart_schema_errors({k: v for k, v in fields.items() if v is not None})
     if problems_found:
         raise RequestInvalid(problems_found)
-    doc = attach_document(s, who, product_id, fields["doc_type"], storage.filename or "", storage.stream,
-                          upload_dir=st.upload_dir, max_bytes=st.max_upload_bytes,
-                          known_types=reg.catalogue.document_types)
+    known = reg.catalogue.document_types
+    # reads only until the file is received and checked; the writer is claimed for the INSERT alone
+    check_attach(read_session(), who, product_id, fields["doc_type"], known, reg)
+    release_reads()
+    stored = store_upload(storage.stream, upload_dir=st.upload_dir, max_bytes=st.max_upload_bytes,
+                          zip_limits=st.zip_limits)
+    doc = attach_document(db_session(), who, product_id, fields["doc_type"], storage.filename or "", stored,
+                          upload_dir=st.upload_dir, max_bytes=st.max_upload_bytes, known_types=known, registry=reg)
     return reply(ser().document(doc), 201, {"Location": url_for("api.document_view", document_id=doc.id)})
 
 
@@ -270,14 +286,16 @@ BINARY = {ct: {"schema": {"type": "string", "contentMediaType": ct}} for ct in s
 
 
 @operation(bp, f"/documents/<{ID}:document_id>/content", "GET", tag="products", path_examples={"document_id": 1},
-           summary="Download a document (its bytes, under its original name)",
+           summary="Download a document (its bytes, under its original name with the extension of its "
+                   "detected type: `poly.html` holding a PDF is served as `poly.pdf`)",
            replies={200: Reply("The file, in one of the accepted types", BINARY)}, errors=(404,))
 def document_content(document_id: int) -> Response:
     doc = get_document(db_session(), api_actor(), document_id)
     path = document_path(state().upload_dir, doc)
     if not path.is_file():
         raise NotFound(Text("Tệp không còn trên máy chủ", "The file is missing on the server"))
-    response = send_file(path, mimetype=doc.content_type, as_attachment=True, download_name=doc.original_name,
+    name = download_name(doc.original_name, doc.content_type)
+    response = send_file(path, mimetype=doc.content_type, as_attachment=True, download_name=name,
                          etag=doc.sha256, max_age=0, conditional=False)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

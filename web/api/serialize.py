@@ -10,7 +10,8 @@ from ocop_workflow.engine import Registry, WorkflowDefinition
 from ocop_workflow.engine.definition import Range
 from ocop_workflow.i18n import Text
 from ocop_workflow.models import Document, Notification, Organisation, Product, ProductEvent, Rating, User
-from ocop_workflow.services.catalog import Page, ProductView
+from ocop_workflow.services.listing import Page
+from ocop_workflow.services.product_page import ProductView
 from ocop_workflow.services.products import TriggerOption
 
 

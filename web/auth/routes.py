@@ -17,7 +17,7 @@ from ocop_workflow.models import User
 from ocop_workflow.passwords import hash_password, needs_rehash, verify_password
 from ocop_workflow.services.access import Actor, load_actor
 
-from ..context import actor, db_session
+from ..context import actor, db_session, read_session, registry
 from ..extensions import limiter, login_manager
 from .forms import LoginForm, PasswordForm
 
@@ -60,7 +60,8 @@ def session_token(user: User) -> str:
 def load_user(user_id: str) -> WebUser | None:
     uid, _sep, token = user_id.partition(":")
     try:
-        who = load_actor(db_session(), int(uid))
+        # not the writer: a POST claims it only to write
+        who = load_actor(read_session(), int(uid), policy=registry().policy)
     except (NotFound, PermissionDenied, ValueError):
         return None
     if not hmac.compare_digest(token, session_token(who.user)):
@@ -94,15 +95,17 @@ def login():  # noqa: ANN201
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        s = db_session()
+        s = read_session()  # argon2 takes a while: the writer is claimed only to store a rehash
         email = form.email.data.strip().lower()
         user = s.scalars(select(User).where(User.email == email)).one_or_none()
         ok = verify_password(user.password_hash if user else _DUMMY_HASH, form.password.data)
         if user is not None and ok and user.active:
             if needs_rehash(user.password_hash):
-                user.password_hash = hash_password(form.password.data)
+                rehashed = hash_password(form.password.data)
+                db_session()
+                user.password_hash = rehashed
             session.pop("locale", None)
-            login_user(WebUser(load_actor(s, user.id)), remember=form.remember.data)
+            login_user(WebUser(load_actor(s, user.id, policy=registry().policy)), remember=form.remember.data)
             return redirect(safe_next(request.args.get("next"), url_for("dashboard.index")))
         form.password.errors.append(_("Wrong e-mail or password, or the account is deactivated."))
     return render_template("auth/login.html", form=form)

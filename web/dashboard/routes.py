@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import login_required
 
-from ocop_workflow.services.catalog import ProductFilter, list_products, state_counts, waiting_keys
+from ocop_workflow.services.listing import ProductFilter, list_products, state_counts, waiting_keys
 
 from ..context import actor, db_session, registry
 

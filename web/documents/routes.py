@@ -1,4 +1,8 @@
-"""Dossier documents: upload (checked by content in the core) and download behind the same access check."""
+"""Dossier documents: upload (checked by content in the core) and download behind the same access check.
+
+An upload receives and checks its file before it claims the database writer (web.context), and
+a download is named with the extension of the file's detected type (`uploads.download_name`).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,17 @@ from flask_login import login_required
 
 from ocop_workflow.errors import InvalidData, NotFound
 from ocop_workflow.i18n import Text
-from ocop_workflow.services.documents import UploadTooLarge, attach_document, document_path, get_document
+from ocop_workflow.services.documents import (
+    UploadTooLarge,
+    attach_document,
+    check_attach,
+    document_path,
+    download_name,
+    get_document,
+    store_upload,
+)
 
-from ..context import actor, db_session, locale, registry, state
+from ..context import actor, db_session, locale, read_session, registry, release_reads, state
 from ..forms import choices
 from ..products.routes import render_detail
 from .forms import UploadForm
@@ -21,22 +33,29 @@ bp = Blueprint("documents", __name__)
 @bp.route("/products/<int:product_id>/documents", methods=["POST"])
 @login_required
 def upload(product_id: int):  # noqa: ANN201
-    s, who, reg, st = db_session(), actor(), registry(), state()
+    who, reg, st = actor(), registry(), state()
     form = UploadForm()
     form.doc_type.choices = choices([(k, v.get(locale())) for k, v in reg.catalogue.document_types.items()])
     if not form.validate():
         return render_detail(product_id, upload_form=form, status=422,
                              error=_("Choose a document type and a file."))
     storage = form.file.data
+    known = reg.catalogue.document_types
     try:
+        # reads only: refuse early what this user may not attach; then receive and check the file
+        # without the database writer, and claim it (db_session) only for the short INSERT
+        check_attach(read_session(), who, product_id, form.doc_type.data, known, reg)
+        release_reads()
+        stored = store_upload(storage.stream, upload_dir=st.upload_dir, max_bytes=st.max_upload_bytes,
+                              zip_limits=st.zip_limits)
         doc = attach_document(
-            s, who, product_id, form.doc_type.data, storage.filename or "", storage.stream,
-            upload_dir=st.upload_dir, max_bytes=st.max_upload_bytes, known_types=reg.catalogue.document_types,
+            db_session(), who, product_id, form.doc_type.data, storage.filename or "", stored,
+            upload_dir=st.upload_dir, max_bytes=st.max_upload_bytes, known_types=known, registry=reg,
         )
     except UploadTooLarge:
         raise
     except InvalidData as exc:
-        s.rollback()
+        read_session().rollback()
         form.file.errors.append(exc.message(locale()))
         return render_detail(product_id, upload_form=form, status=422, error=exc.message(locale()))
     flash(_("“%(name)s” has been uploaded.", name=doc.original_name), "success")
@@ -50,7 +69,8 @@ def download(document_id: int):  # noqa: ANN201
     path = document_path(state().upload_dir, doc)
     if not path.is_file():
         raise NotFound(Text("Tệp không còn trên máy chủ", "The file is missing on the server"))
-    response = send_file(path, mimetype=doc.content_type, as_attachment=True, download_name=doc.original_name,
+    name = download_name(doc.original_name, doc.content_type)
+    response = send_file(path, mimetype=doc.content_type, as_attachment=True, download_name=name,
                          etag=doc.sha256, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

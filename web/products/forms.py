@@ -19,7 +19,8 @@ class ProductForm(Form):
     name = StringField(_l("Product name"), validators=[required(), length(200)])
     product_group = SelectField(_l("Product group"), validators=[required()])
     subgroup = StringField(_l("Sub-group"), validators=[Optional(), length(100)])
-    producer_id = SelectField(_l("Producer"), coerce=int, validators=[required()])
+    # the service answers for a producer out of reach (404) or a role that may not (403): not the form
+    producer_id = SelectField(_l("Producer"), coerce=int, validators=[required()], validate_choice=False)
     workflow_key = SelectField(_l("Rules"), validators=[required()])
     expected_version = HiddenField()
     submit = SubmitField(_l("Save"))
@@ -29,7 +30,7 @@ class ProducerForm(Form):
     name = StringField(_l("Producer name"), validators=[required(), length(200)])
     kind = SelectField(_l("Kind of producer"), validators=[required()])
     tax_code = StringField(_l("Tax code"), validators=[Optional(), length(14)])
-    commune_id = SelectField(_l("Commune"), coerce=int, validators=[required()])
+    commune_id = SelectField(_l("Commune"), coerce=int, validators=[required()], validate_choice=False)
     submit = SubmitField(_l("Save"))
 
 

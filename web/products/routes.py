@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from markupsafe import Markup, escape
@@ -13,22 +13,13 @@ from markupsafe import Markup, escape
 from ocop_workflow.errors import GuardFailed, InvalidData, InvalidTrigger, StaleVersion
 from ocop_workflow.levels import CENTRAL, levels_below
 from ocop_workflow.models import PRODUCER_KINDS
-from ocop_workflow.services import directory
+from ocop_workflow.services import producers as producer_service
 from ocop_workflow.services.access import get_visible_producer
-from ocop_workflow.services.catalog import (
-    EDIT_ROLES,
-    ProductFilter,
-    creatable_communes,
-    get_visible_organisation,
-    list_products,
-    organisation_options,
-    producers_for_actor,
-    product_view,
-    update_producer,
-    update_product,
-)
-from ocop_workflow.services.documents import DOCUMENT_ROLES
-from ocop_workflow.services.products import advance, create_product, definition_of, get_product
+from ocop_workflow.services.authz import can, require
+from ocop_workflow.services.listing import ProductFilter, get_visible_organisation, list_products, organisation_options
+from ocop_workflow.services.producers import creatable_communes, producers_for_actor, update_producer
+from ocop_workflow.services.product_page import product_view
+from ocop_workflow.services.products import advance, create_product, definition_of, get_product, update_product
 
 from ..context import actor, db_session, locale, registry, state
 from ..documents.forms import UploadForm
@@ -158,7 +149,7 @@ def index():  # noqa: ANN201
     page = list_products(s, reg, who, flt, per_page=_per_page(), rows=True)
     pager_args = {k: v for k, v in args.items() if k != "page" and v}
     return render_template("products/index.html", page=page, args=pager_args, flt=flt, selects=selects,
-                           can_create=any(m.role in EDIT_ROLES for m in who.memberships))
+                           can_create=can(who, "create_product"))
 
 
 def _per_page() -> int:
@@ -176,7 +167,7 @@ def _workflow_choices() -> list[tuple[str, str]]:
 @login_required
 def create():  # noqa: ANN201
     s, who, reg, loc = db_session(), actor(), registry(), locale()
-    producers = producers_for_actor(s, who, editable_only=True)
+    producers = producers_for_actor(s, who, action="create_product")
     form = ProductForm()
     form.product_group.choices = choices([(k, v.get(loc)) for k, v in reg.catalogue.product_groups.items()])
     form.producer_id.choices = choices([(p.id, f"{p.name} — {p.commune.name}") for p in producers])
@@ -204,8 +195,7 @@ def create():  # noqa: ANN201
 def edit(product_id: int):  # noqa: ANN201
     s, who, reg, loc = db_session(), actor(), registry(), locale()
     product = get_product(s, who, product_id)
-    if who.membership_for(product.commune, EDIT_ROLES) is None:
-        abort(403)
+    require(who, "edit_product", product, definition=definition_of(reg, product))  # the reason, not a form
     form = ProductForm(obj=product if request.method == "GET" else None)
     del form.producer_id, form.workflow_key
     form.product_group.choices = choices([(k, v.get(loc)) for k, v in reg.catalogue.product_groups.items()])
@@ -252,7 +242,7 @@ def render_detail(product_id: int, *, forms: dict | None = None, upload_form: Up
     moves = view.moves
     last = moves[-1] if moves else None
     return_reason = last if last is not None and last.trigger == "return_for_revision" else None
-    can_upload = who.membership_for(product.commune, DOCUMENT_ROLES) is not None
+    can_upload = bool(view.attachable)
     if upload_form is None and can_upload:
         upload_form = UploadForm(formdata=None)
     needed = []
@@ -261,18 +251,18 @@ def render_detail(product_id: int, *, forms: dict | None = None, upload_form: Up
             if item not in needed:
                 needed.append(item)
     if upload_form is not None:
-        upload_form.doc_type.choices = _doc_type_choices(locale())
+        upload_form.doc_type.choices = _doc_type_choices(locale(), view.attachable)
     return render_template(
         "products/detail.html", product=product, definition=definition, events=events, groups=groups,
         options=options, mine=mine, forms=forms, flow=flow, return_reason=return_reason, ratings=view.ratings,
         can_upload=can_upload, upload_form=upload_form, error=error, stale=stale, needed=needed,
-        can_edit=who.membership_for(product.commune, EDIT_ROLES) is not None and not definition.states[
-            product.state].final,
+        can_edit=view.can_edit,
     ), status
 
 
-def _doc_type_choices(loc: str) -> list:
-    return choices([(k, v.get(loc)) for k, v in registry().catalogue.document_types.items()])
+def _doc_type_choices(loc: str, attachable: list[str]) -> list:
+    types = registry().catalogue.document_types
+    return choices([(k, types[k].get(loc)) for k in attachable])
 
 
 @bp.route("/products/<int:product_id>")
@@ -318,7 +308,7 @@ def _producer_form(form: ProducerForm) -> None:
 def producers():  # noqa: ANN201
     s, who = db_session(), actor()
     return render_template("products/producers.html", producers=producers_for_actor(s, who),
-                           editable={p.id for p in producers_for_actor(s, who, editable_only=True)},
+                           editable={p.id for p in producers_for_actor(s, who, action="edit_producer")},
                            can_create=bool(creatable_communes(s, who)))
 
 
@@ -328,13 +318,14 @@ def create_producer():  # noqa: ANN201
     s, who, loc = db_session(), actor(), locale()
     form = ProducerForm()
     _producer_form(form)
-    if not form.commune_id.choices:
-        abort(403)
+    if request.method == "GET" and not form.commune_id.choices:
+        require(who, "create_producer")  # no commune where it may: say why (a POST is answered by the service)
     if form.validate_on_submit():
         commune = get_visible_organisation(s, who, form.commune_id.data)
         try:
-            producer = directory.create_producer(s, who, name=form.name.data, kind=form.kind.data, commune=commune,
-                                                 tax_code=(form.tax_code.data or "").strip() or None)
+            producer = producer_service.create_producer(
+                s, who, name=form.name.data, kind=form.kind.data, commune=commune,
+                tax_code=(form.tax_code.data or "").strip() or None)
         except InvalidData as exc:
             form.name.errors.append(exc.message(loc))
         else:

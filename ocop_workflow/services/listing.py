@@ -1,42 +1,28 @@
-"""The product catalogue: lists with filters, counts, the product page, and edits of product and producer data.
+"""Product lists: filters, pages, counts per state, what waits for whom, and the organisation choosers.
 
-Read models and small actions as plain functions over a SQLAlchemy session, scoped like every
-other service by `Actor.org_filter` / `Actor.can_see` / `require_role`. They are written for big
-tables: a list page is one indexed range read in the order shown (see the indexes on `Product`),
-its count stops at `COUNT_CAP`, the statements of each shape of list are built once and reused
-with parameters, and the product page loads each thing once with what it refers to.
+Read models as plain functions over a SQLAlchemy session, scoped by `Actor.object_filter` (products
+of the organisations the actor sees whole, or of the producer a producer's account acts for). They
+are written for big tables: a list page is one indexed range read in the order shown (see the
+indexes on `Product`), its count stops at `COUNT_CAP`, the statements of each shape of list are
+built once and reused with parameters.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, and_, bindparam, false, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
-from ..engine import Registry, WorkflowDefinition
-from ..errors import InvalidData, NotFound, StaleVersion
+from ..engine import Registry
+from ..errors import NotFound
 from ..folding import search_words
 from ..i18n import Text
-from ..models import PRODUCER_KINDS, Document, Organisation, Producer, Product, ProductEvent, Rating
-from .access import Actor, get_visible_producer, get_visible_product, require_role
-from .products import (
-    CREATE_ROLES,
-    MAX_NAME,
-    TriggerOption,
-    available_triggers,
-    definition_of,
-    dossier_fingerprint,
-)
+from ..models import Organisation, Producer, Product
+from .access import Actor
 
-EDIT_ROLES = CREATE_ROLES
-EDIT_TRIGGER = "edit"
-EDITABLE_FIELDS = ("name", "product_group", "subgroup")
-MAX_SUBGROUP = 100
 COUNT_CAP = 1000
 SEARCH_COUNT_CAP = 200
 MAX_PER_PAGE = 200
@@ -146,10 +132,18 @@ def _unindexed(sqlite: bool, column):  # noqa: ANN001, ANN202
     return column + 0 if sqlite else column
 
 
+def _narrow(actor: Actor) -> bool:
+    """Whether the actor sees at most a few communes (then the commune index is the right one)."""
+    return bool(actor.memberships) and all(m.organisation.level == "commune" for m in actor.memberships)
+
+
+def _product_scope(actor: Actor, sqlite: bool):  # noqa: ANN202
+    commune = Product.commune_id if _narrow(actor) else _unindexed(sqlite, Product.commune_id)
+    return actor.object_filter(commune, Product.producer_id)
+
+
 def _scope_condition(session: Session, actor: Actor):  # noqa: ANN202
-    narrow = bool(actor.memberships) and all(m.organisation.level == "commune" for m in actor.memberships)
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    return actor.org_filter(Product.commune_id if narrow else _unindexed(sqlite, Product.commune_id))
+    return _product_scope(actor, session.get_bind().dialect.name == "sqlite")
 
 
 def _like_escape(value: str) -> str:
@@ -219,13 +213,13 @@ def product_conditions(session: Session, registry: Registry, actor: Actor,
         params["star"] = flt.star
     words = search_words(flt.q)
     params.update({f"word{i}": f"%{_like_escape(w)}%" for i, w in enumerate(words)})
-    narrow = bool(actor.memberships) and all(m.organisation.level == "commune" for m in actor.memberships)
+    narrow = _narrow(actor)
     waiting = tuple(waiting_keys(registry, actor)) if flt.waiting else None
-    key = (sqlite, tuple(actor.scope_paths), narrow, bool(flt.state), bool(flt.group), bool(flt.star), org_key,
+    key = (sqlite, actor.scope_key, narrow, bool(flt.state), bool(flt.group), bool(flt.star), org_key,
            len(words), waiting)
     query = _LIST_QUERIES.get(key)
     if query is None:
-        scope = actor.org_filter(Product.commune_id if narrow else _unindexed(sqlite, Product.commune_id))
+        scope = _product_scope(actor, sqlite)
         org_column = None
         if org_key is not None:
             org_column = Product.commune_id if org_key else _unindexed(sqlite, Product.commune_id)
@@ -328,10 +322,9 @@ def state_counts(session: Session, actor: Actor, *, waiting: Registry | None = N
 
 def organisations_in_scope(session: Session, actor: Actor, levels: tuple[str, ...] | None = None) -> list[Organisation]:
     """Every organisation the actor may see (optionally only some levels), in tree order."""
-    paths = actor.scope_paths
-    if not paths:
+    if not actor.scope_paths:
         return []
-    stmt = select(Organisation).where(or_(*[Organisation.path.startswith(p, autoescape=True) for p in paths]))
+    stmt = select(Organisation).where(actor.subtree(Organisation.id))
     if levels:
         stmt = stmt.where(Organisation.level.in_(levels))
     return list(session.scalars(stmt.order_by(Organisation.path)))
@@ -341,152 +334,16 @@ def organisation_options(session: Session, actor: Actor,
                          levels: tuple[str, ...] | None = None) -> list[tuple[int, str, str]]:
     """(id, name, level) of the organisations the actor may see, in tree order: for choosers, without
     loading a model object per organisation."""
-    paths = actor.scope_paths
-    if not paths:
+    if not actor.scope_paths:
         return []
-    stmt = (select(Organisation.id, Organisation.name, Organisation.level)
-            .where(or_(*[Organisation.path.startswith(p, autoescape=True) for p in paths])))
+    stmt = select(Organisation.id, Organisation.name, Organisation.level).where(actor.subtree(Organisation.id))
     if levels:
         stmt = stmt.where(Organisation.level.in_(levels))
     return [(i, n, lv) for i, n, lv in session.execute(stmt.order_by(Organisation.path))]
 
 
-def creatable_communes(session: Session, actor: Actor) -> list[Organisation]:
-    """Communes where the actor may register producers and products."""
-    return [o for o in organisations_in_scope(session, actor, ("commune",))
-            if actor.membership_for(o, EDIT_ROLES) is not None]
-
-
-def producers_for_actor(session: Session, actor: Actor, *, editable_only: bool = False,
-                        limit: int = 500) -> list[Producer]:
-    """Producers in the actor's scope by name (with their commune); only those the actor may edit if asked."""
-    stmt = (select(Producer).where(actor.org_filter(Producer.commune_id))
-            .options(joinedload(Producer.commune)).order_by(Producer.name, Producer.id).limit(limit))
-    producers = list(session.scalars(stmt))
-    if editable_only:
-        producers = [p for p in producers if actor.membership_for(p.commune, EDIT_ROLES) is not None]
-    return producers
-
-
-# --- the product page ---------------------------------------------------------------------------
-@dataclass
-class ProductView:
-    """Everything the product page shows, each loaded once."""
-
-    product: Product
-    definition: WorkflowDefinition
-    events: list[ProductEvent]
-    documents: list[Document]
-    ratings: list[Rating]
-    options: list[TriggerOption] = field(default_factory=list)
-
-    @property
-    def current_documents(self) -> list[Document]:
-        return [d for d in self.documents if d.current]
-
-    @property
-    def moves(self) -> list[ProductEvent]:
-        """The history without the edits of the product's details."""
-        return [e for e in self.events if e.trigger != EDIT_TRIGGER]
-
-
-_EVENTS = (select(ProductEvent).where(ProductEvent.product_id == bindparam("product_id"))
-           .options(joinedload(ProductEvent.actor)).order_by(ProductEvent.seq))
-_DOCUMENTS = (select(Document).where(Document.product_id == bindparam("product_id"))
-              .options(joinedload(Document.uploaded_by)).order_by(Document.doc_type, Document.id.desc()))
-_RATINGS = select(Rating).where(Rating.product_id == bindparam("product_id")).order_by(Rating.id)
-
-
-def product_view(session: Session, registry: Registry, actor: Actor, product_id: int) -> ProductView:
-    """The product (with commune and producer), its history (with actors), all document versions
-    (newest first per type, with uploaders), its ratings and what the actor may do next."""
-    product = get_visible_product(session, actor, product_id)
-    events = list(session.scalars(_EVENTS, {"product_id": product_id}))
-    documents = list(session.scalars(_DOCUMENTS, {"product_id": product_id}))
-    # a rating is written only with a scored move (services.products.advance): none, no query
-    scored = product.current_star is not None or any(e.score is not None for e in events)
-    ratings = list(session.scalars(_RATINGS, {"product_id": product_id})) if scored else []
-    view = ProductView(product, definition_of(registry, product), events, documents, ratings)
-    view.options = available_triggers(session, registry, actor, product, docs=view.current_documents)
-    return view
-
-
-# --- edits --------------------------------------------------------------------------------------
-def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
-
-
-def update_product(session: Session, registry: Registry, actor: Actor, product_id: int, *, name: str,
-                   product_group: str, subgroup: str | None = None, expected_version: int | None = None,
-                   now: datetime | None = None) -> Product:
-    """Change a product's name, group and sub-group.
-
-    A change bumps the version (a stale `expected_version` raises StaleVersion) and writes a
-    history row with trigger "edit", from and to the current state, and `data` = {field: {"old",
-    "new"}} for each changed field, so the audit trail shows edits and the history still replays
-    (an edit moves nothing). Nothing changed, nothing written.
-    """
-    product = get_visible_product(session, actor, product_id)
-    require_role(actor, product.commune, EDIT_ROLES, Text("sửa sản phẩm này", "edit this product"))
-    if expected_version is not None and product.version != expected_version:
-        raise StaleVersion(expected_version, product.version)
-    name = (name or "").strip()
-    subgroup = (subgroup or "").strip() or None
-    problems: list[Text] = []
-    if not name:
-        problems.append(Text("Tên sản phẩm không được để trống", "The product name is required"))
-    elif len(name) > MAX_NAME:
-        problems.append(Text(f"Tên sản phẩm dài quá {MAX_NAME} ký tự", f"The name is over {MAX_NAME} characters"))
-    if product_group not in registry.catalogue.product_groups:
-        problems.append(Text(f"Nhóm sản phẩm không hợp lệ: {product_group}", f"Unknown product group: {product_group}"))
-    if subgroup is not None and len(subgroup) > MAX_SUBGROUP:
-        problems.append(Text(f"Nhóm con dài quá {MAX_SUBGROUP} ký tự",
-                             f"The sub-group is over {MAX_SUBGROUP} characters"))
-    if problems:
-        raise InvalidData(Text("; ".join(p.vi for p in problems), "; ".join(p.en for p in problems)))
-    wanted = {"name": name, "product_group": product_group, "subgroup": subgroup}
-    changes = {key: {"old": getattr(product, key), "new": value}
-               for key, value in wanted.items() if getattr(product, key) != value}
-    if not changes:
-        return product
-    for key, change in changes.items():
-        setattr(product, key, change["new"])
-    product.history_count += 1
-    try:
-        session.flush()  # the conditional UPDATE on the version serialises concurrent writers
-    except StaleDataError:
-        raise StaleVersion(expected_version, None) from None
-    docs = session.scalars(select(Document).where(Document.product_id == product.id, Document.current.is_(True)))
-    session.add(ProductEvent(
-        product_id=product.id, seq=product.history_count, workflow_key=product.workflow_key,
-        workflow_version=product.workflow_version, from_state=product.state, to_state=product.state,
-        trigger=EDIT_TRIGGER, actor_id=actor.id, at=_now(now), data=changes,
-        dossier_fingerprint=dossier_fingerprint(list(docs)),
-    ))
-    session.flush()
-    return product
-
-
-def update_producer(session: Session, actor: Actor, producer_id: int, *, name: str, kind: str,
-                    tax_code: str | None = None) -> Producer:
-    """Change a producer's name, kind and tax code (10 digits, optionally -3 more)."""
-    producer = get_visible_producer(session, actor, producer_id)
-    require_role(actor, producer.commune, EDIT_ROLES, Text("sửa chủ thể này", "edit this producer"))
-    if kind not in PRODUCER_KINDS:
-        raise InvalidData(Text(f"Loại chủ thể không hợp lệ: {kind}", f"Unknown producer kind: {kind}"))
-    if not (name or "").strip():
-        raise InvalidData(Text("Tên chủ thể không được để trống", "The producer name is required"))
-    tax_code = (tax_code or "").strip() or None
-    if tax_code and not re.fullmatch(r"\d{10}(-\d{3})?", tax_code):
-        raise InvalidData(Text(f"Mã số thuế không hợp lệ: {tax_code}", f"Invalid tax code: {tax_code}"))
-    producer.name, producer.kind, producer.tax_code = name.strip(), kind, tax_code
-    session.flush()
-    return producer
-
-
 __all__ = [
-    "COUNT_CAP", "EDITABLE_FIELDS", "EDIT_ROLES", "EDIT_TRIGGER", "SEARCH_COUNT_CAP", "ListQuery", "Page",
-    "ProductFilter", "ProductRow", "ProductView", "creatable_communes", "get_visible_organisation", "list_products",
-    "organisation_options", "organisations_in_scope", "producers_for_actor", "product_conditions", "product_view",
-    "state_counts", "update_producer", "update_product", "waiting_condition", "waiting_keys",
+    "COUNT_CAP", "SEARCH_COUNT_CAP", "ListQuery", "Page", "ProductFilter", "ProductRow", "get_visible_organisation",
+    "list_products", "organisation_options", "organisations_in_scope", "product_conditions", "state_counts",
+    "waiting_condition", "waiting_keys",
 ]
