@@ -191,13 +191,16 @@ import sys
 from flask import Flask
 from waitress import serve
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from dataclasses import replace
+from pathlib import Path
+from ocop_workflow.config import Settings
 from web import create_app
 
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 url, upload_dir, fd, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-app = create_app({"DATABASE_URL": url, "UPLOAD_DIR": upload_dir, "SECRET_KEY": "bench",
-                  "SESSION_COOKIE_SECURE": False,
-                  "INSTANCE_PATH": upload_dir + "/instance"})
+settings = replace(Settings(), database_url=url, upload_dir=Path(upload_dir), secret_key="bench",
+                   instance_path=Path(upload_dir) / "instance")
+app = create_app(settings, {"SESSION_COOKIE_SECURE": False})
 mini = Flask("mini")
 
 @mini.get("/ping")

@@ -7,7 +7,6 @@ otherwise Vietnamese) and exit non-zero; no traceback reaches the terminal.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import datetime, timedelta
 from functools import wraps
@@ -19,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import migrate_db
-from .config import Settings
+from .config import Settings, operator_locale
 from .db import Database
 from .engine import Registry, get_registry
 from .engine.diagram import to_mermaid, to_text
@@ -36,8 +35,7 @@ EXIT_REFUSED = 3
 
 
 def cli_locale() -> str:
-    lang = os.environ.get("OCOP_LANG") or os.environ.get("LANG", "")
-    return "en" if lang.lower().startswith("en") else "vi"
+    return operator_locale()
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> None:
@@ -455,7 +453,7 @@ def reminders() -> None:
 
 @reminders.command("sweep")
 @click.option("--at", "at", metavar="ISO-DATETIME",
-              help="sweep as of this time (default: now; without an offset: Asia/Ho_Chi_Minh time)")
+              help="sweep as of this time (default: now; without an offset: in OCOP_TIMEZONE)")
 @click.option("--dry-run", is_flag=True, help="show what would be queued; write and send nothing")
 @click.option("--no-send", is_flag=True, help="queue only; leave the mail in the outbox")
 @pass_ctx

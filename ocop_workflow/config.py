@@ -1,4 +1,8 @@
-"""Settings read from the environment (12-factor), with defaults for a single machine."""
+"""Settings read from the environment (12-factor), with defaults for a single machine.
+
+This module is the only place that reads environment variables: the CLI, the web app and the scheduler
+take a `Settings` (or the helpers below), so what the operator can set is all listed here and in README.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +36,27 @@ def _whole(value: str, name: str) -> int:
 
 def _env_int(name: str, default: str) -> int:
     return _whole(os.environ.get(name, default), name)
+
+
+def _env_flag(name: str) -> bool | None:
+    """A yes/no variable: 1/true/yes/on is yes, anything else no; None when unset."""
+    value = os.environ.get(name)
+    return None if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _env_zone(name: str, default: str) -> str:
+    value = os.environ.get(name) or default
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name} must be a time zone name such as Asia/Ho_Chi_Minh (got {value!r})") from None
+    return value
+
+
+def operator_locale() -> str:
+    """The language of the command line's messages: OCOP_LANG, else LANG (en… → English, otherwise Vietnamese)."""
+    lang = os.environ.get("OCOP_LANG") or os.environ.get("LANG", "")
+    return "en" if lang.lower().startswith("en") else "vi"
 
 
 def instance_dir() -> Path:
@@ -61,7 +87,7 @@ class Settings:
     max_zip_entries: int = field(default_factory=lambda: _env_int("OCOP_MAX_ZIP_ENTRIES", "10000"))
     # --- reminders, e-mail and the scheduler (issue #5) ---
     # local time of the programme: working days, digest hour, dates in messages, the scheduler
-    timezone: str = field(default_factory=lambda: os.environ.get("OCOP_TIMEZONE", "Asia/Ho_Chi_Minh"))
+    timezone: str = field(default_factory=lambda: _env_zone("OCOP_TIMEZONE", "Asia/Ho_Chi_Minh"))
     sweep_minutes: int = field(default_factory=lambda: _env_int("OCOP_SWEEP_MINUTES", "5"))
     # smtp://user:pass@host:port, smtps://… for TLS, ?starttls=1; unset: mail waits in the outbox
     smtp_url: str | None = field(default_factory=lambda: os.environ.get("OCOP_SMTP_URL") or None, repr=False)
@@ -108,6 +134,12 @@ class Settings:
     # how many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: trust no such header);
     # the client's address (login throttling) and HTTPS (HSTS, secure cookies) come from them
     proxy_count: int = field(default_factory=lambda: _env_int("OCOP_PROXY_COUNT", "0"))
+    # --- the web application ---
+    instance_path: Path = field(default_factory=instance_dir)
+    # the key that signs sessions; unset: a random key kept in the instance folder (see web.create_app)
+    secret_key: str | None = field(default_factory=lambda: os.environ.get("OCOP_SECRET_KEY") or None, repr=False)
+    # cookies only over HTTPS; None (unset) means yes, except for `ocop serve` on the loopback address
+    secure_cookies: bool | None = field(default_factory=lambda: _env_flag("OCOP_SECURE_COOKIES"))
 
 
 def migrations_dir() -> Path:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship,
 from sqlalchemy.types import TypeDecorator
 
 from .folding import fold_name
+from .levels import LEVELS
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -63,7 +64,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-LEVELS = ("central", "province", "district", "commune")
 PRODUCER_KINDS = ("cooperative", "cooperative_group", "enterprise", "household")
 APPLICATION_TYPES = ("first_rating", "upgrade", "re_evaluation")
 

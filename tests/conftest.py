@@ -21,6 +21,7 @@ from ocop_workflow import migrate_db
 from ocop_workflow.db import Database
 from ocop_workflow.engine import Registry, get_registry
 
+from .mail import SmtpServer
 from .pg import TempPostgres
 from .world import World, build_world
 
@@ -115,3 +116,31 @@ def world(db: Database, registry: Registry) -> World:
 @pytest.fixture
 def upload_dir(tmp_path: Path) -> Path:
     return tmp_path / "uploads"
+
+
+@pytest.fixture
+def empty_database_url(db: Database, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database (no tables) on the backend of `db`, for tests that run the migrations themselves."""
+    if db.engine.dialect.name == "sqlite":
+        yield f"sqlite:///{tmp_path / 'm.sqlite3'}"
+        return
+    server = request.getfixturevalue("pg_server_url")
+    admin = _admin_engine(server)
+    name = f"ocop_mig_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a free local port; `smtp.sink` holds what it accepted."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()

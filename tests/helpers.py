@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
 
 from ocop_workflow.db import Database
 from ocop_workflow.engine import Registry
 from ocop_workflow.models import Product
-from ocop_workflow.services.access import load_actor
+from ocop_workflow.services import directory
+from ocop_workflow.services import producers as producer_service
+from ocop_workflow.services.access import Actor, load_actor
 from ocop_workflow.services.documents import attach_document
 from ocop_workflow.services.products import advance, create_product
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=VN)  # a Monday: the reminders tests' "now"
 
 
 def new_product(db: Database, registry: Registry, email: str, producer_id: int, *, group: str = "food",
@@ -51,3 +59,24 @@ def required_docs(registry: Registry, workflow: str, trigger: str, group: str, k
 def product_row(db: Database, product_id: int) -> Product:
     with db.session() as s:
         return s.get(Product, product_id)
+
+
+def count(db, model, *where) -> int:
+    with db.session() as s:
+        return s.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def make_products(db, registry, world, n: int = 1, *, at: datetime = T0, commune: str = "C1",
+                  workflow: str = "ocop-148", name: str = "Vải thiều Lục Ngạn") -> list[int]:
+    with db.transaction() as s:
+        actor = load_actor(s, world.user("commune_officer", commune))
+        if commune == "C1":
+            producer_id = world.producers["household"]
+        elif commune == "C3":
+            producer_id = world.other_producer
+        else:
+            producer_id = producer_service.create_producer(
+                s, Actor.system_actor(), name=f"HTX {commune}", kind="household",
+                commune=directory.get_org(s, commune)).id
+        return [create_product(s, registry, actor, name=f"{name} {i + 1}" if n > 1 else name, product_group="food",
+                               producer_id=producer_id, workflow_key=workflow, now=at).id for i in range(n)]

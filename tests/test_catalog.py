@@ -17,7 +17,6 @@ from ocop_workflow.services import products as product_service
 from ocop_workflow.services.access import load_actor
 
 from .helpers import attach, move, new_product, product_row
-from .test_migrations import _fresh_url
 
 OFFICER = ("commune_officer", "C1")
 NAMES = ["Vải thiều Lục Ngạn", "Gà đồi Yên Thế", "Mì Chũ", "Rượu làng Vân", "Đậu phụ Mơ", "Bánh đa Kế"]
@@ -174,43 +173,39 @@ def test_waiting_keys_follow_the_roles(registry, db, world):
         assert listing.waiting_keys(registry, dsec) == keys  # cached per set of roles
 
 
-def test_migration_0003_folds_existing_names_up_and_down(request, tmp_path, db):
-    backend = "sqlite" if db.engine.dialect.name == "sqlite" else "postgresql"
-    url, drop = _fresh_url(request, tmp_path, backend)
-    try:
-        migrate_db.upgrade(url, "0002")
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO organisations (id, code, name, level, path) "
-                              "VALUES (1, 'C', 'Xã', 'commune', '/C/')"))
-            conn.execute(text("INSERT INTO producers (id, name, kind, commune_id) "
-                              "VALUES (1, 'HTX', 'cooperative', 1)"))
-            for i, name in enumerate(["Vải thiều Lục Ngạn", "ĐẬU PHỤ Mơ", "Chè"], start=1):
-                conn.execute(text(
-                    "INSERT INTO products (id, name, product_group, producer_id, commune_id, workflow_key, "
-                    "workflow_version, state, state_entered_at, application_type, history_count, created_at, "
-                    "version) VALUES (:id, :name, 'food', 1, 1, 'ocop-148', 1, 'idea', :at, 'first_rating', 1, "
-                    ":at, 1)"), {"id": i, "name": name, "at": "2024-01-01 00:00:00"})
-        engine.dispose()
-        migrate_db.upgrade(url)
-        engine = create_engine(url)
-        with engine.connect() as conn:
-            folded = conn.execute(text("SELECT name_folded FROM products ORDER BY id")).scalars().all()
-        assert folded == ["vai thieu luc ngan", "dau phu mo", "che"]
-        names = {ix["name"] for ix in inspect(engine).get_indexes("products")}
-        assert {"ix_products_state_group_entered", "ix_products_name_folded"} <= names
-        assert "ix_products_state" not in names
-        engine.dispose()
-        migrate_db.downgrade(url, "0002")
-        engine = create_engine(url)
-        assert "name_folded" not in {c["name"] for c in inspect(engine).get_columns("products")}
-        names = {ix["name"] for ix in inspect(engine).get_indexes("products")}
-        assert {"ix_products_state", "ix_products_product_group", "ix_products_workflow_state"} <= names
-        with engine.connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM products")).scalar() == 3
-        engine.dispose()
-    finally:
-        drop()
+def test_migration_0003_folds_existing_names_up_and_down(empty_database_url):
+    url = empty_database_url
+    migrate_db.upgrade(url, "0002")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO organisations (id, code, name, level, path) "
+                          "VALUES (1, 'C', 'Xã', 'commune', '/C/')"))
+        conn.execute(text("INSERT INTO producers (id, name, kind, commune_id) "
+                          "VALUES (1, 'HTX', 'cooperative', 1)"))
+        for i, name in enumerate(["Vải thiều Lục Ngạn", "ĐẬU PHỤ Mơ", "Chè"], start=1):
+            conn.execute(text(
+                "INSERT INTO products (id, name, product_group, producer_id, commune_id, workflow_key, "
+                "workflow_version, state, state_entered_at, application_type, history_count, created_at, "
+                "version) VALUES (:id, :name, 'food', 1, 1, 'ocop-148', 1, 'idea', :at, 'first_rating', 1, "
+                ":at, 1)"), {"id": i, "name": name, "at": "2024-01-01 00:00:00"})
+    engine.dispose()
+    migrate_db.upgrade(url)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        folded = conn.execute(text("SELECT name_folded FROM products ORDER BY id")).scalars().all()
+    assert folded == ["vai thieu luc ngan", "dau phu mo", "che"]
+    names = {ix["name"] for ix in inspect(engine).get_indexes("products")}
+    assert {"ix_products_state_group_entered", "ix_products_name_folded"} <= names
+    assert "ix_products_state" not in names
+    engine.dispose()
+    migrate_db.downgrade(url, "0002")
+    engine = create_engine(url)
+    assert "name_folded" not in {c["name"] for c in inspect(engine).get_columns("products")}
+    names = {ix["name"] for ix in inspect(engine).get_indexes("products")}
+    assert {"ix_products_state", "ix_products_product_group", "ix_products_workflow_state"} <= names
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM products")).scalar() == 3
+    engine.dispose()
 
 
 def test_a_page_past_the_end_of_a_short_list_shows_the_last_page(db, registry, world, products):

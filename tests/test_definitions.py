@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from ocop_workflow.cli import cli
 from ocop_workflow.engine import Registry, get_registry, load_directory, star_for_score
 from ocop_workflow.engine import registry as registry_module
 from ocop_workflow.errors import DefinitionError
@@ -163,6 +165,13 @@ MISTAKES = {
         ("migrate_from ocop-148.district_reviews", "unknown state 'district_reviews' of ocop-148"), file=F1489),
     "migrate-from-unknown-workflow": sub(r"^  ocop-148:$", "  ocop-184:",
                                          ("migrate_from names unknown workflow 'ocop-184'",), file=F1489),
+    # the catalogue's levels must be the administrative ladder (ocop_workflow/levels.py)
+    "catalogue-levels-out-of-order": Mistake(
+        ((r"^  district: (\{.*\})\n  commune: (\{.*\})$", r"  commune: \2\n  district: \1"),),
+        ("levels must be exactly central, province, district, commune", "got central, province, commune, district"),
+        file="catalogue.yaml", at=r"^levels:$"),
+    "catalogue-level-missing": sub(r"^  district: \{.*\}\n", "", ("got central, province, commune",),
+                                   file="catalogue.yaml", at=r"^levels:$"),
     "migrate-from-mapping-is-a-list": sub(r"^  ocop-148:\n(    \w+: \w+\n)+", "  ocop-148: [idea]\n",
                                           ("migrate_from ocop-148 must be a mapping",), file=F1489),
 }
@@ -352,19 +361,8 @@ def test_star_bands_at_the_edges(score: float, star: int) -> None:
 
 # --- the `ocop workflow check` command -------------------------------------------------------
 
-def _cli():  # noqa: ANN202
-    try:
-        from ocop_workflow.cli import cli
-    except ImportError as exc:  # the command is being written separately
-        pytest.skip(f"ocop_workflow.cli is not importable yet: {exc}")
-    return cli
-
-
 @pytest.mark.parametrize("name", list(MISTAKES))
 def test_workflow_check_prints_file_line_message_and_fails(tmp_path: Path, name: str) -> None:
-    from click.testing import CliRunner
-
-    cli = _cli()
     b = broken_folder(tmp_path, MISTAKES[name])
     result = CliRunner().invoke(cli, ["workflow", "check", str(b.folder)])
     assert result.exit_code != 0, result.output
@@ -375,9 +373,6 @@ def test_workflow_check_prints_file_line_message_and_fails(tmp_path: Path, name:
 
 
 def test_workflow_check_passes_on_the_shipped_folder_and_files() -> None:
-    from click.testing import CliRunner
-
-    cli = _cli()
     runner = CliRunner()
     result = runner.invoke(cli, ["workflow", "check", str(WORKFLOWS)])
     assert result.exit_code == 0, result.output

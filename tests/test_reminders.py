@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import threading
-import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 
 from ocop_workflow.config import Settings
 from ocop_workflow.errors import InvalidData, NotFound, PermissionDenied
@@ -36,77 +28,12 @@ from ocop_workflow.notify.outbox import claim, deliver
 from ocop_workflow.notify.smtp import SmtpConfig, SmtpMailer
 from ocop_workflow.reminders.recipients import Directory
 from ocop_workflow.reminders.sweep import add_months, run_sweep
-from ocop_workflow.services import directory
-from ocop_workflow.services import producers as producer_service
 from ocop_workflow.services.access import Actor, load_actor
-from ocop_workflow.services.products import advance, create_product
+from ocop_workflow.services.products import advance
 
-from .helpers import attach, move, new_product, required_docs
+from .helpers import T0, VN, attach, count, make_products, move, new_product, required_docs
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=VN)  # a Monday
 BASE_URL = "https://ocop.example.vn"
-
-
-# --- a real SMTP server ------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class MailSink:
-    """aiosmtpd handler: keeps every accepted message; can refuse (`reply`) or be slow (`delay`)."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.reply = "250 OK"
-        self.delay = 0.0
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if not self.reply.startswith("250"):
-            return self.reply
-        msg = BytesParser(policy=policy.default).parsebytes(envelope.original_content or envelope.content)
-        with self._lock:
-            self.messages.append(msg)
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
-    def message_ids(self) -> list[str]:
-        return [m["Message-ID"] for m in self.messages]
-
-
-class SmtpServer:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.sink = MailSink()
-        self.controller: Controller | None = None
-
-    @property
-    def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -121,22 +48,6 @@ def settings(db, smtp) -> Settings:
 
 
 # --- helpers -----------------------------------------------------------------------------------
-def make_products(db, registry, world, n: int = 1, *, at: datetime = T0, commune: str = "C1",
-                  workflow: str = "ocop-148", name: str = "Vải thiều Lục Ngạn") -> list[int]:
-    with db.transaction() as s:
-        actor = load_actor(s, world.user("commune_officer", commune))
-        if commune == "C1":
-            producer_id = world.producers["household"]
-        elif commune == "C3":
-            producer_id = world.other_producer
-        else:
-            producer_id = producer_service.create_producer(
-                s, Actor.system_actor(), name=f"HTX {commune}", kind="household",
-                                                    commune=directory.get_org(s, commune)).id
-        return [create_product(s, registry, actor, name=f"{name} {i + 1}" if n > 1 else name, product_group="food",
-                               producer_id=producer_id, workflow_key=workflow, now=at).id for i in range(n)]
-
-
 def set_locale(db, email: str, locale: str) -> None:
     with db.transaction() as s:
         s.scalars(select(User).where(User.email == email)).one().locale = locale
@@ -144,11 +55,6 @@ def set_locale(db, email: str, locale: str) -> None:
 
 def sweep(db, registry, settings, at: datetime, **kwargs):  # noqa: ANN201
     return run_sweep(db, registry, settings, now=at, **kwargs)
-
-
-def count(db, model, *where) -> int:
-    with db.session() as s:
-        return s.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def notifications(db, email: str) -> list[Notification]:
@@ -642,8 +548,7 @@ def test_the_scheduler_is_configured_and_runs_the_sweep(db, registry, world, set
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from ocop_workflow.reminders.scheduler import JOB_ID, SweepJob, build_scheduler
-    from ocop_workflow.scheduler import start_background_scheduler
+    from ocop_workflow.reminders.scheduler import JOB_ID, SweepJob, build_scheduler, start_background_scheduler
 
     monkeypatch.setenv("OCOP_SWEEP_MINUTES", "2")
     blocking = build_scheduler(replace(Settings(), database_url=db.url))
@@ -660,13 +565,18 @@ def test_the_scheduler_is_configured_and_runs_the_sweep(db, registry, world, set
 
     officer = world.user("commune_officer", "C1")
     make_products(db, registry, world, at=datetime.now(UTC) - timedelta(days=40))
-    sweep_job = SweepJob(settings, registry=registry)
+    swept = threading.Event()
+
+    class SignallingSweepJob(SweepJob):  # tells the test when the scheduler's first run is over
+        def __call__(self) -> None:
+            super().__call__()
+            swept.set()
+
+    sweep_job = SignallingSweepJob(settings, registry=registry)
     scheduler = start_background_scheduler(settings, job=sweep_job)
     try:
         assert isinstance(scheduler, BackgroundScheduler) and scheduler.running
-        deadline = time.monotonic() + 30
-        while sweep_job.runs == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert swept.wait(30), "the scheduler did not run the sweep within 30 s"
     finally:
         scheduler.shutdown()
         sweep_job.close()

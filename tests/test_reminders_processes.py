@@ -4,40 +4,63 @@ from __future__ import annotations
 
 import os
 import re
+import select as os_select
 import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from ocop_workflow.models import MailOutbox, Notification, Reminder
 
-from .test_reminders import T0, SmtpServer, count, make_products, smtp  # noqa: F401 - smtp is a fixture
+from .helpers import T0, count, make_products
+from .mail import SmtpServer
 
 OCOP = [sys.executable, "-m", "ocop_workflow.cli"]
-# waits for a start signal after the imports, so both processes begin their sweep at the same moment
+# Says "ready" on a pipe once everything is imported, then waits for a line on its stdin: the start signal,
+# given to both processes at once so they begin their sweep at the same moment.
 GATED = """
-import os, sys, time
+import os, sys
 from ocop_workflow.cli import main
-gate = os.environ["GATE"]
-while not os.path.exists(gate):
-    time.sleep(0.001)
+os.write(int(os.environ["OCOP_TEST_READY_FD"]), b"ready")
+sys.stdin.readline()
 sys.argv = ["ocop", *sys.argv[1:]]
 main()
 """
 
 
+def start_gated(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    """Start `ocop ARGS` behind the gate; returns the process and the read end of its readiness pipe."""
+    ready_r, ready_w = os.pipe()
+    proc = subprocess.Popen([sys.executable, "-c", GATED, *args], env={**env, "OCOP_TEST_READY_FD": str(ready_w)},
+                            pass_fds=(ready_w,), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    os.close(ready_w)
+    return proc, ready_r
+
+
+def wait_ready(proc: subprocess.Popen, ready_r: int, timeout: float = 60) -> None:
+    """Block until the gated process says it is ready; fail with its output if it died or never did."""
+    try:
+        readable, _, _ = os_select.select([ready_r], [], [], timeout)
+        said = os.read(ready_r, 16) if readable else b""
+    finally:
+        os.close(ready_r)
+    if said != b"ready":
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"gated process not ready after {timeout} s (exit {proc.returncode}): {out}{err}")
+
+
 @pytest.fixture
-def env(db, smtp, tmp_path) -> dict[str, str]:  # noqa: F811
+def env(db, smtp, tmp_path) -> dict[str, str]:
     e = dict(os.environ)
     e.update({
         "OCOP_DATABASE_URL": db.url, "OCOP_SMTP_URL": smtp.url, "OCOP_MAIL_FROM": "OCOP <ocop@example.vn>",
         "OCOP_BASE_URL": "https://ocop.example.vn", "OCOP_INSTANCE_DIR": str(tmp_path / "instance"),
-        "OCOP_LANG": "en", "GATE": str(tmp_path / "go"),
+        "OCOP_LANG": "en",
     })
     for name in ("OCOP_ESCALATE_AFTER_DAYS", "OCOP_REMINDER_REPEAT_DAYS", "OCOP_DIGEST_HOUR", "OCOP_TIMEZONE",
                  "OCOP_WORKFLOWS_DIR"):
@@ -49,15 +72,18 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([*OCOP, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
-def test_two_scheduler_processes_send_each_of_100_reminders_exactly_once(db, registry, world, smtp, env,  # noqa: F811
+def test_two_scheduler_processes_send_each_of_100_reminders_exactly_once(db, registry, world, smtp, env,
                                                                          tmp_path):
     make_products(db, registry, world, 100)
     smtp.sink.delay = 0.002  # both processes are still delivering when the other starts
     at = (T0 + timedelta(days=30, hours=1)).isoformat()
-    procs = [subprocess.Popen([sys.executable, "-c", GATED, "reminders", "sweep", "--at", at], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    time.sleep(1.5)  # both have imported everything and wait at the gate
-    Path(env["GATE"]).touch()
+    gated = [start_gated(["reminders", "sweep", "--at", at], env) for _ in range(2)]
+    for proc, ready in gated:
+        wait_ready(proc, ready)  # both have imported everything and wait at the gate
+    procs = [proc for proc, _ready in gated]
+    for proc in procs:
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
     outputs = [p.communicate(timeout=180) for p in procs]
     for p, (_out, err) in zip(procs, outputs, strict=True):
         assert p.returncode == 0, err
@@ -74,7 +100,7 @@ def test_two_scheduler_processes_send_each_of_100_reminders_exactly_once(db, reg
         assert s.scalar(select(func.max(MailOutbox.attempts))) == 1
 
 
-def test_reminders_sweep_command_dry_run_and_outbox(db, registry, world, smtp, env):  # noqa: F811
+def test_reminders_sweep_command_dry_run_and_outbox(db, registry, world, smtp, env):
     [pid] = make_products(db, registry, world)
     dry = run(["reminders", "sweep", "--at", "2026-04-01T10:00", "--dry-run"], env)
     assert dry.returncode == 0, dry.stderr
@@ -102,14 +128,12 @@ def test_reminders_sweep_command_dry_run_and_outbox(db, registry, world, smtp, e
     assert missing.returncode == 1 and missing.stderr.strip() == "error: No message #999"
 
 
-def test_ocop_scheduler_process_sweeps_and_stops_on_sigterm(db, registry, world, smtp, env):  # noqa: F811
+def test_ocop_scheduler_process_sweeps_and_stops_on_sigterm(db, registry, world, smtp, env):
     make_products(db, registry, world, 2, at=datetime.now(UTC) - timedelta(days=31))
     proc = subprocess.Popen([*OCOP, "scheduler"], env={**env, "OCOP_SWEEP_MINUTES": "1"},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while len(smtp.sink.messages) < 2 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.1)
+        assert smtp.sink.wait_for(2, timeout=60), f"{len(smtp.sink.messages)} mail(s) after 60 s, exit {proc.poll()}"
         assert len(smtp.sink.messages) == 2
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -4,28 +4,29 @@ from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ocop_workflow.config import Settings, instance_dir
+from ocop_workflow.config import Settings
 from ocop_workflow.db import Database
 from ocop_workflow.engine import get_registry
 from ocop_workflow.services.uploads import ZipLimits
 
 from .context import OcopState, register_session_handling
 from .extensions import babel, csrf, limiter, login_manager
-from .i18n import TRANSLATIONS, register_i18n, select_locale, select_timezone
+from .i18n import TRANSLATIONS, fast_timezone, register_i18n, select_locale, select_timezone
 from .security import register_security_headers
 
 
-def _secret_key(instance: Path) -> str:
+def _secret_key(settings: Settings) -> str:
     """OCOP_SECRET_KEY, or a random key kept in the instance folder (never in the repository)."""
-    given = os.environ.get("OCOP_SECRET_KEY")
-    if given:
-        return given
+    if settings.secret_key:
+        return settings.secret_key
+    instance = settings.instance_path
     path = instance / "secret_key"
     if path.exists():
         return path.read_text().strip()
@@ -37,19 +38,40 @@ def _secret_key(instance: Path) -> str:
     return key
 
 
-def _env_flag(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+# Flask config keys that mirror a setting. An override of one (tests, bench) changes the Settings the app is
+# built from, so the app's config and the Settings it keeps never disagree.
+_FROM_SETTINGS = {
+    "DATABASE_URL": ("database_url", str),
+    "UPLOAD_DIR": ("upload_dir", Path),
+    "WORKFLOWS_DIR": ("workflows_dir", Path),
+    "DEFAULT_WORKFLOW": ("default_workflow", str),
+    "MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
+    "MAX_UNZIPPED_BYTES": ("max_unzipped_bytes", int),
+    "MAX_ZIP_ENTRIES": ("max_zip_entries", int),
+    "SECRET_KEY": ("secret_key", str),
+    "INSTANCE_PATH": ("instance_path", Path),
+    "BABEL_DEFAULT_TIMEZONE": ("timezone", str),
+}
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build an app from the environment's Settings plus `config` overrides (tests, bench)."""
-    config = dict(config or {})
-    instance = Path(config.pop("INSTANCE_PATH", None) or instance_dir())
+def _with_overrides(settings: Settings, overrides: dict) -> Settings:
+    changes = {name: kind(overrides[key]) for key, (name, kind) in _FROM_SETTINGS.items() if key in overrides}
+    return replace(settings, **changes) if changes else settings
+
+
+def create_app(settings: Settings | None = None, overrides: dict | None = None) -> Flask:
+    """Build the app from `settings` (read from the environment when None) and Flask config `overrides`.
+
+    The app reads no environment variable itself: everything an operator sets comes through `Settings`.
+    """
+    if settings is not None and not isinstance(settings, Settings):
+        raise TypeError("create_app(settings, overrides): pass a Settings, and Flask config as overrides=")
+    overrides = dict(overrides or {})
+    settings = _with_overrides(settings if settings is not None else Settings(), overrides)
+    instance = settings.instance_path
     app = Flask(__name__, instance_path=str(instance.resolve()), instance_relative_config=False)
-    settings = Settings()
-    max_upload = int(config.get("MAX_UPLOAD_BYTES", settings.max_upload_bytes))
-    secure = _env_flag("OCOP_SECURE_COOKIES", True)
+    max_upload = settings.max_upload_bytes
+    secure = settings.secure_cookies is not False
     app.config.update(
         DATABASE_URL=settings.database_url,
         UPLOAD_DIR=str(settings.upload_dir),
@@ -73,7 +95,7 @@ def create_app(config: dict | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
         WTF_CSRF_TIME_LIMIT=12 * 3600,
         BABEL_DEFAULT_LOCALE="vi",
-        BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
+        BABEL_DEFAULT_TIMEZONE=settings.timezone,
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
@@ -84,22 +106,19 @@ def create_app(config: dict | None = None) -> Flask:
         PROXY_COUNT=settings.proxy_count,
         PRODUCTS_PER_PAGE=25,
     )
-    app.config.update(config)
-    if "MAX_UPLOAD_BYTES" in config and "MAX_CONTENT_LENGTH" not in config:
-        app.config["MAX_CONTENT_LENGTH"] = int(config["MAX_UPLOAD_BYTES"]) + 256 * 1024
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _secret_key(instance)
+    app.config.update({k: v for k, v in overrides.items() if k not in _FROM_SETTINGS})
+    app.config["SECRET_KEY"] = _secret_key(settings)
 
     proxies = int(app.config["PROXY_COUNT"])
     if proxies > 0:  # the client's address and scheme as the trusted proxies saw them
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    db = Database(app.config["DATABASE_URL"])
-    registry = get_registry(Path(app.config["WORKFLOWS_DIR"]), app.config["DEFAULT_WORKFLOW"])
-    app.extensions["ocop"] = OcopState(db=db, registry=registry, upload_dir=Path(app.config["UPLOAD_DIR"]),
-                                       max_upload_bytes=int(app.config["MAX_UPLOAD_BYTES"]),
-                                       zip_limits=ZipLimits(int(app.config["MAX_UNZIPPED_BYTES"]),
-                                                            int(app.config["MAX_ZIP_ENTRIES"])))
+    db = Database(settings.database_url)
+    registry = get_registry(settings.workflows_dir, settings.default_workflow)
+    app.extensions["ocop"] = OcopState(db=db, registry=registry, upload_dir=settings.upload_dir,
+                                       max_upload_bytes=settings.max_upload_bytes, settings=settings,
+                                       tz=fast_timezone(settings.timezone),
+                                       zip_limits=ZipLimits(settings.max_unzipped_bytes, settings.max_zip_entries))
 
     register_extensions(app)
     register_session_handling(app)

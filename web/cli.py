@@ -19,6 +19,8 @@ import socket
 
 import click
 
+from ocop_workflow.config import Settings
+
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -38,23 +40,27 @@ def serve(host: str, port: int, threads: int, processes: int, with_scheduler: bo
     from . import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
     if with_scheduler:
-        check_embedded_scheduler()
+        check_embedded_scheduler(settings)
     schedulers = []
 
     def start_scheduler() -> None:  # in the serving process, after any fork (threads do not survive one)
         if with_scheduler:
-            schedulers.append(start_embedded_scheduler())
+            schedulers.append(start_embedded_scheduler(settings))
 
-    clean_uploads_at_start()
+    def make_app():  # noqa: ANN202
+        return create_app(settings, _local_overrides(host, settings))
+
+    clean_uploads_at_start(settings)
     try:
-        _serve(waitress_serve, create_app, host, port, threads, processes, start_scheduler)
+        _serve(waitress_serve, make_app, host, port, threads, processes, start_scheduler)
     finally:
         for scheduler in schedulers:
             scheduler.shutdown(wait=False)
 
 
-def clean_uploads_at_start() -> None:
+def clean_uploads_at_start(settings: Settings) -> None:
     """`ocop uploads clean` with its defaults, once before serving (in the parent, before any fork).
 
     Uploads killed with the previous server left `.part` files and files without a row; nothing is
@@ -64,11 +70,9 @@ def clean_uploads_at_start() -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from ocop_workflow.cli import cli_locale
-    from ocop_workflow.config import Settings
     from ocop_workflow.db import Database
     from ocop_workflow.services.uploads import clean_uploads
 
-    settings = Settings()
     db = Database(settings.database_url)
     try:
         with db.session() as s:
@@ -83,13 +87,12 @@ def clean_uploads_at_start() -> None:
             click.echo(f"uploads: {line.get(cli_locale())}")
 
 
-def check_embedded_scheduler() -> None:
+def check_embedded_scheduler(settings: Settings) -> None:
     """Refuse `--with-scheduler` unless the database is the embedded SQLite one."""
     from ocop_workflow.cli import cli_locale
-    from ocop_workflow.config import Settings
     from ocop_workflow.i18n import Text
 
-    if not Settings().database_url.startswith("sqlite"):
+    if not settings.database_url.startswith("sqlite"):
         raise click.UsageError(Text(
             "--with-scheduler chỉ dùng với cơ sở dữ liệu SQLite nhúng; với PostgreSQL hãy chạy `ocop scheduler` "
             "thành một tiến trình riêng",
@@ -97,24 +100,26 @@ def check_embedded_scheduler() -> None:
             "as its own process").get(cli_locale()))
 
 
-def start_embedded_scheduler():  # noqa: ANN201
+def start_embedded_scheduler(settings: Settings):  # noqa: ANN201
     """The reminder scheduler (APScheduler's BackgroundScheduler) in a thread of this process."""
-    from ocop_workflow.config import Settings
     from ocop_workflow.reminders.scheduler import start_background_scheduler
 
-    settings = Settings()
     click.echo(f"reminder scheduler: a sweep every {settings.sweep_minutes} min in this process")
     return start_background_scheduler(settings)
 
 
-def _serve(waitress_serve, create_app, host: str, port: int, threads: int, processes: int,  # noqa: ANN001
+def _local_overrides(host: str, settings: Settings) -> dict:
+    """Plain HTTP on this machine only (OCOP_SECURE_COOKIES unset): cookies without Secure. Behind a TLS proxy
+    (any other address) the cookies stay Secure."""
+    if host in ("127.0.0.1", "localhost", "::1") and settings.secure_cookies is None:
+        return {"SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False}
+    return {}
+
+
+def _serve(waitress_serve, make_app, host: str, port: int, threads: int, processes: int,  # noqa: ANN001
            before_serving) -> None:  # noqa: ANN001
-    config = {}
-    if host in ("127.0.0.1", "localhost", "::1") and "OCOP_SECURE_COOKIES" not in os.environ:
-        # plain HTTP on this machine only; behind a TLS proxy the cookies stay Secure
-        config = {"SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False}
     if processes == 1:
-        app = create_app(config)
+        app = make_app()
         click.echo(f"OCOP Workflow on http://{host}:{port}/ ({threads} threads)")
         before_serving()
         waitress_serve(app, host=host, port=port, threads=threads, ident="ocop")
@@ -130,7 +135,7 @@ def _serve(waitress_serve, create_app, host: str, port: int, threads: int, proce
         if pid == 0:  # the app (and its database connections) is made in each process, after the fork
             code = 0
             try:
-                waitress_serve(create_app(config), sockets=[sock], threads=threads, ident="ocop")
+                waitress_serve(make_app(), sockets=[sock], threads=threads, ident="ocop")
             except KeyboardInterrupt:
                 pass
             except BaseException:

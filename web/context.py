@@ -31,6 +31,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 
 try:
@@ -42,6 +43,7 @@ from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from ocop_workflow.config import Settings
 from ocop_workflow.db import Database
 from ocop_workflow.engine import Registry
 from ocop_workflow.services.access import Actor
@@ -109,12 +111,14 @@ def _write_lock_for(db: Database) -> WriteLock:
 
 @dataclass
 class OcopState:
-    """What an app holds: its database, its workflow registry and where uploads go."""
+    """What an app holds: its settings, its database, its workflow registry and where uploads go."""
 
     db: Database
     registry: Registry
     upload_dir: Path
     max_upload_bytes: int
+    settings: Settings
+    tz: tzinfo  # the programme's local time (Settings.timezone), for showing times
     zip_limits: ZipLimits = field(default_factory=ZipLimits)
     # SQLite has one writer at a time; queueing writers here avoids its busy-handler sleeps (long tails)
     write_lock: WriteLock | None = None

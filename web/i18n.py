@@ -8,6 +8,8 @@ the repository holds the sources only.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timezone, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,8 +23,23 @@ from ocop_workflow.i18n import LOCALES, Text
 
 log = logging.getLogger(__name__)
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
-TIMEZONE = "Asia/Ho_Chi_Minh"
-_TZ = ZoneInfo(TIMEZONE)
+
+
+@lru_cache
+def fast_timezone(name: str) -> tzinfo:
+    """The zone `name` as the tzinfo the web shows times in.
+
+    A zone without daylight saving or any other change of offset in 2000-2100 is returned as a fixed offset:
+    converting with a fixed offset is about ten times faster than with zoneinfo (a product list converts
+    every row's time), and gives the same result for every time this application stores. Asia/Ho_Chi_Minh,
+    the default, has been UTC+7 all year since 1975. Any other zone keeps its zoneinfo rules.
+    """
+    zone = ZoneInfo(name)
+    offsets = {datetime(year, month, 1, tzinfo=UTC).astimezone(zone).utcoffset()
+               for year in range(2000, 2101) for month in range(1, 13)}
+    if len(offsets) == 1:
+        return timezone(offsets.pop(), name)
+    return zone
 
 
 def compile_catalogues(directory: Path = TRANSLATIONS) -> list[Path]:
@@ -55,7 +72,9 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    return TIMEZONE
+    from .context import state
+
+    return state().settings.timezone
 
 
 def text_filter(value: Text | str | None) -> str:
@@ -70,13 +89,15 @@ def text_filter(value: Text | str | None) -> str:
 
 
 def datetime_filter(value, fmt: str = "short") -> str:  # noqa: ANN001
-    """A time in Vietnam (Asia/Ho_Chi_Minh): "09:06 23/11/2026" in Vietnamese, "23/11/2026 09:06" in English."""
+    """A time in the programme's time zone (OCOP_TIMEZONE): "09:06 23/11/2026" in Vietnamese, "23/11/2026 09:06"
+    in English."""
     if value is None:
         return ""
     if fmt != "short":
         return format_datetime(value, fmt)
-    local = value.astimezone(_TZ)
-    from .context import locale
+    from .context import locale, state
+
+    local = value.astimezone(state().tz)
 
     return local.strftime("%H:%M %d/%m/%Y" if locale() == "vi" else "%d/%m/%Y %H:%M")
 

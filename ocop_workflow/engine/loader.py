@@ -14,6 +14,7 @@ import yaml
 
 from ..errors import DefinitionError
 from ..i18n import Text
+from ..levels import LEVELS
 from .definition import (
     REQUIRABLE_FIELDS,
     Catalogue,
@@ -168,6 +169,9 @@ def load_catalogue(path: Path) -> Catalogue:
         return {k: _text(v, problems, f"{section}.{k}", _line(node, k)) for k, v in node.items()}
 
     levels = labels("levels")
+    if isinstance(raw.get("levels"), dict) and tuple(levels) != LEVELS:
+        problems.add(_line(raw, "levels"), f"levels must be exactly {', '.join(LEVELS)}, in this order (the "
+                                           f"administrative ladder, ocop_workflow/levels.py); got {', '.join(levels)}")
     roles: dict[str, RoleDef] = {}
     roles_node = _mapping(raw.get("roles"), problems, "roles", _line(raw, "roles"))
     for key, value in roles_node.items():
@@ -185,14 +189,6 @@ def load_catalogue(path: Path) -> Catalogue:
     )
     problems.raise_if_any()
     return catalogue
-
-
-def _names(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value]
 
 
 def _range(node: Any, problems: _Problems, where: str, line: int | None) -> Range | None:
@@ -268,145 +264,17 @@ def _load_definition(path: Path, cat: Catalogue) -> tuple[WorkflowDefinition, _L
     _check_keys(raw, _TOP_KEYS, {"key", "version", "title", "initial", "states", "transitions"}, problems,
                 "definition")
     problems.raise_if_any()
-    if not _is_name(raw["key"]):
-        problems.add(_line(raw, "key"), f"key must be a name, got {raw['key']!r}")
-    if isinstance(raw["version"], bool) or not isinstance(raw["version"], int) or raw["version"] < 1:
-        problems.add(_line(raw, "version"), "version must be a positive whole number")
-    if raw.get("sla_calendar", "calendar") not in ("calendar", "working"):
-        problems.add(_line(raw, "sla_calendar"), "sla_calendar must be 'calendar' or 'working'")
-    effective = raw.get("effective_from")
-    if effective is not None and not isinstance(effective, date):
-        problems.add(_line(raw, "effective_from"), "effective_from must be a date (YYYY-MM-DD)")
-
-    def listed(section: str) -> list:
-        value = raw.get(section)
-        if not isinstance(value, list):
-            problems.add(_line(raw, section), f"{section} must be a list")
-            return []
-        return value
-
-    states: dict[str, StateDef] = {}
-    for node in listed("states"):
-        if not isinstance(node, dict) or not _is_name(node.get("key")):
-            problems.add(_line(node) or _line(raw, "states"), "each state needs a 'key' that is a name")
-            continue
-        key = node["key"]
-        where = f"state {key!r}"
-        _check_keys(node, _STATE_KEYS, {"key", "label", "level"}, problems, where)
-        if key in states:
-            problems.add(_line(node), f"{where} is defined twice")
-        level = node.get("level")
-        if not isinstance(level, str) or level not in cat.levels:
-            problems.add(_line(node, "level"), f"{where}: unknown level {level!r}")
-        sla = node.get("sla_days")
-        if sla is not None and (isinstance(sla, bool) or not isinstance(sla, int) or sla < 1):
-            problems.add(_line(node, "sla_days"), f"{where}: sla_days must be a positive whole number")
-        if not isinstance(node.get("final", False), bool):
-            problems.add(_line(node, "final"), f"{where}: final must be true or false")
-        states[key] = StateDef(
-            key=key,
-            label=_text(node.get("label"), problems, where, _line(node, "label")),
-            level=str(level),
-            sla_days=sla,
-            final=bool(node.get("final", False)),
-            line=_line(node),
-        )
-
-    def check_state(name: Any, line: int | None, where: str) -> None:
-        if not isinstance(name, str) or name not in states:
-            problems.add(line, f"{where}: unknown state {name!r} (known: {', '.join(states)})")
-
+    effective = _check_header(raw, problems)
+    states = _load_states(_listed(raw, "states", problems), raw, cat, problems)
+    check_state = _StateChecker(states, problems)
     initial = raw.get("initial")
     check_state(initial, _line(raw, "initial"), "initial")
-
-    transitions: list[TransitionDef] = []
-    for node in listed("transitions"):
-        if not isinstance(node, dict):
-            problems.add(_line(raw, "transitions"), "each transition must be a mapping")
-            continue
-        trigger = str(node.get("trigger", "?"))
-        where = f"transition {trigger!r}"
-        _check_keys(node, _TRANSITION_KEYS, {"trigger", "source", "dest", "roles", "label"}, problems, where)
-        if not trigger.isidentifier():
-            problems.add(_line(node, "trigger"), f"{where}: a trigger must be a plain identifier")
-        source = node.get("source")
-        if source == "*":
-            sources = tuple(k for k, s in states.items() if not s.final)
-        else:
-            sources = tuple(_name_list(source, problems, f"{where} source", _line(node, "source")))
-            if isinstance(source, list) and not source:
-                problems.add(_line(node, "source"), f"{where}: at least one source state is needed")
-            for s in sources:
-                check_state(s, _line(node, "source"), where)
-        dest = str(node.get("dest"))
-        check_state(dest, _line(node, "dest"), where)
-        on_upgrade = node.get("on_upgrade")
-        if on_upgrade is not None:
-            check_state(on_upgrade, _line(node, "on_upgrade"), f"{where} on_upgrade")
-        roles = tuple(_name_list(node.get("roles"), problems, f"{where} roles", _line(node, "roles")))
-        if not roles:
-            problems.add(_line(node, "roles"), f"{where}: at least one role must be allowed")
-        for role in roles:
-            if role not in cat.roles:
-                problems.add(_line(node, "roles"), f"{where}: unknown role {role!r}")
-        req = _mapping(node.get("requires"), problems, f"{where} requires", _line(node, "requires"))
-        if req:
-            _check_keys(req, {"documents", "fields", "score", "star"}, set(), problems, f"{where} requires")
-        fields = tuple(_name_list(req.get("fields"), problems, f"{where} fields", _line(req, "fields")))
-        for f in fields:
-            if f not in REQUIRABLE_FIELDS:
-                problems.add(_line(req, "fields"), f"{where}: unknown field {f!r} (allowed: comment, score)")
-        rating = None
-        rating_node = node.get("rating")
-        if rating_node is not None:
-            if not isinstance(rating_node, dict):
-                problems.add(_line(node, "rating"), f"{where}: rating must be a mapping")
-            else:
-                _check_keys(rating_node, {"level", "max_star", "final", "fallback_star_from"}, {"level", "max_star"},
-                            problems, f"{where} rating")
-                for lvl in (rating_node.get("level"), rating_node.get("fallback_star_from")):
-                    if lvl is not None and (not isinstance(lvl, str) or lvl not in cat.levels):
-                        problems.add(_line(rating_node), f"{where}: unknown level {lvl!r}")
-                max_star = rating_node.get("max_star")
-                if isinstance(max_star, bool) or max_star not in (1, 2, 3, 4, 5):
-                    problems.add(_line(rating_node, "max_star"), f"{where}: max_star must be 1 to 5")
-                if not isinstance(rating_node.get("final", True), bool):
-                    problems.add(_line(rating_node, "final"), f"{where} rating: final must be true or false")
-                rating = RatingRule(
-                    level=str(rating_node.get("level")),
-                    max_star=int(max_star) if isinstance(max_star, int) else 5,
-                    final=bool(rating_node.get("final", True)),
-                    fallback_star_from=rating_node.get("fallback_star_from"),
-                )
-        sets = dict(_mapping(node.get("sets"), problems, f"{where} sets", _line(node, "sets")))
-        for k, v in sets.items():
-            if k not in SETTABLE or not isinstance(v, str) or v not in SETTABLE[k]:
-                problems.add(_line(node, "sets"), f"{where}: cannot set {k!r} to {v!r}")
-        transitions.append(
-            TransitionDef(
-                trigger=trigger,
-                sources=sources,
-                dest=dest,
-                roles=roles,
-                label=_text(node.get("label"), problems, where, _line(node, "label")),
-                on_upgrade=on_upgrade,
-                documents=_documents(req.get("documents"), cat, problems, where),
-                fields=fields,
-                score=_range(req.get("score"), problems, f"{where} score", _line(req, "score")),
-                star=_range(req.get("star"), problems, f"{where} star", _line(req, "star")),
-                rating=rating,
-                sets=sets,
-                line=_line(node),
-            )
-        )
-
-    migrate_from: dict[str, dict[str, str]] = {}
-    migrations = _mapping(raw.get("migrate_from"), problems, "migrate_from", _line(raw, "migrate_from"))
-    for old_key, mapping in migrations.items():
-        mapping = _mapping(mapping, problems, f"migrate_from {old_key}", _line(migrations, old_key))
-        for old_state, new_state in mapping.items():
-            check_state(new_state, _line(mapping, old_state), f"migrate_from {old_key}.{old_state}")
-        migrate_from[str(old_key)] = {str(k): str(v) for k, v in mapping.items()}
+    transitions = [
+        _load_transition(node, states, cat, problems, check_state)
+        for node in _listed(raw, "transitions", problems)
+        if _is_transition_mapping(node, raw, problems)
+    ]
+    migrate_from = _load_migrate_from(raw, problems, check_state)
 
     definition = WorkflowDefinition(
         key=str(raw["key"]),
@@ -427,32 +295,193 @@ def _load_definition(path: Path, cat: Catalogue) -> tuple[WorkflowDefinition, _L
     return definition, raw
 
 
+def _check_header(raw: _LineDict, problems: _Problems) -> Any:
+    """Check key, version, sla_calendar and effective_from; return the raw effective_from."""
+    if not _is_name(raw["key"]):
+        problems.add(_line(raw, "key"), f"key must be a name, got {raw['key']!r}")
+    if isinstance(raw["version"], bool) or not isinstance(raw["version"], int) or raw["version"] < 1:
+        problems.add(_line(raw, "version"), "version must be a positive whole number")
+    if raw.get("sla_calendar", "calendar") not in ("calendar", "working"):
+        problems.add(_line(raw, "sla_calendar"), "sla_calendar must be 'calendar' or 'working'")
+    effective = raw.get("effective_from")
+    if effective is not None and not isinstance(effective, date):
+        problems.add(_line(raw, "effective_from"), "effective_from must be a date (YYYY-MM-DD)")
+    return effective
+
+
+def _listed(raw: _LineDict, section: str, problems: _Problems) -> list:
+    value = raw.get(section)
+    if not isinstance(value, list):
+        problems.add(_line(raw, section), f"{section} must be a list")
+        return []
+    return value
+
+
+def _load_states(nodes: list, raw: _LineDict, cat: Catalogue, problems: _Problems) -> dict[str, StateDef]:
+    states: dict[str, StateDef] = {}
+    for node in nodes:
+        if not isinstance(node, dict) or not _is_name(node.get("key")):
+            problems.add(_line(node) or _line(raw, "states"), "each state needs a 'key' that is a name")
+            continue
+        states[node["key"]] = _load_state(node, cat, problems, duplicate=node["key"] in states)
+    return states
+
+
+def _load_state(node: _LineDict, cat: Catalogue, problems: _Problems, duplicate: bool) -> StateDef:
+    key = node["key"]
+    where = f"state {key!r}"
+    _check_keys(node, _STATE_KEYS, {"key", "label", "level"}, problems, where)
+    if duplicate:
+        problems.add(_line(node), f"{where} is defined twice")
+    level = node.get("level")
+    if not isinstance(level, str) or level not in cat.levels:
+        problems.add(_line(node, "level"), f"{where}: unknown level {level!r}")
+    sla = node.get("sla_days")
+    if sla is not None and (isinstance(sla, bool) or not isinstance(sla, int) or sla < 1):
+        problems.add(_line(node, "sla_days"), f"{where}: sla_days must be a positive whole number")
+    if not isinstance(node.get("final", False), bool):
+        problems.add(_line(node, "final"), f"{where}: final must be true or false")
+    return StateDef(
+        key=key,
+        label=_text(node.get("label"), problems, where, _line(node, "label")),
+        level=str(level),
+        sla_days=sla,
+        final=bool(node.get("final", False)),
+        line=_line(node),
+    )
+
+
+class _StateChecker:
+    """Reports a reference to a state the definition does not declare."""
+
+    def __init__(self, states: dict[str, StateDef], problems: _Problems) -> None:
+        self.states = states
+        self.problems = problems
+
+    def __call__(self, name: Any, line: int | None, where: str) -> None:
+        if not isinstance(name, str) or name not in self.states:
+            self.problems.add(line, f"{where}: unknown state {name!r} (known: {', '.join(self.states)})")
+
+
+def _is_transition_mapping(node: Any, raw: _LineDict, problems: _Problems) -> bool:
+    if not isinstance(node, dict):
+        problems.add(_line(raw, "transitions"), "each transition must be a mapping")
+        return False
+    return True
+
+
+def _load_transition(node: _LineDict, states: dict[str, StateDef], cat: Catalogue, problems: _Problems,
+                     check_state: _StateChecker) -> TransitionDef:
+    trigger = str(node.get("trigger", "?"))
+    where = f"transition {trigger!r}"
+    _check_keys(node, _TRANSITION_KEYS, {"trigger", "source", "dest", "roles", "label"}, problems, where)
+    if not trigger.isidentifier():
+        problems.add(_line(node, "trigger"), f"{where}: a trigger must be a plain identifier")
+    sources = _transition_sources(node, states, problems, check_state, where)
+    dest = str(node.get("dest"))
+    check_state(dest, _line(node, "dest"), where)
+    on_upgrade = node.get("on_upgrade")
+    if on_upgrade is not None:
+        check_state(on_upgrade, _line(node, "on_upgrade"), f"{where} on_upgrade")
+    roles = _transition_roles(node, cat, problems, where)
+    req = _mapping(node.get("requires"), problems, f"{where} requires", _line(node, "requires"))
+    if req:
+        _check_keys(req, {"documents", "fields", "score", "star"}, set(), problems, f"{where} requires")
+    fields = tuple(_name_list(req.get("fields"), problems, f"{where} fields", _line(req, "fields")))
+    for f in fields:
+        if f not in REQUIRABLE_FIELDS:
+            problems.add(_line(req, "fields"), f"{where}: unknown field {f!r} (allowed: comment, score)")
+    rating = _load_rating(node, cat, problems, where)
+    sets = dict(_mapping(node.get("sets"), problems, f"{where} sets", _line(node, "sets")))
+    for k, v in sets.items():
+        if k not in SETTABLE or not isinstance(v, str) or v not in SETTABLE[k]:
+            problems.add(_line(node, "sets"), f"{where}: cannot set {k!r} to {v!r}")
+    return TransitionDef(
+        trigger=trigger,
+        sources=sources,
+        dest=dest,
+        roles=roles,
+        label=_text(node.get("label"), problems, where, _line(node, "label")),
+        on_upgrade=on_upgrade,
+        documents=_documents(req.get("documents"), cat, problems, where),
+        fields=fields,
+        score=_range(req.get("score"), problems, f"{where} score", _line(req, "score")),
+        star=_range(req.get("star"), problems, f"{where} star", _line(req, "star")),
+        rating=rating,
+        sets=sets,
+        line=_line(node),
+    )
+
+
+def _transition_sources(node: _LineDict, states: dict[str, StateDef], problems: _Problems,
+                        check_state: _StateChecker, where: str) -> tuple[str, ...]:
+    """The source states; `*` means every state that is not final."""
+    source = node.get("source")
+    if source == "*":
+        return tuple(k for k, s in states.items() if not s.final)
+    sources = tuple(_name_list(source, problems, f"{where} source", _line(node, "source")))
+    if isinstance(source, list) and not source:
+        problems.add(_line(node, "source"), f"{where}: at least one source state is needed")
+    for s in sources:
+        check_state(s, _line(node, "source"), where)
+    return sources
+
+
+def _transition_roles(node: _LineDict, cat: Catalogue, problems: _Problems, where: str) -> tuple[str, ...]:
+    roles = tuple(_name_list(node.get("roles"), problems, f"{where} roles", _line(node, "roles")))
+    if not roles:
+        problems.add(_line(node, "roles"), f"{where}: at least one role must be allowed")
+    for role in roles:
+        if role not in cat.roles:
+            problems.add(_line(node, "roles"), f"{where}: unknown role {role!r}")
+    return roles
+
+
+def _load_rating(node: _LineDict, cat: Catalogue, problems: _Problems, where: str) -> RatingRule | None:
+    rating_node = node.get("rating")
+    if rating_node is None:
+        return None
+    if not isinstance(rating_node, dict):
+        problems.add(_line(node, "rating"), f"{where}: rating must be a mapping")
+        return None
+    _check_keys(rating_node, {"level", "max_star", "final", "fallback_star_from"}, {"level", "max_star"},
+                problems, f"{where} rating")
+    for lvl in (rating_node.get("level"), rating_node.get("fallback_star_from")):
+        if lvl is not None and (not isinstance(lvl, str) or lvl not in cat.levels):
+            problems.add(_line(rating_node), f"{where}: unknown level {lvl!r}")
+    max_star = rating_node.get("max_star")
+    if isinstance(max_star, bool) or max_star not in (1, 2, 3, 4, 5):
+        problems.add(_line(rating_node, "max_star"), f"{where}: max_star must be 1 to 5")
+    if not isinstance(rating_node.get("final", True), bool):
+        problems.add(_line(rating_node, "final"), f"{where} rating: final must be true or false")
+    return RatingRule(
+        level=str(rating_node.get("level")),
+        max_star=int(max_star) if isinstance(max_star, int) else 5,
+        final=bool(rating_node.get("final", True)),
+        fallback_star_from=rating_node.get("fallback_star_from"),
+    )
+
+
+def _load_migrate_from(raw: _LineDict, problems: _Problems, check_state: _StateChecker) -> dict[str, dict[str, str]]:
+    """`migrate_from`: old workflow key -> {old state: new state}; the new states are checked here, the old
+    ones in `load_directory`, which sees every definition."""
+    migrate_from: dict[str, dict[str, str]] = {}
+    migrations = _mapping(raw.get("migrate_from"), problems, "migrate_from", _line(raw, "migrate_from"))
+    for old_key, mapping in migrations.items():
+        mapping = _mapping(mapping, problems, f"migrate_from {old_key}", _line(migrations, old_key))
+        for old_state, new_state in mapping.items():
+            check_state(new_state, _line(mapping, old_state), f"migrate_from {old_key}.{old_state}")
+        migrate_from[str(old_key)] = {str(k): str(v) for k, v in mapping.items()}
+    return migrate_from
+
+
 def _check_graph(d: WorkflowDefinition, problems: _Problems) -> None:
     """Reachability, dead ends and ambiguous triggers."""
-    edges: dict[str, set[str]] = {k: set() for k in d.states}
-    for t in d.transitions:
-        for s in t.sources:
-            edges[s].add(t.dest)
-            if t.on_upgrade:
-                edges[s].add(t.on_upgrade)
-    seen = {d.initial}
-    queue = deque([d.initial])
-    while queue:
-        for nxt in edges[queue.popleft()]:
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
-    # states from which some final state can be reached (walk the edges backwards)
-    finishing = {k for k, s in d.states.items() if s.final}
-    changed = True
-    while changed:
-        changed = False
-        for key, targets in edges.items():
-            if key not in finishing and targets & finishing:
-                finishing.add(key)
-                changed = True
+    edges = _edges(d)
+    reachable = _reachable(edges, d.initial)
+    finishing = _finishing(edges, {k for k, s in d.states.items() if s.final})
     for key, state in d.states.items():
-        if key not in seen:
+        if key not in reachable:
             problems.add(state.line, f"state {key!r} is unreachable from the initial state {d.initial!r}")
         if state.final:
             continue
@@ -461,6 +490,46 @@ def _check_graph(d: WorkflowDefinition, problems: _Problems) -> None:
         elif key not in finishing:
             problems.add(state.line, f"state {key!r} is not final but has no way out: it only leads to "
                                      f"{', '.join(sorted(edges[key]))}, from which no final state can be reached")
+    _check_ambiguous_triggers(d, problems)
+
+
+def _edges(d: WorkflowDefinition) -> dict[str, set[str]]:
+    """State -> the states one transition can lead to (its destination, or its upgrade destination)."""
+    edges: dict[str, set[str]] = {k: set() for k in d.states}
+    for t in d.transitions:
+        for s in t.sources:
+            edges[s].add(t.dest)
+            if t.on_upgrade:
+                edges[s].add(t.on_upgrade)
+    return edges
+
+
+def _reachable(edges: dict[str, set[str]], start: str) -> set[str]:
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        for nxt in edges[queue.popleft()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
+
+
+def _finishing(edges: dict[str, set[str]], finals: set[str]) -> set[str]:
+    """States from which some final state can be reached (walk the edges backwards until nothing changes)."""
+    finishing = set(finals)
+    changed = True
+    while changed:
+        changed = False
+        for key, targets in edges.items():
+            if key not in finishing and targets & finishing:
+                finishing.add(key)
+                changed = True
+    return finishing
+
+
+def _check_ambiguous_triggers(d: WorkflowDefinition, problems: _Problems) -> None:
+    """A trigger defined twice from one state must be told apart by non-overlapping score ranges."""
     for state in d.states:
         for trigger in d.triggers_from(state):
             cands = d.candidates(state, trigger)

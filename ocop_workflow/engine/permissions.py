@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import DefinitionError
 from ..i18n import Text
+from ..levels import COMMUNE
 from .definition import Catalogue, RoleDef, StateDef, WorkflowDefinition
 from .loader import _check_keys, _line, _mapping, _name_list, _Problems, _text, read_yaml
 
@@ -51,7 +52,7 @@ class Policy:
         """The dossier's phase in a state: closed after a decision, open at the commune, else review."""
         if state.final:
             return "closed"
-        if state.level == "commune" and state.key not in self.review_states.get(workflow_key, ()):
+        if state.level == COMMUNE and state.key not in self.review_states.get(workflow_key, ()):
             return "open"
         return "review"
 

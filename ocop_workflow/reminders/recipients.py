@@ -28,9 +28,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..engine import Policy
+from ..levels import is_above
 from ..models import Membership, NotificationPreference, Organisation, User
 
-LEVEL_RANK = {"central": 0, "province": 1, "district": 2, "commune": 3}
 CHUNK = 500
 
 
@@ -101,12 +101,13 @@ class Directory:
         return [self.by_code[c] for c in reversed(org.codes) if c in self.by_code]
 
     def owner(self, commune_id: int, level: str) -> Org | None:
+        """The commune's unit at `level`, or the nearest one above it when the tree has none (a commune
+        directly under a province has no district)."""
         chain = self.chain(commune_id)
         for org in chain:
             if org.level == level:
                 return org
-        rank = LEVEL_RANK.get(level, 3)
-        return next((org for org in chain if LEVEL_RANK[org.level] < rank), None)
+        return next((org for org in chain if is_above(org.level, level)), None)
 
     def parent(self, org: Org) -> Org | None:
         chain = self.chain(org.id)

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 from ..engine import Registry
 from ..errors import InvalidData, NotFound
 from ..i18n import Text
-from ..models import LEVELS, Membership, Organisation, Producer, User
+from ..levels import is_level, parent_levels
+from ..models import Membership, Organisation, Producer, User
 from ..passwords import check_password, hash_password
 from .access import Actor
 from .authz import admin_roots, require
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PARENT_LEVEL = {"province": "central", "district": "province", "commune": ("district", "province")}
 
 
 def get_org(session: Session, code: str) -> Organisation:
@@ -32,16 +32,15 @@ def create_organisation(
     valid_from: date | None = None, valid_to: date | None = None,
 ) -> Organisation:
     """Add a unit under its parent. A commune may sit under a district (until 2025) or a province."""
-    if level not in LEVELS:
+    if not is_level(level):
         raise InvalidData(Text(f"Cấp không hợp lệ: {level}", f"Unknown level: {level}"))
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", code or ""):
         raise InvalidData(Text(f"Mã đơn vị không hợp lệ: {code!r}", f"Invalid organisation code: {code!r}"))
     parent = get_org(session, parent_code) if parent_code else None
-    if level != "central":
-        allowed = PARENT_LEVEL[level]
-        if parent is None or parent.level not in (allowed if isinstance(allowed, tuple) else (allowed,)):
-            raise InvalidData(Text(f"Đơn vị cấp {level} phải thuộc đơn vị cấp {allowed}",
-                                   f"A {level} must sit under a {allowed}"))
+    allowed = parent_levels(level)
+    if allowed and (parent is None or parent.level not in allowed):
+        raise InvalidData(Text(f"Đơn vị cấp {level} phải thuộc đơn vị cấp {' hoặc '.join(allowed)}",
+                               f"A {level} must sit under a {' or '.join(allowed)}"))
     org = Organisation(
         code=code, name=name.strip(), level=level, parent=parent,
         path=f"{parent.path if parent else '/'}{code}/", valid_from=valid_from, valid_to=valid_to,

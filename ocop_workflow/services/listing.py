@@ -20,6 +20,7 @@ from ..engine import Registry
 from ..errors import NotFound
 from ..folding import search_words
 from ..i18n import Text
+from ..levels import COMMUNE
 from ..models import Organisation, Producer, Product
 from .access import Actor
 
@@ -134,7 +135,7 @@ def _unindexed(sqlite: bool, column):  # noqa: ANN001, ANN202
 
 def _narrow(actor: Actor) -> bool:
     """Whether the actor sees at most a few communes (then the commune index is the right one)."""
-    return bool(actor.memberships) and all(m.organisation.level == "commune" for m in actor.memberships)
+    return bool(actor.memberships) and all(m.organisation.level == COMMUNE for m in actor.memberships)
 
 
 def _product_scope(actor: Actor, sqlite: bool):  # noqa: ANN202
@@ -203,7 +204,7 @@ def product_conditions(session: Session, registry: Registry, actor: Actor,
     org_key = None
     if flt.org_id:
         org = get_visible_organisation(session, actor, flt.org_id)
-        org_key = org.level == "commune"
+        org_key = org.level == COMMUNE
         params["org_path"] = _like_escape(org.path) + "%"
     if flt.state:
         params["state"] = flt.state

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..errors import InvalidData
 from ..i18n import Text
+from ..levels import COMMUNE
 from ..models import PRODUCER_KINDS, Organisation, Producer
 from .access import Actor, get_visible_producer
 from .authz import can, require
@@ -45,7 +46,7 @@ def create_producer(session: Session, actor: Actor, *, name: str, kind: str, com
                     tax_code: str | None = None) -> Producer:
     """Register a producer in a commune (trusted callers such as the demo pass `Actor.system_actor()`)."""
     name, kind, tax_code = _valid_producer(name, kind, tax_code)
-    if commune.level != "commune":
+    if commune.level != COMMUNE:
         raise InvalidData(Text("Chủ thể phải thuộc một xã", "A producer must belong to a commune"))
     require(actor, "create_producer", commune)
     producer = Producer(name=name, kind=kind, commune=commune, tax_code=tax_code)
@@ -66,7 +67,7 @@ def update_producer(session: Session, actor: Actor, producer_id: int, *, name: s
 
 def creatable_communes(session: Session, actor: Actor) -> list[Organisation]:
     """Communes where the actor may register producers."""
-    return [o for o in organisations_in_scope(session, actor, ("commune",)) if can(actor, "create_producer", o)]
+    return [o for o in organisations_in_scope(session, actor, (COMMUNE,)) if can(actor, "create_producer", o)]
 
 
 def producers_for_actor(session: Session, actor: Actor, *, action: str | None = None,

@@ -17,7 +17,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..engine import Registry, TransitionDef, WorkflowDefinition, star_for_score
-from ..engine.definition import CERTIFIED_MIN_STAR
 from ..errors import GuardFailed, InvalidData, InvalidTrigger, NotFound, StaleVersion
 from ..i18n import Text
 from ..models import Document, Organisation, Producer, Product, ProductEvent, Rating, User
@@ -437,10 +436,6 @@ def _star_for(session: Session, tdef: TransitionDef, product: _Moving, score: fl
         if previous is not None:
             star = previous
     return star
-
-
-def is_certified_star(star: int | None) -> bool:
-    return star is not None and star >= CERTIFIED_MIN_STAR
 
 
 def history(session: Session, actor: Actor, product_id: int) -> list[ProductEvent]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from ocop_workflow import migrate_db
+from ocop_workflow.config import Settings
 from ocop_workflow.db import Database
 from ocop_workflow.engine import get_registry
 from ocop_workflow.models import User
@@ -145,20 +146,18 @@ class Env:
 def make_app(tmp_path: Path, web_template: WebWorld, **config) -> tuple[Flask, Database]:  # noqa: ANN003
     path = tmp_path / "ocop.sqlite3"
     shutil.copy(web_template.path, path)
-    settings = {
+    settings = replace(Settings(), database_url=f"sqlite:///{path}", upload_dir=tmp_path / "uploads",
+                       instance_path=tmp_path / "instance", secret_key=SECRET, max_upload_bytes=1024 * 1024)
+    overrides = {
         "TESTING": True,
-        "SECRET_KEY": SECRET,
-        "DATABASE_URL": f"sqlite:///{path}",
-        "UPLOAD_DIR": str(tmp_path / "uploads"),
-        "INSTANCE_PATH": str(tmp_path / "instance"),
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
         "MAX_UPLOAD_BYTES": 1024 * 1024,
     }
-    settings.update(config)
+    overrides.update(config)  # Flask config; a key that mirrors a setting (MAX_UPLOAD_BYTES, …) changes it
     from web import create_app
 
-    app = create_app(settings)
+    app = create_app(settings, overrides)
     return app, app.extensions["ocop"].db
 
 

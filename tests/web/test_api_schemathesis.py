@@ -19,10 +19,10 @@ from collections import Counter
 
 import pytest
 import schemathesis
+from api_client import issue
 from conftest import Env
 from schemathesis.engine import Status, events
 from schemathesis.engine import from_schema as engine_for
-from test_api import issue
 
 SEED = 20260423
 MAX_EXAMPLES = 25

@@ -14,9 +14,9 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from api_client import API, ApiClient, issue, problem_of
 from conftest import CSRF_RE, Env, csrf, login, text
 from sqlalchemy import select
-from test_api import API, ApiClient, issue, problem_of
 
 from ocop_workflow.errors import InvalidData, NotFound
 from ocop_workflow.models import ApiToken, User

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from conftest import PASSWORD, csrf, login, text
 from sqlalchemy import select
 
+from ocop_workflow.config import Settings
 from ocop_workflow.models import User
 
 
@@ -42,7 +45,7 @@ def test_pages_need_login(client):
     assert r.status_code == 302 and "/login" in r.headers["Location"]
 
 
-def test_secure_cookie_settings_by_default(tmp_path, web_template):
+def test_secure_cookie_settings_by_default(tmp_path, web_template, monkeypatch):
     from conftest import make_app
 
     app, db = make_app(tmp_path, web_template, SESSION_COOKIE_SECURE=True)
@@ -50,21 +53,39 @@ def test_secure_cookie_settings_by_default(tmp_path, web_template):
         assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
         from web import create_app
 
-        default = create_app({"SECRET_KEY": "k", "DATABASE_URL": app.config["DATABASE_URL"],
-                              "INSTANCE_PATH": str(tmp_path / "i2")})
+        monkeypatch.delenv("OCOP_SECURE_COOKIES", raising=False)
+        default = create_app(replace(Settings(), secret_key="k", database_url=app.config["DATABASE_URL"],
+                                     instance_path=tmp_path / "i2"))
         assert default.config["SESSION_COOKIE_SECURE"] and default.config["REMEMBER_COOKIE_SECURE"]
         default.extensions["ocop"].db.dispose()
+        monkeypatch.setenv("OCOP_SECURE_COOKIES", "0")  # plain HTTP, said by the operator
+        plain = create_app(replace(Settings(), secret_key="k", database_url=app.config["DATABASE_URL"],
+                                   instance_path=tmp_path / "i3"))
+        assert not plain.config["SESSION_COOKIE_SECURE"] and not plain.config["REMEMBER_COOKIE_SECURE"]
+        plain.extensions["ocop"].db.dispose()
     finally:
         db.dispose()
+
+
+def test_ocop_serve_drops_secure_cookies_only_on_loopback_when_the_operator_said_nothing(monkeypatch):
+    from web.cli import _local_overrides
+
+    monkeypatch.delenv("OCOP_SECURE_COOKIES", raising=False)
+    plain = {"SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False}
+    assert _local_overrides("127.0.0.1", Settings()) == plain
+    assert _local_overrides("0.0.0.0", Settings()) == {}  # behind a TLS proxy
+    monkeypatch.setenv("OCOP_SECURE_COOKIES", "1")
+    assert _local_overrides("127.0.0.1", Settings()) == {}
 
 
 def test_secret_key_is_generated_in_the_instance_folder(tmp_path, web_template, monkeypatch):
     from web import create_app
 
     monkeypatch.delenv("OCOP_SECRET_KEY", raising=False)
-    config = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "INSTANCE_PATH": str(tmp_path / "inst")}
-    first = create_app(dict(config))
-    second = create_app(dict(config))
+    monkeypatch.setenv("OCOP_DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    monkeypatch.setenv("OCOP_INSTANCE_DIR", str(tmp_path / "inst"))
+    first = create_app()  # everything from the environment
+    second = create_app(Settings())
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert len(first.config["SECRET_KEY"]) >= 32
     assert (tmp_path / "inst" / "secret_key").stat().st_mode & 0o077 == 0

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import csrf, login, text
 from sqlalchemy import select
 
-from ocop_workflow.models import User
+from ocop_workflow.config import ConfigError, Settings
+from ocop_workflow.models import Product, User
 from web.babel_tools import extract, read
+from web.i18n import fast_timezone
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +117,40 @@ def test_times_are_shown_in_vietnam_time(env, client):
     login(client, env, "officer")
     body = text(client.get(f"/products/{pid}"))
     assert "00:30" in body  # 17:30 UTC is 00:30 the next day in Hà Nội
+
+
+# --- the time zone -------------------------------------------------------------------------------
+def _entered_at(env, pid: int, at: datetime) -> None:  # noqa: ANN001
+    with env.db.transaction() as s:
+        s.get(Product, pid).state_entered_at = at
+
+
+def test_times_are_shown_in_vietnam_time_by_default(env, client):
+    pid = env.product(name="Chè Tân Cương")
+    _entered_at(env, pid, datetime(2026, 7, 1, 20, 30, tzinfo=UTC))
+    login(client, env, "officer")
+    assert "03:30 02/07/2026" in text(client.get("/products"))  # UTC+7
+
+
+@pytest.mark.app_config(BABEL_DEFAULT_TIMEZONE="America/New_York")
+def test_times_are_shown_in_the_configured_time_zone_with_its_daylight_saving(env, client):
+    summer, winter = env.product(name="Chè Tân Cương"), env.product(name="Mật ong Mèo Vạc")
+    _entered_at(env, summer, datetime(2026, 7, 1, 3, 30, tzinfo=UTC))
+    _entered_at(env, winter, datetime(2026, 1, 15, 3, 30, tzinfo=UTC))
+    login(client, env, "officer")
+    page = text(client.get("/products"))
+    assert "23:30 30/06/2026" in page and "22:30 14/01/2026" in page  # UTC-4 in summer, UTC-5 in winter
+
+
+def test_a_zone_without_daylight_saving_is_a_fixed_offset_and_one_with_it_keeps_its_rules():
+    vietnam = fast_timezone("Asia/Ho_Chi_Minh")
+    assert vietnam.utcoffset(None) == timedelta(hours=7)
+    paris = fast_timezone("Europe/Paris")
+    assert isinstance(paris, ZoneInfo)
+    assert datetime(2026, 7, 1, tzinfo=UTC).astimezone(paris).utcoffset() == timedelta(hours=2)
+
+
+def test_an_unknown_time_zone_is_one_clear_error(monkeypatch):
+    monkeypatch.setenv("OCOP_TIMEZONE", "Asia/Hanoi_City")
+    with pytest.raises(ConfigError, match="OCOP_TIMEZONE must be a time zone name"):
+        Settings()

@@ -37,7 +37,7 @@ def _another_process(env) -> Flask:  # noqa: ANN001
                                              "SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE",
                                              "LOGIN_ACCOUNT_LIMIT", "LOGIN_IP_LIMIT")}
     config["INSTANCE_PATH"] = env.app.instance_path
-    return create_app(config)
+    return create_app(overrides=config)
 
 
 # --- throttling ----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ product, the e-mail choice (single mails or a daily digest), and the admin's mai
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 
 from ocop_workflow.config import Settings
 from ocop_workflow.models import MailOutbox, Notification, NotificationPreference, Product, User
+from ocop_workflow.reminders.scheduler import SweepJob
 from ocop_workflow.reminders.sweep import run_sweep
 
 BADGE = re.compile(r'id="bell">[^<]*<span class="badge">(\d+)</span>')
@@ -189,17 +191,19 @@ def test_serve_with_scheduler_sweeps_inside_the_server_on_sqlite(env, monkeypatc
     monkeypatch.setenv("OCOP_DATABASE_URL", env.db.url)
     monkeypatch.delenv("OCOP_SMTP_URL", raising=False)
     served = {}
+    swept = threading.Event()
+    sweep = SweepJob.__call__
+
+    def signalling_sweep(self: SweepJob) -> None:  # tells the fake server when the first sweep is over
+        sweep(self)
+        swept.set()
+
+    monkeypatch.setattr(SweepJob, "__call__", signalling_sweep)
 
     def fake_waitress(app, **kwargs):  # noqa: ANN001, ANN003, ANN202 - stands for the blocking server
-        import time
-
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with env.db.session() as s:
-                if s.scalar(select(func.count()).select_from(Notification)):
-                    served["notified"] = True
-                    return
-            time.sleep(0.1)
+        assert swept.wait(20), "the embedded scheduler did not sweep within 20 s"
+        with env.db.session() as s:
+            served["notified"] = bool(s.scalar(select(func.count()).select_from(Notification)))
 
     monkeypatch.setattr("waitress.serve", fake_waitress)
     from click.testing import CliRunner

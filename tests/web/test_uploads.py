@@ -11,6 +11,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -21,6 +22,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import TestResponse, encode_multipart
 
+from ocop_workflow.config import Settings
 from ocop_workflow.models import Document, Product, User
 from ocop_workflow.services import tokens
 from tests.zips import MIB, docx, docx_bomb
@@ -302,9 +304,9 @@ def test_uploads_and_steps_through_the_promoted_session_on_both_databases(db, re
     from tests.helpers import attach, new_product
     from web import create_app
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "k", "DATABASE_URL": db.url, "MAX_UPLOAD_BYTES": MIB,
-                      "UPLOAD_DIR": str(tmp_path / "uploads"), "INSTANCE_PATH": str(tmp_path / "instance"),
-                      "SESSION_COOKIE_SECURE": False})
+    settings = replace(Settings(), secret_key="k", database_url=db.url, max_upload_bytes=MIB,
+                       upload_dir=tmp_path / "uploads", instance_path=tmp_path / "instance")
+    app = create_app(settings, {"TESTING": True, "SESSION_COOKIE_SECURE": False})
     officer = world.user("commune_officer", "C1")
     try:
         client = app.test_client()

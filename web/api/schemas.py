@@ -7,7 +7,8 @@ registry), so the description follows the rules instead of restating them.
 from __future__ import annotations
 
 from ocop_workflow.engine import Registry
-from ocop_workflow.models import APPLICATION_TYPES, LEVELS, PRODUCER_KINDS
+from ocop_workflow.levels import LEVELS
+from ocop_workflow.models import APPLICATION_TYPES, PRODUCER_KINDS
 from ocop_workflow.services.documents import CONTENT_TYPES
 from ocop_workflow.services.products import MAX_COMMENT, MAX_NAME
 
