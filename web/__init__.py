@@ -16,6 +16,7 @@ from ocop_workflow.engine import get_registry
 from .context import OcopState, register_session_handling
 from .extensions import babel, csrf, limiter, login_manager
 from .i18n import TRANSLATIONS, register_i18n, select_locale, select_timezone
+from .inputs import register_input_checks
 
 
 def _secret_key(instance: Path) -> str:
@@ -85,6 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["ocop"] = OcopState(db=db, registry=registry, upload_dir=Path(app.config["UPLOAD_DIR"]),
                                        max_upload_bytes=int(app.config["MAX_UPLOAD_BYTES"]))
 
+    register_input_checks(app)  # first: the id converter must be in place before any route is added
     register_extensions(app)
     register_session_handling(app)
     register_i18n(app)

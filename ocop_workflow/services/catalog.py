@@ -23,6 +23,7 @@ from ..errors import InvalidData, NotFound, StaleVersion
 from ..folding import search_words
 from ..i18n import Text
 from ..models import PRODUCER_KINDS, Document, Organisation, Producer, Product, ProductEvent, Rating
+from ..validation import check_text
 from .access import Actor, get_visible_producer, get_visible_product, require_role
 from .products import (
     CREATE_ROLES,
@@ -432,6 +433,8 @@ def update_product(session: Session, registry: Registry, actor: Actor, product_i
         raise StaleVersion(expected_version, product.version)
     name = (name or "").strip()
     subgroup = (subgroup or "").strip() or None
+    check_text(name, Text("Tên sản phẩm", "Product name"))
+    check_text(subgroup, Text("Nhóm con", "Sub-group"))
     problems: list[Text] = []
     if not name:
         problems.append(Text("Tên sản phẩm không được để trống", "The product name is required"))
@@ -474,6 +477,7 @@ def update_producer(session: Session, actor: Actor, producer_id: int, *, name: s
     require_role(actor, producer.commune, EDIT_ROLES, Text("sửa chủ thể này", "edit this producer"))
     if kind not in PRODUCER_KINDS:
         raise InvalidData(Text(f"Loại chủ thể không hợp lệ: {kind}", f"Unknown producer kind: {kind}"))
+    check_text(name, Text("Tên chủ thể", "Producer name"))
     if not (name or "").strip():
         raise InvalidData(Text("Tên chủ thể không được để trống", "The producer name is required"))
     tax_code = (tax_code or "").strip() or None

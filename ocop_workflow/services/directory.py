@@ -13,6 +13,7 @@ from ..errors import InvalidData, NotFound
 from ..i18n import Text
 from ..models import LEVELS, PRODUCER_KINDS, Membership, Organisation, Producer, User
 from ..passwords import MIN_LENGTH, hash_password
+from ..validation import check_text
 from .access import Actor, require_role
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -35,6 +36,7 @@ def create_organisation(
         raise InvalidData(Text(f"Cấp không hợp lệ: {level}", f"Unknown level: {level}"))
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", code or ""):
         raise InvalidData(Text(f"Mã đơn vị không hợp lệ: {code!r}", f"Invalid organisation code: {code!r}"))
+    check_text(name, Text("Tên đơn vị", "Organisation name"))
     parent = get_org(session, parent_code) if parent_code else None
     if level != "central":
         allowed = PARENT_LEVEL[level]
@@ -52,6 +54,8 @@ def create_organisation(
 
 def create_user(session: Session, *, email: str, name: str, password: str | None, locale: str = "vi") -> User:
     email = (email or "").strip().lower()
+    check_text(email, Text("E-mail", "E-mail"))
+    check_text(name, Text("Họ tên", "Full name"))
     if not EMAIL_RE.match(email):
         raise InvalidData(Text(f"Địa chỉ e-mail không hợp lệ: {email!r}", f"Invalid e-mail address: {email!r}"))
     if session.scalars(select(User.id).where(User.email == email)).first() is not None:
@@ -96,6 +100,7 @@ def create_producer(
         raise InvalidData(Text(f"Loại chủ thể không hợp lệ: {kind}", f"Unknown producer kind: {kind}"))
     if commune.level != "commune":
         raise InvalidData(Text("Chủ thể phải thuộc một xã", "A producer must belong to a commune"))
+    check_text(name, Text("Tên chủ thể", "Producer name"))
     if not (name or "").strip():
         raise InvalidData(Text("Tên chủ thể không được để trống", "The producer name is required"))
     if tax_code and not re.fullmatch(r"\d{10}(-\d{3})?", tax_code):

@@ -20,11 +20,14 @@ from ..engine.definition import CERTIFIED_MIN_STAR
 from ..errors import GuardFailed, InvalidData, InvalidTrigger, NotFound, PermissionDenied, StaleVersion
 from ..i18n import Text
 from ..models import Document, Organisation, Producer, Product, ProductEvent, Rating, User
+from ..validation import check_text
 from .access import Actor, get_visible_producer, get_visible_product, product_not_found, require_role
 
 CREATE_ROLES = ("producer", "commune_association", "commune_officer", "admin")
 MAX_COMMENT = 4000
 MAX_NAME = 200
+NAME_LABEL = Text("Tên sản phẩm", "Product name")
+SUBGROUP_LABEL = Text("Nhóm con", "Sub-group")
 
 
 def _now(now: datetime | None) -> datetime:
@@ -61,6 +64,8 @@ def create_product(
 ) -> Product:
     """Register a product idea for a producer in the actor's commune; it starts in the initial state."""
     name = (name or "").strip()
+    check_text(name, NAME_LABEL)
+    check_text(subgroup, SUBGROUP_LABEL)
     problems: list[Text] = []
     if not name:
         problems.append(Text("Tên sản phẩm không được để trống", "The product name is required"))
@@ -151,6 +156,7 @@ def _candidate_for_score(candidates: list[TransitionDef], score: float | None) -
 
 
 def _validate_inputs(comment: str | None, score: object) -> float | None:
+    check_text(comment, Text("Ý kiến", "Comment"), multiline=True)
     if comment is not None and len(comment) > MAX_COMMENT:
         raise InvalidData(Text(f"Ý kiến dài quá {MAX_COMMENT} ký tự", f"The comment is over {MAX_COMMENT} characters"))
     if score is None or score == "":
