@@ -53,6 +53,7 @@ from ocop_workflow.services import directory
 from ocop_workflow.services.access import load_actor
 from ocop_workflow.services.documents import attach_document
 from ocop_workflow.services.products import advance, create_product
+from ocop_workflow.validation import has_control
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 REGISTRY = Registry.from_directory(WORKFLOWS)
@@ -264,7 +265,8 @@ class EngineMachine(RuleBasedStateMachine):
         officers = [u.email for u in self.world.users if self.world.over(u, commune, CREATE_ROLES)]
         email = data.draw(st.one_of(st.sampled_from(officers), st.sampled_from([u.email for u in self.world.users])),
                           label="actor")
-        ok = bool(self.world.over(self.user(email), commune, CREATE_ROLES)) and 0 < len(name.strip()) <= 200
+        ok = (bool(self.world.over(self.user(email), commune, CREATE_ROLES)) and 0 < len(name.strip()) <= 200
+              and not has_control(name))  # a name is one line of printable text
         before = self.snapshot()
 
         def action(s):  # noqa: ANN001, ANN202
@@ -338,6 +340,8 @@ class EngineMachine(RuleBasedStateMachine):
                  expected_version: int | None) -> Expected | None:
         """What the rules say must happen, or None when the move must be refused."""
         valid, score = parse_score(raw_score)
+        if comment is not None and has_control(comment, multiline=True):  # NUL and the like; line breaks are fine
+            return None
         if not valid or not self.world.over(user, m.commune):
             return None
         if expected_version is not None and expected_version != m.version:

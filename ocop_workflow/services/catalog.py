@@ -431,10 +431,10 @@ def update_product(session: Session, registry: Registry, actor: Actor, product_i
     require_role(actor, product.commune, EDIT_ROLES, Text("sửa sản phẩm này", "edit this product"))
     if expected_version is not None and product.version != expected_version:
         raise StaleVersion(expected_version, product.version)
+    check_text(name, Text("Tên sản phẩm", "Product name"))  # before strip(), which drops some silently
+    check_text(subgroup, Text("Nhóm con", "Sub-group"))
     name = (name or "").strip()
     subgroup = (subgroup or "").strip() or None
-    check_text(name, Text("Tên sản phẩm", "Product name"))
-    check_text(subgroup, Text("Nhóm con", "Sub-group"))
     problems: list[Text] = []
     if not name:
         problems.append(Text("Tên sản phẩm không được để trống", "The product name is required"))

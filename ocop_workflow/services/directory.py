@@ -53,9 +53,9 @@ def create_organisation(
 
 
 def create_user(session: Session, *, email: str, name: str, password: str | None, locale: str = "vi") -> User:
-    email = (email or "").strip().lower()
-    check_text(email, Text("E-mail", "E-mail"))
+    check_text(email, Text("E-mail", "E-mail"))  # before strip(), which drops some silently
     check_text(name, Text("Họ tên", "Full name"))
+    email = (email or "").strip().lower()
     if not EMAIL_RE.match(email):
         raise InvalidData(Text(f"Địa chỉ e-mail không hợp lệ: {email!r}", f"Invalid e-mail address: {email!r}"))
     if session.scalars(select(User.id).where(User.email == email)).first() is not None:

@@ -63,9 +63,9 @@ def create_product(
     now: datetime | None = None,
 ) -> Product:
     """Register a product idea for a producer in the actor's commune; it starts in the initial state."""
-    name = (name or "").strip()
-    check_text(name, NAME_LABEL)
+    check_text(name, NAME_LABEL)  # before strip(), which would drop some control characters silently
     check_text(subgroup, SUBGROUP_LABEL)
+    name = (name or "").strip()
     problems: list[Text] = []
     if not name:
         problems.append(Text("Tên sản phẩm không được để trống", "The product name is required"))

@@ -80,8 +80,8 @@ def create_token(session: Session, user: User, *, name: str, expires_days: int |
                  now: datetime | None = None) -> IssuedToken:
     """A new token for `user`, valid for `expires_days` days (None: until revoked)."""
     at = _now(now)
+    check_text(name, Text("Tên mã truy cập", "Token name"))  # before strip(), which drops some silently
     name = (name or "").strip()
-    check_text(name, Text("Tên mã truy cập", "Token name"))
     problems: list[Text] = []
     if not name:
         problems.append(Text("Tên mã truy cập không được để trống", "The token name is required"))
