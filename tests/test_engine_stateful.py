@@ -55,6 +55,7 @@ from ocop_workflow.services import producers as producer_service
 from ocop_workflow.services.access import Actor, load_actor
 from ocop_workflow.services.documents import attach_document
 from ocop_workflow.services.products import advance, create_product
+from ocop_workflow.validation import has_control
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 REGISTRY = Registry.from_directory(WORKFLOWS)
@@ -301,7 +302,7 @@ class EngineMachine(RuleBasedStateMachine):
         email = data.draw(st.one_of(st.sampled_from(officers), st.sampled_from([u.email for u in self.world.users])),
                           label="actor")
         may = bool(self.world.over(self.user(email), commune, CREATE_ROLES, producer_id))
-        ok = may and 0 < len(name.strip()) <= 200
+        ok = may and 0 < len(name.strip()) <= 200 and not has_control(name)  # a name is one line of text
         before = self.snapshot()
 
         def action(s):  # noqa: ANN001, ANN202
@@ -376,6 +377,8 @@ class EngineMachine(RuleBasedStateMachine):
                  expected_version: int | None) -> Expected | None:
         """What the rules say must happen, or None when the move must be refused."""
         valid, score = parse_score(raw_score)
+        if comment is not None and has_control(comment, multiline=True):  # NUL and the like; line breaks are fine
+            return None
         if not valid or not self.world.over(user, m.commune, None, m.producer):
             return None
         if expected_version is not None and expected_version != m.version:

@@ -19,6 +19,7 @@ from ocop_workflow.services.uploads import ZipLimits
 from .context import OcopState, register_session_handling
 from .extensions import babel, csrf, limiter, login_manager
 from .i18n import TRANSLATIONS, fast_timezone, register_i18n, select_locale, select_timezone
+from .inputs import register_input_checks
 from .security import register_security_headers
 
 
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, overrides: dict | None = None) 
                                        tz=fast_timezone(settings.timezone),
                                        zip_limits=ZipLimits(settings.max_unzipped_bytes, settings.max_zip_entries))
 
+    register_input_checks(app)  # first: the id converter must be in place before any route is added
     register_extensions(app)
     register_session_handling(app)
     register_i18n(app)

@@ -182,6 +182,13 @@ def locale() -> str:
     return cached
 
 
+def rollback_request_session() -> None:
+    """Roll back the request's session, if it has one, so that it can read again (error pages)."""
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
 def register_session_handling(app: Flask) -> None:
     @app.after_request
     def _commit(response):  # noqa: ANN001, ANN202

@@ -20,7 +20,8 @@ from ocop_workflow.errors import (
 )
 from ocop_workflow.services.documents import UploadTooLarge
 
-from .context import locale
+from .context import locale, rollback_request_session
+from .inputs import StaleForm
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,10 @@ def http_title(code: int) -> str:
 
 
 def render_error(code: int, message: str | None = None, back: str | None = None):  # noqa: ANN201
+    # The request's transaction is over (an error is never committed): roll it back before the page
+    # is rendered, since the page itself reads (the bell, the user's name) and a failed statement
+    # leaves the session unusable (PendingRollbackError, or an aborted transaction on PostgreSQL).
+    rollback_request_session()
     return render_template("errors/error.html", code=code, title=http_title(code), message=message,
                            back=back or request.referrer), code
 
@@ -64,7 +69,8 @@ def register_error_handlers(app: Flask) -> None:
         return render_error(status_for(exc), exc.message(locale()))
 
     @app.errorhandler(CSRFError)
-    def _csrf(exc: CSRFError):  # noqa: ANN202
+    @app.errorhandler(StaleForm)
+    def _stale_form(exc: HTTPException):  # noqa: ANN202
         return render_error(400, _("The form has expired or was not sent from this site. "
                                    "Reload the page and try again."))
 

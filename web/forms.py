@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from decimal import Decimal
+
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+)
 
 __all__ = [
     "Form", "DataRequired", "Email", "EqualTo", "InputRequired", "Length", "NumberRange", "Optional",
-    "choices", "length", "required",
+    "choices", "finite", "length", "required",
 ]
 
 
@@ -21,6 +34,19 @@ def length(max: int, min: int = -1) -> Length:  # noqa: A002
     if min > 0:
         return Length(min=min, max=max, message=_l("Enter between %(min)d and %(max)d characters.", min=min, max=max))
     return Length(max=max, message=_l("Enter at most %(max)d characters.", max=max))
+
+
+def finite(message: str) -> Callable:
+    """A number field must hold a finite number: 'NaN', 'sNaN' and 'Infinity' parse as decimals, but no
+    comparison (NumberRange) or conversion to float accepts them. Stops the chain with `message`."""
+
+    def check(form, field) -> None:  # noqa: ANN001
+        data = field.data
+        if data is not None and isinstance(data, Decimal | float) and not (
+                data.is_finite() if isinstance(data, Decimal) else math.isfinite(data)):
+            raise StopValidation(str(message))
+
+    return check
 
 
 def choices(pairs) -> list:  # noqa: ANN001

@@ -19,6 +19,7 @@ from ..engine import Policy, get_registry
 from ..errors import NotFound, PermissionDenied
 from ..i18n import Text
 from ..models import Membership, Organisation, Producer, Product, User
+from ..validation import valid_id
 
 
 @dataclass
@@ -166,14 +167,16 @@ _PRODUCT_WITH_PLACE = (select(Product).where(Product.id == bindparam("product_id
 
 def get_visible_product(session: Session, actor: Actor, product_id: int, *, for_update: bool = False) -> Product:
     """The product if the actor may see it; NotFound otherwise (also when it is out of scope)."""
-    product = session.scalars(_PRODUCT_WITH_PLACE, {"product_id": product_id}).one_or_none()
+    product = (session.scalars(_PRODUCT_WITH_PLACE, {"product_id": product_id}).one_or_none()
+               if valid_id(product_id) else None)
     if product is None or not actor.can_see(product.commune, product.producer_id):
         raise product_not_found(product_id)
     return product
 
 
 def get_visible_producer(session: Session, actor: Actor, producer_id: int) -> Producer:
-    producer = session.get(Producer, producer_id, options=[selectinload(Producer.commune)])
+    producer = (session.get(Producer, producer_id, options=[selectinload(Producer.commune)])
+                if valid_id(producer_id) else None)
     if producer is None or not actor.can_see(producer.commune, producer.id):
         raise NotFound(Text(f"Không tìm thấy chủ thể #{producer_id}", f"Producer #{producer_id} not found"))
     return producer

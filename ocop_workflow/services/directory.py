@@ -14,6 +14,7 @@ from ..i18n import Text
 from ..levels import is_level, parent_levels
 from ..models import Membership, Organisation, Producer, User
 from ..passwords import check_password, hash_password
+from ..validation import check_text
 from .access import Actor
 from .authz import admin_roots, require
 
@@ -36,6 +37,7 @@ def create_organisation(
         raise InvalidData(Text(f"Cấp không hợp lệ: {level}", f"Unknown level: {level}"))
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", code or ""):
         raise InvalidData(Text(f"Mã đơn vị không hợp lệ: {code!r}", f"Invalid organisation code: {code!r}"))
+    check_text(name, Text("Tên đơn vị", "Organisation name"))
     parent = get_org(session, parent_code) if parent_code else None
     allowed = parent_levels(level)
     if allowed and (parent is None or parent.level not in allowed):
@@ -51,6 +53,8 @@ def create_organisation(
 
 
 def create_user(session: Session, *, email: str, name: str, password: str | None, locale: str = "vi") -> User:
+    check_text(email, Text("E-mail", "E-mail"))  # before strip(), which drops some silently
+    check_text(name, Text("Họ tên", "Full name"))
     email = (email or "").strip().lower()
     if not EMAIL_RE.match(email):
         raise InvalidData(Text(f"Địa chỉ e-mail không hợp lệ: {email!r}", f"Invalid e-mail address: {email!r}"))

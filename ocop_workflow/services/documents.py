@@ -23,6 +23,7 @@ from ..engine import Policy, Registry, WorkflowDefinition, get_registry
 from ..errors import InvalidData, NotFound
 from ..i18n import Text
 from ..models import Document, Product, Rating
+from ..validation import valid_id
 from .access import Actor, get_visible_product
 from .authz import ATTACH_DOCUMENT, require
 from .uploads import (  # noqa: F401  (re-exported: the long-standing home of these names)
@@ -114,7 +115,7 @@ def attach_document(
 
 def get_document(session: Session, actor: Actor, document_id: int) -> Document:
     """A document if its product is within the actor's scope (old versions included)."""
-    doc = session.get(Document, document_id)
+    doc = session.get(Document, document_id) if valid_id(document_id) else None
     if doc is None:
         raise NotFound(Text(f"Không tìm thấy tài liệu #{document_id}", f"Document #{document_id} not found"))
     try:

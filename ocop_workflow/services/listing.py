@@ -22,6 +22,7 @@ from ..folding import search_words
 from ..i18n import Text
 from ..levels import COMMUNE
 from ..models import Organisation, Producer, Product
+from ..validation import valid_id
 from .access import Actor
 
 COUNT_CAP = 1000
@@ -116,7 +117,7 @@ def waiting_condition(registry: Registry, actor: Actor):  # noqa: ANN201
 
 def get_visible_organisation(session: Session, actor: Actor, org_id: int) -> Organisation:
     """The organisation if it lies in the actor's scope; NotFound otherwise."""
-    org = session.get(Organisation, org_id)
+    org = session.get(Organisation, org_id) if valid_id(org_id) else None
     if org is None or not actor.can_see(org):
         raise NotFound(Text(f"Không tìm thấy đơn vị #{org_id}", f"Organisation #{org_id} not found"))
     return org

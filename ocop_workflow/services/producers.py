@@ -15,6 +15,7 @@ from ..errors import InvalidData
 from ..i18n import Text
 from ..levels import COMMUNE
 from ..models import PRODUCER_KINDS, Organisation, Producer
+from ..validation import check_text
 from .access import Actor, get_visible_producer
 from .authz import can, require
 from .listing import organisations_in_scope
@@ -26,6 +27,8 @@ TAX_CODE = re.compile(r"\d{10}(-\d{3})?")
 def _valid_producer(name: str | None, kind: str, tax_code: str | None) -> tuple[str, str, str | None]:
     """A producer's name, kind and tax code (10 digits, optionally -3 more), cleaned; InvalidData
     listing every problem at once. The one validation of registering and editing a producer."""
+    check_text(name, Text("Tên chủ thể", "Producer name"))  # before strip(), which drops some silently
+    check_text(tax_code, Text("Mã số thuế", "Tax code"))
     name = (name or "").strip()
     tax_code = (tax_code or "").strip() or None
     problems: list[Text] = []

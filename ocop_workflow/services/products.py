@@ -20,6 +20,7 @@ from ..engine import Registry, TransitionDef, WorkflowDefinition, star_for_score
 from ..errors import GuardFailed, InvalidData, InvalidTrigger, NotFound, StaleVersion
 from ..i18n import Text
 from ..models import Document, Organisation, Producer, Product, ProductEvent, Rating, User
+from ..validation import check_text
 from .access import Actor, get_visible_producer, get_visible_product, product_not_found
 from .authz import TAKE_STEP, authorize, require
 
@@ -28,6 +29,8 @@ MAX_NAME = 200
 MAX_SUBGROUP = 100
 EDIT_TRIGGER = "edit"
 EDITABLE_FIELDS = ("name", "product_group", "subgroup")
+NAME_LABEL = Text("Tên sản phẩm", "Product name")
+SUBGROUP_LABEL = Text("Nhóm con", "Sub-group")
 
 
 def _now(now: datetime | None) -> datetime:
@@ -97,6 +100,8 @@ def _valid_details(registry: Registry, name: str | None, product_group: str | No
                    subgroup: str | None) -> tuple[str, str, str | None]:
     """A product's name, group and sub-group, cleaned; InvalidData listing every problem at once.
     The one validation of both creating and editing a product."""
+    check_text(name, NAME_LABEL)  # before strip(), which would drop some control characters silently
+    check_text(subgroup, SUBGROUP_LABEL)
     name = (name or "").strip()
     subgroup = (subgroup or "").strip() or None
     problems: list[Text] = []
@@ -203,6 +208,7 @@ def _candidate_for_score(candidates: list[TransitionDef], score: float | None) -
 
 
 def _validate_inputs(comment: str | None, score: object) -> float | None:
+    check_text(comment, Text("Ý kiến", "Comment"), multiline=True)
     if comment is not None and len(comment) > MAX_COMMENT:
         raise InvalidData(Text(f"Ý kiến dài quá {MAX_COMMENT} ký tự", f"The comment is over {MAX_COMMENT} characters"))
     if score is None or score == "":

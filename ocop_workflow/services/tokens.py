@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from ..errors import InvalidData, NotFound, OcopError
 from ..i18n import Text
 from ..models import ApiToken, User
+from ..validation import check_text
 
 SCHEME = "ocop"
 PREFIX_BYTES = 6  # 12 hex characters
@@ -79,6 +80,7 @@ def create_token(session: Session, user: User, *, name: str, expires_days: int |
                  now: datetime | None = None) -> IssuedToken:
     """A new token for `user`, valid for `expires_days` days (None: until revoked)."""
     at = _now(now)
+    check_text(name, Text("Tên mã truy cập", "Token name"))  # before strip(), which drops some silently
     name = (name or "").strip()
     problems: list[Text] = []
     if not name:

@@ -17,6 +17,7 @@ from ocop_workflow.errors import GuardFailed, OcopError
 from ocop_workflow.i18n import LOCALES, Text
 from ocop_workflow.services.tokens import InvalidToken
 
+from ..context import rollback_request_session
 from ..errors import status_for
 
 log = logging.getLogger(__name__)
@@ -146,4 +147,5 @@ def from_unexpected(exc: Exception) -> Response:
     if current_app.testing:
         raise exc  # let tests see the traceback, as the HTML pages do
     log.exception("unhandled error in the API")
+    rollback_request_session()  # the session may be unusable after a failed statement
     return problem("server_error")

@@ -35,6 +35,7 @@ from .auth import api_actor, api_token, rate_limit_key, require_actor
 from .problems import api_locale, localized, problem
 from .serialize import Serializer
 from .spec import (
+    BodyTooLarge,
     Param,
     Reply,
     RequestInvalid,
@@ -48,7 +49,7 @@ from .spec import (
 )
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-ID = "int"  # ids above S.MAX_ID are answered 404 before the view (no integer column holds them)
+ID = "int"  # web.inputs.IdConverter: ids outside 1 .. S.MAX_ID do not match the route (404)
 DEFAULT_RATE_LIMIT = "600 per minute"
 PUBLIC = {"api.openapi", "api.problem_type", "api.not_found"}
 
@@ -64,8 +65,6 @@ limiter.limit(_rate_limit, key_func=rate_limit_key)(bp)
 def _authenticate() -> None:
     if request.endpoint not in PUBLIC:
         require_actor()
-    if any(isinstance(v, int) and v > S.MAX_ID for v in (request.view_args or {}).values()):
-        raise HTTPNotFound()
 
 
 def ser() -> Serializer:
@@ -91,6 +90,12 @@ def _media(exc: UnsupportedMediaType) -> Response:
     return problem("unsupported_media_type")
 
 
+@bp.errorhandler(BodyTooLarge)
+def _body_too_large(exc: BodyTooLarge) -> Response:
+    kb = exc.limit // 1024
+    return problem("too_large", Text(f"Nội dung JSON được tối đa {kb} KB", f"A JSON body may be at most {kb} KB"))
+
+
 bp.register_error_handler(OcopError, problems.from_ocop_error)
 bp.register_error_handler(HTTPException, problems.from_http_exception)
 for _code in (400, 401, 403, 404, 405, 406, 409, 410, 411, 412, 413, 414, 415, 416, 422, 429, 500, 501):
@@ -104,7 +109,8 @@ def not_found(rest: str = "") -> Response:
     if routes is None:
         routes = current_app.extensions["ocop_api_routes"] = Map(
             [Rule(r.rule, endpoint=r.endpoint, methods=r.methods) for r in current_app.url_map.iter_rules()
-             if r.endpoint.startswith("api.") and r.endpoint != "api.not_found"])
+             if r.endpoint.startswith("api.") and r.endpoint != "api.not_found"],
+            converters=dict(current_app.url_map.converters))  # the same id range as the real routes
     try:
         routes.bind("api").match(request.path, method=request.method)
     except MethodNotAllowed as exc:

@@ -11,8 +11,8 @@ from ocop_workflow.levels import LEVELS
 from ocop_workflow.models import APPLICATION_TYPES, PRODUCER_KINDS
 from ocop_workflow.services.documents import CONTENT_TYPES
 from ocop_workflow.services.products import MAX_COMMENT, MAX_NAME
+from ocop_workflow.validation import MAX_ID  # an INTEGER column on PostgreSQL
 
-MAX_ID = 2**31 - 1  # an INTEGER column on PostgreSQL
 NO_NUL = r"^[^\u0000]*$"  # PostgreSQL text cannot hold NUL characters
 
 API_DESCRIPTION = """\

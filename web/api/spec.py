@@ -12,6 +12,7 @@ validate the requests (`parse_query`, `parse_json`), so the document cannot drif
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, request
 from jsonschema import Draft202012Validator
 from werkzeug.routing import IntegerConverter, Rule
+
+from ocop_workflow.validation import control_error, has_control
 
 from . import schemas as S
 
@@ -71,9 +74,10 @@ ERROR_TITLES = {
     404: "Not found, or outside the caller's area",
     405: "Method not allowed",
     409: "Conflict: a stale version, or a step not possible in the current state",
-    413: "The upload is too large",
+    413: "The upload or the JSON body is too large",
     415: "The body must be JSON (Content-Type: application/json)",
-    422: "Refused by the rules (for a step: `missing` lists every unmet requirement)",
+    422: "Refused by the rules (for a step: `missing` lists every unmet requirement), or a control character "
+         "(such as NUL) in a parameter or the body",
     429: "Too many requests for this token; see Retry-After",
 }
 
@@ -97,9 +101,9 @@ def operation(bp: Blueprint, rule: str, method: str, *, summary: str, descriptio
         if auth:
             usual += [401, 429]
         if query or body or multipart:
-            usual.append(400)
+            usual += [400, 422]  # 422: a control character (NUL …) in a parameter or the body
         if body:
-            usual.append(415)
+            usual += [413, 415]
         if multipart:
             usual.append(413)
         for code in sorted({*usual, *errors}):
@@ -258,14 +262,70 @@ def parse_query() -> dict[str, Any]:
     return values
 
 
+class BodyTooLarge(Exception):
+    """A JSON body over `API_MAX_JSON_BYTES` (HTTP 413)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"JSON body over {limit} bytes")
+        self.limit = limit
+
+
+DEFAULT_MAX_JSON_BYTES = 256 * 1024  # a step's comment (4,000 characters) escaped is under 30 KB
+MAX_JSON_DEPTH = 32  # the deepest body the API reads has 3 levels
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_body_problems(body: Any) -> str | None:
+    """Walk the parsed body without recursion: too deep is a problem (400); a control character
+    in a string or a key is refused as invalid data (422, ocop_workflow.validation)."""
+    stack: list[tuple[Any, str, int]] = [(body, "body", 1)]
+    while stack:
+        value, where, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return f"nested deeper than {MAX_JSON_DEPTH} levels"
+        if isinstance(value, str):
+            if has_control(value, multiline=True):
+                raise control_error(where)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if has_control(key):
+                    raise control_error(where)
+                stack.append((item, f"{where}.{key}", depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}.{i}", depth + 1) for i, item in enumerate(value))
+    return None
+
+
+def read_json_body() -> Any:
+    """The request's JSON body, parsed with limits: size (413), depth and NaN/Infinity (400)."""
+    limit = int(current_app.config.get("API_MAX_JSON_BYTES", DEFAULT_MAX_JSON_BYTES))
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge(limit)
+    # with a Content-Length (checked above) the body is read whole; without one, never beyond the limit
+    raw = request.get_data(cache=True) if request.content_length is not None else request.stream.read(limit + 1)
+    if len(raw) > limit:
+        raise BodyTooLarge(limit)
+    try:
+        body = json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        raise RequestInvalid([("body", f"nested deeper than {MAX_JSON_DEPTH} levels")]) from None
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError included
+        raise RequestInvalid([("body", "not valid JSON")]) from None
+    reason = _json_body_problems(body)
+    if reason is not None:
+        raise RequestInvalid([("body", reason)])
+    return body
+
+
 def parse_json() -> dict[str, Any]:
     """The current operation's JSON body, checked against its declared schema."""
     op = OPERATIONS[request.endpoint]
     if not request.is_json:
         raise UnsupportedMediaType()
-    body = request.get_json(silent=True)
-    if body is None:
-        raise RequestInvalid([("body", "not valid JSON")])
+    body = read_json_body()
     problems = _errors(S.ref(op.body), body, "body")
     if problems:
         raise RequestInvalid(problems)

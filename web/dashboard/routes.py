@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask_login import login_required
 
 from ocop_workflow.services.listing import ProductFilter, list_products, state_counts, waiting_keys
 
 from ..context import actor, db_session, registry
+from ..inputs import int_arg
 
 bp = Blueprint("dashboard", __name__)
 
@@ -32,7 +33,7 @@ def index():  # noqa: ANN201
 def inbox():  # noqa: ANN201
     who, reg = actor(), registry()
     levels = [reg.catalogue.levels[lv] for lv in sorted({m.organisation.level for m in who.memberships})]
-    flt = ProductFilter(waiting=True, page=request.args.get("page", 1, int))
+    flt = ProductFilter(waiting=True, page=int_arg("page", 1))
     page = list_products(db_session(), reg, who, flt, rows=True)
     return render_template("dashboard/inbox.html", page=page, levels=levels,
                            has_waiting_states=bool(waiting_keys(reg, who)))

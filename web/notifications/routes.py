@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -18,6 +18,7 @@ from ocop_workflow.notify import inbox
 from ..auth.routes import safe_next
 from ..context import actor, db_session, locale
 from ..forms import choices
+from ..inputs import int_arg
 from .forms import EmailModeForm, MarkReadForm, OpenForm
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -54,7 +55,7 @@ def _email_form() -> EmailModeForm:
 
 def _page(email_form: EmailModeForm, status: int = 200):  # noqa: ANN202
     s, who = db_session(), actor()
-    rows = inbox.list_notifications(s, who.id, limit=PER_PAGE + 1, before_id=request.args.get("before", type=int))
+    rows = inbox.list_notifications(s, who.id, limit=PER_PAGE + 1, before_id=int_arg("before"))
     return render_template("notifications/index.html", rows=rows[:PER_PAGE], more=len(rows) > PER_PAGE,
                            email_form=email_form, read_form=MarkReadForm(), open_form=OpenForm(),
                            unread=inbox.unread_count(s, who.id)), status

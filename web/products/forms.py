@@ -12,7 +12,7 @@ from wtforms import (
     TextAreaField,
 )
 
-from ..forms import DataRequired, Form, NumberRange, Optional, length, required
+from ..forms import DataRequired, Form, NumberRange, Optional, finite, length, required
 
 
 class ProductForm(Form):
@@ -39,7 +39,8 @@ class AdvanceForm(Form):
     expected_version = IntegerField(validators=[required()])
     comment = TextAreaField(_l("Comment"), validators=[Optional(), length(4000)])
     score = DecimalField(_l("Score (0–100)"), places=None, validators=[
-        Optional(), NumberRange(min=0, max=100, message=_l("The score must be between 0 and 100."))])
+        Optional(), finite(_l("The score must be between 0 and 100.")),
+        NumberRange(min=0, max=100, message=_l("The score must be between 0 and 100."))])
     confirm = BooleanField(_l("I confirm this step"), validators=[
         DataRequired(message=_l("Tick the box to confirm this step."))])
     submit = SubmitField(_l("Confirm"))

@@ -25,17 +25,10 @@ from ..context import actor, db_session, locale, registry, state
 from ..documents.forms import UploadForm
 from ..errors import status_for
 from ..forms import choices
+from ..inputs import StaleForm, hidden_int, int_arg
 from .forms import AdvanceForm, ProducerForm, ProductForm
 
 bp = Blueprint("products", __name__)
-
-
-def _int_arg(name: str) -> int | None:
-    try:
-        value = int(request.args.get(name, ""))
-    except ValueError:
-        return None
-    return value if value > 0 else None
 
 
 def _cache() -> dict:
@@ -140,11 +133,12 @@ def index():  # noqa: ANN201
         ("star", _("Star"), _options_html(_("Any star"), fixed["star"], args.get("star", ""))),
     ]
     state = args.get("state") or None
+    star = int_arg("star")
     flt = ProductFilter(
-        state=state if state in _all_states() else None, org_id=_int_arg("org"),
-        group=args.get("group") or None, star=_int_arg("star"),
+        state=state if state in _all_states() else None, org_id=int_arg("org"),
+        group=args.get("group") or None, star=star if star is not None and star <= 5 else None,
         q=(args.get("q") or "").strip()[:100] or None,
-        waiting=args.get("waiting") == "1", page=_int_arg("page") or 1,
+        waiting=args.get("waiting") == "1", page=int_arg("page", 1),
     )
     page = list_products(s, reg, who, flt, per_page=_per_page(), rows=True)
     pager_args = {k: v for k, v in args.items() if k != "page" and v}
@@ -174,8 +168,8 @@ def create():  # noqa: ANN201
     form.workflow_key.choices = _workflow_choices()
     if request.method == "GET":
         form.workflow_key.data = reg.default_key
-        if request.args.get("producer", type=int):
-            form.producer_id.data = request.args.get("producer", type=int)
+        if int_arg("producer"):
+            form.producer_id.data = int_arg("producer")
     if form.validate_on_submit():
         try:
             product = create_product(s, reg, who, name=form.name.data, product_group=form.product_group.data,
@@ -202,8 +196,8 @@ def edit(product_id: int):  # noqa: ANN201
     if request.method == "GET":
         form.expected_version.data = product.version
     if form.validate_on_submit():
+        expected = hidden_int(form.expected_version.data)
         try:
-            expected = int(form.expected_version.data) if form.expected_version.data else None
             update_product(s, reg, who, product_id, name=form.name.data, product_group=form.product_group.data,
                            subgroup=form.subgroup.data, expected_version=expected)
         except StaleVersion as exc:
@@ -276,6 +270,9 @@ def detail(product_id: int):  # noqa: ANN201
 def advance_view(product_id: int):  # noqa: ANN201
     s, who, reg, loc = db_session(), actor(), registry(), locale()
     get_product(s, who, product_id)  # 404 first, whatever the form holds
+    expected = hidden_int(request.form.get("expected_version"))
+    if expected is None:
+        raise StaleForm()
     form = AdvanceForm()
     trigger = form.trigger.data or ""
     if not form.validate():
@@ -284,7 +281,7 @@ def advance_view(product_id: int):  # noqa: ANN201
     data = {"score": float(form.score.data)} if form.score.data is not None else {}
     try:
         event = advance(s, reg, product_id, trigger, who, comment=form.comment.data, data=data,
-                        expected_version=form.expected_version.data)
+                        expected_version=expected)
     except StaleVersion as exc:
         s.rollback()
         return render_detail(product_id, error=exc.message(loc), stale=True, status=409)
