@@ -1,6 +1,7 @@
 """Benchmark: advance N products through the whole ocop-148 cycle, services vs raw sqlite3.
 
     .venv/bin/python bench/engine.py [--products N] [--db PATH] [--actors reload|cached|both] [--profile FILE]
+                                     [--peers [--peers-dir DIR]]
 
 Setup (not timed) builds one SQLite database with the Alembic migration: an organisation
 tree (VN / province / district / commune), one user per role with memberships, a
@@ -33,6 +34,15 @@ Then (not timed) every database is checked: all products `rated`, 4*, version 6,
 history rows (create + 5) and two ratings each, and the services' rows equal the raw ones
 (times and ids aside). Exit status 1 when the budget (1,000 advances/s through the services,
 judged on the realistic reload variant when it ran) is missed, 2 when a check fails.
+
+`--peers` then runs the peer benchmarks (`../shared/peers/run_all.sh`, the same workload done
+with SpiffWorkflow, django-viewflow, a naive transitions+SQLAlchemy advance and raw sqlite3) with
+the same N, as a child of this process, right after the phases above, and prints one table of
+every path's advances/s and ratios. It judges the two budgets of issue #8 on figures of this one
+run: services/reload at least 1.3x the best tool peer, and raw sqlite3 (the same writes, above)
+at most 4x faster than services/reload; exit status 1 when either is missed. The peers' venv
+follows run_all.sh: `PEERS_VENV=DIR` reuses one, otherwise a scratch one is installed from the
+configured pip index.
 """
 
 from __future__ import annotations
@@ -41,8 +51,11 @@ import argparse
 import cProfile
 import hashlib
 import json
+import os
+import re
 import secrets
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -62,6 +75,10 @@ from ocop_workflow.services.directory import add_membership, create_organisation
 from ocop_workflow.services.products import advance, create_product
 
 BUDGET = 1000.0  # advances per second through the services
+PEER_FACTOR = 1.3  # services/reload must be at least this many times the best tool peer ...
+RAW_FACTOR = 4.0  # ... and raw sqlite3 at most this many times faster than services/reload
+PEERS_DIR = Path(__file__).resolve().parents[2] / "shared" / "peers"
+TOOL_PEERS = ("spiff_bench", "viewflow_bench", "transitions_naive")
 WORKFLOW = "ocop-148"
 GROUP = "tourism"
 PRODUCER_KIND = "cooperative_group"
@@ -343,6 +360,55 @@ def compare(path: Path, other: Path) -> list[str]:
     return problems
 
 
+# --------------------------------------------------------------------------- peers
+
+
+_PEER_LINE = re.compile(r"^(\w+): ([0-9.]+) advances/s")
+
+
+def run_peers(peers_dir: Path, n_products: int) -> dict[str, float]:
+    """Run `run_all.sh --products N` (a child process) and return each peer's advances/s."""
+    script = peers_dir / "run_all.sh"
+    if not script.is_file():
+        raise SystemExit(f"no peer benchmarks at {script} (give --peers-dir)")
+    print(f"timing the peers ({script} --products {n_products}) ...", file=sys.stderr)
+    proc = subprocess.run(["bash", str(script), "--products", str(n_products)], stdout=subprocess.PIPE,
+                          text=True, env=os.environ.copy(), check=False)
+    for line in proc.stdout.splitlines():
+        print(f"  peers| {line}", file=sys.stderr)
+    if proc.returncode != 0:
+        raise SystemExit(f"{script} failed with exit status {proc.returncode}")
+    rates = {m[1]: float(m[2]) for line in proc.stdout.splitlines() if (m := _PEER_LINE.match(line))}
+    missing = [p for p in ("raw_sqlite", *TOOL_PEERS) if p not in rates]
+    if missing:
+        raise SystemExit(f"{script} printed no rate for {', '.join(missing)}")
+    return rates
+
+
+def peer_table(ours: dict[str, float], peers: dict[str, float]) -> tuple[list[str], bool]:
+    """One table of every path (ours and the peers, one run), the ratios, and the issue #8 verdicts."""
+    raw, peer_raw = ours["raw sqlite3"], peers["raw_sqlite"]
+    lines = [f"{'path':<30} {'advances/s':>11} {'raw/this':>9} {'peer raw/this':>14}"]
+    for name, rate in ours.items():
+        lines.append(f"{'ocop ' + name:<30} {rate:>11.0f} {raw / rate:>8.1f}x {'':>14}")
+    for name, rate in peers.items():
+        lines.append(f"{'peer ' + name:<30} {rate:>11.0f} {raw / rate:>8.1f}x {peer_raw / rate:>13.1f}x")
+    lines.append("(raw/this: ocop raw sqlite3, the same writes as the services, per path's rate; peer raw/this: "
+                 "the peers' own raw_sqlite, whose advance writes less)")
+    services = ours.get("services/reload")
+    if services is None:
+        lines.append("no verdict: the budgets are judged on services/reload (run with --actors reload or both)")
+        return lines, False
+    best = max(TOOL_PEERS, key=lambda p: peers[p])
+    vs_peer, vs_raw = services / peers[best], raw / services
+    ok_peer, ok_raw = vs_peer >= PEER_FACTOR, vs_raw <= RAW_FACTOR
+    lines.append(f"{'PASS' if ok_peer else 'FAIL'}: services/reload {services:.0f}/s is {vs_peer:.2f}x the best "
+                 f"peer ({best} {peers[best]:.0f}/s); budget >= {PEER_FACTOR}x")
+    lines.append(f"{'PASS' if ok_raw else 'FAIL'}: raw sqlite3 {raw:.0f}/s is {vs_raw:.2f}x services/reload; "
+                 f"budget <= {RAW_FACTOR:g}x")
+    return lines, ok_peer and ok_raw
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -364,6 +430,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--actors", choices=("reload", "cached", "both"), default="both",
                         help="services variant(s): actor re-loaded per transaction, loaded once, or both")
     parser.add_argument("--profile", type=Path, help="cProfile the services phase(s) into FILE[.reload|.cached]")
+    parser.add_argument("--peers", action="store_true",
+                        help="then run the peer benchmarks with the same N and judge the issue #8 budgets")
+    parser.add_argument("--peers-dir", type=Path, default=PEERS_DIR, help=f"where run_all.sh is (default {PEERS_DIR})")
     args = parser.parse_args(argv)
     if args.products < 1:
         parser.error("--products must be at least 1")
@@ -433,7 +502,14 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "BUDGET OK" if rates[judged] >= BUDGET else "BUDGET MISSED"
         print(f"{verdict}: services/{judged} {rates[judged]:.0f} advances/s, budget {BUDGET:.0f}"
               + (f" ({others})" if others else ""))
-        return 0 if rates[judged] >= BUDGET else 1
+        ok = rates[judged] >= BUDGET
+        if args.peers:
+            peers = run_peers(args.peers_dir, n)
+            lines, peers_ok = peer_table({name: advances / r[0] for name, r in results.items()}, peers)
+            print()
+            print("\n".join(lines))
+            ok = ok and peers_ok
+        return 0 if ok else 1
     finally:
         if tmp is not None:
             tmp.cleanup()

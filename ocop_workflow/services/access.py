@@ -7,42 +7,99 @@ so their existence does not leak.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, bindparam, false, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import ColumnElement, bindparam, false, inspect, or_, select
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import instance_dict
 
 from ..errors import NotFound, PermissionDenied
 from ..i18n import Text
 from ..models import Membership, Organisation, Producer, Product, User
 
 
-@dataclass
-class Actor:
-    """A user with the memberships that are in force today."""
+@dataclass(frozen=True, slots=True)
+class OrgView:
+    """An organisation as an actor's membership names it: the columns of `Organisation`, read once
+    per request. A value, not an ORM object, so loading an actor hydrates no organisation."""
 
-    user: User
-    memberships: list[Membership] = field(default_factory=list)
+    id: int
+    code: str
+    name: str
+    level: str
+    parent_id: int | None
+    path: str
+    valid_from: date | None
+    valid_to: date | None
+
+    def is_active(self, on: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= on) and (self.valid_to is None or on <= self.valid_to)
+
+    def contains(self, other: Organisation | OrgView) -> bool:
+        return other.path.startswith(self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipView:
+    """A membership in force (the columns of `Membership`, with its organisation as an `OrgView`)."""
+
+    id: int
+    user_id: int
+    organisation_id: int
+    role: str
+    producer_id: int | None
+    organisation: OrgView
+
+
+class Actor:
+    """A user with the memberships that are in force today.
+
+    `load_actor` reads the user's row with the memberships; the `User` object is made from that
+    row the first time `.user` is read (in the session the actor was loaded in), so a step that
+    only needs the actor's id and roles builds no ORM object at all."""
+
+    __slots__ = ("_user", "_session", "_row", "memberships")
+
+    def __init__(self, user: User | None, memberships: list[MembershipView] | None = None, *,
+                 session: Session | None = None, row: tuple | None = None) -> None:
+        if user is None and (session is None or row is None):
+            raise TypeError("Actor needs a user, or the session and the user's row it is read from")
+        self._user, self._session, self._row = user, session, row
+        self.memberships: list[MembershipView] = list(memberships or [])
+
+    @property
+    def user(self) -> User:
+        if self._user is None:
+            self._user = _persistent_user(self._session, self._row)
+            self._session = self._row = None
+        return self._user
 
     @property
     def id(self) -> int:
-        return self.user.id
+        return self._row[0] if self._user is None else self._user.id
 
     @property
     def locale(self) -> str:
-        return self.user.locale or "vi"
+        return (self._row[_USER_COLUMNS.index("locale")] if self._user is None else self._user.locale) or "vi"
 
-    def roles_over(self, org: Organisation) -> set[str]:
+    def __repr__(self) -> str:
+        return f"Actor(user_id={self.id}, memberships={[(m.role, m.organisation.code) for m in self.memberships]})"
+
+    def roles_over(self, org: Organisation | OrgView) -> set[str]:
         """Roles this actor holds in `org` or in one of its ancestors."""
-        return {m.role for m in self.memberships if m.organisation.contains(org)}
+        path = org.path
+        return {m.role for m in self.memberships if path.startswith(m.organisation.path)}
 
-    def can_see(self, org: Organisation) -> bool:
-        return any(m.organisation.contains(org) for m in self.memberships)
+    def can_see(self, org: Organisation | OrgView) -> bool:
+        path = org.path
+        return any(path.startswith(m.organisation.path) for m in self.memberships)
 
-    def membership_for(self, org: Organisation, roles: tuple[str, ...] | set[str]) -> Membership | None:
+    def membership_for(self, org: Organisation | OrgView, roles: tuple[str, ...] | set[str] | frozenset[str],
+                       ) -> MembershipView | None:
         """The nearest membership over `org` with one of `roles` (the organisation acting)."""
-        fitting = [m for m in self.memberships if m.role in roles and m.organisation.contains(org)]
+        path = org.path
+        fitting = [m for m in self.memberships if m.role in roles and path.startswith(m.organisation.path)]
         return max(fitting, key=lambda m: len(m.organisation.path), default=None)
 
     @property
@@ -60,10 +117,40 @@ class Actor:
         return column.in_(inner)
 
 
-# one query with the memberships and their organisations (every web request does this), built once
-_USER_WITH_MEMBERSHIPS = select(User).options(joinedload(User.memberships).joinedload(Membership.organisation))
-_USER_BY_ID = _USER_WITH_MEMBERSHIPS.where(User.id == bindparam("key"))
-_USER_BY_EMAIL = _USER_WITH_MEMBERSHIPS.where(User.email == bindparam("key"))
+# Every request loads its actor, so this is one prebuilt Core statement (the user's row joined to
+# each membership and its organisation) read into plain values: hydrating the memberships and the
+# organisations as ORM objects cost more than the rest of a workflow step.
+_U, _M, _O = User.__table__, Membership.__table__, Organisation.__table__
+_USER_COLUMNS = ("id", "email", "name", "password_hash", "locale", "active", "created_at")
+_ORG_COLUMNS = ("id", "code", "name", "level", "parent_id", "path", "valid_from", "valid_to")
+_ACTOR_ROWS = (
+    select(*[_U.c[c] for c in _USER_COLUMNS], _M.c.id, _M.c.role, _M.c.producer_id,
+           *[_O.c[c] for c in _ORG_COLUMNS])
+    .select_from(_U.outerjoin(_M, _M.c.user_id == _U.c.id).outerjoin(_O, _O.c.id == _M.c.organisation_id))
+    .order_by(_M.c.id)
+)
+_USER_BY_ID = _ACTOR_ROWS.where(_U.c.id == bindparam("key"))
+_USER_BY_EMAIL = _ACTOR_ROWS.where(_U.c.email == bindparam("key"))
+_N_USER, _N_ORG = len(_USER_COLUMNS), len(_ORG_COLUMNS)
+_USER_MAPPER = inspect(User)
+
+
+def _persistent_user(session: Session, values: tuple) -> User:
+    """The session's `User` for this row: the one it already holds, or one made from the row and
+    attached as loaded (persistent and clean, no second query; later changes flush as usual).
+    Once the session's transaction is over (an actor kept across transactions), the user is made
+    detached, as a loaded user is after its session closes."""
+    key = _USER_MAPPER.identity_key_from_primary_key((values[0],))
+    user = session.identity_map.get(key)
+    if user is None:
+        user = User()
+        # the row's values as the loaded state (no attribute events: `make_transient_to_detached`
+        # marks them committed); `memberships` stays unloaded and lazy-loads if ever read
+        instance_dict(user).update(zip(_USER_COLUMNS, values, strict=True))
+        make_transient_to_detached(user)
+        if session.in_transaction():
+            session.add(user)
+    return user
 
 
 def load_actor(session: Session, user_or_email: int | str, today: date | None = None) -> Actor:
@@ -72,14 +159,22 @@ def load_actor(session: Session, user_or_email: int | str, today: date | None = 
         stmt, key = _USER_BY_ID, user_or_email
     else:
         stmt, key = _USER_BY_EMAIL, user_or_email.strip().lower()
-    user = session.scalars(stmt, {"key": key}).unique().one_or_none()
-    if user is None:
+    rows = session.connection().execute(stmt, {"key": key}).all()
+    if not rows:
         raise NotFound(Text(f"Không có người dùng {user_or_email}", f"No user {user_or_email}"))
-    if not user.active:
+    first = rows[0]
+    if not first.active:
         raise PermissionDenied(Text("Tài khoản đã bị khoá", "This account is deactivated"))
+    user_id = first[0]
     today = today or date.today()
-    active = [m for m in user.memberships if m.organisation.is_active(today)]
-    return Actor(user, active)
+    active = []
+    for row in rows:
+        if row[_N_USER] is None:  # no membership at all
+            break
+        org = OrgView(*row[_N_USER + 3:])
+        if org.is_active(today):
+            active.append(MembershipView(row[_N_USER], user_id, org.id, row[_N_USER + 1], row[_N_USER + 2], org))
+    return Actor(None, active, session=session, row=tuple(first[:_N_USER]))
 
 
 def product_not_found(product_id: object) -> NotFound:
@@ -105,7 +200,8 @@ def get_visible_producer(session: Session, actor: Actor, producer_id: int) -> Pr
     return producer
 
 
-def require_role(actor: Actor, org: Organisation, roles: set[str] | tuple[str, ...], what: Text) -> Membership:
+def require_role(actor: Actor, org: Organisation | OrgView, roles: set[str] | tuple[str, ...], what: Text,
+                 ) -> MembershipView:
     membership = actor.membership_for(org, roles)
     if membership is None:
         raise PermissionDenied(
