@@ -28,7 +28,7 @@ from ocop_workflow.services.catalog import (
     update_product,
 )
 from ocop_workflow.services.documents import DOCUMENT_ROLES
-from ocop_workflow.services.products import advance, create_product, definition_of, get_product
+from ocop_workflow.services.products import advance, create_product, get_product
 
 from ..context import actor, db_session, locale, registry
 from ..documents.forms import UploadForm
@@ -286,8 +286,10 @@ def detail(product_id: int):  # noqa: ANN201
 @bp.route("/products/<int:product_id>/advance", methods=["POST"])
 @login_required
 def advance_view(product_id: int):  # noqa: ANN201
+    """One step. `advance` reads the product once and answers NotFound (404) first, whatever the
+    form holds; a form that does not validate re-renders the product page, which is 404 for an
+    unknown product just the same. The flash names the new state from what `advance` returns."""
     s, who, reg, loc = db_session(), actor(), registry(), locale()
-    get_product(s, who, product_id)  # 404 first, whatever the form holds
     form = AdvanceForm()
     trigger = form.trigger.data or ""
     if not form.validate():
@@ -295,15 +297,15 @@ def advance_view(product_id: int):  # noqa: ANN201
                              error=_("Check the fields of the step you chose."))
     data = {"score": float(form.score.data)} if form.score.data is not None else {}
     try:
-        event = advance(s, reg, product_id, trigger, who, comment=form.comment.data, data=data,
-                        expected_version=form.expected_version.data)
+        move = advance(s, reg, product_id, trigger, who, comment=form.comment.data, data=data,
+                       expected_version=form.expected_version.data)
     except StaleVersion as exc:
         s.rollback()
         return render_detail(product_id, error=exc.message(loc), stale=True, status=409)
     except (GuardFailed, InvalidTrigger, InvalidData) as exc:
         s.rollback()
         return render_detail(product_id, forms={trigger: form}, error=exc.message(loc), status=status_for(exc))
-    label = definition_of(reg, get_product(s, who, product_id)).state_label(event.to_state).get(loc)
+    label = reg.get(move.workflow_key, move.workflow_version).state_label(move.to_state).get(loc)
     flash(_("Done: the product is now at “%(state)s”.", state=label), "success")
     return redirect(url_for("products.detail", product_id=product_id))
 
