@@ -216,7 +216,8 @@ def advance(
     if expected_version is not None and product.version != expected_version:
         raise StaleVersion(expected_version, product.version)
     definition = definition_of(registry, product)
-    cands = definition.candidates(product.state, trigger)
+    steps = _steps(definition)
+    cands = steps.by_step.get((product.state, trigger), [])
     if not cands:
         state = definition.state_label(product.state)
         raise InvalidTrigger(Text(f"Không thể thực hiện «{trigger}» khi sản phẩm ở bước «{state.vi}»",
@@ -250,7 +251,7 @@ def advance(
 
     # The star and the settings a step makes (application_type …) belong to the engine: a caller's
     # `data` may add remarks to the history row but never claim a star or a setting.
-    engine_keys = _engine_keys(definition)
+    engine_keys = steps.engine_keys
     event_data = {k: v for k, v in data.items() if isinstance(k, str) and k not in engine_keys}
     if star is not None:
         event_data["star"] = star
@@ -272,16 +273,28 @@ def advance(
     return event
 
 
-_ENGINE_KEYS: dict[tuple[str, int], frozenset[str]] = {}
+@dataclass(frozen=True, slots=True)
+class _Steps:
+    """What a move looks up in its definition, indexed once per loaded definition."""
+
+    definition: WorkflowDefinition  # kept, so the id it is filed under cannot be reused
+    by_step: dict[tuple[str, str], list[TransitionDef]]  # (source state, trigger) -> candidates
+    engine_keys: frozenset[str]  # `data` keys only the engine writes: the star and every step's settings
 
 
-def _engine_keys(definition: WorkflowDefinition) -> frozenset[str]:
-    """The `data` keys only the engine writes: the star and every setting some step of the definition makes."""
-    ident = (definition.key, definition.version)
-    keys = _ENGINE_KEYS.get(ident)
-    if keys is None:
-        keys = _ENGINE_KEYS[ident] = frozenset({"star"} | {key for t in definition.transitions for key in t.sets})
-    return keys
+_STEPS: dict[int, _Steps] = {}
+
+
+def _steps(definition: WorkflowDefinition) -> _Steps:
+    known = _STEPS.get(id(definition))
+    if known is None or known.definition is not definition:
+        by_step: dict[tuple[str, str], list[TransitionDef]] = {}
+        for t in definition.transitions:
+            for source in dict.fromkeys(t.sources):
+                by_step.setdefault((source, t.trigger), []).append(t)
+        keys = frozenset({"star"} | {key for t in definition.transitions for key in t.sets})
+        known = _STEPS[id(definition)] = _Steps(definition, by_step, keys)
+    return known
 
 
 # The write path of every move, as prebuilt Core statements (a statement built per call costs
