@@ -63,25 +63,29 @@ class Actor:
 
     def __init__(self, user: User | None, memberships: list[MembershipView] | None = None, *,
                  session: Session | None = None, row: tuple | None = None) -> None:
-        if user is None and (session is None or row is None):
-            raise TypeError("Actor needs a user, or the session and the user's row it is read from")
+        if (session is None) != (row is None):
+            raise TypeError("Actor takes the session and the user's row together")
         self._user, self._session, self._row = user, session, row
         self.memberships: list[MembershipView] = list(memberships or [])
 
     @property
-    def user(self) -> User:
-        if self._user is None:
+    def user(self) -> User | None:
+        if self._user is None and self._row is not None:
             self._user = _persistent_user(self._session, self._row)
             self._session = self._row = None
         return self._user
 
     @property
-    def id(self) -> int:
-        return self._row[0] if self._user is None else self._user.id
+    def id(self) -> int | None:
+        if self._row is not None:
+            return self._row[0]
+        return self._user.id if self._user is not None else None
 
     @property
     def locale(self) -> str:
-        return (self._row[_USER_COLUMNS.index("locale")] if self._user is None else self._user.locale) or "vi"
+        if self._row is not None:
+            return self._row[_LOCALE] or "vi"
+        return (self._user.locale if self._user is not None else None) or "vi"
 
     def __repr__(self) -> str:
         return f"Actor(user_id={self.id}, memberships={[(m.role, m.organisation.code) for m in self.memberships]})"
@@ -131,7 +135,7 @@ _ACTOR_ROWS = (
 )
 _USER_BY_ID = _ACTOR_ROWS.where(_U.c.id == bindparam("key"))
 _USER_BY_EMAIL = _ACTOR_ROWS.where(_U.c.email == bindparam("key"))
-_N_USER, _N_ORG = len(_USER_COLUMNS), len(_ORG_COLUMNS)
+_N_USER, _N_ORG, _LOCALE = len(_USER_COLUMNS), len(_ORG_COLUMNS), _USER_COLUMNS.index("locale")
 _USER_MAPPER = inspect(User)
 
 
