@@ -1,7 +1,7 @@
 """Benchmark: advance N products through the whole ocop-148 cycle, services vs raw sqlite3.
 
     .venv/bin/python bench/engine.py [--products N] [--db PATH] [--actors reload|cached|both] [--profile FILE]
-                                     [--peers [--peers-dir DIR]] [--rounds R]
+                                     [--interleave P] [--peers [--peers-dir DIR]] [--rounds R]
 
 Setup (not timed) builds one SQLite database with the Alembic migration: an organisation
 tree (VN / province / district / commune), one user per role with memberships, a
@@ -15,7 +15,9 @@ migrated schema and the same rows, each on its own fresh file.
 Timed phases, each product walked through the whole cycle before the next one:
 accept_idea, approve_plan, submit_to_district, rate_district (75 -> province_review, 3*),
 rate_province (85 -> rated, 4*): 5 advances per product, each in its own committed
-transaction (BEGIN IMMEDIATE ... COMMIT), as one user request would be.
+transaction (BEGIN IMMEDIATE ... COMMIT), as one user request would be. The phases run one after
+another, or with `--interleave P` take turns P products at a time (each keeps its own database and
+connection), so that a change of load on a shared machine falls on all of them alike.
 
 * services/reload: `with db.transaction() as s:` + `load_actor(s, user_id)` + `advance(...)`;
   the actor is re-loaded in every transaction, as a web request would (realistic).
@@ -62,7 +64,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -208,8 +210,13 @@ def copy_database(src: Path, dst: Path) -> None:
 # --------------------------------------------------------------------------- timed phases
 
 
-def run_services(path: Path, registry: Registry, world: World, *, reload_actor: bool) -> tuple[float, float]:
-    """Walk every product through the cycle with `advance`, one committed transaction per advance."""
+Timings = tuple[float, float]  # (wall seconds, CPU seconds)
+PhaseRunner = Generator[Timings, list[int] | None, None]
+
+
+def services_phase(path: Path, registry: Registry, world: World, *, reload_actor: bool) -> PhaseRunner:
+    """Walk the products it is sent through the cycle with `advance`, one committed transaction
+    per advance; yields the time each batch took (a primed generator: send a list of ids, None ends)."""
     db = Database(sqlite_url(path))
     cached: dict[str, Actor] = {}
     if not reload_actor:
@@ -218,17 +225,34 @@ def run_services(path: Path, registry: Registry, world: World, *, reload_actor: 
     user_ids = world.user_ids
     plan = [(step, user_ids[step.user], {"score": step.score} if step.score is not None else None)
             for step in CYCLE]
-    started, cpu = time.perf_counter(), time.process_time()
-    for pid in world.product_ids:
-        for step, uid, data in plan:
-            with db.transaction() as s:
-                actor = load_actor(s, uid) if reload_actor else cached[step.user]
-                event = advance(s, registry, pid, step.trigger, actor, data=data)
-            if event.to_state != step.to_state:
-                raise AssertionError(f"product {pid}: {step.trigger} went to {event.to_state}, not {step.to_state}")
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    db.dispose()
-    return elapsed, cpu
+    try:
+        pids = yield (0.0, 0.0)
+        while pids is not None:
+            started, cpu = time.perf_counter(), time.process_time()
+            for pid in pids:
+                for step, uid, data in plan:
+                    with db.transaction() as s:
+                        actor = load_actor(s, uid) if reload_actor else cached[step.user]
+                        event = advance(s, registry, pid, step.trigger, actor, data=data)
+                    if event.to_state != step.to_state:
+                        raise AssertionError(
+                            f"product {pid}: {step.trigger} went to {event.to_state}, not {step.to_state}")
+            pids = yield (time.perf_counter() - started, time.process_time() - cpu)
+    finally:
+        db.dispose()
+
+
+def run_services(path: Path, registry: Registry, world: World, *, reload_actor: bool) -> Timings:
+    """Every product through the cycle with `advance` (see `services_phase`)."""
+    return run_phase(services_phase(path, registry, world, reload_actor=reload_actor), world.product_ids)
+
+
+def run_phase(runner: PhaseRunner, pids: list[int]) -> Timings:
+    next(runner)
+    try:
+        return runner.send(pids)
+    finally:
+        runner.close()
 
 
 def _sa_datetime(at: datetime) -> str:
@@ -243,17 +267,32 @@ def raw_connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def run_raw(path: Path, world: World) -> tuple[float, float]:
-    """The same writes with stdlib sqlite3: the floor under the services."""
+def run_raw(path: Path, world: World) -> Timings:
+    """Every product through the cycle with stdlib sqlite3 (see `raw_phase`)."""
+    return run_phase(raw_phase(path, world), world.product_ids)
+
+
+def raw_phase(path: Path, world: World) -> PhaseRunner:
+    """The same writes with stdlib sqlite3: the floor under the services (a runner like `services_phase`)."""
     conn = raw_connect(path)
+    try:
+        pids = yield (0.0, 0.0)
+        while pids is not None:
+            started, cpu = time.perf_counter(), time.process_time()
+            _raw_batch(conn, world, pids)
+            pids = yield (time.perf_counter() - started, time.process_time() - cpu)
+    finally:
+        conn.close()
+
+
+def _raw_batch(conn: sqlite3.Connection, world: World, pids: list[int]) -> None:
     user_ids, org_ids = world.user_ids, world.org_ids
     plan = []
     for step in CYCLE:
         data = {"star": step.star} if step.star is not None else {}
         plan.append((step, user_ids[step.user], org_ids.get(step.org_code or ""), json.dumps(data)))
     execute = conn.execute
-    started, cpu = time.perf_counter(), time.process_time()
-    for pid in world.product_ids:
+    for pid in pids:
         for step, actor_id, org_id, data_json in plan:
             execute("BEGIN IMMEDIATE")
             try:
@@ -304,9 +343,6 @@ def run_raw(path: Path, world: World) -> tuple[float, float]:
             except BaseException:
                 execute("ROLLBACK")
                 raise
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    conn.close()
-    return elapsed, cpu
 
 
 # --------------------------------------------------------------------------- checks (not timed)
@@ -415,35 +451,54 @@ def peer_table(ours: dict[str, float], peers: dict[str, float]) -> tuple[list[st
 # --------------------------------------------------------------------------- main
 
 
-def profiled(fn: Callable[[], tuple[float, float]], out: Path | None) -> tuple[float, float]:
-    if out is None:
-        return fn()
-    profiler = cProfile.Profile()
-    result = profiler.runcall(fn)
-    profiler.dump_stats(out)
-    print(f"  profile written to {out} (cProfile overhead is in this phase's figure)", file=sys.stderr)
-    return result
-
-
 def remove_database(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def time_phases(paths: dict[str, Path], seeded: Path, registry: Registry, world: World, variants: list[str],
-                profile: Path | None) -> dict[str, tuple[float, float]]:
-    """Each phase on its own fresh copy of the seeded database: (wall seconds, CPU seconds) per phase."""
+                profile: Path | None, interleave: int = 0) -> dict[str, Timings]:
+    """Each phase on its own fresh copy of the seeded database: (wall seconds, CPU seconds) per phase.
+    With `interleave` > 0 the phases take turns, that many products at a time, so that a change of
+    load on a shared machine falls on all of them alike; otherwise each runs whole, one after another."""
     for key in [*variants, "raw"]:
         remove_database(paths[key])
         copy_database(seeded, paths[key])
-    results: dict[str, tuple[float, float]] = {}
-    for key in variants:
-        out = None if profile is None else profile.with_suffix(profile.suffix + f".{key}")
-        print(f"timing services/{key} ...", file=sys.stderr)
-        results[f"services/{key}"] = profiled(
-            lambda key=key: run_services(paths[key], registry, world, reload_actor=key == "reload"), out)
-    print("timing raw sqlite3 ...", file=sys.stderr)
-    results["raw sqlite3"] = run_raw(paths["raw"], world)
+    runners: dict[str, PhaseRunner] = {
+        **{f"services/{key}": services_phase(paths[key], registry, world, reload_actor=key == "reload")
+           for key in variants},
+        "raw sqlite3": raw_phase(paths["raw"], world),
+    }
+    profilers = {name: cProfile.Profile() for name in runners if profile is not None and name != "raw sqlite3"}
+    results = {name: (0.0, 0.0) for name in runners}
+    pids = world.product_ids
+    size = interleave if interleave > 0 else len(pids)
+    try:
+        for runner in runners.values():
+            next(runner)
+        if interleave > 0:
+            print(f"timing {', '.join(runners)}, taking turns {size} products at a time ...", file=sys.stderr)
+        for start in range(0, len(pids), size):
+            batch = pids[start:start + size]
+            for name, runner in runners.items():
+                if interleave <= 0:
+                    print(f"timing {name} ...", file=sys.stderr)
+                prof = profilers.get(name)
+                if prof is not None:
+                    prof.enable()
+                try:
+                    wall, cpu = runner.send(batch)
+                finally:
+                    if prof is not None:
+                        prof.disable()
+                results[name] = (results[name][0] + wall, results[name][1] + cpu)
+    finally:
+        for runner in runners.values():
+            runner.close()
+    for name, prof in profilers.items():
+        out = profile.with_suffix(profile.suffix + "." + name.split("/")[1])
+        prof.dump_stats(out)
+        print(f"  profile written to {out} (cProfile overhead is in this phase's figure)", file=sys.stderr)
     return results
 
 
@@ -473,6 +528,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1,
                         help="repeat the phases (and the peers) this many times on fresh copies and judge the "
                              "medians of each round's figures (a noisy machine); default 1")
+    parser.add_argument("--interleave", type=int, default=0, metavar="P",
+                        help="let the phases take turns, P products at a time, so that the load of a shared "
+                             "machine falls on them alike (default 0: each phase whole, one after another)")
     args = parser.parse_args(argv)
     if args.products < 1:
         parser.error("--products must be at least 1")
@@ -508,7 +566,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.rounds > 1:
                 print(f"round {r} of {args.rounds}", file=sys.stderr)
                 print(f"--- round {r} of {args.rounds}")
-            results = time_phases(paths, seeded, registry, world, variants, args.profile)
+            results = time_phases(paths, seeded, registry, world, variants, args.profile, args.interleave)
             print()
             print_phases(results, advances)
             print()
