@@ -10,7 +10,7 @@ from ocop_workflow.models import Document, ProductEvent, Rating
 from ocop_workflow.services import producers as producer_service
 from ocop_workflow.services.access import Actor, load_actor
 from ocop_workflow.services.documents import get_document, list_documents
-from ocop_workflow.services.products import available_triggers, get_product, history
+from ocop_workflow.services.products import advance, available_triggers, get_product, history
 
 from .helpers import attach, move, new_product, product_row, required_docs
 
@@ -122,6 +122,29 @@ def test_scope_out_of_commune_is_not_found(db, registry, world, upload_dir):
     with db.session() as s:  # the district and the province above do see it
         for insider in (world.user("district_council", "D1"), world.user("province_secretariat", "P")):
             assert get_product(s, load_actor(s, insider), pid).id == pid
+
+
+def test_not_found_comes_before_anything_the_call_holds(db, registry, world, upload_dir):
+    """`advance` reads the product first: a missing or hidden product is NotFound even with a bad
+    score, an over-long comment, a stale version or an unknown trigger; the Move it returns names
+    the definition, so no caller needs to read the product again."""
+    pid = new_product(db, registry, world.user("commune_officer", "C1"), world.producers["household"])
+    bad = [dict(trigger="accept_idea", score="abc"), dict(trigger="accept_idea", comment="x" * 5000),
+           dict(trigger="accept_idea", version=99), dict(trigger="no_such_step", score=-1)]
+    for who, target in ((world.user("commune_officer", "C3"), pid), (world.user("commune_officer", "C1"), 10**9)):
+        for kwargs in bad:
+            kwargs = dict(kwargs)
+            with pytest.raises(NotFound):
+                move(db, registry, who, target, kwargs.pop("trigger"), **kwargs)
+    with pytest.raises(InvalidData):  # in scope, the same score is the input's own error
+        move(db, registry, world.user("commune_officer", "C1"), pid, "accept_idea", score="abc")
+    assert product_row(db, pid).state == "idea"
+    attach(db, registry, world.user("commune_officer", "C1"), pid, ["idea_registration"], upload_dir)
+    with db.transaction() as s:
+        done = advance(s, registry, pid, "accept_idea", load_actor(s, world.user("commune_officer", "C1")))
+        assert (done.workflow_key, done.workflow_version, done.from_state, done.to_state) == \
+            ("ocop-148", 1, "idea", "production_plan")
+        assert done.actor.email == world.user("commune_officer", "C1")
 
 
 def test_wrong_role_is_permission_denied_and_invalid_trigger_is_refused(db, registry, world, upload_dir):

@@ -4,7 +4,8 @@ The machine is built once with `model=None`, `auto_transitions=False` and fired 
 `machine.events[trigger].trigger(subject)` with a throw-away subject, so it holds no
 reference to any product (no add_model leak) and is safe to share between threads.
 Guards are evaluated by the engine first (to list everything missing); the machine
-then performs the move and refuses anything the definition does not allow.
+then performs the move and refuses anything the definition does not allow. Its verdict for
+one (state, transition, upgrade) never changes, so it is kept after the first time (`fire`).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class Registry:
 
     def __post_init__(self) -> None:
         self._machines: dict[tuple[str, int], Machine] = {}
+        self._fired: dict[tuple[int, str, int, bool], tuple[WorkflowDefinition, TransitionDef, str]] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -116,7 +118,20 @@ class Registry:
         return machine
 
     def fire(self, d: WorkflowDefinition, state: str, tdef: TransitionDef, upgrade: bool) -> str:
-        """Run the move through the definition's machine and return the new state."""
+        """Run the move through the definition's machine and return the new state.
+
+        The machine's answer depends only on (definition, state, transition, upgrade), so it is
+        asked once per combination and its verdict kept: a step then costs a dict look-up instead
+        of a trip through the machine's event, conditions and callbacks."""
+        key = (id(d), state, id(tdef), upgrade)
+        known = self._fired.get(key)
+        if known is not None and known[0] is d and known[1] is tdef:  # the ids are of these very objects
+            return known[2]
+        dest = self._fire(d, state, tdef, upgrade)
+        self._fired[key] = (d, tdef, dest)
+        return dest
+
+    def _fire(self, d: WorkflowDefinition, state: str, tdef: TransitionDef, upgrade: bool) -> str:
         subject = _Subject(state, tdef, upgrade)
         try:
             moved = self.machine(d).events[tdef.trigger].trigger(subject)

@@ -9,11 +9,12 @@ objects are reported as not found, never as forbidden, so their existence does n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, bindparam, false, or_, select, true
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import ColumnElement, bindparam, false, inspect, or_, select, true
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import instance_dict
 
 from ..engine import Policy, get_registry
 from ..errors import NotFound, PermissionDenied
@@ -22,35 +23,89 @@ from ..models import Membership, Organisation, Producer, Product, User
 from ..validation import valid_id
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class OrgView:
+    """An organisation as an actor's membership names it: the columns of `Organisation`, read once
+    per request. A value, not an ORM object, so loading an actor hydrates no organisation."""
+
+    id: int
+    code: str
+    name: str
+    level: str
+    parent_id: int | None
+    path: str
+    valid_from: date | None
+    valid_to: date | None
+
+    def is_active(self, on: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= on) and (self.valid_to is None or on <= self.valid_to)
+
+    def contains(self, other: Organisation | OrgView) -> bool:
+        return other.path.startswith(self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipView:
+    """A membership in force (the columns of `Membership`, with its organisation as an `OrgView`)."""
+
+    id: int
+    user_id: int
+    organisation_id: int
+    role: str
+    producer_id: int | None
+    organisation: OrgView
+
+
 class Actor:
     """A user with the memberships that are in force today, under the rules of a permission file.
 
-    `system` is the explicit actor of trusted callers (the demo loader, imports, the scheduler):
-    it sees everything and may do everything, and its history rows name no user. It replaces the
-    old `actor=None`, which meant the same thing silently.
+    `load_actor` reads the user's row with the memberships; the `User` object is made from that
+    row the first time `.user` is read (in the session the actor was loaded in), so a step that
+    only needs the actor's id and roles builds no ORM object at all.
+
+    `system` is the explicit actor of trusted callers (the demo loader, imports, the CLI's
+    administration commands): it sees everything and may do everything, and its history rows name
+    no user. It replaces the old `actor=None`, which meant the same thing silently.
     """
 
-    user: User | None
-    memberships: list[Membership] = field(default_factory=list)
-    policy: Policy | None = None
-    system: bool = False
+    __slots__ = ("_user", "_session", "_row", "memberships", "policy", "system")
 
-    def __post_init__(self) -> None:
-        if self.policy is None:
-            self.policy = get_registry().policy
+    def __init__(self, user: User | None, memberships: list | None = None, policy: Policy | None = None, *,
+                 system: bool = False, session: Session | None = None, row: tuple | None = None) -> None:
+        if (session is None) != (row is None):
+            raise TypeError("Actor takes the session and the user's row together")
+        self._user, self._session, self._row = user, session, row
+        self.memberships: list[MembershipView | Membership] = list(memberships or [])
+        self.policy: Policy = policy if policy is not None else get_registry().policy
+        self.system = system
 
     @classmethod
     def system_actor(cls, policy: Policy | None = None) -> Actor:
         return cls(None, [], policy, system=True)
 
     @property
+    def user(self) -> User | None:
+        if self._user is None and self._row is not None:
+            self._user = _persistent_user(self._session, self._row)
+            self._session = self._row = None
+        return self._user
+
+    @property
     def id(self) -> int | None:
-        return self.user.id if self.user is not None else None
+        if self._row is not None:
+            return self._row[0]
+        return self._user.id if self._user is not None else None
 
     @property
     def locale(self) -> str:
-        return (self.user.locale if self.user is not None else None) or "vi"
+        if self._row is not None:
+            return self._row[_LOCALE] or "vi"
+        return (self._user.locale if self._user is not None else None) or "vi"
+
+    def __repr__(self) -> str:
+        if self.system:
+            return "Actor(system)"
+        return f"Actor(user_id={self.id}, memberships={[(m.role, m.organisation.code) for m in self.memberships]})"
 
     def covers(self, m: Membership, org: Organisation, producer_id: int | None = None) -> bool:
         """Whether membership `m` covers an object of `org` (and of producer `producer_id`)."""
@@ -129,10 +184,40 @@ class Actor:
         return mine if not self.scope_paths else or_(whole, mine)
 
 
-# one query with the memberships and their organisations (every web request does this), built once
-_USER_WITH_MEMBERSHIPS = select(User).options(joinedload(User.memberships).joinedload(Membership.organisation))
-_USER_BY_ID = _USER_WITH_MEMBERSHIPS.where(User.id == bindparam("key"))
-_USER_BY_EMAIL = _USER_WITH_MEMBERSHIPS.where(User.email == bindparam("key"))
+# Every request loads its actor, so this is one prebuilt Core statement (the user's row joined to
+# each membership and its organisation) read into plain values: hydrating the memberships and the
+# organisations as ORM objects cost more than the rest of a workflow step.
+_U, _M, _O = User.__table__, Membership.__table__, Organisation.__table__
+_USER_COLUMNS = ("id", "email", "name", "password_hash", "locale", "active", "created_at")
+_ORG_COLUMNS = ("id", "code", "name", "level", "parent_id", "path", "valid_from", "valid_to")
+_ACTOR_ROWS = (
+    select(*[_U.c[c] for c in _USER_COLUMNS], _M.c.id, _M.c.role, _M.c.producer_id,
+           *[_O.c[c] for c in _ORG_COLUMNS])
+    .select_from(_U.outerjoin(_M, _M.c.user_id == _U.c.id).outerjoin(_O, _O.c.id == _M.c.organisation_id))
+    .order_by(_M.c.id)
+)
+_USER_BY_ID = _ACTOR_ROWS.where(_U.c.id == bindparam("key"))
+_USER_BY_EMAIL = _ACTOR_ROWS.where(_U.c.email == bindparam("key"))
+_N_USER, _N_ORG, _LOCALE = len(_USER_COLUMNS), len(_ORG_COLUMNS), _USER_COLUMNS.index("locale")
+_USER_MAPPER = inspect(User)
+
+
+def _persistent_user(session: Session, values: tuple) -> User:
+    """The session's `User` for this row: the one it already holds, or one made from the row and
+    attached as loaded (persistent and clean, no second query; later changes flush as usual).
+    Once the session's transaction is over (an actor kept across transactions), the user is made
+    detached, as a loaded user is after its session closes."""
+    key = _USER_MAPPER.identity_key_from_primary_key((values[0],))
+    user = session.identity_map.get(key)
+    if user is None:
+        user = User()
+        # the row's values as the loaded state (no attribute events: `make_transient_to_detached`
+        # marks them committed); `memberships` stays unloaded and lazy-loads if ever read
+        instance_dict(user).update(zip(_USER_COLUMNS, values, strict=True))
+        make_transient_to_detached(user)
+        if session.in_transaction():
+            session.add(user)
+    return user
 
 
 def load_actor(session: Session, user_or_email: int | str, today: date | None = None, *,
@@ -143,12 +228,22 @@ def load_actor(session: Session, user_or_email: int | str, today: date | None = 
         stmt, key = _USER_BY_ID, user_or_email
     else:
         stmt, key = _USER_BY_EMAIL, user_or_email.strip().lower()
-    user = session.scalars(stmt, {"key": key}).unique().one_or_none()
-    if user is None:
+    rows = session.connection().execute(stmt, {"key": key}).all()
+    if not rows:
         raise NotFound(Text(f"Không có người dùng {user_or_email}", f"No user {user_or_email}"))
-    if not user.active:
+    first = rows[0]
+    if not first.active:
         raise PermissionDenied(Text("Tài khoản đã bị khoá", "This account is deactivated"))
-    return actor_for(user, today, policy)
+    user_id = first[0]
+    today = today or date.today()
+    active = []
+    for row in rows:
+        if row[_N_USER] is None:  # no membership at all
+            break
+        org = OrgView(*row[_N_USER + 3:])
+        if org.is_active(today):
+            active.append(MembershipView(row[_N_USER], user_id, org.id, row[_N_USER + 1], row[_N_USER + 2], org))
+    return Actor(None, active, policy, session=session, row=tuple(first[:_N_USER]))
 
 
 def actor_for(user: User, today: date | None = None, policy: Policy | None = None) -> Actor:

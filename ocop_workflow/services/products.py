@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -43,14 +43,17 @@ def dossier_fingerprint(docs: list) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
+# What an edit's history row needs of the dossier: plain rows, not Document objects.
+_DOSSIER = (select(Document.id, Document.doc_type, Document.sha256, Document.current)
+            .where(Document.product_id == bindparam("product_id"), Document.current.is_(True)))
+
+
 def current_documents(session: Session, product_id: int) -> list[Document]:
     stmt = select(Document).where(Document.product_id == product_id, Document.current.is_(True))
     return list(session.scalars(stmt.order_by(Document.doc_type, Document.id)))
 
 
-# What a decision needs of the dossier: plain rows, not Document objects (a hot path of `advance`).
-_DOSSIER = (select(Document.id, Document.doc_type, Document.sha256, Document.current)
-            .where(Document.product_id == bindparam("product_id"), Document.current.is_(True)))
+_DOCS = Document.__table__
 
 
 def create_product(
@@ -263,15 +266,20 @@ def advance(
     expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Move:
-    """Fire `trigger` on a product for `actor`. Raises a typed OcopError and changes nothing when refused."""
+    """Fire `trigger` on a product for `actor`. Raises a typed OcopError and changes nothing when refused.
+
+    The product is read once, first: a missing or out-of-scope product is NotFound whatever else
+    the call holds. The returned Move names the definition (`workflow_key`, `workflow_version`)
+    and the new state, so a caller needs no second read to describe the move."""
+    conn, product = _load_for_move(session, actor, product_id)
     data = dict(data or {})
     score = _validate_inputs(comment, data.pop("score", None))
     comment = (comment or "").strip() or None
-    product = _load_for_move(session, actor, product_id)
     if expected_version is not None and product.version != expected_version:
         raise StaleVersion(expected_version, product.version)
     definition = definition_of(registry, product)
-    cands = definition.candidates(product.state, trigger)
+    steps = _steps(definition)
+    cands = steps.by_step.get((product.state, trigger), [])
     if not cands:
         state = definition.state_label(product.state)
         raise InvalidTrigger(Text(f"Không thể thực hiện «{trigger}» khi sản phẩm ở bước «{state.vi}»",
@@ -279,15 +287,15 @@ def advance(
                              trigger=trigger, state=product.state)
     tdef = _candidate_for_score(cands, score)
     membership = authorize(actor, TAKE_STEP, product, transition=tdef).check()
-    docs = session.execute(_DOSSIER, {"product_id": product.id}).all()
-    missing = _missing_for(registry, tdef, product, {d.doc_type for d in docs}, comment, score, True)
+    missing = _missing_for(registry, tdef, product, {doc_type for _id, doc_type, _sha in product.dossier},
+                           comment, score, True)
     if missing:
         raise GuardFailed(missing)
 
     at = _now(now)
     star = None
     if tdef.rating is not None and score is not None:
-        star = _star_for(session, tdef, product, score)
+        star = _star_for(conn, tdef, product, score)
     upgrade = bool(star is not None and tdef.on_upgrade and product.current_star is not None
                    and star > product.current_star)
     from_state = product.state
@@ -295,21 +303,21 @@ def advance(
 
     # The star and the settings a step makes (application_type …) belong to the engine: a caller's
     # `data` may add remarks to the history row but never claim a star or a setting.
-    engine_keys = {"star"} | {key for t in definition.transitions for key in t.sets}
+    engine_keys = steps.engine_keys
     event_data = {k: v for k, v in data.items() if isinstance(k, str) and k not in engine_keys}
     if star is not None:
         event_data["star"] = star
     event_data.update(tdef.sets)
     seq = product.history_count + 1
     star_now = star if star is not None and tdef.rating.final else product.current_star
-    _write_product(session, product, expected_version, state=to_state, state_entered_at=at, history_count=seq,
+    _write_product(session, conn, product, expected_version, state=to_state, state_entered_at=at, history_count=seq,
                    current_star=star_now, application_type=tdef.sets.get("application_type", product.application_type))
-    event = _insert_event(session, actor.user, product_id=product.id, seq=seq, workflow_key=definition.key,
+    event = _insert_event(conn, actor, product_id=product.id, seq=seq, workflow_key=definition.key,
                           workflow_version=definition.version, from_state=from_state, to_state=to_state,
                           trigger=trigger, actor_id=actor.id, at=at, comment=comment, score=score, data=event_data,
-                          dossier_fingerprint=dossier_fingerprint(docs))
+                          dossier_fingerprint=_fingerprint(product.dossier))
     if star is not None:
-        session.connection().execute(_INSERT_RATING, {
+        conn.execute(_INSERT_RATING, {
             "product_id": product.id, "event_id": event.id, "level": tdef.rating.level,
             "organisation_id": membership.organisation_id if membership else None, "score": score, "star": star,
             "final": tdef.rating.final, "at": at,
@@ -317,10 +325,35 @@ def advance(
     return event
 
 
+@dataclass(frozen=True, slots=True)
+class _Steps:
+    """What a move looks up in its definition, indexed once per loaded definition."""
+
+    definition: WorkflowDefinition  # kept, so the id it is filed under cannot be reused
+    by_step: dict[tuple[str, str], list[TransitionDef]]  # (source state, trigger) -> candidates
+    engine_keys: frozenset[str]  # `data` keys only the engine writes: the star and every step's settings
+
+
+_STEPS: dict[int, _Steps] = {}
+
+
+def _steps(definition: WorkflowDefinition) -> _Steps:
+    known = _STEPS.get(id(definition))
+    if known is None or known.definition is not definition:
+        by_step: dict[tuple[str, str], list[TransitionDef]] = {}
+        for t in definition.transitions:
+            for source in dict.fromkeys(t.sources):
+                by_step.setdefault((source, t.trigger), []).append(t)
+        keys = frozenset({"star"} | {key for t in definition.transitions for key in t.sets})
+        known = _STEPS[id(definition)] = _Steps(definition, by_step, keys)
+    return known
+
+
 # The write path of every move, as prebuilt Core statements (a statement built per call costs
 # more than the SQL it runs). The product's columns a move may change:
 _MOVED = ("state", "state_entered_at", "history_count", "current_star", "application_type")
 _PRODUCTS = Product.__table__
+_PRODUCT_MAPPER = inspect(Product)
 _MOVE_PRODUCT = (
     update(_PRODUCTS)
     .where(_PRODUCTS.c.id == bindparam("p_id"), _PRODUCTS.c.version == bindparam("p_version"))
@@ -361,41 +394,56 @@ class _Moving:
     producer_id: int
     commune: _Commune
     producer: _Producer
+    dossier: tuple[tuple[int, str, str], ...]  # the current documents: (id, doc_type, sha256)
 
 
+_ORGS, _PRODUCERS = Organisation.__table__, Producer.__table__
+# Everything a move reads, in one statement: the product with its commune's path and its producer's
+# kind, once per current document (one row with NULL document columns when the dossier is empty).
 _FOR_MOVE = (
     select(_PRODUCTS.c.id, _PRODUCTS.c.state, _PRODUCTS.c.version, _PRODUCTS.c.workflow_key,
            _PRODUCTS.c.workflow_version, _PRODUCTS.c.product_group, _PRODUCTS.c.current_star,
            _PRODUCTS.c.history_count, _PRODUCTS.c.application_type, _PRODUCTS.c.producer_id, _PRODUCTS.c.commune_id,
-           Organisation.path, Producer.kind)
-    .join(Organisation, Organisation.id == _PRODUCTS.c.commune_id)
-    .join(Producer, Producer.id == _PRODUCTS.c.producer_id)
+           _ORGS.c.path, _PRODUCERS.c.kind, _DOCS.c.id, _DOCS.c.doc_type, _DOCS.c.sha256)
+    .join(_ORGS, _ORGS.c.id == _PRODUCTS.c.commune_id)
+    .join(_PRODUCERS, _PRODUCERS.c.id == _PRODUCTS.c.producer_id)
+    .outerjoin(_DOCS, (_DOCS.c.product_id == _PRODUCTS.c.id) & _DOCS.c.current.is_(True))
     .where(_PRODUCTS.c.id == bindparam("product_id"))
 )
 
 
-def _load_for_move(session: Session, actor: Actor, product_id: int) -> _Moving:
-    row = session.execute(_FOR_MOVE, {"product_id": product_id}).first()
-    if row is None:
+def _load_for_move(session: Session, actor: Actor, product_id: int) -> tuple[Connection, _Moving]:
+    """The session's connection and the product as a move reads it; NotFound when missing or out of scope."""
+    session.flush()  # what the ORM's autoflush would do before a read: the move sees pending changes
+    conn = session.connection()
+    rows = conn.execute(_FOR_MOVE, {"product_id": product_id}).all()
+    if not rows:
         raise product_not_found(product_id)
-    *fields, commune_id, path, kind = row
-    moving = _Moving(*fields, commune=_Commune(commune_id, path), producer=_Producer(kind))
+    *fields, commune_id, path, kind, _doc_id, _doc_type, _sha = rows[0]
+    dossier = tuple((doc_id, doc_type, sha) for *_, doc_id, doc_type, sha in rows if doc_id is not None)
+    moving = _Moving(*fields, commune=_Commune(commune_id, path), producer=_Producer(kind), dossier=dossier)
     if not actor.can_see(moving.commune, moving.producer_id):
         raise product_not_found(product_id)
-    return moving
+    return conn, moving
 
 
-def _write_product(session: Session, product: _Moving, expected_version: int | None, **changes: object) -> None:
+def _fingerprint(dossier: tuple[tuple[int, str, str], ...]) -> str:
+    """`dossier_fingerprint` of the (id, doc_type, sha256) rows of the current documents."""
+    return hashlib.sha256("\n".join(sorted(f"{t}:{h}:{i}" for i, t, h in dossier)).encode()).hexdigest()
+
+
+def _write_product(session: Session, conn: Connection, product: _Moving, expected_version: int | None,
+                   **changes: object) -> None:
     """The optimistic lock, as one conditional UPDATE: it is what serialises concurrent writers
     (the loser's UPDATE matches no row once the winner committed, or waits for it on PostgreSQL,
     and becomes StaleVersion). A `Product` this session already holds is brought up to date
     without another query."""
     version = product.version
-    result = session.connection().execute(_MOVE_PRODUCT, {**changes, "p_id": product.id, "p_version": version,
-                                                          "new_version": version + 1})
+    result = conn.execute(_MOVE_PRODUCT, {**changes, "p_id": product.id, "p_version": version,
+                                          "new_version": version + 1})
     if result.rowcount != 1:
         raise StaleVersion(expected_version, None)
-    loaded = session.identity_map.get(session.identity_key(Product, product.id))
+    loaded = session.identity_map.get(_PRODUCT_MAPPER.identity_key_from_primary_key((product.id,)))
     if loaded is not None:
         for key, value in {**changes, "version": version + 1}.items():
             set_committed_value(loaded, key, value)
@@ -416,29 +464,37 @@ class Move:
     to_state: str
     trigger: str
     actor_id: int
-    actor: User
+    by: Actor = field(repr=False, compare=False)  # the `User` is made only if `.actor` is read
     at: datetime
     comment: str | None
     score: float | None
     data: dict
     dossier_fingerprint: str
 
+    @property
+    def actor(self) -> User:
+        return self.by.user
 
-def _insert_event(session: Session, actor: User, **values: object) -> Move:
+
+def _insert_event(conn: Connection, actor: Actor, **values: object) -> Move:
     """Append the history row (no unit of work: the append-only table is only ever inserted into)."""
-    event_id = session.connection().execute(_INSERT_EVENT, values).inserted_primary_key[0]
-    return Move(id=event_id, actor=actor, **values)
+    event_id = conn.execute(_INSERT_EVENT, values).inserted_primary_key[0]
+    return Move(id=event_id, by=actor, **values)
 
 
-def _star_for(session: Session, tdef: TransitionDef, product: _Moving, score: float) -> int:
+_RATINGS = Rating.__table__
+_PREVIOUS_STAR = (select(_RATINGS.c.star)
+                  .where(_RATINGS.c.product_id == bindparam("product_id"), _RATINGS.c.level == bindparam("level"))
+                  .order_by(_RATINGS.c.id.desc()).limit(1))
+
+
+def _star_for(conn: Connection, tdef: TransitionDef, product: _Moving, score: float) -> int:
     rule = tdef.rating
     band = star_for_score(score)
     star = min(band, rule.max_star)
     if rule.fallback_star_from and band < rule.max_star:
-        previous = session.scalar(
-            select(Rating.star).where(Rating.product_id == product.id, Rating.level == rule.fallback_star_from)
-            .order_by(Rating.id.desc()).limit(1)
-        )
+        previous = conn.execute(
+            _PREVIOUS_STAR, {"product_id": product.id, "level": rule.fallback_star_from}).scalar()
         if previous is not None:
             star = previous
     return star

@@ -135,3 +135,22 @@ def test_an_edit_is_in_the_history_and_the_state_is_kept(env, client):
     assert "vai thieu hong giang" not in page
     assert "Vải thiều Hồng Giang" in text(client.get("/products?q=hong+giang"))
     assert "Vải thiều Hồng Giang" not in text(client.get("/products?q=luc+ngan"))
+
+
+def test_a_web_step_runs_at_most_five_statements(env, client):
+    """POST /products/ID/advance: the user with memberships, the product with its dossier, the
+    conditional UPDATE and the history INSERT; the flash names the new state without a re-read."""
+    pid = env.product()
+    env.attach(pid, "idea_registration")
+    login(client, env, "officer")
+    token = csrf(client, "/")
+    version = env.state_of(pid)[1]
+    with statements(env) as seen:
+        r = client.post(f"/products/{pid}/advance", data={"csrf_token": token, "trigger": "accept_idea",
+                                                          "expected_version": str(version), "confirm": "y"})
+    assert r.status_code == 302, text(r)
+    assert env.state_of(pid) == ("production_plan", version + 1, 2)
+    assert len(seen) <= 5, seen  # BEGIN and COMMIT go to the driver directly; everything else is here
+    assert sum(s.lstrip().upper().startswith("SELECT") for s in seen) == 2, seen
+    page = text(client.get(f"/products/{pid}"))
+    assert "Xong: sản phẩm đang ở bước «Phương án sản xuất kinh doanh»." in page

@@ -166,3 +166,32 @@ def test_admin_creates_a_user_gives_a_role_and_deactivates(env, client):
         user = s.get(User, user.id)
         assert not user.active and {m.role for m in user.memberships} == {"commune_officer", "commune_association"}
     assert "can.bo@xa.vn" in text(client.get("/admin/users"))
+
+
+def test_a_step_on_an_unknown_or_hidden_product_is_404_whatever_the_form_holds(env, client):
+    pid = env.product()
+    env.attach(pid, "idea_registration")
+    login(client, env, "officer3")  # commune C3, another district: the product is out of scope
+    token = csrf(client, "/")
+    before = env.state_of(pid)
+    forms = {
+        "valid": {"trigger": "accept_idea", "expected_version": str(before[1]), "confirm": "y"},
+        "not confirmed": {"trigger": "accept_idea", "expected_version": str(before[1])},
+        "bad score": {"trigger": "accept_idea", "expected_version": str(before[1]), "confirm": "y", "score": "500"},
+        "bad version": {"trigger": "accept_idea", "expected_version": "abc", "confirm": "y"},
+        "unknown step": {"trigger": "no_such_step", "expected_version": str(before[1]), "confirm": "y"},
+        "empty": {},
+    }
+    for what, form in forms.items():
+        for target in (pid, pid + 1000):
+            r = client.post(f"/products/{target}/advance", data={"csrf_token": token, **form})
+            assert r.status_code == 404, (what, target, r.status_code)
+    assert env.state_of(pid) == before
+    # in scope, the same bad forms are the form's own errors
+    login(client, env, "officer")
+    token = csrf(client, "/")
+    r = client.post(f"/products/{pid}/advance", data={"csrf_token": token, **forms["bad score"]})
+    assert r.status_code == 422
+    r = client.post(f"/products/{pid}/advance", data={"csrf_token": token, **forms["unknown step"]})
+    assert r.status_code == 409 and "no_such_step" in text(r)
+    assert env.state_of(pid) == before

@@ -268,10 +268,16 @@ def detail(product_id: int):  # noqa: ANN201
 @bp.route("/products/<int:product_id>/advance", methods=["POST"])
 @login_required
 def advance_view(product_id: int):  # noqa: ANN201
+    """One step. `advance` reads the product once and answers NotFound (404) first, whatever the
+    form holds; a form that does not validate re-renders the product page, which is 404 for an
+    unknown product just the same. The flash names the new state from what `advance` returns."""
     s, who, reg, loc = db_session(), actor(), registry(), locale()
-    get_product(s, who, product_id)  # 404 first, whatever the form holds
-    expected = hidden_int(request.form.get("expected_version"))
-    if expected is None:
+    try:
+        expected = hidden_int(request.form.get("expected_version"))
+    except StaleForm:
+        expected = None
+    if expected is None:  # a tampered or stale form (400), but an unknown product is 404 first
+        get_product(s, who, product_id)
         raise StaleForm()
     form = AdvanceForm()
     trigger = form.trigger.data or ""
@@ -280,15 +286,15 @@ def advance_view(product_id: int):  # noqa: ANN201
                              error=_("Check the fields of the step you chose."))
     data = {"score": float(form.score.data)} if form.score.data is not None else {}
     try:
-        event = advance(s, reg, product_id, trigger, who, comment=form.comment.data, data=data,
-                        expected_version=expected)
+        move = advance(s, reg, product_id, trigger, who, comment=form.comment.data, data=data,
+                       expected_version=expected)
     except StaleVersion as exc:
         s.rollback()
         return render_detail(product_id, error=exc.message(loc), stale=True, status=409)
     except (GuardFailed, InvalidTrigger, InvalidData) as exc:
         s.rollback()
         return render_detail(product_id, forms={trigger: form}, error=exc.message(loc), status=status_for(exc))
-    label = definition_of(reg, get_product(s, who, product_id)).state_label(event.to_state).get(loc)
+    label = reg.get(move.workflow_key, move.workflow_version).state_label(move.to_state).get(loc)
     flash(_("Done: the product is now at “%(state)s”.", state=label), "success")
     return redirect(url_for("products.detail", product_id=product_id))
 
