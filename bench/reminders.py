@@ -152,7 +152,7 @@ class Target:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def run_scenario(target: Target, registry, settings: Settings, total: int, stalled: int) -> dict:  # noqa: ANN001
+def run_scenario(target: Target, registry, settings: Settings, total: int, stalled: int) -> dict:
     db = target.new()
     try:
         t = time.perf_counter()

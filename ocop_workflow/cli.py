@@ -43,11 +43,11 @@ def fail(message: str, code: int = EXIT_ERROR) -> None:
     sys.exit(code)
 
 
-def handle_errors(fn):  # noqa: ANN001, ANN201
+def handle_errors(fn):
     """Turn domain, definition and database errors into one line and an exit code."""
 
     @wraps(fn)
-    def wrapper(*args, **kwargs):  # noqa: ANN202
+    def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except OcopError as exc:
@@ -98,7 +98,7 @@ class OcopGroup(click.Group):
         return cmd
 
 
-def _load_plugin(ep) -> click.Command:  # noqa: ANN001
+def _load_plugin(ep) -> click.Command:
     try:
         return ep.load()
     except Exception as exc:  # a broken or missing optional part must not break the other commands
@@ -535,7 +535,7 @@ def token() -> None:
     """Personal API tokens for the JSON API (/api/v1): shown once, stored hashed."""
 
 
-def _token_user(s, email: str) -> User:  # noqa: ANN001
+def _token_user(s, email: str) -> User:
     found = s.scalars(select(User).where(User.email == email.strip().lower())).one_or_none()
     if found is None:
         from .errors import NotFound

@@ -222,7 +222,7 @@ class ProductEvent(Base):
 
 @event.listens_for(ProductEvent, "before_update")
 @event.listens_for(ProductEvent, "before_delete")
-def _history_is_append_only(mapper, connection, target) -> None:  # noqa: ANN001
+def _history_is_append_only(mapper, connection, target) -> None:
     raise RuntimeError("product history is append-only")
 
 

@@ -48,7 +48,7 @@ def pg_server_url() -> Iterator[str]:
         server.stop()
 
 
-def _admin_engine(server_url: str):  # noqa: ANN202
+def _admin_engine(server_url: str):
     return create_engine(make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
 
 

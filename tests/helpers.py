@@ -40,7 +40,7 @@ def attach(db: Database, registry: Registry, email: str, product_id: int, doc_ty
 
 
 def move(db: Database, registry: Registry, email: str, product_id: int, trigger: str, *, comment: str | None = None,
-         score: float | None = None, version: int | None = None):  # noqa: ANN201
+         score: float | None = None, version: int | None = None):
     with db.transaction() as s:
         event = advance(s, registry, product_id, trigger, load_actor(s, email), comment=comment,
                         data={"score": score} if score is not None else None, expected_version=version)

@@ -27,7 +27,7 @@ class MailSink:
         self.delay = 0.0
         self._accepted = threading.Condition()
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802
+    async def handle_DATA(self, server, session, envelope) -> str:
         if self.delay:
             await asyncio.sleep(self.delay)
         if not self.reply.startswith("250"):

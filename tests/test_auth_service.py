@@ -23,7 +23,7 @@ T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 LIMITS = auth.LoginLimits(account_limit=3, ip_limit=5, window=timedelta(minutes=15))
 
 
-def _email(world) -> str:  # noqa: ANN001
+def _email(world) -> str:
     return world.user("commune_officer", "C1")
 
 

@@ -30,7 +30,7 @@ def test_fold_lowers_and_strips_vietnamese_marks():
 
 
 @pytest.fixture
-def products(db, registry, world):  # noqa: ANN001, ANN201
+def products(db, registry, world):
     officer = world.user(*OFFICER)
     ids = {n: new_product(db, registry, officer, world.producers["cooperative"], name=n,
                           group="food" if n.startswith("M") else "tourism") for n in NAMES}
@@ -39,7 +39,7 @@ def products(db, registry, world):  # noqa: ANN001, ANN201
     return ids
 
 
-def _list(db, registry, email, **flt):  # noqa: ANN001, ANN003, ANN202
+def _list(db, registry, email, **flt):
     per_page = flt.pop("per_page", 25)
     cap = flt.pop("count_cap", None)
     rows = flt.pop("rows", False)

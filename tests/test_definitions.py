@@ -290,7 +290,7 @@ def test_machines_are_built_once_and_cached(monkeypatch: pytest.MonkeyPatch) -> 
     built: list[str] = []
     real_build = registry_module.build_machine
 
-    def counting_build(d):  # noqa: ANN001, ANN202
+    def counting_build(d):
         built.append(d.ident)
         return real_build(d)
 
@@ -321,7 +321,7 @@ def test_concurrent_first_use_builds_one_machine(monkeypatch: pytest.MonkeyPatch
     real_build = registry_module.build_machine
     barrier = threading.Barrier(8)
 
-    def slow_build(d):  # noqa: ANN001, ANN202
+    def slow_build(d):
         built.append(d.ident)
         return real_build(d)
 

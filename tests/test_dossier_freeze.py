@@ -36,7 +36,7 @@ REVIEW_STATES = {k: set(v) for k, v in PERMISSIONS["dossier"]["review_states"].i
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def phase_of(key: str, state) -> str:  # noqa: ANN001
+def phase_of(key: str, state) -> str:
     if state.final:
         return "closed"
     if state.level == "commune" and state.key not in REVIEW_STATES.get(key, set()):
@@ -44,7 +44,7 @@ def phase_of(key: str, state) -> str:  # noqa: ANN001
     return "review"
 
 
-def may(role_level: dict[str, str], role: str, key: str, state, doc_type: str, decided: str | None) -> bool:  # noqa: ANN001
+def may(role_level: dict[str, str], role: str, key: str, state, doc_type: str, decided: str | None) -> bool:
     phase = phase_of(key, state)
     if doc_type not in ATTACH.get(phase, {}).get(role, set()):
         return False
@@ -63,7 +63,7 @@ class FakeProduct:
     producer_id: int
 
 
-def test_every_state_type_and_role_through_authorize(db, registry, world) -> None:  # noqa: ANN001
+def test_every_state_type_and_role_through_authorize(db, registry, world) -> None:
     role_level = {r: d.level for r, d in registry.catalogue.roles.items()}
     checked = refused = 0
     with db.session() as s:
@@ -92,7 +92,7 @@ def test_every_state_type_and_role_through_authorize(db, registry, world) -> Non
     assert 0 < refused < checked
 
 
-def _put_in_state(s, product_id: int, state: str, rating_level: str | None) -> None:  # noqa: ANN001
+def _put_in_state(s, product_id: int, state: str, rating_level: str | None) -> None:
     s.execute(update(Product).where(Product.id == product_id).values(state=state, version=Product.version + 1))
     if rating_level is not None:
         s.add(Rating(product_id=product_id, event_id=_first_event(s, product_id), level=rating_level, score=75,
@@ -100,14 +100,14 @@ def _put_in_state(s, product_id: int, state: str, rating_level: str | None) -> N
     s.flush()
 
 
-def _first_event(s, product_id: int) -> int:  # noqa: ANN001
+def _first_event(s, product_id: int) -> int:
     from ocop_workflow.models import ProductEvent
 
     return s.scalar(select(ProductEvent.id).where(ProductEvent.product_id == product_id).limit(1))
 
 
 @pytest.mark.parametrize("key", ["ocop-148", "ocop-1489"])
-def test_uploads_in_every_state_follow_the_phase(db, registry, world, upload_dir: Path, key: str) -> None:  # noqa: ANN001
+def test_uploads_in_every_state_follow_the_phase(db, registry, world, upload_dir: Path, key: str) -> None:
     """Real uploads, each state of the definition × a document of each kind of record × the roles
     that matter (the producer's account, the commune officer, the secretariats, the central council)."""
     d = registry.latest(key)
@@ -149,7 +149,7 @@ def test_uploads_in_every_state_follow_the_phase(db, registry, world, upload_dir
     assert {p.name for p in upload_dir.iterdir() if not p.name.startswith(".")} == stored
 
 
-def test_a_producer_never_files_minutes_or_decisions(db, registry, world) -> None:  # noqa: ANN001
+def test_a_producer_never_files_minutes_or_decisions(db, registry, world) -> None:
     policy = registry.policy
     for phase, by_role in policy.attach.items():
         for role in policy.acts_for_producer:

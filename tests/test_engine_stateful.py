@@ -271,7 +271,7 @@ class EngineMachine(RuleBasedStateMachine):
         files = sorted(os.listdir(self.uploads)) if self.uploads.exists() else []
         return products, events, ratings, documents, files
 
-    def run(self, action):  # noqa: ANN001, ANN201
+    def run(self, action):
         """Run `action(session)` in a writer session: commit on success, roll back on a refusal."""
         session = self.db.write_session()
         try:
@@ -294,7 +294,7 @@ class EngineMachine(RuleBasedStateMachine):
     @precondition(lambda self: len(self.model) < MAX_PRODUCTS and sum(
         not m.definition.states[m.state].final and self.movable(m) for m in self.model.values()) < MAX_ACTIVE)
     @rule(target=products, data=st.data(), group=st.sampled_from(GROUPS), name=names)
-    def create(self, data: st.DataObject, group: str, name: str):  # noqa: ANN201
+    def create(self, data: st.DataObject, group: str, name: str):
         STATS["rule_steps"] += 1
         key = data.draw(st.sampled_from(self.keys), label="workflow")
         producer_id, commune, kind = data.draw(st.sampled_from(self.world.producers), label="producer")
@@ -305,7 +305,7 @@ class EngineMachine(RuleBasedStateMachine):
         ok = may and 0 < len(name.strip()) <= 200 and not has_control(name)  # a name is one line of text
         before = self.snapshot()
 
-        def action(s):  # noqa: ANN001, ANN202
+        def action(s):
             return create_product(s, REGISTRY, load_actor(s, email), name=name, product_group=group,
                                   producer_id=producer_id, workflow_key=key).id
 
@@ -327,7 +327,7 @@ class EngineMachine(RuleBasedStateMachine):
               and m.may_attach(levels, self.world.over(user, m.commune, DOCUMENT_ROLES, m.producer), doc_type))
         before = self.snapshot()
 
-        def action(s):  # noqa: ANN001, ANN202
+        def action(s):
             return attach_document(s, load_actor(s, email), pid, doc_type, "Hồ sơ/../../tài liệu.pdf", content,
                                    upload_dir=self.uploads, max_bytes=MAX_BYTES, known_types=DOC_TYPES).id
 
@@ -482,7 +482,7 @@ class EngineMachine(RuleBasedStateMachine):
         want = self.expected(m, trigger, user, comment, score, expected_version)
         before = self.snapshot()
 
-        def action(s):  # noqa: ANN001, ANN202
+        def action(s):
             e = advance(s, REGISTRY, pid, trigger, load_actor(s, email), comment=comment,
                         data={"score": score} if score is not None else None, expected_version=expected_version)
             return e.id, e.seq, e.from_state, e.to_state, e.trigger, e.score, dict(e.data), e.comment

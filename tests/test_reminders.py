@@ -53,7 +53,7 @@ def set_locale(db, email: str, locale: str) -> None:
         s.scalars(select(User).where(User.email == email)).one().locale = locale
 
 
-def sweep(db, registry, settings, at: datetime, **kwargs):  # noqa: ANN201
+def sweep(db, registry, settings, at: datetime, **kwargs):
     return run_sweep(db, registry, settings, now=at, **kwargs)
 
 
@@ -276,7 +276,7 @@ def test_a_crash_after_the_server_accepted_resends_with_the_same_message_id(db, 
         pass
 
     class CrashingMailer(SmtpMailer):
-        def send(self, msg) -> None:  # noqa: ANN001
+        def send(self, msg) -> None:
             super().send(msg)
             raise Crash  # the process dies before recording `sent`
 

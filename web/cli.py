@@ -49,7 +49,7 @@ def serve(host: str, port: int, threads: int, processes: int, with_scheduler: bo
         if with_scheduler:
             schedulers.append(start_embedded_scheduler(settings))
 
-    def make_app():  # noqa: ANN202
+    def make_app():
         return create_app(settings, _local_overrides(host, settings))
 
     clean_uploads_at_start(settings)
@@ -100,7 +100,7 @@ def check_embedded_scheduler(settings: Settings) -> None:
             "as its own process").get(cli_locale()))
 
 
-def start_embedded_scheduler(settings: Settings):  # noqa: ANN201
+def start_embedded_scheduler(settings: Settings):
     """The reminder scheduler (APScheduler's BackgroundScheduler) in a thread of this process."""
     from ocop_workflow.reminders.scheduler import start_background_scheduler
 
@@ -116,8 +116,8 @@ def _local_overrides(host: str, settings: Settings) -> dict:
     return {}
 
 
-def _serve(waitress_serve, make_app, host: str, port: int, threads: int, processes: int,  # noqa: ANN001
-           before_serving) -> None:  # noqa: ANN001
+def _serve(waitress_serve, make_app, host: str, port: int, threads: int, processes: int,
+           before_serving) -> None:
     if processes == 1:
         app = make_app()
         click.echo(f"OCOP Workflow on http://{host}:{port}/ ({threads} threads)")
@@ -147,7 +147,7 @@ def _serve(waitress_serve, make_app, host: str, port: int, threads: int, process
     sock.close()
     before_serving()  # the parent only waits for its children: it can run the scheduler
 
-    def stop(signum, _frame) -> None:  # noqa: ANN001
+    def stop(signum, _frame) -> None:
         for child in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signal.SIGTERM)

@@ -191,7 +191,7 @@ def rollback_request_session() -> None:
 
 def register_session_handling(app: Flask) -> None:
     @app.after_request
-    def _commit(response):  # noqa: ANN001, ANN202
+    def _commit(response):
         session = g.get("db_session")
         if session is not None:
             if response.status_code < 400:

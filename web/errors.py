@@ -54,7 +54,7 @@ def http_title(code: int) -> str:
     return titles.get(code, _("Something went wrong"))
 
 
-def render_error(code: int, message: str | None = None, back: str | None = None):  # noqa: ANN201
+def render_error(code: int, message: str | None = None, back: str | None = None):
     # The request's transaction is over (an error is never committed): roll it back before the page
     # is rendered, since the page itself reads (the bell, the user's name) and a failed statement
     # leaves the session unusable (PendingRollbackError, or an aborted transaction on PostgreSQL).
@@ -65,28 +65,28 @@ def render_error(code: int, message: str | None = None, back: str | None = None)
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OcopError)
-    def _ocop(exc: OcopError):  # noqa: ANN202
+    def _ocop(exc: OcopError):
         return render_error(status_for(exc), exc.message(locale()))
 
     @app.errorhandler(CSRFError)
     @app.errorhandler(StaleForm)
-    def _stale_form(exc: HTTPException):  # noqa: ANN202
+    def _stale_form(exc: HTTPException):
         return render_error(400, _("The form has expired or was not sent from this site. "
                                    "Reload the page and try again."))
 
     @app.errorhandler(413)
-    def _too_large(exc):  # noqa: ANN001, ANN202
+    def _too_large(exc):
         limit = app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
         return render_error(413, _("Files may be at most %(mb)s MB. Split the scan into several files "
                                    "or reduce its resolution, then upload again.", mb=limit))
 
     @app.errorhandler(429)
-    def _too_many(exc):  # noqa: ANN001, ANN202
+    def _too_many(exc):
         # failed logins answer 429 from the login view itself (with when to retry); this is any other limit
         return render_error(429, _("Too many requests. Wait a minute and try again."))
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):  # noqa: ANN202
+    def _http(exc: HTTPException):
         code = exc.code or 500
         messages = {
             403: _("Your role does not allow this action."),
@@ -99,7 +99,7 @@ def register_error_handlers(app: Flask) -> None:
         return  # let tests see the traceback
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):  # noqa: ANN202
+    def _unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return _http(exc)
         log.exception("unhandled error")

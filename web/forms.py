@@ -30,7 +30,7 @@ def required() -> DataRequired:
     return DataRequired(message=_l("This field is required."))
 
 
-def length(max: int, min: int = -1) -> Length:  # noqa: A002
+def length(max: int, min: int = -1) -> Length:
     if min > 0:
         return Length(min=min, max=max, message=_l("Enter between %(min)d and %(max)d characters.", min=min, max=max))
     return Length(max=max, message=_l("Enter at most %(max)d characters.", max=max))
@@ -40,7 +40,7 @@ def finite(message: str) -> Callable:
     """A number field must hold a finite number: 'NaN', 'sNaN' and 'Infinity' parse as decimals, but no
     comparison (NumberRange) or conversion to float accepts them. Stops the chain with `message`."""
 
-    def check(form, field) -> None:  # noqa: ANN001
+    def check(form, field) -> None:
         data = field.data
         if data is not None and isinstance(data, Decimal | float) and not (
                 data.is_finite() if isinstance(data, Decimal) else math.isfinite(data)):
@@ -49,7 +49,7 @@ def finite(message: str) -> Callable:
     return check
 
 
-def choices(pairs) -> list:  # noqa: ANN001
+def choices(pairs) -> list:
     """(value, label) pairs as SelectField choices (WTForms 3.3 deprecates bare tuples)."""
     try:
         from wtforms import SelectChoice
@@ -80,5 +80,5 @@ class Form(FlaskForm):
     """The base of every form of the app: CSRF from Flask-WTF, built-in messages from our catalogue."""
 
     class Meta:
-        def get_translations(self, form):  # noqa: ANN001, ANN201
+        def get_translations(self, form):
             return _CatalogueTranslations()

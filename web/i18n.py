@@ -88,7 +88,7 @@ def text_filter(value: Text | str | None) -> str:
     return str(value)
 
 
-def datetime_filter(value, fmt: str = "short") -> str:  # noqa: ANN001
+def datetime_filter(value, fmt: str = "short") -> str:
     """A time in the programme's time zone (OCOP_TIMEZONE): "09:06 23/11/2026" in Vietnamese, "23/11/2026 09:06"
     in English."""
     if value is None:
@@ -118,7 +118,7 @@ def register_i18n(app: Flask) -> None:
     _install_fast_gettext(app)
 
 
-def _request_translations():  # noqa: ANN202
+def _request_translations():
     """Flask-Babel's translations for this request, looked up once per request and locale
     (its own lookup re-resolves the locale on every call: dozens of times per page)."""
     from flask import g
@@ -154,7 +154,7 @@ def _label_helpers() -> dict:
     def lookup(section: str, key: str) -> Text:
         return getattr(registry().catalogue, section).get(key) or Text(key, key)
 
-    def state_label(product) -> Text:  # noqa: ANN001
+    def state_label(product) -> Text:
         return registry().get(product.workflow_key, product.workflow_version).state_label(product.state)
 
     def application_label(kind: str) -> str:

@@ -94,7 +94,7 @@ def read_yaml(path: Path) -> Any:
     """Parse one file; a syntax error becomes a DefinitionError with its line."""
     try:
         with open(path, encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+            return yaml.load(fh, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

@@ -38,8 +38,8 @@ class _Subject:
         self.upgrade = upgrade
 
 
-def _condition(tdef: TransitionDef, upgrade: bool):  # noqa: ANN202
-    def check(event_data) -> bool:  # noqa: ANN001
+def _condition(tdef: TransitionDef, upgrade: bool):
+    def check(event_data) -> bool:
         model = event_data.model
         return model.selected is tdef and model.upgrade is upgrade
 

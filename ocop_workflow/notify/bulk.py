@@ -24,7 +24,7 @@ CHUNK_PG = 5000
 CHUNK_SQLITE = 500
 
 
-def insert_ignoring_duplicates(session: Session, table: Table):  # noqa: ANN201
+def insert_ignoring_duplicates(session: Session, table: Table):
     """INSERT … ON CONFLICT DO NOTHING for the session's dialect (SQLite or PostgreSQL)."""
     name = session.get_bind().dialect.name
     if name == "postgresql":
@@ -36,7 +36,7 @@ def insert_ignoring_duplicates(session: Session, table: Table):  # noqa: ANN201
     return insert(table).on_conflict_do_nothing()
 
 
-def _pg_array_type(column) -> str:  # noqa: ANN001
+def _pg_array_type(column) -> str:
     t = column.type
     if isinstance(t, TypeDecorator):
         t = t.impl_instance
@@ -94,7 +94,7 @@ def bulk_insert(session: Session, table: Table, rows: list[dict], *, returning: 
     return out
 
 
-def in_ids(session: Session, column, ids: list[int]):  # noqa: ANN001, ANN201
+def in_ids(session: Session, column, ids: list[int]):
     """Conditions `column IN ids`, one per chunk: a single `= ANY(array)` on PostgreSQL, chunks of
     IN lists on SQLite (whose statements are cheap but whose parameter count is bounded)."""
     if not ids:

@@ -83,7 +83,7 @@ class DeliveryReport:
         return text
 
 
-def _due(now: datetime, claim_timeout: int):  # noqa: ANN202
+def _due(now: datetime, claim_timeout: int):
     stale = now - timedelta(seconds=claim_timeout)
     return or_(
         and_(T.c.status == "pending", T.c.next_attempt_at <= now),
@@ -163,7 +163,7 @@ def deliver(
 
 def _send_batch(db: Database, settings: Settings, rows: list, token: str, now: datetime,
                 mailer_factory: MailerFactory, report: DeliveryReport) -> bool:
-    def wait(row, error: str) -> None:  # noqa: ANN001
+    def wait(row, error: str) -> None:
         # the server could not be used: retried without limit (nothing is lost while it is down)
         _finish(db, row.id, token, status="pending", next_attempt_at=now + backoff(settings, row.attempts),
                 last_error=error[:MAX_ERROR])
@@ -214,7 +214,7 @@ def _send_batch(db: Database, settings: Settings, rows: list, token: str, now: d
 ADMIN_STATUSES = ("pending", "sending", "failed")
 
 
-def _scoped(stmt, actor: Actor):  # noqa: ANN001, ANN202
+def _scoped(stmt, actor: Actor):
     """Mail to the users the actor administers (`authz.managed_users`); the system actor sees all.
     PermissionDenied unless the permission file lets the actor read the outbox."""
     require(actor, "read_outbox")

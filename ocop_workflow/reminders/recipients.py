@@ -148,7 +148,7 @@ def supervisors(directory: Directory, policy: Policy, org: Org | None) -> list[R
     return directory.members(org, policy.supervisors.get(org.level, ()) if org else ())
 
 
-def group_by(items: Iterable, key) -> dict:  # noqa: ANN001
+def group_by(items: Iterable, key) -> dict:
     out: dict = defaultdict(list)
     for item in items:
         out[key(item)].append(item)

@@ -110,7 +110,7 @@ def run_scheduler(settings: Settings | None = None) -> None:
     job = SweepJob(settings)
     scheduler = build_scheduler(settings, job=job)
 
-    def stop(signum, _frame) -> None:  # noqa: ANN001
+    def stop(signum, _frame) -> None:
         log.info("signal %s: stopping after the current sweep", signum)
         scheduler.shutdown(wait=False)
 

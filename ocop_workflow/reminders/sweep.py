@@ -65,7 +65,7 @@ INSERT_CHUNK = 500
 
 
 @lru_cache(maxsize=8)
-def _calendar_for(kind: str, tz: str):  # noqa: ANN202 - shared so the working-day table is built once
+def _calendar_for(kind: str, tz: str):
     return sla_calendar(kind, tz)
 
 
@@ -391,7 +391,7 @@ def inapplicable(session: Session, items: list) -> set[int]:
                 select(Product.id, Product.state, Product.state_entered_at).where(Product.id.in_(chunk))):
             current[pid] = (state, entered)
     newest = _newest_final_ratings(session, cert_pids) if cert_pids else {}
-    def moved_on(i) -> bool:  # noqa: ANN001
+    def moved_on(i) -> bool:
         if i.kind == "stall":
             return current.get(i.product_id) != (i.subject, i.anchor_at)
         return newest.get(i.product_id) != i.anchor_at

@@ -93,7 +93,7 @@ def _step(actor: Actor, obj: Any, transition: TransitionDef) -> Decision:
                     roles=tuple(sorted(roles)))
 
 
-def _edit_product(actor: Actor, rule, obj: Any, definition: WorkflowDefinition | None) -> Decision:  # noqa: ANN001
+def _edit_product(actor: Actor, rule, obj: Any, definition: WorkflowDefinition | None) -> Decision:
     if definition is not None:
         state = definition.states.get(obj.state)
         if state is not None and state.final:
@@ -147,7 +147,7 @@ _FROZEN = {
 }
 
 
-def _administer(actor: Actor, rule, target: User | None) -> Decision:  # noqa: ANN001
+def _administer(actor: Actor, rule, target: User | None) -> Decision:
     decision = _by_roles(actor, rule.roles, None, rule.label)
     if not decision or target is None:
         return decision

@@ -106,7 +106,7 @@ def waiting_keys(registry: Registry, actor: Actor) -> list[tuple[str, int, str]]
     return list(keys)
 
 
-def waiting_condition(registry: Registry, actor: Actor):  # noqa: ANN201
+def waiting_condition(registry: Registry, actor: Actor):
     """A SQL condition: the product waits for one of the actor's roles (see `waiting_keys`)."""
     keys = waiting_keys(registry, actor)
     if not keys:
@@ -123,7 +123,7 @@ def get_visible_organisation(session: Session, actor: Actor, org_id: int) -> Org
     return org
 
 
-def _unindexed(sqlite: bool, column):  # noqa: ANN001, ANN202
+def _unindexed(sqlite: bool, column):
     """`column` in a form SQLite's planner will not pick an index for (`commune_id + 0`).
 
     A scope of a province or district covers most products: walking the list index in the order
@@ -139,12 +139,12 @@ def _narrow(actor: Actor) -> bool:
     return bool(actor.memberships) and all(m.organisation.level == COMMUNE for m in actor.memberships)
 
 
-def _product_scope(actor: Actor, sqlite: bool):  # noqa: ANN202
+def _product_scope(actor: Actor, sqlite: bool):
     commune = Product.commune_id if _narrow(actor) else _unindexed(sqlite, Product.commune_id)
     return actor.object_filter(commune, Product.producer_id)
 
 
-def _scope_condition(session: Session, actor: Actor):  # noqa: ANN202
+def _scope_condition(session: Session, actor: Actor):
     return _product_scope(actor, session.get_bind().dialect.name == "sqlite")
 
 
@@ -152,7 +152,7 @@ def _like_escape(value: str) -> str:
     return value.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
-def _conditions(registry: Registry, actor: Actor, scope, flt: ProductFilter, org_column, n_words: int) -> list:  # noqa: ANN001
+def _conditions(registry: Registry, actor: Actor, scope, flt: ProductFilter, org_column, n_words: int) -> list:
     """The WHERE conditions of one shape of list: the scope first, then each filter with a named parameter."""
     conds = [scope]
     if flt.state:

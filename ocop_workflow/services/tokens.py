@@ -72,7 +72,7 @@ def status(row: ApiToken, now: datetime | None = None) -> str:
     return "active"
 
 
-def _active_condition(now: datetime):  # noqa: ANN202
+def _active_condition(now: datetime):
     return (ApiToken.revoked_at.is_(None)) & or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now)
 
 

@@ -62,7 +62,7 @@ class ApiClient:
         return other
 
     def open(self, method: str, path: str, *, token: str | None = ..., headers: dict | None = None,  # type: ignore[assignment]
-             **kwargs):  # noqa: ANN003, ANN201
+             **kwargs):
         headers = dict(headers or {})
         token = self.token if token is ... else token
         if token:
@@ -76,10 +76,10 @@ class ApiClient:
         self.checked += 1
         return response
 
-    def get(self, path: str, **kwargs):  # noqa: ANN003, ANN201
+    def get(self, path: str, **kwargs):
         return self.open("GET", path, **kwargs)
 
-    def post(self, path: str, **kwargs):  # noqa: ANN003, ANN201
+    def post(self, path: str, **kwargs):
         return self.open("POST", path, **kwargs)
 
 
@@ -87,7 +87,7 @@ def _schema_validator(doc: dict, schema: dict) -> Draft202012Validator:
     return Draft202012Validator({**schema, "components": doc["components"]}, format_checker=FORMATS)
 
 
-def validate(doc: dict, method: str, path: str, response) -> None:  # noqa: ANN001
+def validate(doc: dict, method: str, path: str, response) -> None:
     """Assert that `response` is one the document describes for `method path`."""
     bare = path.split("?", 1)[0]
     template = next((t for t in doc["paths"] if re.fullmatch(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(t)), bare)),
@@ -124,7 +124,7 @@ def issue(env: Env, key: str, *, name: str = "test", days: int | None = None) ->
         return tokens.create_token(s, user, name=name, expires_days=days).token
 
 
-def problem_of(response, status: int, code: str) -> dict:  # noqa: ANN001
+def problem_of(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
     body = response.get_json()

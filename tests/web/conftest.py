@@ -101,7 +101,7 @@ class Env:
     db: Database
     upload_dir: Path
 
-    def actor(self, s, key: str):  # noqa: ANN001, ANN201
+    def actor(self, s, key: str):
         return load_actor(s, self.world.emails[key])
 
     def product(self, key: str = "officer", name: str = "Vải thiều Lục Ngạn", group: str = "tourism",
@@ -143,7 +143,7 @@ class Env:
             return p.state, p.version, p.history_count
 
 
-def make_app(tmp_path: Path, web_template: WebWorld, **config) -> tuple[Flask, Database]:  # noqa: ANN003
+def make_app(tmp_path: Path, web_template: WebWorld, **config) -> tuple[Flask, Database]:
     path = tmp_path / "ocop.sqlite3"
     shutil.copy(web_template.path, path)
     settings = replace(Settings(), database_url=f"sqlite:///{path}", upload_dir=tmp_path / "uploads",
@@ -162,7 +162,7 @@ def make_app(tmp_path: Path, web_template: WebWorld, **config) -> tuple[Flask, D
 
 
 @pytest.fixture
-def env(tmp_path: Path, web_template: WebWorld, request: pytest.FixtureRequest):  # noqa: ANN201
+def env(tmp_path: Path, web_template: WebWorld, request: pytest.FixtureRequest):
     marker = request.node.get_closest_marker("app_config")
     config = marker.kwargs if marker else {}
     app, db = make_app(tmp_path, web_template, **config)
@@ -209,11 +209,11 @@ def csrf(client: FlaskClient, path: str = "/login") -> str:
     return match.group(1)
 
 
-def text(response) -> str:  # noqa: ANN001
+def text(response) -> str:
     return response.get_data(as_text=True)
 
 
-def upload(client: FlaskClient, url: str, fields: dict, filename: str, content: bytes):  # noqa: ANN201
+def upload(client: FlaskClient, url: str, fields: dict, filename: str, content: bytes):
     """POST a multipart form encoded in memory (the test client spools big bodies to a file it never closes)."""
     from werkzeug.datastructures import FileStorage
     from werkzeug.test import encode_multipart

@@ -24,7 +24,7 @@ def tok(env: Env, key: str) -> str:
     return issue(env, key, name=f"token of {key}")
 
 
-def product_json(api: ApiClient, pid: int, **kwargs) -> dict:  # noqa: ANN003
+def product_json(api: ApiClient, pid: int, **kwargs) -> dict:
     r = api.get(f"{API}/products/{pid}", **kwargs)
     assert r.status_code == 200, r.get_json()
     return r.get_json()
@@ -173,7 +173,7 @@ def test_detail_shows_star_documents_and_what_the_caller_may_do(env, api):
 
 
 # --- transitions ------------------------------------------------------------------------------------
-def fire(api: ApiClient, pid: int, trigger: str, version: int, **body):  # noqa: ANN003, ANN201
+def fire(api: ApiClient, pid: int, trigger: str, version: int, **body):
     return api.post(f"{API}/products/{pid}/transitions", json={"trigger": trigger, "version": version, **body})
 
 
@@ -237,7 +237,7 @@ def test_history(env, api):
 
 # --- documents ------------------------------------------------------------------------------------
 def upload(api: ApiClient, pid: int, doc_type: str | None, content: bytes | None, name: str = "Đơn đăng ký.pdf",
-           **kwargs):  # noqa: ANN003, ANN201
+           **kwargs):
     """A multipart POST encoded in memory (the test client spools big bodies to a file it never closes)."""
     from werkzeug.datastructures import FileStorage
     from werkzeug.test import encode_multipart

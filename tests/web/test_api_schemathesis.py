@@ -38,7 +38,7 @@ def _in_process_transport(monkeypatch: pytest.MonkeyPatch) -> None:
 
     send = WSGITransport.send
 
-    def without_socket_options(self, case, *, session=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    def without_socket_options(self, case, *, session=None, **kwargs):
         for name in ("max_redirects", "verify", "cert", "proxies"):
             kwargs.pop(name, None)
         return send(self, case, session=session, **kwargs)
@@ -47,7 +47,7 @@ def _in_process_transport(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def api_schema(env: Env):  # noqa: ANN201
+def api_schema(env: Env):
     # something to find: product #1 with document #1 and a second product in the area, one outside it
     first = env.product(name="Vải thiều Lục Ngạn")
     env.attach(first, "idea_registration")
@@ -65,11 +65,11 @@ def api_schema(env: Env):  # noqa: ANN201
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", buffered(env.app), config=config)
 
 
-def buffered(app):  # noqa: ANN001, ANN201
+def buffered(app):
     """The app as a WSGI callable that reads each response whole and closes it (schemathesis' WSGI
     transport leaves a streamed download's file open)."""
 
-    def wsgi(environ, start_response):  # noqa: ANN001, ANN202
+    def wsgi(environ, start_response):
         result = app(environ, start_response)
         try:
             return [b"".join(result)]

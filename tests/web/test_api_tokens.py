@@ -23,7 +23,7 @@ from ocop_workflow.models import ApiToken, User
 from ocop_workflow.services import tokens
 
 
-def user_row(s, env: Env, key: str) -> User:  # noqa: ANN001
+def user_row(s, env: Env, key: str) -> User:
     return s.scalars(select(User).where(User.email == env.world.emails[key])).one()
 
 
@@ -212,7 +212,7 @@ def test_cli_creates_lists_and_revokes_tokens(env):
 
 
 # --- logs -----------------------------------------------------------------------------------------
-def _serve_werkzeug(app):  # noqa: ANN001, ANN202
+def _serve_werkzeug(app):
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -227,7 +227,7 @@ def _serve_werkzeug(app):  # noqa: ANN001, ANN202
     return f"http://127.0.0.1:{server.server_port}", stop
 
 
-def _serve_waitress(app):  # noqa: ANN001, ANN202
+def _serve_waitress(app):
     from waitress import wasyncore
     from waitress.server import create_server
 

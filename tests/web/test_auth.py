@@ -12,7 +12,7 @@ from ocop_workflow.config import Settings
 from ocop_workflow.models import User
 
 
-def _login(client, email: str, password: str, **extra):  # noqa: ANN001, ANN003, ANN202
+def _login(client, email: str, password: str, **extra):
     return client.post("/login", data={"csrf_token": csrf(client), "email": email, "password": password, **extra})
 
 

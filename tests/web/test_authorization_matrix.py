@@ -177,7 +177,7 @@ def test_attach_a_document_while_the_dossier_is_open(env: Env) -> None:
     assert not failures
 
 
-def _pdf():  # noqa: ANN202
+def _pdf():
     import io
 
     return io.BytesIO(PDF)

@@ -200,7 +200,7 @@ def _login(t: Target, client: FlaskClient) -> FlaskClient:
     return client
 
 
-def _send(t: Target, client: FlaskClient, method: str, url: str, what: str, **kwargs) -> int:  # noqa: ANN003
+def _send(t: Target, client: FlaskClient, method: str, url: str, what: str, **kwargs) -> int:
     t.sent += 1
     try:
         response = client.open(url, method=method, **kwargs)
@@ -225,7 +225,7 @@ def _url(rule_text: str, values: dict[str, str]) -> str:
     return re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?(\w+)>", lambda m: values[m.group(1)], rule_text)
 
 
-def _methods(rule) -> list[str]:  # noqa: ANN001
+def _methods(rule) -> list[str]:
     return sorted(rule.methods - {"HEAD", "OPTIONS"}) if rule.methods else OTHER_METHODS
 
 
@@ -248,7 +248,7 @@ def _multipart(fields: dict, filename: str, content: bytes) -> dict:
     return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}
 
 
-def _relogin(t: Target, user, endpoint: str) -> None:  # noqa: ANN001
+def _relogin(t: Target, user, endpoint: str) -> None:
     if endpoint.startswith("auth."):  # logout, login, password and language forms change the session
         _login(t, user)
 
@@ -270,7 +270,7 @@ def walk(t: Target) -> None:
         t.section(name, *mark)
 
 
-def _walk_routes(t: Target, rules: list, user, anon) -> None:  # noqa: ANN001
+def _walk_routes(t: Target, rules: list, user, anon) -> None:
     """Every rule, every method, every URL variable hostile (one at a time) or valid; both callers."""
     for rule in rules:
         api = rule.endpoint.startswith("api.")
@@ -285,7 +285,7 @@ def _walk_routes(t: Target, rules: list, user, anon) -> None:  # noqa: ANN001
                 _send(t, anon, method, url, f"anonymous {what}", **_body(t, rule.endpoint, method, False))
 
 
-def _walk_query(t: Target, rules: list, user, anon) -> None:  # noqa: ANN001, ARG001
+def _walk_query(t: Target, rules: list, user, anon) -> None:
     """Query arguments: one at a time where the view reads them, all at once elsewhere."""
     for rule in rules:
         if "GET" not in _methods(rule):
@@ -301,7 +301,7 @@ def _walk_query(t: Target, rules: list, user, anon) -> None:  # noqa: ANN001, AR
         _send(t, user, "GET", url, "?NUL name", query_string={"a\x00": "1"}, **body)
 
 
-def _walk_forms(t: Target, rules: list, user, anon) -> None:  # noqa: ANN001, ARG001
+def _walk_forms(t: Target, rules: list, user, anon) -> None:
     """Each form field hostile, one at a time, the others normal; and an unknown field."""
     for rule in rules:
         if rule.endpoint not in t.forms or "POST" not in _methods(rule):
@@ -318,7 +318,7 @@ def _walk_forms(t: Target, rules: list, user, anon) -> None:  # noqa: ANN001, AR
         _relogin(t, user, rule.endpoint)
 
 
-def _walk_uploads(t: Target, rules: list, user, anon) -> None:  # noqa: ANN001, ARG001
+def _walk_uploads(t: Target, rules: list, user, anon) -> None:
     """Uploads: hostile file names, no file, a text field where the file should be."""
     for endpoint, token in (("documents.upload", False), ("api.upload_document_view", True)):
         rule = next(r for r in rules if r.endpoint == endpoint)
@@ -332,7 +332,7 @@ def _walk_uploads(t: Target, rules: list, user, anon) -> None:  # noqa: ANN001, 
         _send(t, user, "POST", url, "file as text", headers=headers, data={"doc_type": "business_plan", "file": "x"})
 
 
-def _walk_json(t: Target, rules: list, user, anon) -> None:  # noqa: ANN001, ARG001
+def _walk_json(t: Target, rules: list, user, anon) -> None:
     """JSON bodies: malformed, huge, deep, wrong types, hostile values in each field."""
     auth = {"Authorization": f"Bearer {t.api_token}"}
     for rule in rules:
@@ -340,7 +340,7 @@ def _walk_json(t: Target, rules: list, user, anon) -> None:  # noqa: ANN001, ARG
             _walk_json_rule(t, rule, user, auth)
 
 
-def _walk_json_rule(t: Target, rule, user, auth: dict) -> None:  # noqa: ANN001
+def _walk_json_rule(t: Target, rule, user, auth: dict) -> None:
     url = _url(rule.rule, t.ids)
     normal = t.json[rule.endpoint]
     raw_bodies = {
@@ -378,7 +378,7 @@ def test_no_route_answers_bad_input_with_a_server_error(target: Target, capsys: 
     assert not target.failures, "\n".join(target.failures[:40])
 
 
-def _problem(response, status: int, code: str) -> dict:  # noqa: ANN001
+def _problem(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.get_data(as_text=True)[:300]
     assert response.mimetype == "application/problem+json"
     body = response.get_json()
@@ -488,7 +488,7 @@ def test_an_error_page_after_a_failed_statement_still_renders(target: Target, mo
                       "INSTANCE_PATH": target.app.instance_path, "DATABASE_URL": target.app.config["DATABASE_URL"]})
     import web.products.routes as product_routes
 
-    def broken(s, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def broken(s, *args, **kwargs):
         s.execute(text("SELECT * FROM no_such_table"))
 
     monkeypatch.setattr(product_routes, "list_products", broken)

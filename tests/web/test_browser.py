@@ -25,7 +25,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def server(tmp_path, web_template):  # noqa: ANN001, ANN201
+def server(tmp_path, web_template):
     from waitress.server import create_server
 
     app, db = make_app(tmp_path, web_template)
@@ -39,7 +39,7 @@ def server(tmp_path, web_template):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def browser():  # noqa: ANN201
+def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
@@ -54,14 +54,14 @@ class Walker:
     counter = 0
     csp_violations: list[str] = []
 
-    def __init__(self, browser, base: str, who: str, width: int = 1100) -> None:  # noqa: ANN001
+    def __init__(self, browser, base: str, who: str, width: int = 1100) -> None:
         self.context = browser.new_context(viewport={"width": width, "height": 900}, locale="vi-VN")
         self.page = self.context.new_page()
         self.page.set_default_timeout(10_000)
         self.page.on("console", self._console)
         self.base, self.who = base, who
 
-    def _console(self, message) -> None:  # noqa: ANN001
+    def _console(self, message) -> None:
         if "Content Security Policy" in message.text:
             Walker.csp_violations.append(f"{self.who} {self.page.url}: {message.text}")
 
@@ -108,7 +108,7 @@ class Walker:
         self.context.close()
 
 
-def test_the_cycle_in_a_browser(server, browser, tmp_path, web_template):  # noqa: ANN001
+def test_the_cycle_in_a_browser(server, browser, tmp_path, web_template):
     base, app = server
     emails = web_template.emails
     Walker.csp_violations.clear()

@@ -17,7 +17,7 @@ from web.i18n import fast_timezone
 
 
 @pytest.fixture(scope="module")
-def extracted():  # noqa: ANN201
+def extracted():
     return extract()
 
 
@@ -56,7 +56,7 @@ def test_compiled_catalogues_translate(env):
         assert gettext("Log out") == "Đăng xuất"
 
 
-def _pages(env) -> dict[str, list[str]]:  # noqa: ANN001
+def _pages(env) -> dict[str, list[str]]:
     pid = env.product()
     doc = env.attach(pid, "idea_registration")  # noqa: F841
     district = env.product(name="Rượu làng Vân")
@@ -120,7 +120,7 @@ def test_times_are_shown_in_vietnam_time(env, client):
 
 
 # --- the time zone -------------------------------------------------------------------------------
-def _entered_at(env, pid: int, at: datetime) -> None:  # noqa: ANN001
+def _entered_at(env, pid: int, at: datetime) -> None:
     with env.db.transaction() as s:
         s.get(Product, pid).state_entered_at = at
 

@@ -15,11 +15,11 @@ from ocop_workflow.services import listing
 
 
 @contextmanager
-def statements(env):  # noqa: ANN001, ANN202
+def statements(env):
     """The SQL statements the app runs inside the block (BEGIN and COMMIT included)."""
     seen: list[str] = []
 
-    def record(conn, cursor, statement, params, context, executemany):  # noqa: ANN001, ARG001
+    def record(conn, cursor, statement, params, context, executemany):
         seen.append(statement)
 
     event.listen(env.db.engine, "before_cursor_execute", record)

@@ -25,11 +25,11 @@ def _client(app: Flask, ip: str = IP_A) -> FlaskClient:
     return client
 
 
-def _login(client: FlaskClient, email: str, password: str):  # noqa: ANN202
+def _login(client: FlaskClient, email: str, password: str):
     return client.post("/login", data={"csrf_token": csrf(client), "email": email, "password": password})
 
 
-def _another_process(env) -> Flask:  # noqa: ANN001
+def _another_process(env) -> Flask:
     """Another app on the same database: a second web process, or the same one after a restart."""
     from web import create_app
 
@@ -94,7 +94,7 @@ def test_the_password_is_checked_outside_the_writer_lock(env, client, monkeypatc
     free_during_check: list[bool] = []
     real = auth.verify_password
 
-    def verify(stored, password):  # noqa: ANN001, ANN202
+    def verify(stored, password):
         free = lock.acquire(blocking=False)
         if free:
             lock.release()

@@ -20,22 +20,22 @@ from ocop_workflow.reminders.sweep import run_sweep
 BADGE = re.compile(r'id="bell">[^<]*<span class="badge">(\d+)</span>')
 
 
-def _user_id(env, key: str) -> int:  # noqa: ANN001
+def _user_id(env, key: str) -> int:
     with env.db.session() as s:
         return s.scalar(select(User.id).where(User.email == env.world.emails[key]))
 
 
-def _stall(env, product_id: int, days: int = 40) -> None:  # noqa: ANN001
+def _stall(env, product_id: int, days: int = 40) -> None:
     with env.db.transaction() as s:
         s.get(Product, product_id).state_entered_at = datetime.now(UTC) - timedelta(days=days)
 
 
-def _sweep(env) -> None:  # noqa: ANN001
+def _sweep(env) -> None:
     settings = replace(Settings(), database_url=env.db.url, smtp_url=None)
     run_sweep(env.db, env.app.extensions["ocop"].registry, settings, send=False)
 
 
-def _bell(client, path: str = "/") -> int | None:  # noqa: ANN001
+def _bell(client, path: str = "/") -> int | None:
     match = BADGE.search(text(client.get(path)))
     return int(match.group(1)) if match else None
 
@@ -60,7 +60,7 @@ def test_a_sweep_rings_the_bell_and_opening_the_notice_leads_to_the_product(env,
         assert s.get(Notification, note.id).read_at is not None
 
 
-def _notify(env, key: str, n: int, link: str | None = None) -> list[int]:  # noqa: ANN001
+def _notify(env, key: str, n: int, link: str | None = None) -> list[int]:
     uid = _user_id(env, key)
     with env.db.transaction() as s:
         rows = [Notification(user_id=uid, kind="stall", title=f"Nhắc việc {i}", body="Sản phẩm chậm tiến độ",
@@ -120,7 +120,7 @@ def test_the_email_choice_is_saved_and_checked(env, client):
         assert s.get(NotificationPreference, _user_id(env, "officer")).email_mode == "digest"
 
 
-def _failed_mail(env, key: str) -> int:  # noqa: ANN001
+def _failed_mail(env, key: str) -> int:
     uid = _user_id(env, key)
     with env.db.transaction() as s:
         row = MailOutbox(dedupe_key=f"test-{key}", kind="reminder", user_id=uid, to_address=env.world.emails[key],
@@ -200,7 +200,7 @@ def test_serve_with_scheduler_sweeps_inside_the_server_on_sqlite(env, monkeypatc
 
     monkeypatch.setattr(SweepJob, "__call__", signalling_sweep)
 
-    def fake_waitress(app, **kwargs):  # noqa: ANN001, ANN003, ANN202 - stands for the blocking server
+    def fake_waitress(app, **kwargs):
         assert swept.wait(20), "the embedded scheduler did not sweep within 20 s"
         with env.db.session() as s:
             served["notified"] = bool(s.scalar(select(func.count()).select_from(Notification)))

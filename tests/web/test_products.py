@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ocop_workflow.models import Producer, Product, User
 
 
-def _step(client, pid: int, trigger: str, version: int, **extra):  # noqa: ANN001, ANN003, ANN202
+def _step(client, pid: int, trigger: str, version: int, **extra):
     data = {"csrf_token": csrf(client, "/"), "trigger": trigger, "expected_version": str(version), "confirm": "y"}
     data.update(extra)
     return client.post(f"/products/{pid}/advance", data=data)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from ocop_workflow.models import Document, Product, ProductEvent
 
 
-def _advance_form(token: str, trigger: str, version: int, **extra) -> dict:  # noqa: ANN003
+def _advance_form(token: str, trigger: str, version: int, **extra) -> dict:
     data = {"csrf_token": token, "trigger": trigger, "expected_version": str(version), "confirm": "y"}
     data.update(extra)
     return data

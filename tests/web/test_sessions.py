@@ -16,11 +16,11 @@ from ocop_workflow.services import sessions, tokens
 NEW_PASSWORD = "dua-hau-may-bay-7"
 
 
-def _login(client: FlaskClient, email: str, password: str, **extra):  # noqa: ANN003, ANN202
+def _login(client: FlaskClient, email: str, password: str, **extra):
     return client.post("/login", data={"csrf_token": csrf(client), "email": email, "password": password, **extra})
 
 
-def _copy_cookies(env, source: FlaskClient, *names: str) -> FlaskClient:  # noqa: ANN001
+def _copy_cookies(env, source: FlaskClient, *names: str) -> FlaskClient:
     """A second browser holding a copy of `source`'s cookies (as a thief would)."""
     other = env.app.test_client()
     for name in names:
@@ -30,17 +30,17 @@ def _copy_cookies(env, source: FlaskClient, *names: str) -> FlaskClient:  # noqa
     return other
 
 
-def _uid(env, key: str) -> int:  # noqa: ANN001
+def _uid(env, key: str) -> int:
     with env.db.session() as s:
         return s.scalar(select(User.id).where(User.email == env.world.emails[key]))
 
 
-def _token(env, key: str) -> str:  # noqa: ANN001
+def _token(env, key: str) -> str:
     with env.db.transaction() as s:
         return tokens.create_token(s, s.get(User, _uid(env, key)), name="script").token
 
 
-def _api_me(env, token: str) -> int:  # noqa: ANN001
+def _api_me(env, token: str) -> int:
     return env.app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
 
 
@@ -147,7 +147,7 @@ def test_the_session_token_is_looked_up_in_one_statement(env, client):
     engine = env.db.engine
     seen: list[str] = []
 
-    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN002, ANN202
+    def count(conn, cursor, statement, *args):
         if "user_sessions" in statement:
             seen.append(statement)
 

@@ -29,10 +29,10 @@ from .forms import ActiveForm, MembershipForm, RetryForm, UserForm
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def admin_required(view):  # noqa: ANN001, ANN201
+def admin_required(view):
     @wraps(view)
     @login_required
-    def wrapper(*args, **kwargs):  # noqa: ANN202
+    def wrapper(*args, **kwargs):
         if not is_admin(actor()):
             abort(403)
         return view(*args, **kwargs)
@@ -40,7 +40,7 @@ def admin_required(view):  # noqa: ANN001, ANN201
     return wrapper
 
 
-def _choices(form) -> None:  # noqa: ANN001
+def _choices(form) -> None:
     loc, cat = locale(), registry().catalogue
     form.organisation_id.choices = choices([
         (o.id, f"{o.name} ({cat.levels[o.level].get(loc)})") for o in admin_organisations(db_session(), actor())])
@@ -49,11 +49,11 @@ def _choices(form) -> None:  # noqa: ANN001
                                               for p in producers_for_actor(db_session(), actor())]
 
 
-def _producer(form):  # noqa: ANN001, ANN202
+def _producer(form):
     return get_visible_producer(db_session(), actor(), form.producer_id.data) if form.producer_id.data else None
 
 
-def _allowed_org(org_id: int):  # noqa: ANN202
+def _allowed_org(org_id: int):
     for org in admin_organisations(db_session(), actor()):
         if org.id == org_id:
             return org
@@ -62,13 +62,13 @@ def _allowed_org(org_id: int):  # noqa: ANN202
 
 @bp.route("/users")
 @admin_required
-def users():  # noqa: ANN201
+def users():
     return render_template("admin/users.html", users=users_for_admin(db_session(), actor()))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @admin_required
-def create_user():  # noqa: ANN201
+def create_user():
     s = db_session()
     form = UserForm()
     _choices(form)
@@ -91,7 +91,7 @@ def create_user():  # noqa: ANN201
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @admin_required
-def user(user_id: int):  # noqa: ANN201
+def user(user_id: int):
     s = db_session()
     target = get_user_for_admin(s, actor(), user_id)
     form = MembershipForm()
@@ -113,7 +113,7 @@ def user(user_id: int):  # noqa: ANN201
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 @admin_required
-def set_active(user_id: int):  # noqa: ANN201
+def set_active(user_id: int):
     s, who = db_session(), actor()
     get_user_for_admin(s, who, user_id)  # 404 first, whatever the form holds
     form = ActiveForm()
@@ -135,7 +135,7 @@ OUTBOX_VIEWS = {"waiting": ("pending", "sending", "failed"), "failed": ("failed"
 
 @bp.route("/outbox")
 @admin_required
-def mail_outbox():  # noqa: ANN201
+def mail_outbox():
     """The e-mail queue of the users this admin administers: failed sends show their last error."""
     s, who = db_session(), actor()
     view = request.args.get("show", "waiting")
@@ -148,7 +148,7 @@ def mail_outbox():  # noqa: ANN201
 
 @bp.route("/outbox/<int:outbox_id>/retry", methods=["POST"])
 @admin_required
-def retry_mail(outbox_id: int):  # noqa: ANN201
+def retry_mail(outbox_id: int):
     form = RetryForm()
     if form.validate_on_submit():
         try:

@@ -20,7 +20,7 @@ def _lifetimes() -> list:
     return choices([(d, _("%(num)d days", num=d) if d else _("Until revoked")) for d in LIFETIMES])
 
 
-def _page(form: TokenForm, new_token: str | None = None, status: int = 200):  # noqa: ANN202
+def _page(form: TokenForm, new_token: str | None = None, status: int = 200):
     who = actor()
     rows = tokens.list_tokens(db_session(), who.id)
     response = render_template("api/tokens.html", form=form, rows=rows, status_of=tokens.status,
@@ -31,7 +31,7 @@ def _page(form: TokenForm, new_token: str | None = None, status: int = 200):  # 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
 @login_required
-def index():  # noqa: ANN201
+def index():
     form = TokenForm()
     form.expires.choices = _lifetimes()
     if form.validate_on_submit():
@@ -49,7 +49,7 @@ def index():  # noqa: ANN201
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
 @login_required
-def revoke(token_id: int):  # noqa: ANN201
+def revoke(token_id: int):
     if RevokeForm().validate_on_submit():
         row = tokens.revoke_token(db_session(), token_id, user_id=actor().id)
         flash(_("The token “%(name)s” has been revoked; it no longer works.", name=row.name), "success")

@@ -98,7 +98,7 @@ def _record_use(live: login_sessions.LiveLogin) -> None:
 
 
 @login_manager.unauthorized_handler
-def _unauthorized():  # noqa: ANN202
+def _unauthorized():
     flash(_("Please log in to see this page."), "info")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
@@ -119,7 +119,7 @@ def _limits() -> auth_service.LoginLimits:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # noqa: ANN201
+def login():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
@@ -154,7 +154,7 @@ def login():  # noqa: ANN201
 
 
 @bp.route("/logout", methods=["POST"])
-def logout():  # noqa: ANN201
+def logout():
     if current_user.is_authenticated:
         # the row ends here: a copy of this session's cookies is refused from now on
         login_sessions.end_session(db_session(), current_user.session_id)
@@ -165,7 +165,7 @@ def logout():  # noqa: ANN201
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
-def account():  # noqa: ANN201
+def account():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
@@ -185,7 +185,7 @@ def account():  # noqa: ANN201
 
 
 @bp.route("/language", methods=["POST"])
-def language():  # noqa: ANN201
+def language():
     chosen = request.form.get("locale", "")
     if current_user.is_authenticated:
         auth_service.set_locale(db_session(), actor(), chosen)  # refuses an unknown language (422)

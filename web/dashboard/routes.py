@@ -13,13 +13,13 @@ from ..inputs import int_arg
 bp = Blueprint("dashboard", __name__)
 
 
-def _state_label(workflow_key: str, state: str):  # noqa: ANN202
+def _state_label(workflow_key: str, state: str):
     return registry().latest(workflow_key).state_label(state)
 
 
 @bp.route("/")
 @login_required
-def index():  # noqa: ANN201
+def index():
     s, who, reg = db_session(), actor(), registry()
     waiting = [(k, _state_label(k, st), st, n) for k, st, n in state_counts(s, who, waiting=reg)]
     everything = [(k, _state_label(k, st), st, n) for k, st, n in state_counts(s, who)]
@@ -30,7 +30,7 @@ def index():  # noqa: ANN201
 
 @bp.route("/inbox")
 @login_required
-def inbox():  # noqa: ANN201
+def inbox():
     who, reg = actor(), registry()
     levels = [reg.catalogue.levels[lv] for lv in sorted({m.organisation.level for m in who.memberships})]
     flt = ProductFilter(waiting=True, page=int_arg("page", 1))

@@ -32,7 +32,7 @@ bp = Blueprint("documents", __name__)
 
 @bp.route("/products/<int:product_id>/documents", methods=["POST"])
 @login_required
-def upload(product_id: int):  # noqa: ANN201
+def upload(product_id: int):
     who, reg, st = actor(), registry(), state()
     form = UploadForm()
     form.doc_type.choices = choices([(k, v.get(locale())) for k, v in reg.catalogue.document_types.items()])
@@ -64,7 +64,7 @@ def upload(product_id: int):  # noqa: ANN201
 
 @bp.route("/documents/<int:document_id>/download")
 @login_required
-def download(document_id: int):  # noqa: ANN201
+def download(document_id: int):
     doc = get_document(db_session(), actor(), document_id)
     path = document_path(state().upload_dir, doc)
     if not path.is_file():

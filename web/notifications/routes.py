@@ -53,7 +53,7 @@ def _email_form() -> EmailModeForm:
     return form
 
 
-def _page(email_form: EmailModeForm, status: int = 200):  # noqa: ANN202
+def _page(email_form: EmailModeForm, status: int = 200):
     s, who = db_session(), actor()
     rows = inbox.list_notifications(s, who.id, limit=PER_PAGE + 1, before_id=int_arg("before"))
     return render_template("notifications/index.html", rows=rows[:PER_PAGE], more=len(rows) > PER_PAGE,
@@ -63,7 +63,7 @@ def _page(email_form: EmailModeForm, status: int = 200):  # noqa: ANN202
 
 @bp.route("/")
 @login_required
-def index():  # noqa: ANN201
+def index():
     form = _email_form()
     form.mode.data = inbox.get_email_mode(db_session(), actor().id)
     return _page(form)
@@ -71,7 +71,7 @@ def index():  # noqa: ANN201
 
 @bp.route("/<int:notification_id>/open", methods=["POST"])
 @login_required
-def open_one(notification_id: int):  # noqa: ANN201
+def open_one(notification_id: int):
     form = OpenForm()
     if not form.validate_on_submit():
         flash(_("The form has expired; please try again."), "error")
@@ -87,7 +87,7 @@ def open_one(notification_id: int):  # noqa: ANN201
 
 @bp.route("/read", methods=["POST"])
 @login_required
-def read_all():  # noqa: ANN201
+def read_all():
     form = MarkReadForm()
     if form.validate_on_submit():
         n = inbox.mark_read(db_session(), actor().id)
@@ -98,7 +98,7 @@ def read_all():  # noqa: ANN201
 
 @bp.route("/email", methods=["POST"])
 @login_required
-def email_mode():  # noqa: ANN201
+def email_mode():
     form = _email_form()
     if not form.validate_on_submit():
         return _page(form, 422)

@@ -68,7 +68,7 @@ def _fixed_options(loc: str) -> dict[str, list[tuple[str, str]]]:
 ORG_OPTIONS_TTL = 60.0  # seconds; organisations change only through the CLI, and rarely
 
 
-def _org_options(s, who) -> list[tuple[str, str]]:  # noqa: ANN001
+def _org_options(s, who) -> list[tuple[str, str]]:
     """The organisation filter's choices for the actor's scope, kept a minute per scope in this process."""
     cache = _cache()
     key = ("org-options", tuple(who.scope_paths))
@@ -90,7 +90,7 @@ def _options_html(first: str, pairs: list[tuple[str, str]], selected: str) -> Ma
 
 
 @bp.app_template_global()
-def product_rows(items) -> list[tuple]:  # noqa: ANN001
+def product_rows(items) -> list[tuple]:
     """The cells of the product table (_macros.product_table) for ProductRow items, in the reader's
     language: (id, name, stars, producer, state, state label, commune, since)."""
     reg, loc, tz = registry(), locale(), state().tz  # a fixed offset when the zone allows (web.i18n.fast_timezone)
@@ -108,7 +108,7 @@ def product_rows(items) -> list[tuple]:  # noqa: ANN001
 
 
 @bp.app_template_global()
-def workflow_moves(definition) -> Markup:  # noqa: ANN001
+def workflow_moves(definition) -> Markup:
     """The list of every move of a definition (the product page's "All moves"), rendered once per language."""
     key = ("moves", definition.key, definition.version, locale())
     cache = _cache()
@@ -120,7 +120,7 @@ def workflow_moves(definition) -> Markup:  # noqa: ANN001
 
 @bp.route("/products")
 @login_required
-def index():  # noqa: ANN201
+def index():
     s, who, reg = db_session(), actor(), registry()
     loc = locale()
     fixed = _fixed_options(loc)
@@ -159,7 +159,7 @@ def _workflow_choices() -> list[tuple[str, str]]:
 
 @bp.route("/products/new", methods=["GET", "POST"])
 @login_required
-def create():  # noqa: ANN201
+def create():
     s, who, reg, loc = db_session(), actor(), registry(), locale()
     producers = producers_for_actor(s, who, action="create_product")
     form = ProductForm()
@@ -186,7 +186,7 @@ def create():  # noqa: ANN201
 
 @bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(product_id: int):  # noqa: ANN201
+def edit(product_id: int):
     s, who, reg, loc = db_session(), actor(), registry(), locale()
     product = get_product(s, who, product_id)
     require(who, "edit_product", product, definition=definition_of(reg, product))  # the reason, not a form
@@ -215,7 +215,7 @@ def edit(product_id: int):  # noqa: ANN201
 
 
 def render_detail(product_id: int, *, forms: dict | None = None, upload_form: UploadForm | None = None,
-                  error: str | None = None, stale: bool = False, status: int = 200):  # noqa: ANN201
+                  error: str | None = None, stale: bool = False, status: int = 200):
     s, who, reg = db_session(), actor(), registry()
     view = product_view(s, reg, who, product_id)
     product, definition, events, options = view.product, view.definition, view.events, view.options
@@ -261,13 +261,13 @@ def _doc_type_choices(loc: str, attachable: list[str]) -> list:
 
 @bp.route("/products/<int:product_id>")
 @login_required
-def detail(product_id: int):  # noqa: ANN201
+def detail(product_id: int):
     return render_detail(product_id)
 
 
 @bp.route("/products/<int:product_id>/advance", methods=["POST"])
 @login_required
-def advance_view(product_id: int):  # noqa: ANN201
+def advance_view(product_id: int):
     """One step. `advance` reads the product once and answers NotFound (404) first, whatever the
     form holds; a form that does not validate re-renders the product page, which is 404 for an
     unknown product just the same. The flash names the new state from what `advance` returns."""
@@ -308,7 +308,7 @@ def _producer_form(form: ProducerForm) -> None:
 
 @bp.route("/producers")
 @login_required
-def producers():  # noqa: ANN201
+def producers():
     s, who = db_session(), actor()
     return render_template("products/producers.html", producers=producers_for_actor(s, who),
                            editable={p.id for p in producers_for_actor(s, who, action="edit_producer")},
@@ -317,7 +317,7 @@ def producers():  # noqa: ANN201
 
 @bp.route("/producers/new", methods=["GET", "POST"])
 @login_required
-def create_producer():  # noqa: ANN201
+def create_producer():
     s, who, loc = db_session(), actor(), locale()
     form = ProducerForm()
     _producer_form(form)
@@ -339,7 +339,7 @@ def create_producer():  # noqa: ANN201
 
 @bp.route("/producers/<int:producer_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit_producer(producer_id: int):  # noqa: ANN201
+def edit_producer(producer_id: int):
     s, who, loc = db_session(), actor(), locale()
     producer = get_visible_producer(s, who, producer_id)
     form = ProducerForm(obj=producer if request.method == "GET" else None)
