@@ -177,8 +177,15 @@ def seed(path: Path, registry: Registry, n_products: int) -> World:
         with db.transaction() as s:
             actor = load_actor(s, user_ids["producer"])
             for i in range(start, min(start + CREATE_BATCH, n_products)):
-                product = create_product(s, registry, actor, name=f"Homestay sinh thái #{i + 1}",
-                                         product_group=GROUP, producer_id=producer_id, workflow_key=WORKFLOW)
+                product = create_product(
+                    s,
+                    registry,
+                    actor,
+                    name=f"Homestay sinh thái #{i + 1}",
+                    product_group=GROUP,
+                    producer_id=producer_id,
+                    workflow_key=WORKFLOW,
+                )
                 product_ids.append(product.id)
 
     doc_types = required_documents(registry)
@@ -187,12 +194,21 @@ def seed(path: Path, registry: Registry, n_products: int) -> World:
     for pid in product_ids:
         for doc_type in doc_types:
             content = f"%PDF-1.4 bench {pid} {doc_type}".encode()
-            rows.append({
-                "product_id": pid, "doc_type": doc_type, "original_name": f"{doc_type}.pdf",
-                "stored_name": secrets.token_hex(16), "size": len(content),
-                "sha256": hashlib.sha256(content).hexdigest(), "content_type": "application/pdf",
-                "uploaded_by_id": user_ids["producer"], "uploaded_at": now, "replaces_id": None, "current": True,
-            })
+            rows.append(
+                {
+                    "product_id": pid,
+                    "doc_type": doc_type,
+                    "original_name": f"{doc_type}.pdf",
+                    "stored_name": secrets.token_hex(16),
+                    "size": len(content),
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                    "content_type": "application/pdf",
+                    "uploaded_by_id": user_ids["producer"],
+                    "uploaded_at": now,
+                    "replaces_id": None,
+                    "current": True,
+                }
+            )
     with db.transaction() as s:
         s.execute(insert(Document), rows)
     db.dispose()
@@ -225,8 +241,7 @@ def services_phase(path: Path, registry: Registry, world: World, *, reload_actor
         with db.session() as s:
             cached = {key: load_actor(s, uid) for key, uid in world.user_ids.items()}
     user_ids = world.user_ids
-    plan = [(step, user_ids[step.user], {"score": step.score} if step.score is not None else None)
-            for step in CYCLE]
+    plan = [(step, user_ids[step.user], {"score": step.score} if step.score is not None else None) for step in CYCLE]
     try:
         pids = yield (0.0, 0.0)
         while pids is not None:
@@ -238,7 +253,8 @@ def services_phase(path: Path, registry: Registry, world: World, *, reload_actor
                         event = advance(s, registry, pid, step.trigger, actor, data=data)
                     if event.to_state != step.to_state:
                         raise AssertionError(
-                            f"product {pid}: {step.trigger} went to {event.to_state}, not {step.to_state}")
+                            f"product {pid}: {step.trigger} went to {event.to_state}, not {step.to_state}"
+                        )
             pids = yield (time.perf_counter() - started, time.process_time() - cpu)
     finally:
         db.dispose()
@@ -307,10 +323,10 @@ def _raw_batch(conn: sqlite3.Connection, world: World, pids: list[int]) -> None:
                     raise AssertionError(f"product {pid} is at {state}, {step.trigger} needs {step.from_state}")
                 docs = execute(
                     "SELECT id, doc_type, sha256 FROM documents WHERE product_id = ? AND current = 1 "
-                    "ORDER BY doc_type, id", (pid,),
+                    "ORDER BY doc_type, id",
+                    (pid,),
                 ).fetchall()
-                fingerprint = hashlib.sha256(
-                    "\n".join(sorted(f"{t}:{h}:{i}" for i, t, h in docs)).encode()).hexdigest()
+                fingerprint = hashlib.sha256("\n".join(sorted(f"{t}:{h}:{i}" for i, t, h in docs)).encode()).hexdigest()
                 at = _sa_datetime(datetime.now(UTC))
                 seq = history_count + 1
                 if step.final:
@@ -331,15 +347,27 @@ def _raw_batch(conn: sqlite3.Connection, world: World, pids: list[int]) -> None:
                     "INSERT INTO product_events (product_id, seq, workflow_key, workflow_version, from_state, "
                     "to_state, trigger, actor_id, at, comment, score, data, dossier_fingerprint) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (pid, seq, wf_key, wf_version, state, step.to_state, step.trigger, actor_id, at, None,
-                     step.score, data_json, fingerprint),
+                    (
+                        pid,
+                        seq,
+                        wf_key,
+                        wf_version,
+                        state,
+                        step.to_state,
+                        step.trigger,
+                        actor_id,
+                        at,
+                        None,
+                        step.score,
+                        data_json,
+                        fingerprint,
+                    ),
                 ).lastrowid
                 if step.rating_level:
                     execute(
                         "INSERT INTO ratings (product_id, event_id, level, organisation_id, score, star, final, at) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (pid, event_id, step.rating_level, org_id, float(step.score), step.star, int(step.final),
-                         at),
+                        (pid, event_id, step.rating_level, org_id, float(step.score), step.star, int(step.final), at),
                     )
                 execute("COMMIT")
             except BaseException:
@@ -360,18 +388,31 @@ def verify(path: Path, n_products: int) -> list[str]:
 
     if (n := one("SELECT count(*) FROM products")) != n_products:
         problems.append(f"{n} products, expected {n_products}")
-    bad = one("SELECT count(*) FROM products WHERE NOT (state = ? AND current_star = ? AND history_count = ? "
-              "AND version = ?)", FINAL_STATE, FINAL_STAR, EVENTS_PER_PRODUCT, EVENTS_PER_PRODUCT)
+    bad = one(
+        "SELECT count(*) FROM products WHERE NOT (state = ? AND current_star = ? AND history_count = ? "
+        "AND version = ?)",
+        FINAL_STATE,
+        FINAL_STAR,
+        EVENTS_PER_PRODUCT,
+        EVENTS_PER_PRODUCT,
+    )
     if bad:
         problems.append(f"{bad} products not {FINAL_STATE} with {FINAL_STAR}* and {EVENTS_PER_PRODUCT} moves")
-    bad = one("SELECT count(*) FROM products p WHERE (SELECT count(*) FROM product_events e "
-              "WHERE e.product_id = p.id) != ? OR (SELECT max(seq) FROM product_events e "
-              "WHERE e.product_id = p.id) != ?", EVENTS_PER_PRODUCT, EVENTS_PER_PRODUCT)
+    bad = one(
+        "SELECT count(*) FROM products p WHERE (SELECT count(*) FROM product_events e "
+        "WHERE e.product_id = p.id) != ? OR (SELECT max(seq) FROM product_events e "
+        "WHERE e.product_id = p.id) != ?",
+        EVENTS_PER_PRODUCT,
+        EVENTS_PER_PRODUCT,
+    )
     if bad:
         problems.append(f"{bad} products without exactly {EVENTS_PER_PRODUCT} history rows (seq 1..6)")
-    bad = one("SELECT count(*) FROM products p WHERE (SELECT count(*) FROM ratings r "
-              "WHERE r.product_id = p.id) != ? OR NOT EXISTS (SELECT 1 FROM ratings r WHERE r.product_id = p.id "
-              "AND r.final AND r.star = p.current_star)", RATINGS_PER_PRODUCT)
+    bad = one(
+        "SELECT count(*) FROM products p WHERE (SELECT count(*) FROM ratings r "
+        "WHERE r.product_id = p.id) != ? OR NOT EXISTS (SELECT 1 FROM ratings r WHERE r.product_id = p.id "
+        "AND r.final AND r.star = p.current_star)",
+        RATINGS_PER_PRODUCT,
+    )
     if bad:
         problems.append(f"{bad} products without {RATINGS_PER_PRODUCT} ratings and a final one for their star")
     conn.close()
@@ -381,7 +422,7 @@ def verify(path: Path, n_products: int) -> list[str]:
 SAME_ROWS = {
     "products": "id, state, current_star, history_count, version, application_type",
     "product_events": "product_id, seq, workflow_key, workflow_version, from_state, to_state, trigger, actor_id, "
-                      "comment, score, data, dossier_fingerprint",
+    "comment, score, data, dossier_fingerprint",
     "ratings": "product_id, level, organisation_id, score, star, final",
 }
 
@@ -393,8 +434,9 @@ def compare(path: Path, other: Path) -> list[str]:
     problems = []
     for table, cols in SAME_ROWS.items():
         for a, b in (("main", "other"), ("other", "main")):
-            n = conn.execute(f"SELECT count(*) FROM (SELECT {cols} FROM {a}.{table} "
-                             f"EXCEPT SELECT {cols} FROM {b}.{table})").fetchone()[0]
+            n = conn.execute(
+                f"SELECT count(*) FROM (SELECT {cols} FROM {a}.{table} EXCEPT SELECT {cols} FROM {b}.{table})"
+            ).fetchone()[0]
             if n:
                 problems.append(f"{table}: {n} rows of {path.name} ({a}) not in {other.name} ({b})")
     conn.close()
@@ -413,8 +455,13 @@ def run_peers(peers_dir: Path, n_products: int) -> dict[str, float]:
     if not script.is_file():
         raise SystemExit(f"no peer benchmarks at {script} (give --peers-dir)")
     print(f"timing the peers ({script} --products {n_products}) ...", file=sys.stderr)
-    proc = subprocess.run(["bash", str(script), "--products", str(n_products)], stdout=subprocess.PIPE,
-                          text=True, env=os.environ.copy(), check=False)
+    proc = subprocess.run(
+        ["bash", str(script), "--products", str(n_products)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+        check=False,
+    )
     for line in proc.stdout.splitlines():
         print(f"  peers| {line}", file=sys.stderr)
     if proc.returncode != 0:
@@ -434,8 +481,10 @@ def peer_table(ours: dict[str, float], peers: dict[str, float]) -> tuple[list[st
         lines.append(f"{'ocop ' + name:<30} {rate:>11.0f} {raw / rate:>8.1f}x {'':>14}")
     for name, rate in peers.items():
         lines.append(f"{'peer ' + name:<30} {rate:>11.0f} {raw / rate:>8.1f}x {peer_raw / rate:>13.1f}x")
-    lines.append("(raw/this: ocop raw sqlite3, the same writes as the services, per path's rate; peer raw/this: "
-                 "the peers' own raw_sqlite, whose advance writes less)")
+    lines.append(
+        "(raw/this: ocop raw sqlite3, the same writes as the services, per path's rate; peer raw/this: "
+        "the peers' own raw_sqlite, whose advance writes less)"
+    )
     services = ours.get("services/reload")
     if services is None:
         lines.append("no verdict: the budgets are judged on services/reload (run with --actors reload or both)")
@@ -443,10 +492,14 @@ def peer_table(ours: dict[str, float], peers: dict[str, float]) -> tuple[list[st
     best = max(TOOL_PEERS, key=lambda p: peers[p])
     vs_peer, vs_raw = services / peers[best], raw / services
     ok_peer, ok_raw = vs_peer >= PEER_FACTOR, vs_raw <= RAW_FACTOR
-    lines.append(f"{'PASS' if ok_peer else 'FAIL'}: services/reload {services:.0f}/s is {vs_peer:.2f}x the best "
-                 f"peer ({best} {peers[best]:.0f}/s); budget >= {PEER_FACTOR}x")
-    lines.append(f"{'PASS' if ok_raw else 'FAIL'}: raw sqlite3 {raw:.0f}/s is {vs_raw:.2f}x services/reload; "
-                 f"budget <= {RAW_FACTOR:g}x")
+    lines.append(
+        f"{'PASS' if ok_peer else 'FAIL'}: services/reload {services:.0f}/s is {vs_peer:.2f}x the best "
+        f"peer ({best} {peers[best]:.0f}/s); budget >= {PEER_FACTOR}x"
+    )
+    lines.append(
+        f"{'PASS' if ok_raw else 'FAIL'}: raw sqlite3 {raw:.0f}/s is {vs_raw:.2f}x services/reload; "
+        f"budget <= {RAW_FACTOR:g}x"
+    )
     return lines, ok_peer and ok_raw
 
 
@@ -458,8 +511,15 @@ def remove_database(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def time_phases(paths: dict[str, Path], seeded: Path, registry: Registry, world: World, variants: list[str],
-                profile: Path | None, interleave: int = 0) -> dict[str, Timings]:
+def time_phases(
+    paths: dict[str, Path],
+    seeded: Path,
+    registry: Registry,
+    world: World,
+    variants: list[str],
+    profile: Path | None,
+    interleave: int = 0,
+) -> dict[str, Timings]:
     """Each phase on its own fresh copy of the seeded database: (wall seconds, CPU seconds) per phase.
     With `interleave` > 0 the phases take turns, that many products at a time, so that a change of
     load on a shared machine falls on all of them alike; otherwise each runs whole, one after another."""
@@ -467,8 +527,10 @@ def time_phases(paths: dict[str, Path], seeded: Path, registry: Registry, world:
         remove_database(paths[key])
         copy_database(seeded, paths[key])
     runners: dict[str, PhaseRunner] = {
-        **{f"services/{key}": services_phase(paths[key], registry, world, reload_actor=key == "reload")
-           for key in variants},
+        **{
+            f"services/{key}": services_phase(paths[key], registry, world, reload_actor=key == "reload")
+            for key in variants
+        },
         "raw sqlite3": raw_phase(paths["raw"], world),
     }
     profilers = {name: cProfile.Profile() for name in runners if profile is not None and name != "raw sqlite3"}
@@ -481,7 +543,7 @@ def time_phases(paths: dict[str, Path], seeded: Path, registry: Registry, world:
         if interleave > 0:
             print(f"timing {', '.join(runners)}, taking turns {size} products at a time ...", file=sys.stderr)
         for start in range(0, len(pids), size):
-            batch = pids[start:start + size]
+            batch = pids[start : start + size]
             for name, runner in runners.items():
                 if interleave <= 0:
                     print(f"timing {name} ...", file=sys.stderr)
@@ -506,33 +568,59 @@ def time_phases(paths: dict[str, Path], seeded: Path, registry: Registry, world:
 
 def print_phases(results: dict[str, tuple[float, float]], advances: int) -> None:
     raw_rate = advances / results["raw sqlite3"][0]
-    print(f"{'phase':<18} {'advances':>9} {'seconds':>9} {'advances/s':>11} {'raw/this':>9}"
-          f" {'cpu s':>8} {'adv/cpu-s':>10}")
+    print(
+        f"{'phase':<18} {'advances':>9} {'seconds':>9} {'advances/s':>11} {'raw/this':>9}"
+        f" {'cpu s':>8} {'adv/cpu-s':>10}"
+    )
     for name, (seconds, cpu) in results.items():
         rate = advances / seconds
-        print(f"{name:<18} {advances:>9} {seconds:>9.2f} {rate:>11.0f} {raw_rate / rate:>8.1f}x"
-              f" {cpu:>8.2f} {advances / cpu:>10.0f}")
-    print("(seconds, advances/s and raw/this are wall-clock; cpu s is this process's CPU time, which other"
-          " load on the machine inflates less)")
+        print(
+            f"{name:<18} {advances:>9} {seconds:>9.2f} {rate:>11.0f} {raw_rate / rate:>8.1f}x"
+            f" {cpu:>8.2f} {advances / cpu:>10.0f}"
+        )
+    print(
+        "(seconds, advances/s and raw/this are wall-clock; cpu s is this process's CPU time, which other"
+        " load on the machine inflates less)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--products", type=int, default=10_000, help="products to walk through the cycle")
-    parser.add_argument("--db", type=Path, help="services database file (must not exist; the other phases use "
-                                                "siblings .cached/.raw/.seed); a temporary folder otherwise")
-    parser.add_argument("--actors", choices=("reload", "cached", "both"), default="both",
-                        help="services variant(s): actor re-loaded per transaction, loaded once, or both")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        help="services database file (must not exist; the other phases use "
+        "siblings .cached/.raw/.seed); a temporary folder otherwise",
+    )
+    parser.add_argument(
+        "--actors",
+        choices=("reload", "cached", "both"),
+        default="both",
+        help="services variant(s): actor re-loaded per transaction, loaded once, or both",
+    )
     parser.add_argument("--profile", type=Path, help="cProfile the services phase(s) into FILE[.reload|.cached]")
-    parser.add_argument("--peers", action="store_true",
-                        help="then run the peer benchmarks with the same N and judge the issue #8 budgets")
+    parser.add_argument(
+        "--peers",
+        action="store_true",
+        help="then run the peer benchmarks with the same N and judge the issue #8 budgets",
+    )
     parser.add_argument("--peers-dir", type=Path, default=PEERS_DIR, help=f"where run_all.sh is (default {PEERS_DIR})")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="repeat the phases (and the peers) this many times on fresh copies and judge the "
-                             "medians of each round's figures (a noisy machine); default 1")
-    parser.add_argument("--interleave", type=int, default=0, metavar="P",
-                        help="let the phases take turns, P products at a time, so that the load of a shared "
-                             "machine falls on them alike (default 0: each phase whole, one after another)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="repeat the phases (and the peers) this many times on fresh copies and judge the "
+        "medians of each round's figures (a noisy machine); default 1",
+    )
+    parser.add_argument(
+        "--interleave",
+        type=int,
+        default=0,
+        metavar="P",
+        help="let the phases take turns, P products at a time, so that the load of a shared "
+        "machine falls on them alike (default 0: each phase whole, one after another)",
+    )
     args = parser.parse_args(argv)
     if args.products < 1:
         parser.error("--products must be at least 1")
@@ -545,8 +633,11 @@ def main(argv: list[str] | None = None) -> int:
         base = Path(tmp.name) / "services.sqlite3"
     else:
         base = args.db.resolve()
-    paths = {"reload": base, "cached": base.with_suffix(".cached" + base.suffix),
-             "raw": base.with_suffix(".raw" + base.suffix)}
+    paths = {
+        "reload": base,
+        "cached": base.with_suffix(".cached" + base.suffix),
+        "raw": base.with_suffix(".raw" + base.suffix),
+    }
     seeded = base.with_suffix(".seed" + base.suffix)
     taken = [str(p) for p in [*paths.values(), seeded] if p.exists()]
     if taken:
@@ -559,8 +650,11 @@ def main(argv: list[str] | None = None) -> int:
         n = args.products
         t0 = time.perf_counter()
         world = seed(seeded, registry, n)
-        print(f"setup: {n} products, {len(world.doc_types)} documents each ({', '.join(world.doc_types)}), "
-              f"{time.perf_counter() - t0:.1f} s, databases in {base.parent}", file=sys.stderr)
+        print(
+            f"setup: {n} products, {len(world.doc_types)} documents each ({', '.join(world.doc_types)}), "
+            f"{time.perf_counter() - t0:.1f} s, databases in {base.parent}",
+            file=sys.stderr,
+        )
         advances = n * len(CYCLE)
         rounds: list[dict[str, float]] = []  # per round: path -> advances/s (ours and the peers')
         verdicts: list[bool] = []
@@ -580,8 +674,10 @@ def main(argv: list[str] | None = None) -> int:
             if problems:
                 print("CHECK FAILED\n  " + "\n  ".join(problems))
                 return 2
-            print(f"check: all {n} products {FINAL_STATE} with {FINAL_STAR}*, {EVENTS_PER_PRODUCT} history rows "
-                  f"and {RATINGS_PER_PRODUCT} ratings each, services rows = raw rows")
+            print(
+                f"check: all {n} products {FINAL_STATE} with {FINAL_STAR}*, {EVENTS_PER_PRODUCT} history rows "
+                f"and {RATINGS_PER_PRODUCT} ratings each, services rows = raw rows"
+            )
             rates = {name: advances / seconds for name, (seconds, _cpu) in results.items()}
             ok = budget_line(rates, variants)
             if args.peers:
@@ -604,10 +700,16 @@ def main(argv: list[str] | None = None) -> int:
             lines, peers_ok = peer_table({k: v for k, v in medians.items() if not k.startswith("peer ")}, peers)
             print("\n".join(lines))
             ok = ok and peers_ok
-            print("per round: services/reload / best peer = " + ", ".join(
-                f"{r['services/reload'] / max(r['peer ' + p] for p in TOOL_PEERS):.2f}x" for r in rounds
-                if "services/reload" in r) + "; raw sqlite3 / services/reload = " + ", ".join(
-                f"{r['raw sqlite3'] / r['services/reload']:.2f}x" for r in rounds if "services/reload" in r))
+            print(
+                "per round: services/reload / best peer = "
+                + ", ".join(
+                    f"{r['services/reload'] / max(r['peer ' + p] for p in TOOL_PEERS):.2f}x"
+                    for r in rounds
+                    if "services/reload" in r
+                )
+                + "; raw sqlite3 / services/reload = "
+                + ", ".join(f"{r['raw sqlite3'] / r['services/reload']:.2f}x" for r in rounds if "services/reload" in r)
+            )
         return 0 if ok else 1
     finally:
         if tmp is not None:
@@ -618,11 +720,14 @@ def budget_line(rates: dict[str, float], variants: list[str]) -> bool:
     """The 1,000 advances/s budget, judged on services/reload when it ran; prints the verdict."""
     services = {key: rates[f"services/{key}"] for key in variants}
     judged = "reload" if "reload" in services else variants[0]  # the realistic variant when it ran
-    others = ", ".join(f"services/{k} {r:.0f}/s {'meets' if r >= BUDGET else 'misses'} it"
-                       for k, r in services.items() if k != judged)
+    others = ", ".join(
+        f"services/{k} {r:.0f}/s {'meets' if r >= BUDGET else 'misses'} it" for k, r in services.items() if k != judged
+    )
     verdict = "BUDGET OK" if services[judged] >= BUDGET else "BUDGET MISSED"
-    print(f"{verdict}: services/{judged} {services[judged]:.0f} advances/s, budget {BUDGET:.0f}"
-          + (f" ({others})" if others else ""))
+    print(
+        f"{verdict}: services/{judged} {services[judged]:.0f} advances/s, budget {BUDGET:.0f}"
+        + (f" ({others})" if others else "")
+    )
     return services[judged] >= BUDGET
 
 

@@ -69,20 +69,26 @@ def build_world(db: Database) -> list[tuple[int, int]]:
         p = Organisation(code="BG", name="Bắc Giang", level="province", parent=vn, path="/VN/BG/")
         s.add_all([vn, p])
         for d in range(DISTRICTS):
-            district = Organisation(code=f"D{d}", name=f"Huyện {d}", level="district", parent=p,
-                                    path=f"/VN/BG/D{d}/")
+            district = Organisation(code=f"D{d}", name=f"Huyện {d}", level="district", parent=p, path=f"/VN/BG/D{d}/")
             secretary = User(email=f"sec.d{d}@bench.ocop.vn", name=f"Thường trực {d}", locale="vi", active=True)
-            s.add_all([district, secretary, Membership(user=secretary, organisation=district,
-                                                       role="district_secretariat")])
+            s.add_all(
+                [district, secretary, Membership(user=secretary, organisation=district, role="district_secretariat")]
+            )
             for c in range(COMMUNES_PER_DISTRICT):
                 code = f"C{d}_{c}"
-                commune = Organisation(code=code, name=f"Xã {d}.{c}", level="commune", parent=district,
-                                       path=f"/VN/BG/D{d}/{code}/")
-                officer = User(email=f"officer.{code.lower()}@bench.ocop.vn", name=f"Cán bộ {code}",
-                               locale="en" if c % 3 == 0 else "vi", active=True)
+                commune = Organisation(
+                    code=code, name=f"Xã {d}.{c}", level="commune", parent=district, path=f"/VN/BG/D{d}/{code}/"
+                )
+                officer = User(
+                    email=f"officer.{code.lower()}@bench.ocop.vn",
+                    name=f"Cán bộ {code}",
+                    locale="en" if c % 3 == 0 else "vi",
+                    active=True,
+                )
                 producer = Producer(name=f"HTX {code}", kind="cooperative_group", commune=commune)
-                s.add_all([commune, officer, producer, Membership(user=officer, organisation=commune,
-                                                                  role="commune_officer")])
+                s.add_all(
+                    [commune, officer, producer, Membership(user=officer, organisation=commune, role="commune_officer")]
+                )
                 s.flush()
                 pairs.append((commune.id, producer.id))
     return pairs
@@ -101,16 +107,26 @@ def fill_products(db: Database, pairs: list[tuple[int, int]], total: int, stalle
         else:  # inside the SLA
             state, sla = ACTIVE[i % len(ACTIVE)]
             entered = NOW - timedelta(days=rnd.random() * (sla - 1))
-        rows.append({
-            "name": f"Sản phẩm {i}", "product_group": "tourism", "producer_id": producer_id,
-            "commune_id": commune_id, "workflow_key": "ocop-148", "workflow_version": 1, "state": state,
-            "state_entered_at": entered, "application_type": "first_rating", "history_count": 1,
-            "created_at": entered, "version": 1,
-        })
+        rows.append(
+            {
+                "name": f"Sản phẩm {i}",
+                "product_group": "tourism",
+                "producer_id": producer_id,
+                "commune_id": commune_id,
+                "workflow_key": "ocop-148",
+                "workflow_version": 1,
+                "state": state,
+                "state_entered_at": entered,
+                "application_type": "first_rating",
+                "history_count": 1,
+                "created_at": entered,
+                "version": 1,
+            }
+        )
     rnd.shuffle(rows)  # stalled products are not the first ids
     with db.transaction() as s:
         for k in range(0, len(rows), CHUNK):
-            s.execute(insert(Product), rows[k:k + CHUNK])
+            s.execute(insert(Product), rows[k : k + CHUNK])
     with db.engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
 
@@ -172,8 +188,10 @@ def run_scenario(target: Target, registry, settings: Settings, total: int, stall
         again_time = time.perf_counter() - t
 
         with db.session() as s:
-            counts = {m.__tablename__: s.scalar(select(func.count()).select_from(m))
-                      for m in (Product, Reminder, Notification, MailOutbox)}
+            counts = {
+                m.__tablename__: s.scalar(select(func.count()).select_from(m))
+                for m in (Product, Reminder, Notification, MailOutbox)
+            }
         problems = []
         if found != stalled or first.stalled != stalled:
             problems.append(f"found {found}/{first.stalled} stalled, expected {stalled}")
@@ -185,15 +203,27 @@ def run_scenario(target: Target, registry, settings: Settings, total: int, stall
             problems.append(f"the repeated sweep queued {len(again.queued)}")
         if counts["products"] != total:
             problems.append(f"{counts['products']} products, expected {total}")
-        return {"total": total, "stalled": stalled, "setup": setup, "find": find_time, "first": first_time,
-                "again": again_time, "problems": problems, "plan": _plan(db)}
+        return {
+            "total": total,
+            "stalled": stalled,
+            "setup": setup,
+            "find": find_time,
+            "first": first_time,
+            "again": again_time,
+            "problems": problems,
+            "plan": _plan(db),
+        }
     finally:
         db.dispose()
 
 
 def _plan(db: Database) -> str:
-    stmt = (select(Product.id).where(Product.workflow_key == "ocop-148", Product.workflow_version == 1,
-                                     Product.state == "idea", Product.state_entered_at < NOW - timedelta(days=30)))
+    stmt = select(Product.id).where(
+        Product.workflow_key == "ocop-148",
+        Product.workflow_version == 1,
+        Product.state == "idea",
+        Product.state_entered_at < NOW - timedelta(days=30),
+    )
     compiled = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
     with db.session() as s:
         if db.is_sqlite:
@@ -203,11 +233,15 @@ def _plan(db: Database) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenarios", default="100000:1000,10000:1000,100000:2000",
-                        help="comma-separated TOTAL:STALLED pairs")
-    parser.add_argument("--postgres", metavar="URL|temp",
-                        help="a PostgreSQL server URL (databases are created and dropped), or 'temp' for a "
-                             "throwaway cluster (tests/pg.py); default: SQLite files")
+    parser.add_argument(
+        "--scenarios", default="100000:1000,10000:1000,100000:2000", help="comma-separated TOTAL:STALLED pairs"
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL|temp",
+        help="a PostgreSQL server URL (databases are created and dropped), or 'temp' for a "
+        "throwaway cluster (tests/pg.py); default: SQLite files",
+    )
     args = parser.parse_args()
     scenarios = [tuple(int(x) for x in pair.split(":")) for pair in args.scenarios.split(",")]
 
@@ -219,8 +253,14 @@ def main() -> int:
         server = TempPostgres()
         pg_url = server.url
     registry = get_registry(ROOT / "workflows")
-    settings = replace(Settings(), smtp_url=None, timezone="Asia/Ho_Chi_Minh", reminder_repeat_days=7,
-                       escalate_after_days=None, digest_hour=7)
+    settings = replace(
+        Settings(),
+        smtp_url=None,
+        timezone="Asia/Ho_Chi_Minh",
+        reminder_repeat_days=7,
+        escalate_after_days=None,
+        digest_hour=7,
+    )
     target = Target(pg_url)
     results = []
     try:
@@ -235,8 +275,10 @@ def main() -> int:
     print(f"reminder sweep on {backend} (first sweep: find + queue {{reminder, notification, mail}} + commit)")
     print(f"{'products':>9} {'stalled':>8} {'find':>9} {'sweep':>9} {'again':>9}   per stalled product")
     for r in results:
-        print(f"{r['total']:>9,} {r['stalled']:>8,} {r['find'] * 1000:>7.1f}ms {r['first'] * 1000:>7.1f}ms "
-              f"{r['again'] * 1000:>7.1f}ms   {r['first'] / r['stalled'] * 1e6:.0f} µs")
+        print(
+            f"{r['total']:>9,} {r['stalled']:>8,} {r['find'] * 1000:>7.1f}ms {r['first'] * 1000:>7.1f}ms "
+            f"{r['again'] * 1000:>7.1f}ms   {r['first'] / r['stalled'] * 1e6:.0f} µs"
+        )
     print(f"query plan: {results[0]['plan']}")
     failed = [p for r in results for p in r["problems"]]
     for p in failed:
@@ -246,8 +288,10 @@ def main() -> int:
     budget = [r for r in results if (r["total"], r["stalled"]) == (100_000, 1_000)]
     if budget:
         verdict = "within" if budget[0]["first"] < BUDGET_SECONDS else "OVER"
-        print(f"budget: 100,000 products / 1,000 stalled in {budget[0]['first']:.3f} s — {verdict} "
-              f"the {BUDGET_SECONDS:.0f} s budget")
+        print(
+            f"budget: 100,000 products / 1,000 stalled in {budget[0]['first']:.3f} s — {verdict} "
+            f"the {BUDGET_SECONDS:.0f} s budget"
+        )
         if budget[0]["first"] >= BUDGET_SECONDS:
             return 1
     return 0

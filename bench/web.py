@@ -51,14 +51,43 @@ sys.path.insert(0, str(ROOT))
 
 PASSWORD = "mat-khau-bench"
 USER_AGENT = "ocop-bench"  # flask-login's strong session protection binds the session to it
-WORDS = ["Vải thiều", "Gà đồi", "Mì Chũ", "Rượu làng Vân", "Bánh đa Kế", "Cam Bố Hạ", "Mật ong", "Chè xanh",
-         "Nấm hương", "Miến dong", "Tương", "Gạo nếp", "Na dai", "Bưởi", "Trà hoa vàng", "Dầu lạc"]
+WORDS = [
+    "Vải thiều",
+    "Gà đồi",
+    "Mì Chũ",
+    "Rượu làng Vân",
+    "Bánh đa Kế",
+    "Cam Bố Hạ",
+    "Mật ong",
+    "Chè xanh",
+    "Nấm hương",
+    "Miến dong",
+    "Tương",
+    "Gạo nếp",
+    "Na dai",
+    "Bưởi",
+    "Trà hoa vàng",
+    "Dầu lạc",
+]
 PLACES = ["Lục Ngạn", "Yên Thế", "Tân Yên", "Lạng Giang", "Sơn Động", "Việt Yên", "Hiệp Hòa", "Lục Nam"]
-STATES = [("idea", 10), ("production_plan", 10), ("implementation", 25), ("district_review", 15),
-          ("province_review", 10), ("central_review", 2), ("rated", 23), ("upgraded", 2), ("withdrawn", 3)]
+STATES = [
+    ("idea", 10),
+    ("production_plan", 10),
+    ("implementation", 25),
+    ("district_review", 15),
+    ("province_review", 10),
+    ("central_review", 2),
+    ("rated", 23),
+    ("upgraded", 2),
+    ("withdrawn", 3),
+]
 GROUPS = ["food", "beverages", "herbal", "handicrafts", "ornamental", "tourism"]
-PATH_BEFORE = {"idea": [], "production_plan": ["idea"], "implementation": ["idea", "production_plan"],
-               "district_review": ["idea", "production_plan", "implementation"]}
+PATH_BEFORE = {
+    "idea": [],
+    "production_plan": ["idea"],
+    "implementation": ["idea", "production_plan"],
+    "district_review": ["idea", "production_plan", "implementation"],
+}
 LIST_STATES = ["rated", "implementation", "district_review"]
 SEARCHES = ["vai+thieu", "ga+doi", "mat+ong"]
 
@@ -91,18 +120,26 @@ def fill(url: str, n_products: int, n_advance: int) -> None:
         directory.create_organisation(s, code="P", name="Bắc Giang", level="province", parent_code="VN")
         communes = []
         for d in range(10):
-            directory.create_organisation(s, code=f"D{d}", name=f"Huyện {PLACES[d % 8]} {d}", level="district",
-                                          parent_code="P")
+            directory.create_organisation(
+                s, code=f"D{d}", name=f"Huyện {PLACES[d % 8]} {d}", level="district", parent_code="P"
+            )
             for c in range(10):
-                communes.append(directory.create_organisation(
-                    s, code=f"C{d}_{c}", name=f"Xã {c} {PLACES[d % 8]}", level="commune", parent_code=f"D{d}"))
+                communes.append(
+                    directory.create_organisation(
+                        s, code=f"C{d}_{c}", name=f"Xã {c} {PLACES[d % 8]}", level="commune", parent_code=f"D{d}"
+                    )
+                )
         users = {"province": ("province_council", "P"), "dsec": ("district_secretariat", "D0")}
         for key, (role, code) in users.items():
             user = directory.create_user(s, email=f"{key}@bench.vn", name=key, password=None)
             user.password_hash = hashed
             directory.add_membership(s, registry, user, directory.get_org(s, code), role, actor=Actor.system_actor())
-        producers = [producers.create_producer(s, Actor.system_actor(), name=f"HTX {c.name}", kind="cooperative_group",
-                                               commune=c) for c in communes]
+        producers = [
+            producers.create_producer(
+                s, Actor.system_actor(), name=f"HTX {c.name}", kind="cooperative_group", commune=c
+            )
+            for c in communes
+        ]
         producer_ids = [(p.id, p.commune_id) for p in producers]
         d0 = [(p.id, p.commune_id) for p in producers[:10]]
     states = [s for s, _ in STATES]
@@ -126,34 +163,74 @@ def fill(url: str, n_products: int, n_advance: int) -> None:
                 star = rng.choice([3, 3, 3, 4, 4, 5]) if state in ("rated", "upgraded") else None
                 name = f"{rng.choice(WORDS)} {rng.choice(PLACES)} {pid}"
                 row = {
-                    "id": pid, "name": name,
-                    "product_group": rng.choice(GROUPS), "subgroup": None, "producer_id": producer_id,
-                    "commune_id": commune_id, "workflow_key": "ocop-148", "workflow_version": 1, "state": state,
-                    "state_entered_at": at, "current_star": star, "application_type": "first_rating",
-                    "history_count": len(path) + 1, "created_at": at, "version": 1,
+                    "id": pid,
+                    "name": name,
+                    "product_group": rng.choice(GROUPS),
+                    "subgroup": None,
+                    "producer_id": producer_id,
+                    "commune_id": commune_id,
+                    "workflow_key": "ocop-148",
+                    "workflow_version": 1,
+                    "state": state,
+                    "state_entered_at": at,
+                    "current_star": star,
+                    "application_type": "first_rating",
+                    "history_count": len(path) + 1,
+                    "created_at": at,
+                    "version": 1,
                 }
                 if has_folded:
                     row["name_folded"] = fold_name(name)
                 products.append(row)
                 prev = None
                 for seq, st in enumerate([*path, state], start=1):
-                    events.append({
-                        "product_id": pid, "seq": seq, "workflow_key": "ocop-148", "workflow_version": 1,
-                        "from_state": prev, "to_state": st, "trigger": "create" if prev is None else "bench",
-                        "actor_id": None, "at": at, "comment": None, "score": None, "data": {},
-                        "dossier_fingerprint": fingerprint,
-                    })
+                    events.append(
+                        {
+                            "product_id": pid,
+                            "seq": seq,
+                            "workflow_key": "ocop-148",
+                            "workflow_version": 1,
+                            "from_state": prev,
+                            "to_state": st,
+                            "trigger": "create" if prev is None else "bench",
+                            "actor_id": None,
+                            "at": at,
+                            "comment": None,
+                            "score": None,
+                            "data": {},
+                            "dossier_fingerprint": fingerprint,
+                        }
+                    )
                     prev = st
             conn.execute(insert(Product.__table__), products)
             conn.execute(insert(ProductEvent.__table__), events)
         docs = []
         for pid in range(1, 201):
-            for i, doc_type in enumerate(["idea_registration", "business_plan", "organisation_intro",
-                                          "registration_form", "self_assessment_report", "product_story"]):
-                docs.append({"product_id": pid, "doc_type": doc_type, "original_name": f"Hồ sơ {doc_type}.pdf",
-                             "stored_name": f"{pid:08d}{i:02d}" + "0" * 22, "size": 123_456, "sha256": "0" * 64,
-                             "content_type": "application/pdf", "uploaded_by_id": None, "uploaded_at": start,
-                             "replaces_id": None, "current": True})
+            for i, doc_type in enumerate(
+                [
+                    "idea_registration",
+                    "business_plan",
+                    "organisation_intro",
+                    "registration_form",
+                    "self_assessment_report",
+                    "product_story",
+                ]
+            ):
+                docs.append(
+                    {
+                        "product_id": pid,
+                        "doc_type": doc_type,
+                        "original_name": f"Hồ sơ {doc_type}.pdf",
+                        "stored_name": f"{pid:08d}{i:02d}" + "0" * 22,
+                        "size": 123_456,
+                        "sha256": "0" * 64,
+                        "content_type": "application/pdf",
+                        "uploaded_by_id": None,
+                        "uploaded_at": start,
+                        "replaces_id": None,
+                        "current": True,
+                    }
+                )
         conn.execute(insert(Document.__table__), docs)
     with db.engine.connect() as conn:
         conn.exec_driver_sql("ANALYZE")
@@ -166,9 +243,12 @@ def advance_candidates(url: str) -> list[tuple[int, int]]:
 
     engine = create_engine(url)
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT p.id, p.version FROM products p JOIN organisations o ON o.id = p.commune_id "
-            "WHERE p.state = 'district_review' AND o.path LIKE '/VN/P/D0/%' ORDER BY p.id")).all()
+        rows = conn.execute(
+            text(
+                "SELECT p.id, p.version FROM products p JOIN organisations o ON o.id = p.commune_id "
+                "WHERE p.state = 'district_review' AND o.path LIKE '/VN/P/D0/%' ORDER BY p.id"
+            )
+        ).all()
     engine.dispose()
     return [(pid, version) for pid, version in rows]
 
@@ -221,9 +301,15 @@ def start_servers(url: str, workdir: Path, processes: int, threads: int) -> tupl
     sock.listen(1024)
     port = sock.getsockname()[1]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    procs = [subprocess.Popen([sys.executable, "-c", SERVER, url, str(workdir), str(sock.fileno()), str(threads)],
-                              env=env, cwd=str(workdir), pass_fds=(sock.fileno(),))
-             for _ in range(processes)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SERVER, url, str(workdir), str(sock.fileno()), str(threads)],
+            env=env,
+            cwd=str(workdir),
+            pass_fds=(sock.fileno(),),
+        )
+        for _ in range(processes)
+    ]
     sock.close()
     return port, procs
 
@@ -313,8 +399,14 @@ def login(port: int, email: str) -> tuple[str, str]:
 
 # --- load: one workload is a list of (method, path, form, expected status) -------------------------
 class Workload:
-    def __init__(self, name: str, cookie: str, requests: list[tuple[str, str, dict | None, int]],
-                 cycle: bool = True, budget: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        cookie: str,
+        requests: list[tuple[str, str, dict | None, int]],
+        cycle: bool = True,
+        budget: bool = False,
+    ) -> None:
         self.name, self.cookie, self.requests, self.cycle, self.budget = name, cookie, requests, cycle, budget
 
 
@@ -324,8 +416,10 @@ def _lua_string(value: str) -> str:
 
 def wrk_script(w: Workload) -> str:
     """Each wrk thread takes requests i, i + threads, ... of the list (once each unless it cycles)."""
-    reqs = ",\n".join("{" + ", ".join((_lua_string(m), _lua_string(p), _lua_string(urlencode(b) if b else ""))) + "}"
-                      for m, p, b, _ in w.requests)
+    reqs = ",\n".join(
+        "{" + ", ".join((_lua_string(m), _lua_string(p), _lua_string(urlencode(b) if b else ""))) + "}"
+        for m, p, b, _ in w.requests
+    )
     expect = w.requests[0][3]
     return f"""
 local reqs = {{
@@ -386,14 +480,34 @@ end
 def run_wrk(w: Workload, port: int, seconds: float, connections: int, wrk_threads: int, workdir: Path) -> dict:
     script = workdir / f"{re.sub(r'[^a-z]+', '_', w.name.lower())}.lua"
     script.write_text(wrk_script(w), encoding="utf-8")
-    cmd = ["wrk", f"-t{wrk_threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "--latency",
-           "-s", str(script), f"http://127.0.0.1:{port}/", "--", str(wrk_threads)]
+    cmd = [
+        "wrk",
+        f"-t{wrk_threads}",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}/",
+        "--",
+        str(wrk_threads),
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     line = next(ln for ln in out.splitlines() if ln.startswith("WRKJSON "))
-    data = json.loads(line[len("WRKJSON "):])
-    return {"name": w.name, "requests": data["requests"], "errors": data["socket_errors"] + data["bad_status"],
-            "rps": data["requests"] / (data["duration_us"] / 1e6), "p50": data["p50"], "p99": data["p99"],
-            "max": data["max"], "budget": w.budget, "reused": data["reused"]}
+    data = json.loads(line[len("WRKJSON ") :])
+    return {
+        "name": w.name,
+        "requests": data["requests"],
+        "errors": data["socket_errors"] + data["bad_status"],
+        "rps": data["requests"] / (data["duration_us"] / 1e6),
+        "p50": data["p50"],
+        "p99": data["p99"],
+        "max": data["max"],
+        "budget": w.budget,
+        "reused": data["reused"],
+    }
 
 
 def run_python(w: Workload, port: int, seconds: float, connections: int) -> dict:
@@ -435,10 +549,17 @@ def run_python(w: Workload, port: int, seconds: float, connections: int) -> dict
     elapsed = time.monotonic() - started
     latencies.sort()
     n = len(latencies)
-    return {"name": w.name, "requests": n, "errors": errors[0], "rps": n / elapsed if elapsed else 0,
-            "p50": statistics.median(latencies) * 1000 if n else 0,
-            "p99": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else 0,
-            "max": latencies[-1] * 1000 if n else 0, "budget": w.budget, "reused": 0}
+    return {
+        "name": w.name,
+        "requests": n,
+        "errors": errors[0],
+        "rps": n / elapsed if elapsed else 0,
+        "p50": statistics.median(latencies) * 1000 if n else 0,
+        "p99": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else 0,
+        "max": latencies[-1] * 1000 if n else 0,
+        "budget": w.budget,
+        "reused": 0,
+    }
 
 
 def main() -> None:
@@ -478,18 +599,39 @@ def main() -> None:
         cookie, _ = login(port, "province@bench.vn")
         dsec_cookie, dsec_token = login(port, "dsec@bench.vn")
         rng = random.Random(1)
-        lists = [("GET", f"/products?state={rng.choice(LIST_STATES)}&group={rng.choice(GROUPS)}"
-                         f"&page={rng.randint(1, 3)}", None, 200) for _ in range(2000)]
+        lists = [
+            (
+                "GET",
+                f"/products?state={rng.choice(LIST_STATES)}&group={rng.choice(GROUPS)}&page={rng.randint(1, 3)}",
+                None,
+                200,
+            )
+            for _ in range(2000)
+        ]
         searches = [("GET", f"/products?q={rng.choice(SEARCHES)}&state=rated", None, 200) for _ in range(300)]
         details = [("GET", f"/products/{rng.randrange(1, n_products + 1)}", None, 200) for _ in range(5000)]
-        advances = [("POST", f"/products/{pid}/advance", {
-            "csrf_token": dsec_token, "trigger": "return_for_revision", "expected_version": str(version),
-            "confirm": "y", "comment": "Bổ sung hồ sơ (bench)"}, 302) for pid, version in advance_candidates(url)]
-        plan = [Workload("minimal Flask endpoint", cookie, [("GET", "/mini/ping", None, 200)]),
-                Workload("product list (state+group)", cookie, lists, budget=True),
-                Workload("product list (name search)", cookie, searches),
-                Workload("product detail", cookie, details, budget=True),
-                Workload("advance (return for revision)", dsec_cookie, advances, cycle=False)]
+        advances = [
+            (
+                "POST",
+                f"/products/{pid}/advance",
+                {
+                    "csrf_token": dsec_token,
+                    "trigger": "return_for_revision",
+                    "expected_version": str(version),
+                    "confirm": "y",
+                    "comment": "Bổ sung hồ sơ (bench)",
+                },
+                302,
+            )
+            for pid, version in advance_candidates(url)
+        ]
+        plan = [
+            Workload("minimal Flask endpoint", cookie, [("GET", "/mini/ping", None, 200)]),
+            Workload("product list (state+group)", cookie, lists, budget=True),
+            Workload("product list (name search)", cookie, searches),
+            Workload("product detail", cookie, details, budget=True),
+            Workload("advance (return for revision)", dsec_cookie, advances, cycle=False),
+        ]
         for w in plan[1:4]:  # warm up: caches, compiled templates, SQLite pages
             warm = Workload(w.name, w.cookie, w.requests[:50])
             if loadgen == "wrk":
@@ -515,18 +657,24 @@ def main() -> None:
             shutil.rmtree(workdir, ignore_errors=True)
 
     floor = results[0]
-    print(f"\n{args.connections} connections, {args.seconds:g} s each, load generator {loadgen}, "
-          f"waitress {args.processes} process(es) x {args.threads} threads, SQLite, {n_products:,} products")
-    print(f"{'endpoint':<32}{'requests':>9}{'errors':>7}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}"
-          f"{'req/s vs min':>14}{'p99 vs min':>12}{'server CPU ms/req':>19}  budget")
+    print(
+        f"\n{args.connections} connections, {args.seconds:g} s each, load generator {loadgen}, "
+        f"waitress {args.processes} process(es) x {args.threads} threads, SQLite, {n_products:,} products"
+    )
+    print(
+        f"{'endpoint':<32}{'requests':>9}{'errors':>7}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}"
+        f"{'req/s vs min':>14}{'p99 vs min':>12}{'server CPU ms/req':>19}  budget"
+    )
     for r in results:
         budget = ""
         if r["budget"]:
             budget = "ok (p99 < 100 ms)" if r["p99"] < 100 else "OVER 100 ms"
         if r.get("reused"):
             budget += f" ({r['reused']} repeated requests: ran out of products)"
-        print(f"{r['name']:<32}{r['requests']:>9}{r['errors']:>7}{r['rps']:>9.1f}{r['p50']:>8.1f}{r['p99']:>8.1f}"
-              f"{r['rps'] / floor['rps']:>13.2f}x{r['p99'] / floor['p99']:>11.1f}x{r['cpu_ms']:>19.2f}  {budget}")
+        print(
+            f"{r['name']:<32}{r['requests']:>9}{r['errors']:>7}{r['rps']:>9.1f}{r['p50']:>8.1f}{r['p99']:>8.1f}"
+            f"{r['rps'] / floor['rps']:>13.2f}x{r['p99'] / floor['p99']:>11.1f}x{r['cpu_ms']:>19.2f}  {budget}"
+        )
     if args.json:
         print(json.dumps(results, indent=2))
 

@@ -188,9 +188,17 @@ def org() -> None:
 def org_list(ctx: Context, as_json: bool) -> None:
     with ctx.db.session() as s:
         orgs = list(s.scalars(select(Organisation).order_by(Organisation.path)))
-        rows = [{"code": o.code, "name": o.name, "level": o.level, "path": o.path,
-                 "valid_from": o.valid_from.isoformat() if o.valid_from else None,
-                 "valid_to": o.valid_to.isoformat() if o.valid_to else None} for o in orgs]
+        rows = [
+            {
+                "code": o.code,
+                "name": o.name,
+                "level": o.level,
+                "path": o.path,
+                "valid_from": o.valid_from.isoformat() if o.valid_from else None,
+                "valid_to": o.valid_to.isoformat() if o.valid_to else None,
+            }
+            for o in orgs
+        ]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -210,13 +218,18 @@ def user() -> None:
 @click.option("--name", required=True)
 @click.option("--role", required=True, help="a role of workflows/catalogue.yaml")
 @click.option("--org", "org_code", required=True, help="organisation code")
-@click.option("--producer", "producer_id", type=click.IntRange(1, 2**31 - 1),
-              help="for a producer's own account: the id of the producer it acts for")
+@click.option(
+    "--producer",
+    "producer_id",
+    type=click.IntRange(1, 2**31 - 1),
+    help="for a producer's own account: the id of the producer it acts for",
+)
 @click.option("--locale", default="vi", type=click.Choice(["vi", "en"]))
 @pass_ctx
 @handle_errors
-def user_create(ctx: Context, email: str, name: str, role: str, org_code: str, producer_id: int | None,
-                locale: str) -> None:
+def user_create(
+    ctx: Context, email: str, name: str, role: str, org_code: str, producer_id: int | None, locale: str
+) -> None:
     """Create a user with a role; the password is read from standard input or prompted for."""
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -240,10 +253,19 @@ def product() -> None:
 def _product_dict(p: Product, registry: Registry, locale: str) -> dict:
     d = registry.get(p.workflow_key, p.workflow_version)
     return {
-        "id": p.id, "name": p.name, "group": p.product_group, "subgroup": p.subgroup,
-        "producer": p.producer.name, "commune": p.commune.name, "workflow": d.ident, "state": p.state,
-        "state_label": d.state_label(p.state).get(locale), "state_entered_at": p.state_entered_at.isoformat(),
-        "star": p.current_star, "application_type": p.application_type, "version": p.version,
+        "id": p.id,
+        "name": p.name,
+        "group": p.product_group,
+        "subgroup": p.subgroup,
+        "producer": p.producer.name,
+        "commune": p.commune.name,
+        "workflow": d.ident,
+        "state": p.state,
+        "state_label": d.state_label(p.state).get(locale),
+        "state_entered_at": p.state_entered_at.isoformat(),
+        "star": p.current_star,
+        "application_type": p.application_type,
+        "version": p.version,
     }
 
 
@@ -285,13 +307,27 @@ def product_show(ctx: Context, product_id: int, as_json: bool) -> None:
 
             raise product_not_found(product_id)
         data = _product_dict(p, ctx.registry, locale)
-        events = s.scalars(select(ProductEvent).where(ProductEvent.product_id == p.id)
-                           .options(joinedload(ProductEvent.actor)).order_by(ProductEvent.seq))
-        data["history"] = [{
-            "seq": e.seq, "at": e.at.isoformat(), "trigger": e.trigger, "from": e.from_state, "to": e.to_state,
-            "actor": e.actor.email if e.actor else None, "comment": e.comment, "score": e.score, "data": e.data,
-            "dossier_fingerprint": e.dossier_fingerprint,
-        } for e in events]
+        events = s.scalars(
+            select(ProductEvent)
+            .where(ProductEvent.product_id == p.id)
+            .options(joinedload(ProductEvent.actor))
+            .order_by(ProductEvent.seq)
+        )
+        data["history"] = [
+            {
+                "seq": e.seq,
+                "at": e.at.isoformat(),
+                "trigger": e.trigger,
+                "from": e.from_state,
+                "to": e.to_state,
+                "actor": e.actor.email if e.actor else None,
+                "comment": e.comment,
+                "score": e.score,
+                "data": e.data,
+                "dossier_fingerprint": e.dossier_fingerprint,
+            }
+            for e in events
+        ]
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -301,8 +337,10 @@ def product_show(ctx: Context, product_id: int, as_json: bool) -> None:
     for e in data["history"]:
         extra = f" score {e['score']:g}" if e["score"] is not None else ""
         note = f" — {e['comment']}" if e["comment"] else ""
-        click.echo(f"  {e['seq']:>3}. {e['at'][:16]} {e['trigger']:<22} {e['from'] or '∅'} → {e['to']}"
-                   f"{extra} by {e['actor'] or 'system'}{note}")
+        click.echo(
+            f"  {e['seq']:>3}. {e['at'][:16]} {e['trigger']:<22} {e['from'] or '∅'} → {e['to']}"
+            f"{extra} by {e['actor'] or 'system'}{note}"
+        )
 
 
 @product.command("advance")
@@ -314,13 +352,28 @@ def product_show(ctx: Context, product_id: int, as_json: bool) -> None:
 @click.option("--version", "expected_version", type=int, help="refuse if the product changed since this version")
 @pass_ctx
 @handle_errors
-def product_advance(ctx: Context, product_id: int, trigger: str, as_email: str, comment: str | None,
-                    score: float | None, expected_version: int | None) -> None:
+def product_advance(
+    ctx: Context,
+    product_id: int,
+    trigger: str,
+    as_email: str,
+    comment: str | None,
+    score: float | None,
+    expected_version: int | None,
+) -> None:
     """Fire TRIGGER on a product as a user, under the same rules as the web."""
     with ctx.db.transaction() as s:
         actor = load_actor(s, as_email, policy=ctx.registry.policy)
-        event = advance(s, ctx.registry, product_id, trigger, actor, comment=comment,
-                        data={"score": score} if score is not None else None, expected_version=expected_version)
+        event = advance(
+            s,
+            ctx.registry,
+            product_id,
+            trigger,
+            actor,
+            comment=comment,
+            data={"score": score} if score is not None else None,
+            expected_version=expected_version,
+        )
         star = f" ({event.data['star']}★)" if "star" in event.data else ""
         click.echo(f"#{product_id}: {event.from_state} → {event.to_state}{star}")
 
@@ -424,8 +477,11 @@ def user_list(ctx: Context) -> None:
     from .models import Membership
 
     with ctx.db.session() as s:
-        users = s.scalars(select(User).options(selectinload(User.memberships).selectinload(Membership.organisation))
-                          .order_by(User.email))
+        users = s.scalars(
+            select(User)
+            .options(selectinload(User.memberships).selectinload(Membership.organisation))
+            .order_by(User.email)
+        )
         for u in users:
             roles = ", ".join(f"{m.role}@{m.organisation.code}" for m in u.memberships)
             click.echo(f"{u.email:<36} {'active' if u.active else 'inactive':<9} {roles}")
@@ -441,8 +497,9 @@ def _parse_at(value: str | None, tz_name: str) -> datetime | None:
     try:
         at = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"not an ISO date/time: {value!r} (e.g. 2026-03-01T08:00)",
-                                 param_hint="--at") from None
+        raise click.BadParameter(
+            f"not an ISO date/time: {value!r} (e.g. 2026-03-01T08:00)", param_hint="--at"
+        ) from None
     return at.replace(tzinfo=ZoneInfo(tz_name)) if at.tzinfo is None else at
 
 
@@ -452,8 +509,12 @@ def reminders() -> None:
 
 
 @reminders.command("sweep")
-@click.option("--at", "at", metavar="ISO-DATETIME",
-              help="sweep as of this time (default: now; without an offset: in OCOP_TIMEZONE)")
+@click.option(
+    "--at",
+    "at",
+    metavar="ISO-DATETIME",
+    help="sweep as of this time (default: now; without an offset: in OCOP_TIMEZONE)",
+)
 @click.option("--dry-run", is_flag=True, help="show what would be queued; write and send nothing")
 @click.option("--no-send", is_flag=True, help="queue only; leave the mail in the outbox")
 @pass_ctx
@@ -463,16 +524,21 @@ def reminders_sweep(ctx: Context, at: str | None, dry_run: bool, no_send: bool) 
     from .reminders.sweep import run_sweep
 
     settings = ctx.settings
-    report = run_sweep(ctx.db, ctx.registry, settings, now=_parse_at(at, settings.timezone), dry_run=dry_run,
-                       send=not no_send)
+    report = run_sweep(
+        ctx.db, ctx.registry, settings, now=_parse_at(at, settings.timezone), dry_run=dry_run, send=not no_send
+    )
     for line in report.lines(settings.timezone):
         click.echo(line)
 
 
 @reminders.command("outbox")
-@click.option("--status", "statuses", multiple=True,
-              type=click.Choice(["pending", "sending", "sent", "failed", "cancelled"]),
-              help="statuses to list (default: pending, sending, failed)")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(["pending", "sending", "sent", "failed", "cancelled"]),
+    help="statuses to list (default: pending, sending, failed)",
+)
 @click.option("--limit", default=50, show_default=True)
 @pass_ctx
 @handle_errors
@@ -487,8 +553,10 @@ def reminders_outbox(ctx: Context, statuses: tuple[str, ...], limit: int) -> Non
     click.echo(", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "the outbox is empty")
     for r in rows:
         error = f" — {r.last_error.splitlines()[0][:80]}" if r.last_error else ""
-        click.echo(f"#{r.id:<6} {r.status:<9} tries {r.attempts:<2} next {r.next_attempt_at.isoformat()[:16]} "
-                   f"{r.to_address:<32} {r.subject[:60]}{error}")
+        click.echo(
+            f"#{r.id:<6} {r.status:<9} tries {r.attempts:<2} next {r.next_attempt_at.isoformat()[:16]} "
+            f"{r.to_address:<32} {r.subject[:60]}{error}"
+        )
 
 
 @reminders.command("retry")
@@ -517,8 +585,10 @@ def scheduler_command(ctx: Context) -> None:
     settings = ctx.settings
     ctx.registry  # noqa: B018 - fail now, not at the first run, if the definitions are broken
     mail = "SMTP " + _safe_smtp(settings.smtp_url) if settings.smtp_url else "no SMTP (mail waits in the outbox)"
-    click.echo(f"scheduler: a sweep every {settings.sweep_minutes} min ({settings.timezone}), "
-               f"{_safe_url(settings.database_url)}, {mail}")
+    click.echo(
+        f"scheduler: a sweep every {settings.sweep_minutes} min ({settings.timezone}), "
+        f"{_safe_url(settings.database_url)}, {mail}"
+    )
     run_scheduler(settings)
 
 
@@ -559,7 +629,7 @@ def token_create(ctx: Context, email: str, name: str, days: int | None) -> None:
         issued = tokens.create_token(s, _token_user(s, email), name=name, expires_days=days)
         row = issued.row
         until = row.expires_at.isoformat()[:16] if row.expires_at else "until revoked"
-        click.echo(f"token #{row.id} \"{row.name}\" for {email} ({until}); it is shown only now:", err=True)
+        click.echo(f'token #{row.id} "{row.name}" for {email} ({until}); it is shown only now:', err=True)
     click.echo(issued.token)
 
 
@@ -573,20 +643,28 @@ def token_list(ctx: Context, email: str, as_json: bool) -> None:
     from .services import tokens
 
     with ctx.db.session() as s:
-        rows = [{"id": t.id, "name": t.name, "prefix": f"ocop_{t.prefix}_…", "status": tokens.status(t),
-                 "created_at": t.created_at.isoformat(),
-                 "expires_at": t.expires_at.isoformat() if t.expires_at else None,
-                 "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
-                 "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None}
-                for t in tokens.list_tokens(s, _token_user(s, email).id)]
+        rows = [
+            {
+                "id": t.id,
+                "name": t.name,
+                "prefix": f"ocop_{t.prefix}_…",
+                "status": tokens.status(t),
+                "created_at": t.created_at.isoformat(),
+                "expires_at": t.expires_at.isoformat() if t.expires_at else None,
+                "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+                "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+            }
+            for t in tokens.list_tokens(s, _token_user(s, email).id)
+        ]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for r in rows:
         expires = (r["expires_at"] or "never")[:16]
         used = (r["last_used_at"] or "never")[:16]
-        click.echo(f"#{r['id']:<5} {r['status']:<8} {r['prefix']:<20} expires {expires:<16} used {used:<16} "
-                   f"{r['name']}")
+        click.echo(
+            f"#{r['id']:<5} {r['status']:<8} {r['prefix']:<20} expires {expires:<16} used {used:<16} {r['name']}"
+        )
 
 
 @token.command("revoke")
@@ -599,7 +677,7 @@ def token_revoke(ctx: Context, token_id: int) -> None:
 
     with ctx.db.transaction() as s:
         row = tokens.revoke_token(s, token_id)
-        click.echo(f"token #{row.id} \"{row.name}\" revoked")
+        click.echo(f'token #{row.id} "{row.name}" revoked')
 
 
 # --- uploads --------------------------------------------------------------------------------------
@@ -609,8 +687,13 @@ def uploads() -> None:
 
 
 @uploads.command("clean")
-@click.option("--older-than-minutes", default=60, show_default=True, type=click.IntRange(min=0),
-              help="only files last written longer ago than this (younger ones may be uploads in flight)")
+@click.option(
+    "--older-than-minutes",
+    default=60,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="only files last written longer ago than this (younger ones may be uploads in flight)",
+)
 @click.option("--dry-run", is_flag=True, help="list what would be removed; remove nothing")
 @pass_ctx
 @handle_errors
@@ -619,8 +702,9 @@ def uploads_clean(ctx: Context, older_than_minutes: int, dry_run: bool) -> None:
     from .services.uploads import clean_uploads
 
     with ctx.db.session() as s:
-        report = clean_uploads(s, ctx.settings.upload_dir, older_than=timedelta(minutes=older_than_minutes),
-                               dry_run=dry_run)
+        report = clean_uploads(
+            s, ctx.settings.upload_dir, older_than=timedelta(minutes=older_than_minutes), dry_run=dry_run
+        )
     for line in report.lines(dry_run):
         click.echo(line.get(cli_locale()))
 

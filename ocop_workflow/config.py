@@ -66,8 +66,7 @@ def instance_dir() -> Path:
 @dataclass
 class Settings:
     database_url: str = field(
-        default_factory=lambda: os.environ.get("OCOP_DATABASE_URL")
-        or f"sqlite:///{instance_dir() / 'ocop.sqlite3'}"
+        default_factory=lambda: os.environ.get("OCOP_DATABASE_URL") or f"sqlite:///{instance_dir() / 'ocop.sqlite3'}"
     )
     upload_dir: Path = field(
         default_factory=lambda: Path(os.environ.get("OCOP_UPLOAD_DIR", instance_dir() / "uploads"))
@@ -76,14 +75,10 @@ class Settings:
         default_factory=lambda: Path(os.environ.get("OCOP_WORKFLOWS_DIR", _shipped_dir("workflows")))
     )
     default_workflow: str = field(default_factory=lambda: os.environ.get("OCOP_DEFAULT_WORKFLOW", "ocop-148"))
-    max_upload_bytes: int = field(
-        default_factory=lambda: _env_int("OCOP_MAX_UPLOAD_MB", "25") * 1024 * 1024
-    )
+    max_upload_bytes: int = field(default_factory=lambda: _env_int("OCOP_MAX_UPLOAD_MB", "25") * 1024 * 1024)
     # DOCX/XLSX: what a zip may expand to (declared sizes summed, never decompressed) and how many
     # parts it may hold; a real 25 MB document stays far below both, a zip bomb does not
-    max_unzipped_bytes: int = field(
-        default_factory=lambda: _env_int("OCOP_MAX_UNZIPPED_MB", "200") * 1024 * 1024
-    )
+    max_unzipped_bytes: int = field(default_factory=lambda: _env_int("OCOP_MAX_UNZIPPED_MB", "200") * 1024 * 1024)
     max_zip_entries: int = field(default_factory=lambda: _env_int("OCOP_MAX_ZIP_ENTRIES", "10000"))
     # --- reminders, e-mail and the scheduler (issue #5) ---
     # local time of the programme: working days, digest hour, dates in messages, the scheduler
@@ -99,27 +94,29 @@ class Settings:
     reminder_repeat_days: int = field(default_factory=lambda: _env_int("OCOP_REMINDER_REPEAT_DAYS", "7"))
     # escalate to the parent organisation N days after the SLA ran out; unset: the state's SLA again
     escalate_after_days: int | None = field(
-        default_factory=lambda: _env_int("OCOP_ESCALATE_AFTER_DAYS", "") if os.environ.get("OCOP_ESCALATE_AFTER_DAYS")
-        else None
+        default_factory=lambda: (
+            _env_int("OCOP_ESCALATE_AFTER_DAYS", "") if os.environ.get("OCOP_ESCALATE_AFTER_DAYS") else None
+        )
     )
     digest_hour: int = field(default_factory=lambda: _env_int("OCOP_DIGEST_HOUR", "7"))
     mail_max_attempts: int = field(default_factory=lambda: _env_int("OCOP_MAIL_MAX_ATTEMPTS", "8"))
     mail_retry_seconds: int = field(default_factory=lambda: _env_int("OCOP_MAIL_RETRY_SECONDS", "60"))
-    mail_retry_max_seconds: int = field(
-        default_factory=lambda: _env_int("OCOP_MAIL_RETRY_MAX_SECONDS", "3600")
-    )
+    mail_retry_max_seconds: int = field(default_factory=lambda: _env_int("OCOP_MAIL_RETRY_MAX_SECONDS", "3600"))
     # a claim older than this is taken to belong to a crashed sender; must exceed smtp_timeout_seconds
-    mail_claim_timeout_seconds: int = field(
-        default_factory=lambda: _env_int("OCOP_MAIL_CLAIM_TIMEOUT", "600")
-    )
+    mail_claim_timeout_seconds: int = field(default_factory=lambda: _env_int("OCOP_MAIL_CLAIM_TIMEOUT", "600"))
     smtp_timeout_seconds: int = field(default_factory=lambda: _env_int("OCOP_SMTP_TIMEOUT", "30"))
     certificate_months: int = field(default_factory=lambda: _env_int("OCOP_CERTIFICATE_MONTHS", "36"))
     certificate_notice_days: tuple[int, ...] = field(
-        default_factory=lambda: tuple(sorted(
-            {_whole(x, "OCOP_CERTIFICATE_NOTICE_DAYS")
-             for x in os.environ.get("OCOP_CERTIFICATE_NOTICE_DAYS", "90,30,0").split(",") if x.strip()},
-            reverse=True,
-        ))
+        default_factory=lambda: tuple(
+            sorted(
+                {
+                    _whole(x, "OCOP_CERTIFICATE_NOTICE_DAYS")
+                    for x in os.environ.get("OCOP_CERTIFICATE_NOTICE_DAYS", "90,30,0").split(",")
+                    if x.strip()
+                },
+                reverse=True,
+            )
+        )
     )
 
     # --- logins (issue #8): failed logins counted in the database, so every process sees them ---

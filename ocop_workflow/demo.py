@@ -68,11 +68,13 @@ CENTRAL = ("VN", "Việt Nam (Bộ Nông nghiệp và Môi trường)")
 PROVINCE = ("24", "Tỉnh Bắc Giang")
 # (code, name, [(code, name), …]) – district codes as in the national list, commune codes made up
 DISTRICTS: list[tuple[str, str, list[tuple[str, str]]]] = [
-    ("213", "Thành phố Bắc Giang", [("07222", "Phường Dĩnh Kế"), ("07225", "Phường Đa Mai"),
-                                    ("07231", "Xã Song Khê")]),
+    ("213", "Thành phố Bắc Giang", [("07222", "Phường Dĩnh Kế"), ("07225", "Phường Đa Mai"), ("07231", "Xã Song Khê")]),
     ("215", "Huyện Yên Thế", [("07288", "Xã Đồng Kỳ"), ("07264", "Xã Phồn Xương"), ("07261", "Thị trấn Bố Hạ")]),
-    ("216", "Huyện Tân Yên", [("07339", "Thị trấn Cao Thượng"), ("07363", "Xã Ngọc Thiện"),
-                              ("07396", "Xã Liên Chung")]),
+    (
+        "216",
+        "Huyện Tân Yên",
+        [("07339", "Thị trấn Cao Thượng"), ("07363", "Xã Ngọc Thiện"), ("07396", "Xã Liên Chung")],
+    ),
     ("217", "Huyện Lạng Giang", [("07444", "Xã Tân Dĩnh"), ("07456", "Xã Tiên Lục"), ("07486", "Xã Mỹ Thái")]),
     ("218", "Huyện Lục Nam", [("07591", "Xã Cẩm Lý"), ("07549", "Xã Huyền Sơn"), ("07525", "Xã Lục Sơn")]),
     ("219", "Huyện Lục Ngạn", [("07606", "Xã Phượng Sơn"), ("07621", "Xã Hồng Giang"), ("07660", "Xã Quý Sơn")]),
@@ -95,7 +97,7 @@ def _fold(text: str) -> str:
 def _short(name: str) -> str:
     for prefix in _PREFIXES:
         if name.startswith(prefix):
-            return name[len(prefix):]
+            return name[len(prefix) :]
     return name
 
 
@@ -109,9 +111,20 @@ def _slug(name: str) -> str:
 
 # the demo's logins and staff roles (data, like every role): see the file's comments
 PEOPLE = yaml.safe_load((Path(__file__).parent / "data" / "demo_people.yaml").read_text(encoding="utf-8"))
-_STAFF_NAMES = ("Nguyễn Thị Hương", "Trần Văn Long", "Lê Thị Ngọc", "Phạm Văn Dũng", "Hoàng Văn Nam",
-                "Vũ Thị Thảo", "Đặng Văn Quân", "Bùi Thị Yến", "Đỗ Văn Hải", "Ngô Thị Hoa", "Dương Văn Lợi",
-                "Lý Thị Hằng")
+_STAFF_NAMES = (
+    "Nguyễn Thị Hương",
+    "Trần Văn Long",
+    "Lê Thị Ngọc",
+    "Phạm Văn Dũng",
+    "Hoàng Văn Nam",
+    "Vũ Thị Thảo",
+    "Đặng Văn Quân",
+    "Bùi Thị Yến",
+    "Đỗ Văn Hải",
+    "Ngô Thị Hoa",
+    "Dương Văn Lợi",
+    "Lý Thị Hằng",
+)
 
 # (key, name, kind, commune code, has a tax code)
 PRODUCERS: list[tuple[str, str, str, str, bool]] = [
@@ -195,94 +208,230 @@ SITE = "Điểm du lịch"
 
 PRODUCTS: list[_Spec] = [
     # ---- ocop-148 (three tiers), histories 2023 – June 2025
-    _Spec("ps_htx", "Vải thiều Lục Ngạn", "food", FRESH, "2023-03", "2025-01",
-          f"{BASE} district:78 province:84 upgrade submit district:86 province:91 central:93"),
+    _Spec(
+        "ps_htx",
+        "Vải thiều Lục Ngạn",
+        "food",
+        FRESH,
+        "2023-03",
+        "2025-01",
+        f"{BASE} district:78 province:84 upgrade submit district:86 province:91 central:93",
+    ),
     _Spec("ps_hh", "Vải thiều sấy khô Phượng Sơn", "food", PROCESSED, "2023-05", "exp+20d", f"{BASE} district:64"),
     _Spec("ps_tht", "Mật ong hoa vải Phượng Sơn", "food", HONEY, "2024-06", "2025-05", f"{BASE} district:74"),
     _Spec("ps_dn", "Nước cốt vải thiều Phượng Sơn", "beverages", SOFT, "2024-05", "2025-04", f"{BASE} return:lab"),
     _Spec("ps_dn", "Giấm vải thiều Phượng Sơn", "food", PROCESSED, "2025-03", "2025-04", "accept"),
-    _Spec("ps_hh", "Homestay vườn vải Phượng Sơn", "tourism", COMMUNITY, "2025-06", "2025-06", "",
-          idea_form=False),
+    _Spec("ps_hh", "Homestay vườn vải Phượng Sơn", "tourism", COMMUNITY, "2025-06", "2025-06", "", idea_form=False),
     _Spec("ps_hh", "Mứt vải thiều Phượng Sơn", "food", PROCESSED, "2023-08", "2023-11", "accept withdraw:switch"),
     _Spec("ps_htx", "Rượu vải thiều Phượng Sơn", "beverages", SPIRITS, "2024-09", "2025-06", BASE),
     _Spec("hg_htx", "Mỳ Chũ", "food", GRAIN, "2023-03", "2023-10", f"{BASE} district:82 province:86"),
     _Spec("hg_htx", "Mỳ gạo lứt Chũ", "food", GRAIN, "2024-08", "2025-02", "accept approve"),
     _Spec("qs_hh", "Mật ong vải thiều Quý Sơn", "food", HONEY, "2024-02", "2024-09", f"{BASE} withdraw:food_safety"),
-    _Spec("qs_tht", "Vải thiều VietGAP Quý Sơn", "food", FRESH, "2023-04", "2024-01",
-          f"{BASE} return:label submit district:67"),
-    _Spec("dk_htx", "Gà đồi Yên Thế", "food", MEAT, "2023-03", "2025-06",
-          f"{BASE} district:80 province:88 reeval submit district:79 province:87"),
-    _Spec("dk_tht", "Gà ủ muối hoa tiêu Yên Thế", "food", PROCESSED, "2023-10", "2025-05",
-          f"{BASE} district:88 province:92"),
+    _Spec(
+        "qs_tht",
+        "Vải thiều VietGAP Quý Sơn",
+        "food",
+        FRESH,
+        "2023-04",
+        "2024-01",
+        f"{BASE} return:label submit district:67",
+    ),
+    _Spec(
+        "dk_htx",
+        "Gà đồi Yên Thế",
+        "food",
+        MEAT,
+        "2023-03",
+        "2025-06",
+        f"{BASE} district:80 province:88 reeval submit district:79 province:87",
+    ),
+    _Spec(
+        "dk_tht",
+        "Gà ủ muối hoa tiêu Yên Thế",
+        "food",
+        PROCESSED,
+        "2023-10",
+        "2025-05",
+        f"{BASE} district:88 province:92",
+    ),
     _Spec("dk_hh", "Chả gà đồi Đồng Kỳ", "food", PROCESSED, "2024-11", "2024-11", ""),
     _Spec("px_htx", "Trứng gà đồi Phồn Xương", "food", MEAT, "2023-06", "2023-12", f"{BASE} district:46"),
     _Spec("px_htx", "Điểm du lịch Đồn Phồn Xương", "tourism", SITE, "2024-09", "2024-10", "accept"),
-    _Spec("bh_htx", "Cam Bố Hạ", "food", FRESH, "2023-04", "2024-11",
-          f"{BASE} district:68 upgrade submit district:79 province:83"),
+    _Spec(
+        "bh_htx",
+        "Cam Bố Hạ",
+        "food",
+        FRESH,
+        "2023-04",
+        "2024-11",
+        f"{BASE} district:68 upgrade submit district:79 province:83",
+    ),
     _Spec("bh_htx", "Nước cam Bố Hạ", "beverages", SOFT, "2024-10", "2025-06", BASE),
     _Spec("dke_hh", "Bánh đa Kế", "food", PROCESSED, "2023-03", "2023-09", f"{BASE} district:63"),
-    _Spec("dke_hh", "Bánh đa vừng đen Kế", "food", PROCESSED, "2024-04", "2025-03",
-          f"{BASE} district:75 return:chain"),
+    _Spec("dke_hh", "Bánh đa vừng đen Kế", "food", PROCESSED, "2024-04", "2025-03", f"{BASE} district:75 return:chain"),
     _Spec("dm_htx", "Bún Đa Mai", "food", GRAIN, "2023-07", "2024-01", f"{BASE} district:72 province:68"),
     _Spec("dm_dn", "Lan Hồ điệp Đa Mai", "ornamental", "Hoa", "2024-01", "2024-10", f"{BASE} district:76 province:81"),
     _Spec("sk_tht", "Tương nếp Song Khê", "food", "Gia vị", "2024-03", "2024-05", "withdraw:dissolved"),
-    _Spec("vh_htx", "Rượu làng Vân", "beverages", SPIRITS, "2023-03", "2024-02",
-          f"{BASE} district:89 province:91 central:92"),
-    _Spec("vh_dn", "Gốm Thổ Hà", "handicrafts", "Gốm sứ mỹ nghệ", "2023-09", "2024-06",
-          f"{BASE} district:77 province:85"),
+    _Spec(
+        "vh_htx",
+        "Rượu làng Vân",
+        "beverages",
+        SPIRITS,
+        "2023-03",
+        "2024-02",
+        f"{BASE} district:89 province:91 central:92",
+    ),
+    _Spec(
+        "vh_dn", "Gốm Thổ Hà", "handicrafts", "Gốm sứ mỹ nghệ", "2023-09", "2024-06", f"{BASE} district:77 province:85"
+    ),
     _Spec("vh_dn", "Du lịch làng nghề gốm Thổ Hà", "tourism", COMMUNITY, "2024-08", "2025-06", f"{BASE} district:73"),
     _Spec("ts_tht", "Mây tre đan Tiên Sơn", "handicrafts", "Mây tre đan", "2023-08", "2024-03", f"{BASE} district:58"),
-    _Spec("al_htx", "Trà hoa vàng Sơn Động", "herbal", "Trà dược liệu", "2023-06", "2025-06",
-          f"{BASE} district:84 province:87 upgrade submit district:87 province:91"),
+    _Spec(
+        "al_htx",
+        "Trà hoa vàng Sơn Động",
+        "herbal",
+        "Trà dược liệu",
+        "2023-06",
+        "2025-06",
+        f"{BASE} district:84 province:87 upgrade submit district:87 province:91",
+    ),
     _Spec("al_dl", "Du lịch cộng đồng Khe Rỗ", "tourism", COMMUNITY, "2024-02", "2024-10", f"{BASE} district:61"),
-    _Spec("td_hh", "Miến dong Sơn Động", "food", GRAIN, "2023-05", "2024-05",
-          f"{BASE} district:86 province:90.5 central:84"),
+    _Spec(
+        "td_hh",
+        "Miến dong Sơn Động",
+        "food",
+        GRAIN,
+        "2023-05",
+        "2024-05",
+        f"{BASE} district:86 province:90.5 central:84",
+    ),
     _Spec("td_tht", "Chổi chít Tuấn Đạo", "handicrafts", "Đồ gia dụng thủ công", "2025-05", "2025-05", ""),
-    _Spec("ls_htx", "Cao gắm Lục Nam", "herbal", HERBAL, "2023-07", "2025-06",
-          f"{BASE} district:82 province:91 return:active_ingredient submit"),
+    _Spec(
+        "ls_htx",
+        "Cao gắm Lục Nam",
+        "herbal",
+        HERBAL,
+        "2023-07",
+        "2025-06",
+        f"{BASE} district:82 province:91 return:active_ingredient submit",
+    ),
     _Spec("ls_htx", "Nhãn chín muộn Lục Nam", "food", FRESH, "2024-07", "2025-01", f"{BASE} district:55"),
     _Spec("hs_dn", "Du lịch sinh thái tâm linh Huyền Sơn", "tourism", SITE, "2025-01", "2025-03", "accept"),
-    _Spec("nt_htx", "Lạc nhân Tân Yên", "food", FRESH, "2023-05", "2025-02",
-          f"{BASE} district:66 upgrade submit district:74 province:78"),
+    _Spec(
+        "nt_htx",
+        "Lạc nhân Tân Yên",
+        "food",
+        FRESH,
+        "2023-05",
+        "2025-02",
+        f"{BASE} district:66 upgrade submit district:74 province:78",
+    ),
     _Spec("lc_hh", "Vải sớm Phúc Hòa", "food", FRESH, "2024-09", "2024-12", "accept approve"),
-    _Spec("tdi_hh", "Cây cảnh nghệ thuật Tân Dĩnh", "ornamental", "Cây cảnh", "2024-05", "2025-02",
-          f"{BASE} district:57"),
-    _Spec("lgs_htx", "Gạo nếp cái hoa vàng Lãng Sơn", "food", GRAIN, "2024-03", "2024-11",
-          "accept approve withdraw:food_safety_next_year"),
-    _Spec("md_dn", "Tinh dầu sả chanh Hiệp Hòa", "herbal", "Mỹ phẩm, tinh dầu", "2024-08", "2025-04",
-          f"{BASE} district:69.5"),
+    _Spec(
+        "tdi_hh", "Cây cảnh nghệ thuật Tân Dĩnh", "ornamental", "Cây cảnh", "2024-05", "2025-02", f"{BASE} district:57"
+    ),
+    _Spec(
+        "lgs_htx",
+        "Gạo nếp cái hoa vàng Lãng Sơn",
+        "food",
+        GRAIN,
+        "2024-03",
+        "2024-11",
+        "accept approve withdraw:food_safety_next_year",
+    ),
+    _Spec(
+        "md_dn",
+        "Tinh dầu sả chanh Hiệp Hòa",
+        "herbal",
+        "Mỹ phẩm, tinh dầu",
+        "2024-08",
+        "2025-04",
+        f"{BASE} district:69.5",
+    ),
     # ---- ocop-1489 (two tiers), from July 2025
     _Spec("ps_dn", "Vải thiều sấy lạnh Phượng Sơn", "food", PROCESSED, "-400d", "-20d", BASE, "ocop-1489"),
     _Spec("ps_htx", "Trà vải thiều túi lọc", "beverages", SOFT, "-6d", "-6d", "", "ocop-1489"),
     _Spec("dk_hh", "Lạp xưởng gà đồi Yên Thế", "food", PROCESSED, "-150d", "-40d", "accept", "ocop-1489"),
     _Spec("md_dn", "Nấm linh chi Hiệp Hòa", "herbal", HERBAL, "-330d", "-15d", f"{BASE} return:form", "ocop-1489"),
     _Spec("vh_htx", "Rượu mơ làng Vân", "beverages", SPIRITS, "-300d", "-35d", f"{BASE} send", "ocop-1489"),
-    _Spec("nt_htx", "Chè xanh Tân Yên", "beverages", "Chè và sản phẩm từ chè", "2025-07", "-60d",
-          f"{BASE} send province:62", "ocop-1489"),
-    _Spec("al_htx", "Mật ong rừng Sơn Động", "food", HONEY, "2025-08", "-45d", f"{BASE} send province:83",
-          "ocop-1489"),
-    _Spec("al_htx", "Cao ba kích tím Sơn Động", "herbal", HERBAL, "2025-07", "-10d", f"{BASE} send province:92",
-          "ocop-1489"),
-    _Spec("vh_dn", "Gốm men rạn Thổ Hà", "handicrafts", "Gốm sứ mỹ nghệ", "2025-09", "-25d",
-          f"{BASE} send province:93 central:91", "ocop-1489"),
-    _Spec("ls_htx", "Nhãn sấy Lục Nam", "food", PROCESSED, "2025-07", "-30d",
-          f"{BASE} send province:66 upgrade submit send province:76", "ocop-1489"),
-    _Spec("tdi_hh", "Bánh gai Tân Dĩnh", "food", PROCESSED, "-200d", "-50d", f"{BASE} withdraw:quality_declaration",
-          "ocop-1489"),
+    _Spec(
+        "nt_htx",
+        "Chè xanh Tân Yên",
+        "beverages",
+        "Chè và sản phẩm từ chè",
+        "2025-07",
+        "-60d",
+        f"{BASE} send province:62",
+        "ocop-1489",
+    ),
+    _Spec("al_htx", "Mật ong rừng Sơn Động", "food", HONEY, "2025-08", "-45d", f"{BASE} send province:83", "ocop-1489"),
+    _Spec(
+        "al_htx",
+        "Cao ba kích tím Sơn Động",
+        "herbal",
+        HERBAL,
+        "2025-07",
+        "-10d",
+        f"{BASE} send province:92",
+        "ocop-1489",
+    ),
+    _Spec(
+        "vh_dn",
+        "Gốm men rạn Thổ Hà",
+        "handicrafts",
+        "Gốm sứ mỹ nghệ",
+        "2025-09",
+        "-25d",
+        f"{BASE} send province:93 central:91",
+        "ocop-1489",
+    ),
+    _Spec(
+        "ls_htx",
+        "Nhãn sấy Lục Nam",
+        "food",
+        PROCESSED,
+        "2025-07",
+        "-30d",
+        f"{BASE} send province:66 upgrade submit send province:76",
+        "ocop-1489",
+    ),
+    _Spec(
+        "tdi_hh",
+        "Bánh gai Tân Dĩnh",
+        "food",
+        PROCESSED,
+        "-200d",
+        "-50d",
+        f"{BASE} withdraw:quality_declaration",
+        "ocop-1489",
+    ),
 ]
 
 # reason key -> (document type the producer re-uploads, the reviewer's comment)
 RETURN_REASONS: dict[str, tuple[str, str]] = {
-    "lab": ("lab_test_report", "Phiếu kết quả kiểm nghiệm đã quá 6 tháng và thiếu chỉ tiêu vi sinh vật; "
-                               "đề nghị bổ sung phiếu kiểm nghiệm mới."),
-    "label": ("label_packaging", "Nhãn sản phẩm chưa đủ nội dung bắt buộc theo Nghị định 111/2021/NĐ-CP "
-                                 "(hạn sử dụng, hướng dẫn bảo quản); đề nghị chỉnh sửa nhãn."),
-    "chain": ("raw_material_origin", "Chưa có hợp đồng liên kết vùng nguyên liệu nếp cái hoa vàng; "
-                                     "đề nghị bổ sung trước khi trình Hội đồng tỉnh."),
-    "active_ingredient": ("lab_test_report", "Hội đồng Trung ương đề nghị bổ sung kết quả kiểm nghiệm hàm lượng "
-                                             "hoạt chất và đánh giá độ ổn định của sản phẩm."),
-    "form": ("registration_form", "Phiếu đăng ký chưa có chữ ký, đóng dấu của chủ thể; báo cáo tự đánh giá "
-                                  "chưa theo bộ tiêu chí sửa đổi."),
+    "lab": (
+        "lab_test_report",
+        "Phiếu kết quả kiểm nghiệm đã quá 6 tháng và thiếu chỉ tiêu vi sinh vật; "
+        "đề nghị bổ sung phiếu kiểm nghiệm mới.",
+    ),
+    "label": (
+        "label_packaging",
+        "Nhãn sản phẩm chưa đủ nội dung bắt buộc theo Nghị định 111/2021/NĐ-CP "
+        "(hạn sử dụng, hướng dẫn bảo quản); đề nghị chỉnh sửa nhãn.",
+    ),
+    "chain": (
+        "raw_material_origin",
+        "Chưa có hợp đồng liên kết vùng nguyên liệu nếp cái hoa vàng; đề nghị bổ sung trước khi trình Hội đồng tỉnh.",
+    ),
+    "active_ingredient": (
+        "lab_test_report",
+        "Hội đồng Trung ương đề nghị bổ sung kết quả kiểm nghiệm hàm lượng "
+        "hoạt chất và đánh giá độ ổn định của sản phẩm.",
+    ),
+    "form": (
+        "registration_form",
+        "Phiếu đăng ký chưa có chữ ký, đóng dấu của chủ thể; báo cáo tự đánh giá chưa theo bộ tiêu chí sửa đổi.",
+    ),
 }
 WITHDRAW_REASONS: dict[str, str] = {
     "switch": "Chủ thể chuyển sang tập trung sản phẩm vải sấy, không tiếp tục ý tưởng này.",
@@ -292,29 +441,45 @@ WITHDRAW_REASONS: dict[str, str] = {
     "quality_declaration": "Chủ thể xin rút để bổ sung hồ sơ công bố chất lượng sản phẩm.",
 }
 COMMENTS: dict[str, tuple[str, ...]] = {
-    "accept": ("Ý tưởng phù hợp với thế mạnh của địa phương; UBND xã tiếp nhận và hướng dẫn xây dựng phương án.",
-               "Tiếp nhận phiếu đăng ký ý tưởng; đề nghị chủ thể phối hợp Hội Nông dân xã xây dựng phương án.",
-               "Sản phẩm có vùng nguyên liệu ổn định, đồng ý tiếp nhận ý tưởng."),
-    "approve": ("Phương án sản xuất kinh doanh khả thi; đồng ý cho triển khai.",
-                "Phương án đã được góp ý và hoàn thiện, đồng ý triển khai.",
-                "Phê duyệt phương án; đề nghị chủ thể chú trọng bao bì, truy xuất nguồn gốc."),
-    "submit": ("Hồ sơ đủ thành phần theo quy định; đề nghị Hội đồng OCOP huyện đánh giá, phân hạng.",
-               "Gửi hồ sơ lên Thường trực OCOP huyện để trình Hội đồng đánh giá, phân hạng."),
+    "accept": (
+        "Ý tưởng phù hợp với thế mạnh của địa phương; UBND xã tiếp nhận và hướng dẫn xây dựng phương án.",
+        "Tiếp nhận phiếu đăng ký ý tưởng; đề nghị chủ thể phối hợp Hội Nông dân xã xây dựng phương án.",
+        "Sản phẩm có vùng nguyên liệu ổn định, đồng ý tiếp nhận ý tưởng.",
+    ),
+    "approve": (
+        "Phương án sản xuất kinh doanh khả thi; đồng ý cho triển khai.",
+        "Phương án đã được góp ý và hoàn thiện, đồng ý triển khai.",
+        "Phê duyệt phương án; đề nghị chủ thể chú trọng bao bì, truy xuất nguồn gốc.",
+    ),
+    "submit": (
+        "Hồ sơ đủ thành phần theo quy định; đề nghị Hội đồng OCOP huyện đánh giá, phân hạng.",
+        "Gửi hồ sơ lên Thường trực OCOP huyện để trình Hội đồng đánh giá, phân hạng.",
+    ),
     "resubmit": ("Chủ thể đã bổ sung, hoàn thiện hồ sơ theo ý kiến trả lại; đề nghị xem xét lại.",),
     "submit_upgrade": ("Hồ sơ đăng ký nâng hạng đã đủ thành phần; đề nghị Hội đồng OCOP huyện đánh giá.",),
     "submit_reeval": ("Hồ sơ đánh giá lại đã đủ thành phần; đề nghị Hội đồng OCOP huyện đánh giá.",),
-    "submit1489": ("Chủ thể nộp hồ sơ đánh giá, phân hạng tại UBND xã.",
-                   "Hội Nông dân xã hỗ trợ chủ thể hoàn thiện và nộp hồ sơ."),
+    "submit1489": (
+        "Chủ thể nộp hồ sơ đánh giá, phân hạng tại UBND xã.",
+        "Hội Nông dân xã hỗ trợ chủ thể hoàn thiện và nộp hồ sơ.",
+    ),
     "submit_upgrade1489": ("Chủ thể nộp hồ sơ đăng ký nâng hạng tại UBND xã.",),
     "submit_reeval1489": ("Chủ thể nộp hồ sơ đánh giá lại tại UBND xã.",),
     "send": ("UBND xã đã kiểm tra hồ sơ, chấm 4 tiêu chí địa phương; gửi văn bản đề nghị UBND tỉnh đánh giá.",),
-    "upgrade": ("Chủ thể đăng ký nâng hạng sau khi cải tiến bao bì, mở rộng vùng nguyên liệu và kênh phân phối.",
-                "Đăng ký nâng hạng: sản phẩm đã có mã truy xuất và bán trên sàn thương mại điện tử."),
+    "upgrade": (
+        "Chủ thể đăng ký nâng hạng sau khi cải tiến bao bì, mở rộng vùng nguyên liệu và kênh phân phối.",
+        "Đăng ký nâng hạng: sản phẩm đã có mã truy xuất và bán trên sàn thương mại điện tử.",
+    ),
     "reeval": ("Đăng ký đánh giá lại do thay đổi mẫu mã bao bì và quy trình sản xuất.",),
 }
 # documents a producer often adds beyond the required ones
-OPTIONAL_DOCS = ("traceability", "intellectual_property", "raw_material_origin", "environmental_commitment",
-                 "marketing_evidence", "awards")
+OPTIONAL_DOCS = (
+    "traceability",
+    "intellectual_property",
+    "raw_material_origin",
+    "environmental_commitment",
+    "marketing_evidence",
+    "awards",
+)
 # file names as a producer or an office would give them (the catalogue labels are category names)
 DOC_TITLES = {
     "idea_registration": "Phiếu đăng ký ý tưởng sản phẩm",
@@ -344,12 +509,33 @@ DOC_TITLES = {
 PHOTO_DOCS = {"label_packaging", "marketing_evidence"}
 COMMUNE_DOCS = ("commune_assessment_report", "request_letter")
 # relative weights of the time a step takes after the previous one
-GAP_DAYS = {"create": 0, "accept": 25, "approve": 50, "submit": 150, "resubmit": 45, "send": 12, "district": 35,
-            "province": 45, "central": 60, "return": 25, "upgrade": 240, "reeval": 300, "withdraw": 45}
-TRIGGERS = {"accept": "accept_idea", "approve": "approve_plan", "send": "send_to_province",
-            "district": "rate_district", "province": "rate_province", "central": "rate_central",
-            "return": "return_for_revision", "upgrade": "apply_upgrade", "reeval": "apply_reevaluation",
-            "withdraw": "withdraw"}
+GAP_DAYS = {
+    "create": 0,
+    "accept": 25,
+    "approve": 50,
+    "submit": 150,
+    "resubmit": 45,
+    "send": 12,
+    "district": 35,
+    "province": 45,
+    "central": 60,
+    "return": 25,
+    "upgrade": 240,
+    "reeval": 300,
+    "withdraw": 45,
+}
+TRIGGERS = {
+    "accept": "accept_idea",
+    "approve": "approve_plan",
+    "send": "send_to_province",
+    "district": "rate_district",
+    "province": "rate_province",
+    "central": "rate_central",
+    "return": "return_for_revision",
+    "upgrade": "apply_upgrade",
+    "reeval": "apply_reevaluation",
+    "withdraw": "withdraw",
+}
 RATING_CAP = {"district": 3, "province": 4, "central": 5}
 
 
@@ -398,8 +584,13 @@ def _png(lines: list[str], width: int = 96, height: int = 64) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     text = b"Description\x00" + _fold(" | ".join(lines)).encode("ascii")
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"tEXt", text) + chunk(b"IDAT", zlib.compress(bytes(rows), 9)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"tEXt", text)
+        + chunk(b"IDAT", zlib.compress(bytes(rows), 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 # --------------------------------------------------------------------------- time
@@ -514,8 +705,9 @@ def _round(at: datetime) -> str:
 
 
 class _Loader:
-    def __init__(self, session: Session, registry: Registry, upload_dir: Path, rng: random.Random,
-                 now: datetime) -> None:
+    def __init__(
+        self, session: Session, registry: Registry, upload_dir: Path, rng: random.Random, now: datetime
+    ) -> None:
         self.s = session
         self.registry = registry
         self.upload_dir = upload_dir
@@ -536,13 +728,13 @@ class _Loader:
     def organisations(self) -> None:
         s = self.s
         self.orgs[CENTRAL[0]] = create_organisation(s, code=CENTRAL[0], name=CENTRAL[1], level="central")
-        self.orgs[PROVINCE[0]] = create_organisation(s, code=PROVINCE[0], name=PROVINCE[1], level="province",
-                                                     parent_code=CENTRAL[0])
+        self.orgs[PROVINCE[0]] = create_organisation(
+            s, code=PROVINCE[0], name=PROVINCE[1], level="province", parent_code=CENTRAL[0]
+        )
         for code, name, communes in DISTRICTS:
             self.orgs[code] = create_organisation(s, code=code, name=name, level="district", parent_code=PROVINCE[0])
             for c_code, c_name in communes:
-                self.orgs[c_code] = create_organisation(s, code=c_code, name=c_name, level="commune",
-                                                        parent_code=code)
+                self.orgs[c_code] = create_organisation(s, code=c_code, name=c_name, level="commune", parent_code=code)
                 self.district_of[c_code] = code
 
     def users(self) -> list[DemoLogin]:
@@ -582,8 +774,14 @@ class _Loader:
 
     def create_producers(self) -> None:
         for key, name, kind, commune, taxed in PRODUCERS:
-            self.producers[key] = create_producer(self.s, self.system, name=name, kind=kind, commune=self.orgs[commune],
-                                                  tax_code=vn_tax_code(self.rng) if taxed else None)
+            self.producers[key] = create_producer(
+                self.s,
+                self.system,
+                name=name,
+                kind=kind,
+                commune=self.orgs[commune],
+                tax_code=vn_tax_code(self.rng) if taxed else None,
+            )
 
     # ---- who acts
     def actor(self, role: str, org_code: str) -> Actor:
@@ -594,8 +792,12 @@ class _Loader:
 
     def _org_at(self, t: _Timeline, level: str) -> str | None:
         """The demo unit of a product at a level (None for roles of any level, such as the admin)."""
-        return {"commune": self._commune(t), "district": self._district(t), "province": PROVINCE[0],
-                "central": CENTRAL[0]}.get(level)
+        return {
+            "commune": self._commune(t),
+            "district": self._district(t),
+            "province": PROVINCE[0],
+            "central": CENTRAL[0],
+        }.get(level)
 
     def _people(self, t: _Timeline, roles: Iterable[str]) -> Iterator[Actor]:
         """The demo's people with one of `roles` in the product's units, in the order of `roles`."""
@@ -649,17 +851,32 @@ class _Loader:
         product = self.products[t.index]
         version = self.versions[(t.index, doc_type)] = self.versions.get((t.index, doc_type), 0) + 1
         label = title or DOC_TITLES.get(doc_type) or self.registry.catalogue.document_types[doc_type].vi
-        lines = [f"OCOP {PROVINCE[1]} - {label}", f"San pham: {product.name}",
-                 f"Chu the: {product.producer.name}", f"Don vi: {product.commune.name}",
-                 f"Ngay lap: {at.astimezone(ICT):%d/%m/%Y}", f"Phien ban: {version}",
-                 f"Nguoi nop: {actor.user.name}"]
+        lines = [
+            f"OCOP {PROVINCE[1]} - {label}",
+            f"San pham: {product.name}",
+            f"Chu the: {product.producer.name}",
+            f"Don vi: {product.commune.name}",
+            f"Ngay lap: {at.astimezone(ICT):%d/%m/%Y}",
+            f"Phien ban: {version}",
+            f"Nguoi nop: {actor.user.name}",
+        ]
         photo = doc_type in PHOTO_DOCS
         content = _png(lines) if photo else _pdf(lines)
         suffix = f" - bản {version}" if version > 1 and title is None else ""
         filename = f"{label} - {product.name}{suffix}.{'png' if photo else 'pdf'}"
-        doc = attach_document(self.s, actor, product.id, doc_type, filename, content, upload_dir=self.upload_dir,
-                              max_bytes=MAX_UPLOAD_BYTES, known_types=self.registry.catalogue.document_types,
-                              now=at, registry=self.registry)
+        doc = attach_document(
+            self.s,
+            actor,
+            product.id,
+            doc_type,
+            filename,
+            content,
+            upload_dir=self.upload_dir,
+            max_bytes=MAX_UPLOAD_BYTES,
+            known_types=self.registry.catalogue.document_types,
+            now=at,
+            registry=self.registry,
+        )
         self.written.append(self.upload_dir / doc.stored_name)
 
     def trigger(self, t: _Timeline, token: str) -> str:
@@ -675,8 +892,11 @@ class _Loader:
         needed: list[str] = []
         for cand in definition.candidates(product.state, trigger):
             if cand.documents:
-                needed += [d for d in cand.documents.required_for(product.product_group, product.producer.kind)
-                           if d not in needed]
+                needed += [
+                    d
+                    for d in cand.documents.required_for(product.product_group, product.producer.kind)
+                    if d not in needed
+                ]
         have = {d.doc_type for d in current_documents(self.s, product.id)}
         todo = [d for d in needed if d not in have and d not in COMMUNE_DOCS]
         if step.token == "submit" and not any(k[0] == t.index and k[1] in OPTIONAL_DOCS for k in self.versions):
@@ -692,9 +912,17 @@ class _Loader:
     # ---- steps
     def create(self, t: _Timeline, step: _Step) -> None:
         spec = t.spec
-        product = create_product(self.s, self.registry, self.creator(t), name=spec.name, product_group=spec.group,
-                                 producer_id=self.producers[spec.producer].id, subgroup=spec.subgroup,
-                                 workflow_key=spec.workflow, now=step.at)
+        product = create_product(
+            self.s,
+            self.registry,
+            self.creator(t),
+            name=spec.name,
+            product_group=spec.group,
+            producer_id=self.producers[spec.producer].id,
+            subgroup=spec.subgroup,
+            workflow_key=spec.workflow,
+            now=step.at,
+        )
         self.products[t.index] = product
         if spec.idea_form:
             self.attach(t, self.attacher(t, "idea_registration"), "idea_registration", step.at + timedelta(minutes=20))
@@ -738,32 +966,49 @@ class _Loader:
                 return f"Hội đồng OCOP huyện chấm {points} điểm (≥ 70); đề nghị Hội đồng tỉnh đánh giá, phân hạng."
             star = min(band, 3)
             if star < 3:
-                return (f"Hội đồng OCOP huyện chấm {points} điểm ({star} sao); sản phẩm chưa đủ điều kiện "
-                        "công nhận, đề nghị chủ thể tiếp tục hoàn thiện.")
+                return (
+                    f"Hội đồng OCOP huyện chấm {points} điểm ({star} sao); sản phẩm chưa đủ điều kiện "
+                    "công nhận, đề nghị chủ thể tiếp tục hoàn thiện."
+                )
             return f"Hội đồng OCOP huyện chấm {points} điểm, đạt 3 sao; trình UBND huyện ra quyết định công nhận."
         if tok == "province":
             if score >= 90:
                 return f"Hội đồng OCOP tỉnh chấm {points} điểm (≥ 90); đề nghị Bộ NN&MT đánh giá, công nhận 5 sao."
             star = min(band, 4)
-            return (f"Hội đồng OCOP tỉnh chấm {points} điểm, đạt {star} sao; trình Chủ tịch UBND tỉnh "
-                    "ký quyết định công nhận.")
+            return (
+                f"Hội đồng OCOP tỉnh chấm {points} điểm, đạt {star} sao; trình Chủ tịch UBND tỉnh "
+                "ký quyết định công nhận."
+            )
         if band == 5:
             return f"Hội đồng OCOP Trung ương chấm {points} điểm; công nhận sản phẩm OCOP 5 sao."
-        return (f"Hội đồng OCOP Trung ương chấm {points} điểm, chưa đạt 5 sao; "
-                "sản phẩm giữ hạng sao do UBND tỉnh công nhận.")
+        return (
+            f"Hội đồng OCOP Trung ương chấm {points} điểm, chưa đạt 5 sao; "
+            "sản phẩm giữ hạng sao do UBND tỉnh công nhận."
+        )
 
     def _after_rating(self, t: _Timeline, tok: str, event: ProductEvent, at: datetime) -> None:
         """The secretariat files the council minutes and, for a recognition, the decision."""
         council = {"district": "huyện", "province": "tỉnh", "central": "Trung ương"}[tok]
         meeting = _round(event.at).replace("/", "-")
-        self.attach(t, self.attacher(t, "council_minutes"), "council_minutes", at,
-                    f"Biên bản họp Hội đồng OCOP {council} {meeting}")
+        self.attach(
+            t,
+            self.attacher(t, "council_minutes"),
+            "council_minutes",
+            at,
+            f"Biên bản họp Hội đồng OCOP {council} {meeting}",
+        )
         star = (event.data or {}).get("star")
         if event.to_state in ("rated", "upgraded") and star is not None and star >= 3:
-            issuer = {"district": "UBND huyện", "province": "UBND tỉnh"}.get(tok, "Bộ NN&MT" if star == 5 else
-                                                                               "UBND tỉnh")
-            self.attach(t, self.attacher(t, "recognition_decision"), "recognition_decision", at + timedelta(hours=3),
-                        f"Quyết định công nhận sản phẩm OCOP {star} sao của {issuer}")
+            issuer = {"district": "UBND huyện", "province": "UBND tỉnh"}.get(
+                tok, "Bộ NN&MT" if star == 5 else "UBND tỉnh"
+            )
+            self.attach(
+                t,
+                self.attacher(t, "recognition_decision"),
+                "recognition_decision",
+                at + timedelta(hours=3),
+                f"Quyết định công nhận sản phẩm OCOP {star} sao của {issuer}",
+            )
 
     def run(self, timelines: list[_Timeline]) -> None:
         ops: list[tuple[datetime, int, int, str, int]] = []
@@ -787,7 +1032,12 @@ class _Loader:
 
 
 def load_demo(
-    db: Database, registry: Registry, upload_dir: Path, *, seed: int = 2024, now: datetime | None = None,
+    db: Database,
+    registry: Registry,
+    upload_dir: Path,
+    *,
+    seed: int = 2024,
+    now: datetime | None = None,
 ) -> list[DemoLogin]:
     """Fill an empty, migrated database with the Bắc Giang demo and return the demo logins.
 
@@ -800,15 +1050,23 @@ def load_demo(
         raise InvalidData(Text("Thời điểm `now` phải có múi giờ", "`now` must be timezone-aware"))
     now = now.astimezone(UTC)
     if now < EARLIEST_NOW:
-        raise InvalidData(Text(f"Dữ liệu mẫu cần thời điểm từ {EARLIEST_NOW:%d/%m/%Y} trở đi",
-                               f"The demo needs a `now` on or after {EARLIEST_NOW:%Y-%m-%d}"))
+        raise InvalidData(
+            Text(
+                f"Dữ liệu mẫu cần thời điểm từ {EARLIEST_NOW:%d/%m/%Y} trở đi",
+                f"The demo needs a `now` on or after {EARLIEST_NOW:%Y-%m-%d}",
+            )
+        )
     rng = random.Random(seed)
     loader: _Loader | None = None
     try:
         with db.transaction() as session:
             if session.scalar(select(func.count()).select_from(Organisation)):
-                raise InvalidData(Text("Cơ sở dữ liệu đã có dữ liệu; chỉ nạp dữ liệu mẫu vào cơ sở dữ liệu trống",
-                                       "The database is not empty; the demo loads into an empty database only"))
+                raise InvalidData(
+                    Text(
+                        "Cơ sở dữ liệu đã có dữ liệu; chỉ nạp dữ liệu mẫu vào cơ sở dữ liệu trống",
+                        "The database is not empty; the demo loads into an empty database only",
+                    )
+                )
             loader = _Loader(session, registry, Path(upload_dir), rng, now)
             loader.organisations()
             loader.create_producers()
@@ -827,8 +1085,9 @@ def summary(db: Database, *, by_workflow: bool = False) -> dict[str, int]:
     """Products per state ("rated": 12), or per workflow and state ("ocop-148/rated": 10)."""
     with db.session() as session:
         if by_workflow:
-            rows = session.execute(select(Product.workflow_key, Product.state, func.count())
-                                   .group_by(Product.workflow_key, Product.state))
+            rows = session.execute(
+                select(Product.workflow_key, Product.state, func.count()).group_by(Product.workflow_key, Product.state)
+            )
             return {f"{key}/{state}": n for key, state, n in sorted(rows)}
         rows = session.execute(select(Product.state, func.count()).group_by(Product.state))
         return {state: n for state, n in sorted(rows)}

@@ -49,4 +49,4 @@ def is_above(a: str, b: str) -> bool:
 
 def levels_below(level: str) -> tuple[str, ...]:
     """The levels strictly below `level`, highest first."""
-    return LEVELS[rank(level) + 1:]
+    return LEVELS[rank(level) + 1 :]

@@ -155,13 +155,24 @@ class Product(Base):
         # then what it checks per row (scope, name search), so a page reads one index range backwards
         # and stops after a page, and its capped count reads the index alone
         Index("ix_products_state_entered", "state", "state_entered_at", "id", "commune_id", "name_folded"),
-        Index("ix_products_state_group_entered", "state", "product_group", "state_entered_at", "id", "commune_id",
-              "name_folded"),
+        Index(
+            "ix_products_state_group_entered",
+            "state",
+            "product_group",
+            "state_entered_at",
+            "id",
+            "commune_id",
+            "name_folded",
+        ),
         Index("ix_products_group_entered", "product_group", "state_entered_at", "id", "commune_id", "name_folded"),
         Index("ix_products_entered", "state_entered_at", "id", "commune_id", "name_folded"),
         # name search is `name_folded LIKE '%word%'`: a trigram index on PostgreSQL, a plain one on SQLite
-        Index("ix_products_name_folded", "name_folded", postgresql_using="gin",
-              postgresql_ops={"name_folded": "gin_trgm_ops"}),
+        Index(
+            "ix_products_name_folded",
+            "name_folded",
+            postgresql_using="gin",
+            postgresql_ops={"name_folded": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -219,6 +230,7 @@ class ProductEvent(Base):
     dossier_fingerprint: Mapped[str] = mapped_column(String(64))
 
     actor: Mapped[User | None] = relationship()
+
 
 @event.listens_for(ProductEvent, "before_update")
 @event.listens_for(ProductEvent, "before_delete")
@@ -339,8 +351,9 @@ class Reminder(Base):
 
     __tablename__ = "reminders"
     __table_args__ = (
-        UniqueConstraint("kind", "product_id", "subject", "anchor_at", "level", "period", "user_id",
-                         name="uq_reminders_once"),
+        UniqueConstraint(
+            "kind", "product_id", "subject", "anchor_at", "level", "period", "user_id", name="uq_reminders_once"
+        ),
         CheckConstraint(f"kind IN {REMINDER_KINDS}", name="kind"),
         CheckConstraint(f"mail_mode IN {REMINDER_MAIL_MODES}", name="mail_mode"),
         Index("ix_reminders_mail_mode_outbox_id", "mail_mode", "outbox_id"),

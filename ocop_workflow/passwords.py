@@ -67,11 +67,13 @@ def common_passwords() -> frozenset[str]:
 def password_problems(password: str, *, email: str = "", name: str = "") -> list[Text]:
     """Every reason the rule refuses `password` for the account (`email`, `name`); empty if none."""
     if len(password) < MIN_LENGTH:
-        return [Text(f"Mật khẩu cần ít nhất {MIN_LENGTH} ký tự",
-                     f"The password needs at least {MIN_LENGTH} characters")]
+        return [
+            Text(f"Mật khẩu cần ít nhất {MIN_LENGTH} ký tự", f"The password needs at least {MIN_LENGTH} characters")
+        ]
     if len(password) > MAX_LENGTH:
-        return [Text(f"Mật khẩu dài tối đa {MAX_LENGTH} ký tự",
-                     f"The password may have at most {MAX_LENGTH} characters")]
+        return [
+            Text(f"Mật khẩu dài tối đa {MAX_LENGTH} ký tự", f"The password may have at most {MAX_LENGTH} characters")
+        ]
     plain = _plain(password)
     email = (email or "").strip().lower()
     local = email.partition("@")[0]
@@ -80,17 +82,36 @@ def password_problems(password: str, *, email: str = "", name: str = "") -> list
     if plain and name and plain == _plain(name):
         return [Text("Mật khẩu không được là tên người dùng", "The password must not be the user's name")]
     if password.lower() in common_passwords() or plain in common_passwords():
-        return [Text("Mật khẩu này nằm trong danh sách mật khẩu phổ biến nhất; hãy chọn mật khẩu khác",
-                     "This password is among the most common passwords; choose another")]
+        return [
+            Text(
+                "Mật khẩu này nằm trong danh sách mật khẩu phổ biến nhất; hãy chọn mật khẩu khác",
+                "This password is among the most common passwords; choose another",
+            )
+        ]
     from zxcvbn import zxcvbn
 
-    hints = [h for h in (email, local, *re.split(r"[\W_]+", local), name, *(name or "").split(), fold(name),
-                         *fold(name).split()) if h]
+    hints = [
+        h
+        for h in (
+            email,
+            local,
+            *re.split(r"[\W_]+", local),
+            name,
+            *(name or "").split(),
+            fold(name),
+            *fold(name).split(),
+        )
+        if h
+    ]
     if zxcvbn(password[:_SCORED_PREFIX], user_inputs=hints)["score"] < MIN_SCORE:
-        return [Text("Mật khẩu quá dễ đoán (dãy phím, lặp lại, ngày tháng, hoặc giống e-mail hay tên); "
-                     "hãy dùng một cụm vài từ không liên quan",
-                     "The password is too easy to guess (a keyboard pattern, repetition, a date, or close to "
-                     "the e-mail or name); use a phrase of a few unrelated words")]
+        return [
+            Text(
+                "Mật khẩu quá dễ đoán (dãy phím, lặp lại, ngày tháng, hoặc giống e-mail hay tên); "
+                "hãy dùng một cụm vài từ không liên quan",
+                "The password is too easy to guess (a keyboard pattern, repetition, a date, or close to "
+                "the e-mail or name); use a phrase of a few unrelated words",
+            )
+        ]
     return []
 
 

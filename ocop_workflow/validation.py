@@ -32,14 +32,16 @@ def has_control(value: str, *, multiline: bool = False) -> bool:
 def control_error(label: Text | str | None = None) -> InvalidData:
     """The typed error (422 on the web and the API) for text holding a control character."""
     if label is None:
-        text = Text("Dữ liệu gửi lên chứa ký tự điều khiển không hợp lệ (ví dụ NUL); hãy xoá ký tự đó rồi thử lại.",
-                    "The data sent contains a control character that is not allowed (such as NUL); "
-                    "remove it and try again.")
+        text = Text(
+            "Dữ liệu gửi lên chứa ký tự điều khiển không hợp lệ (ví dụ NUL); hãy xoá ký tự đó rồi thử lại.",
+            "The data sent contains a control character that is not allowed (such as NUL); remove it and try again.",
+        )
     else:
         vi, en = (label.vi, label.en) if isinstance(label, Text) else (label, label)
-        text = Text(f"«{vi}» chứa ký tự điều khiển không hợp lệ (ví dụ NUL); hãy xoá ký tự đó rồi thử lại.",
-                    f"“{en}” contains a control character that is not allowed (such as NUL); "
-                    "remove it and try again.")
+        text = Text(
+            f"«{vi}» chứa ký tự điều khiển không hợp lệ (ví dụ NUL); hãy xoá ký tự đó rồi thử lại.",
+            f"“{en}” contains a control character that is not allowed (such as NUL); remove it and try again.",
+        )
     return InvalidData(text, field=label.en if isinstance(label, Text) else label)
 
 

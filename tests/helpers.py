@@ -22,28 +22,76 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=VN)  # a Monday: the reminders tests' "now"
 
 
-def new_product(db: Database, registry: Registry, email: str, producer_id: int, *, group: str = "food",
-                workflow: str | None = None, name: str = "Vải thiều Lục Ngạn") -> int:
+def new_product(
+    db: Database,
+    registry: Registry,
+    email: str,
+    producer_id: int,
+    *,
+    group: str = "food",
+    workflow: str | None = None,
+    name: str = "Vải thiều Lục Ngạn",
+) -> int:
     with db.transaction() as s:
-        return create_product(s, registry, load_actor(s, email), name=name, product_group=group,
-                              producer_id=producer_id, workflow_key=workflow).id
+        return create_product(
+            s,
+            registry,
+            load_actor(s, email),
+            name=name,
+            product_group=group,
+            producer_id=producer_id,
+            workflow_key=workflow,
+        ).id
 
 
-def attach(db: Database, registry: Registry, email: str, product_id: int, doc_types: list[str], upload_dir: Path,
-           content: bytes = PDF, filename: str = "Hồ sơ sản phẩm.pdf") -> None:
+def attach(
+    db: Database,
+    registry: Registry,
+    email: str,
+    product_id: int,
+    doc_types: list[str],
+    upload_dir: Path,
+    content: bytes = PDF,
+    filename: str = "Hồ sơ sản phẩm.pdf",
+) -> None:
     with db.transaction() as s:
         actor = load_actor(s, email)
         for doc_type in doc_types:
-            attach_document(s, actor, product_id, doc_type, filename, content + doc_type.encode(),
-                            upload_dir=upload_dir, max_bytes=5 * 1024 * 1024,
-                            known_types=registry.catalogue.document_types)
+            attach_document(
+                s,
+                actor,
+                product_id,
+                doc_type,
+                filename,
+                content + doc_type.encode(),
+                upload_dir=upload_dir,
+                max_bytes=5 * 1024 * 1024,
+                known_types=registry.catalogue.document_types,
+            )
 
 
-def move(db: Database, registry: Registry, email: str, product_id: int, trigger: str, *, comment: str | None = None,
-         score: float | None = None, version: int | None = None):
+def move(
+    db: Database,
+    registry: Registry,
+    email: str,
+    product_id: int,
+    trigger: str,
+    *,
+    comment: str | None = None,
+    score: float | None = None,
+    version: int | None = None,
+):
     with db.transaction() as s:
-        event = advance(s, registry, product_id, trigger, load_actor(s, email), comment=comment,
-                        data={"score": score} if score is not None else None, expected_version=version)
+        event = advance(
+            s,
+            registry,
+            product_id,
+            trigger,
+            load_actor(s, email),
+            comment=comment,
+            data={"score": score} if score is not None else None,
+            expected_version=version,
+        )
         return event.to_state
 
 
@@ -66,8 +114,17 @@ def count(db, model, *where) -> int:
         return s.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def make_products(db, registry, world, n: int = 1, *, at: datetime = T0, commune: str = "C1",
-                  workflow: str = "ocop-148", name: str = "Vải thiều Lục Ngạn") -> list[int]:
+def make_products(
+    db,
+    registry,
+    world,
+    n: int = 1,
+    *,
+    at: datetime = T0,
+    commune: str = "C1",
+    workflow: str = "ocop-148",
+    name: str = "Vải thiều Lục Ngạn",
+) -> list[int]:
     with db.transaction() as s:
         actor = load_actor(s, world.user("commune_officer", commune))
         if commune == "C1":
@@ -76,7 +133,18 @@ def make_products(db, registry, world, n: int = 1, *, at: datetime = T0, commune
             producer_id = world.other_producer
         else:
             producer_id = producer_service.create_producer(
-                s, Actor.system_actor(), name=f"HTX {commune}", kind="household",
-                commune=directory.get_org(s, commune)).id
-        return [create_product(s, registry, actor, name=f"{name} {i + 1}" if n > 1 else name, product_group="food",
-                               producer_id=producer_id, workflow_key=workflow, now=at).id for i in range(n)]
+                s, Actor.system_actor(), name=f"HTX {commune}", kind="household", commune=directory.get_org(s, commune)
+            ).id
+        return [
+            create_product(
+                s,
+                registry,
+                actor,
+                name=f"{name} {i + 1}" if n > 1 else name,
+                product_group="food",
+                producer_id=producer_id,
+                workflow_key=workflow,
+                now=at,
+            ).id
+            for i in range(n)
+        ]

@@ -33,8 +33,7 @@ def test_authenticate_returns_the_user_or_one_refusal_for_every_reason(db, world
     with db.transaction() as s:
         directory.create_user(s, email="no-pass@test.ocop.vn", name="Không mật khẩu", password=None)
         assert auth.authenticate(s, " " + email.upper(), PASSWORD, ip="10.0.0.1").email == email
-        for who, password in ((email, "sai-mat-khau"), ("nobody@test.ocop.vn", PASSWORD),
-                              ("no-pass@test.ocop.vn", "")):
+        for who, password in ((email, "sai-mat-khau"), ("nobody@test.ocop.vn", PASSWORD), ("no-pass@test.ocop.vn", "")):
             with pytest.raises(auth.LoginFailed) as caught:
                 auth.authenticate(s, who, password, ip="10.0.0.1")
             assert caught.value.message("en") == "Wrong e-mail or password, or the account is deactivated."
@@ -54,8 +53,12 @@ def test_failures_lock_the_account_then_the_window_frees_it(db, world):
         assert caught.value.kind == "account" and caught.value.retry_after == 12 * 60
         assert "thử lại sau 12 phút" in caught.value.message("vi")
         # the first failure leaves the window at T0 + 15 min
-        assert auth.authenticate(s, email, PASSWORD, ip="10.9.9.9", limits=LIMITS,
-                                 now=T0 + timedelta(minutes=15, seconds=1)).email == email
+        assert (
+            auth.authenticate(
+                s, email, PASSWORD, ip="10.9.9.9", limits=LIMITS, now=T0 + timedelta(minutes=15, seconds=1)
+            ).email
+            == email
+        )
         # the success cleared the account's failures; the old rows are forgotten as new ones come in
         with pytest.raises(auth.LoginFailed):
             auth.authenticate(s, email, "sai", ip="10.0.0.1", limits=LIMITS, now=T0 + timedelta(minutes=40))
@@ -184,20 +187,23 @@ def test_deleting_a_user_deletes_their_sessions(db, world):
 
 
 # --- the password rule --------------------------------------------------------------------------
-@pytest.mark.parametrize(("password", "reason"), [
-    ("ngan", "at least 8 characters"),
-    ("x" * 201, "at most 200 characters"),
-    ("Binh.TV@xa.vn", "not be the e-mail"),
-    ("binh.tv.", "not be the e-mail"),
-    ("Trần Văn Bình", "not be the user's name"),
-    ("tranvanbinh", "not be the user's name"),
-    ("12345678", "most common passwords"),
-    ("iloveyou", "most common passwords"),
-    ("Password1", "most common passwords"),
-    ("hjkl;hjkl;", "too easy to guess"),
-    ("ocopocopocop", "too easy to guess"),
-    ("binh19901990", "too easy to guess"),
-])
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("ngan", "at least 8 characters"),
+        ("x" * 201, "at most 200 characters"),
+        ("Binh.TV@xa.vn", "not be the e-mail"),
+        ("binh.tv.", "not be the e-mail"),
+        ("Trần Văn Bình", "not be the user's name"),
+        ("tranvanbinh", "not be the user's name"),
+        ("12345678", "most common passwords"),
+        ("iloveyou", "most common passwords"),
+        ("Password1", "most common passwords"),
+        ("hjkl;hjkl;", "too easy to guess"),
+        ("ocopocopocop", "too easy to guess"),
+        ("binh19901990", "too easy to guess"),
+    ],
+)
 def test_the_password_rule_refuses(password, reason):
     problems = password_problems(password, email="binh.tv@xa.vn", name="Trần Văn Bình")
     assert len(problems) == 1 and reason in problems[0].en, problems

@@ -32,10 +32,20 @@ def test_fold_lowers_and_strips_vietnamese_marks():
 @pytest.fixture
 def products(db, registry, world):
     officer = world.user(*OFFICER)
-    ids = {n: new_product(db, registry, officer, world.producers["cooperative"], name=n,
-                          group="food" if n.startswith("M") else "tourism") for n in NAMES}
-    ids["other"] = new_product(db, registry, world.user("commune_officer", "C3"), world.other_producer,
-                               name="Vải sớm Đồng Kỳ")
+    ids = {
+        n: new_product(
+            db,
+            registry,
+            officer,
+            world.producers["cooperative"],
+            name=n,
+            group="food" if n.startswith("M") else "tourism",
+        )
+        for n in NAMES
+    }
+    ids["other"] = new_product(
+        db, registry, world.user("commune_officer", "C3"), world.other_producer, name="Vải sớm Đồng Kỳ"
+    )
     return ids
 
 
@@ -44,8 +54,9 @@ def _list(db, registry, email, **flt):
     cap = flt.pop("count_cap", None)
     rows = flt.pop("rows", False)
     with db.session() as s:
-        return listing.list_products(s, registry, load_actor(s, email), listing.ProductFilter(**flt),
-                                     per_page=per_page, count_cap=cap, rows=rows)
+        return listing.list_products(
+            s, registry, load_actor(s, email), listing.ProductFilter(**flt), per_page=per_page, count_cap=cap, rows=rows
+        )
 
 
 def test_search_matches_with_or_without_diacritics(db, registry, world, products):
@@ -100,17 +111,27 @@ def test_an_edit_is_a_history_row_that_keeps_the_state(db, registry, world, prod
     move(db, registry, officer, pid, "accept_idea")
     with db.transaction() as s:
         actor = load_actor(s, officer)
-        product_service.update_product(s, registry, actor, pid, name="Vải thiều Thanh Hà", product_group="food",
-                               subgroup=" quả tươi ", expected_version=2)
+        product_service.update_product(
+            s,
+            registry,
+            actor,
+            pid,
+            name="Vải thiều Thanh Hà",
+            product_group="food",
+            subgroup=" quả tươi ",
+            expected_version=2,
+        )
     p = product_row(db, pid)
     assert (p.state, p.version, p.history_count, p.name_folded) == ("production_plan", 3, 3, "vai thieu thanh ha")
     with db.session() as s:
         events = list(s.scalars(select(ProductEvent).where(ProductEvent.product_id == pid).order_by(ProductEvent.seq)))
     edit = events[-1]
     assert (edit.seq, edit.trigger, edit.from_state, edit.to_state) == (3, "edit", "production_plan", "production_plan")
-    assert edit.data == {"name": {"old": "Vải thiều Lục Ngạn", "new": "Vải thiều Thanh Hà"},
-                         "product_group": {"old": "tourism", "new": "food"},
-                         "subgroup": {"old": None, "new": "quả tươi"}}
+    assert edit.data == {
+        "name": {"old": "Vải thiều Lục Ngạn", "new": "Vải thiều Thanh Hà"},
+        "product_group": {"old": "tourism", "new": "food"},
+        "subgroup": {"old": None, "new": "quả tươi"},
+    }
     assert all(a.to_state == b.from_state for a, b in zip(events, events[1:], strict=False))  # replays
     assert events[-1].to_state == p.state and len(edit.dossier_fingerprint) == 64
     # the next move chains on from the edit
@@ -124,8 +145,9 @@ def test_edits_refused_or_without_change(db, registry, world, products):
     officer, pid = world.user(*OFFICER), products["Mì Chũ"]
     with db.transaction() as s:
         actor = load_actor(s, officer)
-        same = product_service.update_product(s, registry, actor, pid, name=" Mì Chũ ", product_group="food",
-                                      expected_version=1)
+        same = product_service.update_product(
+            s, registry, actor, pid, name=" Mì Chũ ", product_group="food", expected_version=1
+        )
         assert (same.version, same.history_count) == (1, 1)  # nothing changed, nothing written
         with pytest.raises(StaleVersion):
             product_service.update_product(s, registry, actor, pid, name="Mì", product_group="food", expected_version=7)
@@ -133,23 +155,37 @@ def test_edits_refused_or_without_change(db, registry, world, products):
             product_service.update_product(s, registry, actor, pid, name="", product_group="nope")
         assert "required" in bad.value.message("en") and "Unknown product group" in bad.value.message("en")
     with db.transaction() as s, pytest.raises(PermissionDenied):
-        product_service.update_product(s, registry, load_actor(s, world.user("district_council", "D1")), pid,
-                               name="Mì Chũ Lục Nam", product_group="food")
+        product_service.update_product(
+            s,
+            registry,
+            load_actor(s, world.user("district_council", "D1")),
+            pid,
+            name="Mì Chũ Lục Nam",
+            product_group="food",
+        )
     with db.transaction() as s, pytest.raises(NotFound):
-        product_service.update_product(s, registry, load_actor(s, world.user("commune_officer", "C3")), pid,
-                               name="Mì Chũ Lục Nam", product_group="food")
+        product_service.update_product(
+            s,
+            registry,
+            load_actor(s, world.user("commune_officer", "C3")),
+            pid,
+            name="Mì Chũ Lục Nam",
+            product_group="food",
+        )
 
 
 def test_producer_edit_and_account_activation(db, registry, world):
     officer = world.user(*OFFICER)
     with db.transaction() as s:
         actor = load_actor(s, officer)
-        producer = producer_service.update_producer(s, actor, world.producers["household"], name=" Hộ An ",
-                                                    kind="household", tax_code="0101234567")
+        producer = producer_service.update_producer(
+            s, actor, world.producers["household"], name=" Hộ An ", kind="household", tax_code="0101234567"
+        )
         assert (producer.name, producer.tax_code) == ("Hộ An", "0101234567")
         with pytest.raises(InvalidData):
-            producer_service.update_producer(s, actor, world.producers["household"], name="Hộ An", kind="household",
-                                    tax_code="12")
+            producer_service.update_producer(
+                s, actor, world.producers["household"], name="Hộ An", kind="household", tax_code="12"
+            )
     admin_email = world.user("admin", "P")
     with db.transaction() as s:
         admin = load_actor(s, admin_email)
@@ -178,16 +214,20 @@ def test_migration_0003_folds_existing_names_up_and_down(empty_database_url):
     migrate_db.upgrade(url, "0002")
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO organisations (id, code, name, level, path) "
-                          "VALUES (1, 'C', 'Xã', 'commune', '/C/')"))
-        conn.execute(text("INSERT INTO producers (id, name, kind, commune_id) "
-                          "VALUES (1, 'HTX', 'cooperative', 1)"))
+        conn.execute(
+            text("INSERT INTO organisations (id, code, name, level, path) VALUES (1, 'C', 'Xã', 'commune', '/C/')")
+        )
+        conn.execute(text("INSERT INTO producers (id, name, kind, commune_id) VALUES (1, 'HTX', 'cooperative', 1)"))
         for i, name in enumerate(["Vải thiều Lục Ngạn", "ĐẬU PHỤ Mơ", "Chè"], start=1):
-            conn.execute(text(
-                "INSERT INTO products (id, name, product_group, producer_id, commune_id, workflow_key, "
-                "workflow_version, state, state_entered_at, application_type, history_count, created_at, "
-                "version) VALUES (:id, :name, 'food', 1, 1, 'ocop-148', 1, 'idea', :at, 'first_rating', 1, "
-                ":at, 1)"), {"id": i, "name": name, "at": "2024-01-01 00:00:00"})
+            conn.execute(
+                text(
+                    "INSERT INTO products (id, name, product_group, producer_id, commune_id, workflow_key, "
+                    "workflow_version, state, state_entered_at, application_type, history_count, created_at, "
+                    "version) VALUES (:id, :name, 'food', 1, 1, 'ocop-148', 1, 'idea', :at, 'first_rating', 1, "
+                    ":at, 1)"
+                ),
+                {"id": i, "name": name, "at": "2024-01-01 00:00:00"},
+            )
     engine.dispose()
     migrate_db.upgrade(url)
     engine = create_engine(url)

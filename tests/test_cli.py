@@ -31,8 +31,11 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 def test_db_upgrade_user_create_and_errors_without_traceback(cli_env):
     assert run(["db", "upgrade"], cli_env).returncode == 0
     # a fresh database has no organisation yet: the error is one clear line
-    result = run(["user", "create", "--email", "a@b.vn", "--name", "A", "--role", "admin", "--org", "VN"],
-                 cli_env, stdin="mat-khau-123\n")
+    result = run(
+        ["user", "create", "--email", "a@b.vn", "--name", "A", "--role", "admin", "--org", "VN"],
+        cli_env,
+        stdin="mat-khau-123\n",
+    )
     assert result.returncode != 0
     assert result.stderr.strip() == "error: No organisation with code VN"
     assert "Traceback" not in result.stderr
@@ -54,8 +57,9 @@ def test_product_commands_follow_the_rules(cli_env, registry, tmp_path):
     pid = new_product(db, registry, officer, world.producers["household"], name="Mỳ Chũ")
     attach(db, registry, officer, pid, ["idea_registration"], tmp_path / "instance" / "uploads")
 
-    refused = run(["product", "advance", str(pid), "accept_idea", "--as", world.user("commune_association", "C1")],
-                  cli_env)
+    refused = run(
+        ["product", "advance", str(pid), "accept_idea", "--as", world.user("commune_association", "C1")], cli_env
+    )
     assert refused.returncode == 1 and "Commune OCOP officer" in refused.stderr
     ok = run(["product", "advance", str(pid), "accept_idea", "--as", officer], cli_env)
     assert ok.returncode == 0, ok.stderr
@@ -72,15 +76,35 @@ def test_product_commands_follow_the_rules(cli_env, registry, tmp_path):
     orgs = json.loads(run(["org", "list", "--json"], cli_env).stdout)
     assert {o["code"] for o in orgs} >= {"VN", "P", "D1", "C1"}
 
-    created = run(["user", "create", "--email", "Moi@Xa.vn", "--name", "Cán bộ mới", "--role", "commune_officer",
-                   "--org", "C2"], cli_env, stdin="mat-khau-456\n")
+    created = run(
+        ["user", "create", "--email", "Moi@Xa.vn", "--name", "Cán bộ mới", "--role", "commune_officer", "--org", "C2"],
+        cli_env,
+        stdin="mat-khau-456\n",
+    )
     assert created.returncode == 0, created.stderr
-    wrong_level = run(["user", "create", "--email", "x@xa.vn", "--name", "X", "--role", "district_council",
-                       "--org", "C2"], cli_env, stdin="mat-khau-456\n")
+    wrong_level = run(
+        ["user", "create", "--email", "x@xa.vn", "--name", "X", "--role", "district_council", "--org", "C2"],
+        cli_env,
+        stdin="mat-khau-456\n",
+    )
     assert wrong_level.returncode == 1 and "district level" in wrong_level.stderr
     for weak, why in (("12345678", "among the most common passwords"), ("MOI2@xa.vn", "not be the e-mail")):
-        refused = run(["user", "create", "--email", "Moi2@Xa.vn", "--name", "Cán bộ mới", "--role",
-                       "commune_officer", "--org", "C2"], cli_env, stdin=weak + "\n")
+        refused = run(
+            [
+                "user",
+                "create",
+                "--email",
+                "Moi2@Xa.vn",
+                "--name",
+                "Cán bộ mới",
+                "--role",
+                "commune_officer",
+                "--org",
+                "C2",
+            ],
+            cli_env,
+            stdin=weak + "\n",
+        )
         assert refused.returncode == 1 and why in refused.stderr and "Traceback" not in refused.stderr
     db.dispose()
 
@@ -124,20 +148,26 @@ def test_migration_refuses_unmapped_states(sqlite_db, registry, tmp_path):
     folder = tmp_path / "wf"
     shutil.copytree(Path(__file__).resolve().parent.parent / "workflows", folder)
     path = folder / "ocop-1489.v1.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("    district_review: commune_review\n", ""),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("    district_review: commune_review\n", ""), encoding="utf-8"
+    )
     reg = Registry.from_directory(folder)
     world = build_world(sqlite_db, reg)
     officer = world.user("commune_officer", "C1")
-    waiting = new_product(sqlite_db, reg, officer, world.producers["cooperative_group"],
-                          group="tourism")
+    waiting = new_product(sqlite_db, reg, officer, world.producers["cooperative_group"], group="tourism")
     from .helpers import required_docs
 
     attach(sqlite_db, reg, officer, waiting, ["idea_registration", "business_plan", "organisation_intro"], tmp_path)
     move(sqlite_db, reg, officer, waiting, "accept_idea")
     move(sqlite_db, reg, officer, waiting, "approve_plan")
-    attach(sqlite_db, reg, officer, waiting,
-           required_docs(reg, "ocop-148", "submit_to_district", "tourism", "cooperative_group"), tmp_path)
+    attach(
+        sqlite_db,
+        reg,
+        officer,
+        waiting,
+        required_docs(reg, "ocop-148", "submit_to_district", "tourism", "cooperative_group"),
+        tmp_path,
+    )
     move(sqlite_db, reg, officer, waiting, "submit_to_district")
     fresh = new_product(sqlite_db, reg, officer, world.producers["household"])
     with sqlite_db.transaction() as s:

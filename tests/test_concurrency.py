@@ -45,8 +45,10 @@ def test_two_concurrent_advances_with_the_same_version(db, registry, world, uplo
         with lock:
             outcomes.append(result)
 
-    threads = [threading.Thread(target=attempt, args=("accept_idea", None)),
-               threading.Thread(target=attempt, args=("withdraw", "Chủ thể xin rút"))]
+    threads = [
+        threading.Thread(target=attempt, args=("accept_idea", None)),
+        threading.Thread(target=attempt, args=("withdraw", "Chủ thể xin rút")),
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -62,118 +62,217 @@ WITHDRAWN_NOT_FINAL = (rf"(en: {Q}Withdrawn{Q}\}}\n    level: commune\n)    fina
 MISTAKES = {
     # unknown state: as the initial state, a source, a destination, an upgrade destination, in a source list
     "unknown-initial-state": sub(r"^initial: idea$", "initial: idee", ("initial", "unknown state 'idee'")),
-    "unknown-source-state": sub(r"^    source: idea$", "    source: idee",
-                                ("transition 'accept_idea'", "unknown state 'idee'")),
-    "unknown-dest-state": sub(r"^    dest: production_plan$", "    dest: production_plann",
-                              ("transition 'accept_idea'", "unknown state 'production_plann'")),
+    "unknown-source-state": sub(
+        r"^    source: idea$", "    source: idee", ("transition 'accept_idea'", "unknown state 'idee'")
+    ),
+    "unknown-dest-state": sub(
+        r"^    dest: production_plan$",
+        "    dest: production_plann",
+        ("transition 'accept_idea'", "unknown state 'production_plann'"),
+    ),
     "unknown-on-upgrade-state": sub(
         r"(?<=    dest: rated\n)    on_upgrade: upgraded(?=\n    roles: \[district_council\])",
-        "    on_upgrade: upgrade", ("transition 'rate_district' on_upgrade", "unknown state 'upgrade'")),
+        "    on_upgrade: upgrade",
+        ("transition 'rate_district' on_upgrade", "unknown state 'upgrade'"),
+    ),
     "unknown-state-in-source-list": sub(
         rf"    source: \[rated, upgraded\](?=\n    dest: implementation\n    roles: \[commune_officer\]\n"
         rf"    label: \{{vi: {Q}Đăng ký nâng hạng)",
-        "    source: [rated, upgarded]", ("transition 'apply_upgrade'", "unknown state 'upgarded'")),
+        "    source: [rated, upgarded]",
+        ("transition 'apply_upgrade'", "unknown state 'upgarded'"),
+    ),
     # unknown role, document type, product group, producer kind, level
     "unknown-role": sub(
         rf"    roles: \[district_council\](?=\n    label: \{{vi: {Q}Chấm điểm và công nhận cấp huyện)",
-        "    roles: [district_counsil]", ("transition 'rate_district'", "unknown role 'district_counsil'")),
+        "    roles: [district_counsil]",
+        ("transition 'rate_district'", "unknown role 'district_counsil'"),
+    ),
     "unknown-document-type": sub(
-        r"documents: \{all: \[idea_registration\]\}", "documents: {all: [idea_registraton]}",
-        ("transition 'accept_idea'", "unknown document type 'idea_registraton'")),
+        r"documents: \{all: \[idea_registration\]\}",
+        "documents: {all: [idea_registraton]}",
+        ("transition 'accept_idea'", "unknown document type 'idea_registraton'"),
+    ),
     "unknown-document-type-by-group": sub(
-        r"^          ornamental: \[sample_handover\]$", "          ornamental: [sample_hand_over]",
-        ("transition 'submit_to_district'", "unknown document type 'sample_hand_over'")),
+        r"^          ornamental: \[sample_handover\]$",
+        "          ornamental: [sample_hand_over]",
+        ("transition 'submit_to_district'", "unknown document type 'sample_hand_over'"),
+    ),
     "unknown-product-group": sub(
-        r"^          ornamental: \[sample_handover\]$", "          ornamentals: [sample_handover]",
-        ("transition 'submit_to_district'", "unknown product group 'ornamentals'")),
+        r"^          ornamental: \[sample_handover\]$",
+        "          ornamentals: [sample_handover]",
+        ("transition 'submit_to_district'", "unknown product group 'ornamentals'"),
+    ),
     "unknown-producer-kind": sub(
-        r"^          household: \[business_registration\]$", "          households: [business_registration]",
-        ("transition 'submit_to_district'", "unknown producer kind 'households'")),
-    "unknown-state-level": sub(r"^    level: district$", "    level: distric",
-                               ("state 'district_review'", "unknown level 'distric'")),
+        r"^          household: \[business_registration\]$",
+        "          households: [business_registration]",
+        ("transition 'submit_to_district'", "unknown producer kind 'households'"),
+    ),
+    "unknown-state-level": sub(
+        r"^    level: district$", "    level: distric", ("state 'district_review'", "unknown level 'distric'")
+    ),
     "unknown-rating-level": sub(
-        r"^    rating: \{level: district, max_star: 3\}$", "    rating: {level: distric, max_star: 3}",
-        ("transition 'rate_district'", "unknown level 'distric'")),
+        r"^    rating: \{level: district, max_star: 3\}$",
+        "    rating: {level: distric, max_star: 3}",
+        ("transition 'rate_district'", "unknown level 'distric'"),
+    ),
     "max-star-out-of-range": sub(
-        r"^    rating: \{level: district, max_star: 3\}$", "    rating: {level: district, max_star: 6}",
-        ("transition 'rate_district'", "max_star must be 1 to 5")),
+        r"^    rating: \{level: district, max_star: 3\}$",
+        "    rating: {level: district, max_star: 6}",
+        ("transition 'rate_district'", "max_star must be 1 to 5"),
+    ),
     # the graph
-    "unreachable-state": sub(r"^    dest: central_review$", "    dest: rated",
-                             ("state 'central_review' is unreachable from the initial state 'idea'",),
-                             at=r"^  - key: central_review$"),
+    "unreachable-state": sub(
+        r"^    dest: central_review$",
+        "    dest: rated",
+        ("state 'central_review' is unreachable from the initial state 'idea'",),
+        at=r"^  - key: central_review$",
+    ),
     "non-final-dead-end": Mistake(
         (WITHDRAWN_NOT_FINAL, (r'^    source: "\*"$', f"    source: {STATES_148}")),
-        ("state 'withdrawn' is not final but has no way out",), at=r"^  - key: withdrawn$"),
+        ("state 'withdrawn' is not final but has no way out",),
+        at=r"^  - key: withdrawn$",
+    ),
     "non-final-state-whose-only-move-is-a-self-loop": Mistake(
         # `source: "*"` makes `withdraw` lead from the now non-final `withdrawn` back to itself
-        (WITHDRAWN_NOT_FINAL,), ("state 'withdrawn' is not final but has no way out",), at=r"^  - key: withdrawn$"),
+        (WITHDRAWN_NOT_FINAL,),
+        ("state 'withdrawn' is not final but has no way out",),
+        at=r"^  - key: withdrawn$",
+    ),
     "no-final-state-reachable": Mistake(
-        tuple((rf"(en: {Q}{label}{Q}\}}\n    level: commune\n)    final: true", r"\1    sla_days: 9")
-              for label in ("Rated", "Upgraded", "Withdrawn")),
-        ("state 'rated' is not final but has no way out", "no final state can be reached"), at=r"^  - key: rated$"),
+        tuple(
+            (rf"(en: {Q}{label}{Q}\}}\n    level: commune\n)    final: true", r"\1    sla_days: 9")
+            for label in ("Rated", "Upgraded", "Withdrawn")
+        ),
+        ("state 'rated' is not final but has no way out", "no final state can be reached"),
+        at=r"^  - key: rated$",
+    ),
     "ambiguous-trigger-overlapping-scores": sub(
-        r"^      score: \{min: 70\}$", "      score: {min: 60}",
-        ("trigger 'rate_district' from state 'district_review'", "without mutually exclusive score conditions",
-         "see line <see>"), at=r"^  - trigger: rate_district$", nth=1, see=r"^  - trigger: rate_district$"),
+        r"^      score: \{min: 70\}$",
+        "      score: {min: 60}",
+        (
+            "trigger 'rate_district' from state 'district_review'",
+            "without mutually exclusive score conditions",
+            "see line <see>",
+        ),
+        at=r"^  - trigger: rate_district$",
+        nth=1,
+        see=r"^  - trigger: rate_district$",
+    ),
     "ambiguous-trigger-without-score-conditions": Mistake(
-        ((r"^      score: \{below: 70\}$", "      # (no score band)"),
-         (r"^      score: \{min: 70\}$", "      # (none)")),
-        ("trigger 'rate_district' from state 'district_review'", "without mutually exclusive score conditions",
-         "see line <see>"), at=r"^  - trigger: rate_district$", nth=1, see=r"^  - trigger: rate_district$"),
-    "empty-score-range": sub(r"^      score: \{min: 70\}$", "      score: {min: 70, below: 70}",
-                             ("transition 'rate_district' score", "empty range")),
+        (
+            (r"^      score: \{below: 70\}$", "      # (no score band)"),
+            (r"^      score: \{min: 70\}$", "      # (none)"),
+        ),
+        (
+            "trigger 'rate_district' from state 'district_review'",
+            "without mutually exclusive score conditions",
+            "see line <see>",
+        ),
+        at=r"^  - trigger: rate_district$",
+        nth=1,
+        see=r"^  - trigger: rate_district$",
+    ),
+    "empty-score-range": sub(
+        r"^      score: \{min: 70\}$",
+        "      score: {min: 70, below: 70}",
+        ("transition 'rate_district' score", "empty range"),
+    ),
     # YAML itself
-    "bad-yaml-mapping-value": sub(r"^    dest: production_plan$", "    dest: production_plan: now",
-                                  ("bad YAML", "mapping values are not allowed here")),
+    "bad-yaml-mapping-value": sub(
+        r"^    dest: production_plan$",
+        "    dest: production_plan: now",
+        ("bad YAML", "mapping values are not allowed here"),
+    ),
     "bad-yaml-tab": sub(r"^    dest: production_plan$", "\tdest: production_plan", ("bad YAML", "'\\t'")),
     "bad-yaml-unclosed-flow-mapping": sub(
         # the parser notices on the next line; the message points back to where the mapping started
-        rf"(en: {Q}Accept the idea{Q})\}}", r"\1", ("bad YAML", "expected ',' or '}'", "started on line <first>"),
-        offset=1),
-    "duplicate-key": sub(rf"^    label: \{{vi: {Q}Tiếp nhận ý tưởng{Q}, en: {Q}Accept the idea{Q}\}}$",
-                         "    roles: [commune_association]", ("bad YAML", "duplicate key 'roles'")),
+        rf"(en: {Q}Accept the idea{Q})\}}",
+        r"\1",
+        ("bad YAML", "expected ',' or '}'", "started on line <first>"),
+        offset=1,
+    ),
+    "duplicate-key": sub(
+        rf"^    label: \{{vi: {Q}Tiếp nhận ý tưởng{Q}, en: {Q}Accept the idea{Q}\}}$",
+        "    roles: [commune_association]",
+        ("bad YAML", "duplicate key 'roles'"),
+    ),
     "list-as-key": sub(r"^key: ocop-148$", "? [ocop, 148]\n: x\nkey: ocop-148", ("bad YAML", "plain value")),
     # keys and labels
-    "unknown-transition-key": sub(rf"^    roles: \[commune_officer\](?=\n    label: \{{vi: {Q}Tiếp nhận)",
-                                  "    rolse: [commune_officer]", ("transition 'accept_idea'", "unknown key 'rolse'")),
-    "unknown-top-level-key": sub(r"^sla_calendar: calendar$", "sla_calender: calendar",
-                                 ("definition", "unknown key 'sla_calender'")),
-    "unknown-state-key": sub(r"^    sla_days: 180$", "    sla_day: 180",
-                             ("state 'implementation'", "unknown key 'sla_day'")),
-    "transition-label-without-en": sub(rf"(\{{vi: {Q}Tiếp nhận ý tưởng{Q}), en: {Q}Accept the idea{Q}\}}", r"\1}",
-                                       ("transition 'accept_idea'", "needs a label with both 'vi' and 'en'")),
-    "state-label-without-en": sub(rf"(label: \{{vi: {Q}Ý tưởng sản phẩm{Q}), en: {Q}Product idea{Q}\}}", r"\1}",
-                                  ("state 'idea'", "needs a label with both 'vi' and 'en'")),
-    "title-without-en": sub(r'^(title: \{vi: "[^"]*"), en: "[^"]*"\}', r"\1}",
-                            ("title", "needs a label with both 'vi' and 'en'")),
+    "unknown-transition-key": sub(
+        rf"^    roles: \[commune_officer\](?=\n    label: \{{vi: {Q}Tiếp nhận)",
+        "    rolse: [commune_officer]",
+        ("transition 'accept_idea'", "unknown key 'rolse'"),
+    ),
+    "unknown-top-level-key": sub(
+        r"^sla_calendar: calendar$", "sla_calender: calendar", ("definition", "unknown key 'sla_calender'")
+    ),
+    "unknown-state-key": sub(
+        r"^    sla_days: 180$", "    sla_day: 180", ("state 'implementation'", "unknown key 'sla_day'")
+    ),
+    "transition-label-without-en": sub(
+        rf"(\{{vi: {Q}Tiếp nhận ý tưởng{Q}), en: {Q}Accept the idea{Q}\}}",
+        r"\1}",
+        ("transition 'accept_idea'", "needs a label with both 'vi' and 'en'"),
+    ),
+    "state-label-without-en": sub(
+        rf"(label: \{{vi: {Q}Ý tưởng sản phẩm{Q}), en: {Q}Product idea{Q}\}}",
+        r"\1}",
+        ("state 'idea'", "needs a label with both 'vi' and 'en'"),
+    ),
+    "title-without-en": sub(
+        r'^(title: \{vi: "[^"]*"), en: "[^"]*"\}', r"\1}", ("title", "needs a label with both 'vi' and 'en'")
+    ),
     # wrong shapes must be reported, not crash the loader
-    "requires-is-a-list": sub(r"^    requires:\n      documents: \{all: \[idea_registration\]\}$",
-                              "    requires: [idea_registration]",
-                              ("transition 'accept_idea' requires must be a mapping",)),
-    "sets-is-a-list": sub(r"^    sets: \{application_type: upgrade\}$", "    sets: [application_type]",
-                          ("transition 'apply_upgrade' sets must be a mapping",)),
+    "requires-is-a-list": sub(
+        r"^    requires:\n      documents: \{all: \[idea_registration\]\}$",
+        "    requires: [idea_registration]",
+        ("transition 'accept_idea' requires must be a mapping",),
+    ),
+    "sets-is-a-list": sub(
+        r"^    sets: \{application_type: upgrade\}$",
+        "    sets: [application_type]",
+        ("transition 'apply_upgrade' sets must be a mapping",),
+    ),
     "initial-is-a-list": sub(r"^initial: idea$", "initial: [idea]", ("initial", "unknown state ['idea']")),
-    "final-is-a-string": sub(rf"(en: {Q}Rated{Q}\}}\n    level: commune\n)    final: true", r"\1    final: 'no'",
-                             ("state 'rated'", "final must be true or false"), at=r"^    final: 'no'$"),
+    "final-is-a-string": sub(
+        rf"(en: {Q}Rated{Q}\}}\n    level: commune\n)    final: true",
+        r"\1    final: 'no'",
+        ("state 'rated'", "final must be true or false"),
+        at=r"^    final: 'no'$",
+    ),
     "empty-key": sub(r"^key: ocop-148$", "key:", ("key must be a name",)),
     # migrate_from (only the 1489 file has one)
     "migrate-from-unknown-new-state": sub(
-        r"^    district_review: commune_review$", "    district_review: commune_reviews",
-        ("migrate_from ocop-148.district_review", "unknown state 'commune_reviews'"), file=F1489),
+        r"^    district_review: commune_review$",
+        "    district_review: commune_reviews",
+        ("migrate_from ocop-148.district_review", "unknown state 'commune_reviews'"),
+        file=F1489,
+    ),
     "migrate-from-unknown-old-state": sub(
-        r"^    district_review: commune_review$", "    district_reviews: commune_review",
-        ("migrate_from ocop-148.district_reviews", "unknown state 'district_reviews' of ocop-148"), file=F1489),
-    "migrate-from-unknown-workflow": sub(r"^  ocop-148:$", "  ocop-184:",
-                                         ("migrate_from names unknown workflow 'ocop-184'",), file=F1489),
+        r"^    district_review: commune_review$",
+        "    district_reviews: commune_review",
+        ("migrate_from ocop-148.district_reviews", "unknown state 'district_reviews' of ocop-148"),
+        file=F1489,
+    ),
+    "migrate-from-unknown-workflow": sub(
+        r"^  ocop-148:$", "  ocop-184:", ("migrate_from names unknown workflow 'ocop-184'",), file=F1489
+    ),
     # the catalogue's levels must be the administrative ladder (ocop_workflow/levels.py)
     "catalogue-levels-out-of-order": Mistake(
         ((r"^  district: (\{.*\})\n  commune: (\{.*\})$", r"  commune: \2\n  district: \1"),),
         ("levels must be exactly central, province, district, commune", "got central, province, commune, district"),
-        file="catalogue.yaml", at=r"^levels:$"),
-    "catalogue-level-missing": sub(r"^  district: \{.*\}\n", "", ("got central, province, commune",),
-                                   file="catalogue.yaml", at=r"^levels:$"),
-    "migrate-from-mapping-is-a-list": sub(r"^  ocop-148:\n(    \w+: \w+\n)+", "  ocop-148: [idea]\n",
-                                          ("migrate_from ocop-148 must be a mapping",), file=F1489),
+        file="catalogue.yaml",
+        at=r"^levels:$",
+    ),
+    "catalogue-level-missing": sub(
+        r"^  district: \{.*\}\n", "", ("got central, province, commune",), file="catalogue.yaml", at=r"^levels:$"
+    ),
+    "migrate-from-mapping-is-a-list": sub(
+        r"^  ocop-148:\n(    \w+: \w+\n)+",
+        "  ocop-148: [idea]\n",
+        ("migrate_from ocop-148 must be a mapping",),
+        file=F1489,
+    ),
 }
 
 
@@ -195,7 +294,7 @@ def broken_folder(tmp_path: Path, mistake: Mistake) -> Broken:
         matches = list(re.finditer(pattern, text, re.M))
         assert len(matches) == 1, f"the pattern must match exactly once in {mistake.file}: {pattern!r}"
         first = first or line_at(text, matches[0].start())
-        text = text[:matches[0].start()] + matches[0].expand(replacement) + text[matches[0].end():]
+        text = text[: matches[0].start()] + matches[0].expand(replacement) + text[matches[0].end() :]
     path.write_text(text, encoding="utf-8")
 
     def anchor(pattern: str, nth: int = 0) -> int:
@@ -217,8 +316,9 @@ def load_problems(folder: Path) -> list[tuple[str, int | None, str]]:
 def test_each_mistake_gives_file_line_and_message(tmp_path: Path, name: str) -> None:
     b = broken_folder(tmp_path, MISTAKES[name])
     problems = load_problems(b.folder)
-    assert [p for p in problems if p[0] == str(b.path) and p[1] == b.line and all(f in p[2] for f in b.fragments)], \
+    assert [p for p in problems if p[0] == str(b.path) and p[1] == b.line and all(f in p[2] for f in b.fragments)], (
         f"expected {b.fragments} at {b.path}:{b.line}, got {problems}"
+    )
     # one mistake, one file: nothing is reported about the untouched files (no knock-on errors)
     assert {p[0] for p in problems} == {str(b.path)}, problems
     # the exception text is the list of `file:line: message`
@@ -243,8 +343,9 @@ def test_same_key_and_version_in_two_files(tmp_path: Path) -> None:
     shutil.copytree(WORKFLOWS, folder)
     copy = folder / "zz-ocop-148-copy.yaml"  # sorted after ocop-148.v1.yaml
     shutil.copy(folder / F148, copy)
-    version_line = line_at(copy.read_text(encoding="utf-8"),
-                           re.search(r"^version: 1$", copy.read_text(encoding="utf-8"), re.M).start())
+    version_line = line_at(
+        copy.read_text(encoding="utf-8"), re.search(r"^version: 1$", copy.read_text(encoding="utf-8"), re.M).start()
+    )
     problems = load_problems(folder)
     assert problems == [(str(copy), version_line, f"ocop-148@v1 is also defined in {folder / F148}")]
 
@@ -269,6 +370,7 @@ def test_missing_catalogue_is_reported(tmp_path: Path) -> None:
 
 
 # --- the shipped definitions -----------------------------------------------------------------
+
 
 def test_shipped_definitions_load_cleanly() -> None:
     cat, defs = load_directory(WORKFLOWS)
@@ -352,14 +454,28 @@ def test_get_registry_is_cached_per_folder() -> None:
 
 # --- star bands --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("score", "star"), [
-    (0, 1), (29.99, 1), (30, 2), (49.99, 2), (50, 3), (69.99, 3), (70, 4), (89.99, 4), (90, 5), (100, 5),
-])
+
+@pytest.mark.parametrize(
+    ("score", "star"),
+    [
+        (0, 1),
+        (29.99, 1),
+        (30, 2),
+        (49.99, 2),
+        (50, 3),
+        (69.99, 3),
+        (70, 4),
+        (89.99, 4),
+        (90, 5),
+        (100, 5),
+    ],
+)
 def test_star_bands_at_the_edges(score: float, star: int) -> None:
     assert star_for_score(score) == star
 
 
 # --- the `ocop workflow check` command -------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", list(MISTAKES))
 def test_workflow_check_prints_file_line_message_and_fails(tmp_path: Path, name: str) -> None:

@@ -151,8 +151,7 @@ def test_returns_withdrawals_upgrades_and_re_evaluations_are_shown(demo: Demo) -
     events = _events(demo)
     returns = [e for h in events.values() for e in h if e.trigger == "return_for_revision"]
     assert len(returns) >= 3 and all(e.comment and len(e.comment) > 20 for e in returns)
-    assert {e.from_state for e in returns} >= {"district_review", "province_review", "central_review",
-                                                "commune_review"}
+    assert {e.from_state for e in returns} >= {"district_review", "province_review", "central_review", "commune_review"}
     waiting_after_return = [pid for pid, h in events.items() if h[-1].trigger == "return_for_revision"]
     assert waiting_after_return and all(products[pid].state == "implementation" for pid in waiting_after_return)
     withdrawn = [h[-1] for pid, h in events.items() if products[pid].state == "withdrawn"]
@@ -174,8 +173,11 @@ def test_timestamps_tell_a_2023_to_2025_story(demo: Demo) -> None:
         else:  # Decision 148 from 24 Feb 2023; district councils gone from 1 July 2025
             assert p.created_at >= datetime(2023, 2, 24, tzinfo=UTC)
             assert all(e.at < datetime(2025, 7, 1, tzinfo=UTC) for e in events[p.id])
-    waiting = [NOW - p.state_entered_at for p in products if not demo.registry.get(
-        p.workflow_key, p.workflow_version).states[p.state].final]
+    waiting = [
+        NOW - p.state_entered_at
+        for p in products
+        if not demo.registry.get(p.workflow_key, p.workflow_version).states[p.state].final
+    ]
     assert any(age > timedelta(days=180) for age in waiting)
     assert any(age < timedelta(days=30) for age in waiting)
     certified_at = [p.state_entered_at for p in products if p.state == "rated" and (p.current_star or 0) >= 3]
@@ -215,8 +217,9 @@ def test_each_officer_sees_only_their_own_unit(demo: Demo) -> None:
         mine = visible(phuong_son)
         assert len(mine) >= 8 and {p.commune.name for p in mine} == {"Xã Phượng Sơn"}
         assert len({p.state for p in mine}) >= 8 and {p.workflow_key for p in mine} == set(WORKFLOWS)
-        all_in_phuong_son = s.scalar(select(func.count()).select_from(Product).join(Product.commune)
-                                     .where(Organisation.name == "Xã Phượng Sơn"))
+        all_in_phuong_son = s.scalar(
+            select(func.count()).select_from(Product).join(Product.commune).where(Organisation.name == "Xã Phượng Sơn")
+        )
         assert len(mine) == all_in_phuong_son
         theirs = visible(dong_ky)
         assert theirs and {p.commune.name for p in theirs} == {"Xã Đồng Kỳ"}
@@ -233,16 +236,20 @@ def test_demo_logins_have_work_waiting(demo: Demo) -> None:
     """The district council of Lục Ngạn can rate a Phượng Sơn dossier at once: it is complete."""
     with demo.db.session() as s:
         council = load_actor(s, demo.login("district_council").email, NOW.date())
-        waiting = list(s.scalars(select(Product).where(council.org_filter(Product.commune_id),
-                                                       Product.state == "district_review")))
+        waiting = list(
+            s.scalars(select(Product).where(council.org_filter(Product.commune_id), Product.state == "district_review"))
+        )
         assert waiting
         for product in waiting:
             options = {o.trigger: o for o in available_triggers(s, demo.registry, council, product)}
             assert options["rate_district"].available, options["rate_district"].missing
         officer = load_actor(s, demo.login("commune_officer", "Xã Phượng Sơn").email, NOW.date())
         ideas = list(s.scalars(select(Product).where(officer.org_filter(Product.commune_id), Product.state == "idea")))
-        assert ideas and any(o.trigger == "withdraw" and o.role_ok
-                             for p in ideas for o in available_triggers(s, demo.registry, officer, p))
+        assert ideas and any(
+            o.trigger == "withdraw" and o.role_ok
+            for p in ideas
+            for o in available_triggers(s, demo.registry, officer, p)
+        )
 
 
 def test_documents_on_disk_match_their_checksums(demo: Demo) -> None:
@@ -294,10 +301,19 @@ def test_now_must_leave_room_for_the_1489_products(tmp_path: Path) -> None:
 def test_the_same_seed_gives_the_same_demo(demo: Demo, tmp_path: Path) -> None:
     again = _load(tmp_path)
     try:
+
         def story(d: Demo) -> list[tuple]:
             events = _events(d)
-            return [(p.name, p.state, p.current_star, p.producer_id,
-                     [(e.trigger, e.at, e.score, e.comment) for e in events[p.id]]) for p in _products(d)]
+            return [
+                (
+                    p.name,
+                    p.state,
+                    p.current_star,
+                    p.producer_id,
+                    [(e.trigger, e.at, e.score, e.comment) for e in events[p.id]],
+                )
+                for p in _products(d)
+            ]
 
         assert story(again) == story(demo)
         with demo.db.session() as s1, again.db.session() as s2:

@@ -30,8 +30,10 @@ from ocop_workflow.services.products import create_product
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 PERMISSIONS = yaml.safe_load((WORKFLOWS / "permissions.yaml").read_text(encoding="utf-8"))
-ATTACH = {phase: {role: set(types) for role, types in by_role.items()}
-          for phase, by_role in PERMISSIONS["dossier"]["attach"].items()}
+ATTACH = {
+    phase: {role: set(types) for role, types in by_role.items()}
+    for phase, by_role in PERMISSIONS["dossier"]["attach"].items()
+}
 REVIEW_STATES = {k: set(v) for k, v in PERMISSIONS["dossier"]["review_states"].items()}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -80,8 +82,9 @@ def test_every_state_type_and_role_through_authorize(db, registry, world) -> Non
                     product = FakeProduct(state.key, c1, producer)
                     for doc_type in registry.catalogue.document_types:
                         for role, actor in actors.items():
-                            got = authorize(actor, ATTACH_DOCUMENT, product, doc_type=doc_type, definition=d,
-                                            decided_level=decided).allowed
+                            got = authorize(
+                                actor, ATTACH_DOCUMENT, product, doc_type=doc_type, definition=d, decided_level=decided
+                            ).allowed
                             want = may(role_level, role, d.key, state, doc_type, decided)
                             checked += 1
                             refused += not got
@@ -95,8 +98,16 @@ def test_every_state_type_and_role_through_authorize(db, registry, world) -> Non
 def _put_in_state(s, product_id: int, state: str, rating_level: str | None) -> None:
     s.execute(update(Product).where(Product.id == product_id).values(state=state, version=Product.version + 1))
     if rating_level is not None:
-        s.add(Rating(product_id=product_id, event_id=_first_event(s, product_id), level=rating_level, score=75,
-                     star=4, final=True))
+        s.add(
+            Rating(
+                product_id=product_id,
+                event_id=_first_event(s, product_id),
+                level=rating_level,
+                score=75,
+                star=4,
+                final=True,
+            )
+        )
     s.flush()
 
 
@@ -112,17 +123,29 @@ def test_uploads_in_every_state_follow_the_phase(db, registry, world, upload_dir
     that matter (the producer's account, the commune officer, the secretariats, the central council)."""
     d = registry.latest(key)
     role_level = {r: rd.level for r, rd in registry.catalogue.roles.items()}
-    types = ("business_plan", "lab_test_report", "commune_assessment_report", "council_minutes",
-             "recognition_decision")
-    users = {"producer": "C1", "commune_association": "C1", "commune_officer": "C1",
-             "district_secretariat": "D1", "province_secretariat": "P", "central_council": "VN"}
+    types = ("business_plan", "lab_test_report", "commune_assessment_report", "council_minutes", "recognition_decision")
+    users = {
+        "producer": "C1",
+        "commune_association": "C1",
+        "commune_officer": "C1",
+        "district_secretariat": "D1",
+        "province_secretariat": "P",
+        "central_council": "VN",
+    }
     mistakes = []
     for state in d.states.values():
         decided = None if phase_of(key, state) == "open" else "province"
         with db.transaction() as s:
             officer = load_actor(s, world.user("commune_officer", "C1"), policy=registry.policy)
-            pid = create_product(s, registry, officer, name=f"Sản phẩm {state.key}", product_group="food",
-                                 producer_id=world.producers["cooperative"], workflow_key=key).id
+            pid = create_product(
+                s,
+                registry,
+                officer,
+                name=f"Sản phẩm {state.key}",
+                product_group="food",
+                producer_id=world.producers["cooperative"],
+                workflow_key=key,
+            ).id
             _put_in_state(s, pid, state.key, decided)
         for doc_type in types:
             for role, org in users.items():
@@ -132,9 +155,18 @@ def test_uploads_in_every_state_follow_the_phase(db, registry, world, upload_dir
                 try:
                     with db.transaction() as s:
                         actor = load_actor(s, world.user(role, org), policy=registry.policy)
-                        attach_document(s, actor, pid, doc_type, f"{doc_type}.pdf", PDF, upload_dir=upload_dir,
-                                        max_bytes=1 << 20, known_types=registry.catalogue.document_types,
-                                        registry=registry)
+                        attach_document(
+                            s,
+                            actor,
+                            pid,
+                            doc_type,
+                            f"{doc_type}.pdf",
+                            PDF,
+                            upload_dir=upload_dir,
+                            max_bytes=1 << 20,
+                            known_types=registry.catalogue.document_types,
+                            registry=registry,
+                        )
                     got = True
                 except PermissionDenied:
                     got = False
@@ -153,7 +185,10 @@ def test_a_producer_never_files_minutes_or_decisions(db, registry, world) -> Non
     policy = registry.policy
     for phase, by_role in policy.attach.items():
         for role in policy.acts_for_producer:
-            assert not by_role.get(role, set()) & {"council_minutes", "recognition_decision",
-                                                   "commune_assessment_report"}, phase
+            assert not by_role.get(role, set()) & {
+                "council_minutes",
+                "recognition_decision",
+                "commune_assessment_report",
+            }, phase
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Producer)) >= 4

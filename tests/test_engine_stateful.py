@@ -67,25 +67,54 @@ PRODUCER_ROLE = "producer"  # acts for one producer only
 # who may attach what, read from the permission file independently of the engine's loader:
 # phase -> role -> document types
 _PERMISSIONS = yaml.safe_load((WORKFLOWS / "permissions.yaml").read_text(encoding="utf-8"))
-ATTACH = {phase: {role: set(types) for role, types in by_role.items()}
-          for phase, by_role in _PERMISSIONS["dossier"]["attach"].items()}
+ATTACH = {
+    phase: {role: set(types) for role, types in by_role.items()}
+    for phase, by_role in _PERMISSIONS["dossier"]["attach"].items()
+}
 REVIEW_STATES = {key: set(states) for key, states in _PERMISSIONS["dossier"]["review_states"].items()}
 DOCUMENT_ROLES = {role for by_role in ATTACH.values() for role in by_role}
 MAX_BYTES = 64 * 1024
 MAX_PRODUCTS = 8  # per example
 MAX_ACTIVE = 2  # products not yet in a final state: few at a time, so each gets far
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-VALID_CONTENT = (PDF, b"%PDF-1.7\n" + bytes(range(256)), b"\xff\xd8\xff\xe0\x00\x10JFIF\x00",
-                 b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
-INVALID_CONTENT = (b"", b"MZ\x90\x00\x03\x00", b"PK\x03\x04not really a zip", b"%PDF", b"<html>%PDF-1.4</html>",
-                   b"x" * (MAX_BYTES + 1), b"%PDF-1.4" + b"x" * MAX_BYTES)
+VALID_CONTENT = (
+    PDF,
+    b"%PDF-1.7\n" + bytes(range(256)),
+    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00",
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+)
+INVALID_CONTENT = (
+    b"",
+    b"MZ\x90\x00\x03\x00",
+    b"PK\x03\x04not really a zip",
+    b"%PDF",
+    b"<html>%PDF-1.4</html>",
+    b"x" * (MAX_BYTES + 1),
+    b"%PDF-1.4" + b"x" * MAX_BYTES,
+)
 
 # VN > P > D1 > C1, C2;  P > D2 > C3, C4;  P > C5 (a commune straight under the province, as after 2025)
-TREE = (("VN", "central", None), ("P", "province", "VN"), ("D1", "district", "P"), ("D2", "district", "P"),
-        ("C1", "commune", "D1"), ("C2", "commune", "D1"), ("C3", "commune", "D2"), ("C4", "commune", "D2"),
-        ("C5", "commune", "P"))
-PRODUCERS = (("C1", "cooperative"), ("C1", "cooperative_group"), ("C1", "enterprise"), ("C1", "household"),
-             ("C2", "household"), ("C3", "cooperative"), ("C4", "enterprise"), ("C5", "cooperative_group"))
+TREE = (
+    ("VN", "central", None),
+    ("P", "province", "VN"),
+    ("D1", "district", "P"),
+    ("D2", "district", "P"),
+    ("C1", "commune", "D1"),
+    ("C2", "commune", "D1"),
+    ("C3", "commune", "D2"),
+    ("C4", "commune", "D2"),
+    ("C5", "commune", "P"),
+)
+PRODUCERS = (
+    ("C1", "cooperative"),
+    ("C1", "cooperative_group"),
+    ("C1", "enterprise"),
+    ("C1", "household"),
+    ("C2", "household"),
+    ("C3", "cooperative"),
+    ("C4", "enterprise"),
+    ("C5", "cooperative_group"),
+)
 
 
 def band(score: float) -> int:
@@ -109,13 +138,18 @@ class World:
     users: tuple[UserInfo, ...]
     producers: tuple[tuple[int, str, str], ...]  # (id, commune code, kind)
 
-    def over(self, user: UserInfo, commune: str, roles: set[str] | None = None,
-             producer: int | None = None) -> list[tuple[str, str]]:
+    def over(
+        self, user: UserInfo, commune: str, roles: set[str] | None = None, producer: int | None = None
+    ) -> list[tuple[str, str]]:
         """The user's memberships that cover `commune` (with one of `roles`, if given); a producer's
         account covers only its own producer's things."""
-        return [(r, o) for r, o in user.memberships
-                if self.paths[commune].startswith(self.paths[o]) and (roles is None or r in roles)
-                and (r != PRODUCER_ROLE or (producer is not None and user.producer == producer))]
+        return [
+            (r, o)
+            for r, o in user.memberships
+            if self.paths[commune].startswith(self.paths[o])
+            and (roles is None or r in roles)
+            and (r != PRODUCER_ROLE or (producer is not None and user.producer == producer))
+        ]
 
 
 @pytest.fixture(scope="module")
@@ -128,12 +162,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     with db.transaction() as s:
         orgs = {}
         for code, level, parent in TREE:
-            orgs[code] = directory.create_organisation(s, code=code, name=f"Đơn vị {code}", level=level,
-                                                       parent_code=parent)
+            orgs[code] = directory.create_organisation(
+                s, code=code, name=f"Đơn vị {code}", level=level, parent_code=parent
+            )
             paths[code], org_ids[code] = orgs[code].path, orgs[code].id
         for commune, kind in PRODUCERS:
             p = producer_service.create_producer(
-                s, Actor.system_actor(), name=f"Chủ thể {kind} {commune}", kind=kind, commune=orgs[commune])
+                s, Actor.system_actor(), name=f"Chủ thể {kind} {commune}", kind=kind, commune=orgs[commune]
+            )
             producers.append((p.id, commune, kind))
         first_producer = {}
         for pid, commune, _kind in producers:
@@ -142,11 +178,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
             level = "central" if role_def.level == "any" else role_def.level
             for code, org_level, _ in TREE:
                 if org_level == level:
-                    user = directory.create_user(s, email=f"{role}.{code.lower()}@test.ocop.vn", name=role,
-                                                 password=None)
+                    user = directory.create_user(
+                        s, email=f"{role}.{code.lower()}@test.ocop.vn", name=role, password=None
+                    )
                     own = first_producer[code] if role == PRODUCER_ROLE else None
-                    directory.add_membership(s, REGISTRY, user, orgs[code], role, actor=Actor.system_actor(),
-                                             producer=s.get(Producer, own) if own else None)
+                    directory.add_membership(
+                        s,
+                        REGISTRY,
+                        user,
+                        orgs[code],
+                        role,
+                        actor=Actor.system_actor(),
+                        producer=s.get(Producer, own) if own else None,
+                    )
                     users.append(UserInfo(user.email, ((role, code),), own))
         # one person with two hats: commune officer in C2 and district council member of D1
         multi = directory.create_user(s, email="hai.vai@test.ocop.vn", name="Hai vai", password=None)
@@ -208,7 +252,9 @@ class Expected:
 STATS: Counter = Counter()
 
 comments = st.one_of(
-    st.none(), st.just(""), st.just("   "),
+    st.none(),
+    st.just(""),
+    st.just("   "),
     st.sampled_from(["Thiếu phiếu kiểm nghiệm", "Bổ sung nhãn, bao bì", "Rút hồ sơ theo đề nghị của chủ thể"]),
     st.text(max_size=20),
 )
@@ -222,8 +268,11 @@ valid_scores = st.one_of(
 bad_scores = st.sampled_from([-5, 150, -0.01, 100.01, math.nan, math.inf, "", "abc", "75"])
 # mostly 0–100, sometimes none, sometimes out of range or not a number
 scores = st.one_of(valid_scores, valid_scores, valid_scores, st.none(), bad_scores)
-names = st.one_of(st.sampled_from(["Vải thiều Lục Ngạn", "Gà đồi Yên Thế", "Mỳ Chũ", "Bánh đa Kế"]),
-                  st.sampled_from(["", "   ", "x" * 201]), st.text(min_size=1, max_size=30))
+names = st.one_of(
+    st.sampled_from(["Vải thiều Lục Ngạn", "Gà đồi Yên Thế", "Mỳ Chũ", "Bánh đa Kế"]),
+    st.sampled_from(["", "   ", "x" * 201]),
+    st.text(min_size=1, max_size=30),
+)
 
 
 def parse_score(value: object) -> tuple[bool, float | None]:
@@ -291,23 +340,36 @@ class EngineMachine(RuleBasedStateMachine):
 
     # --- rules --------------------------------------------------------------------------------
 
-    @precondition(lambda self: len(self.model) < MAX_PRODUCTS and sum(
-        not m.definition.states[m.state].final and self.movable(m) for m in self.model.values()) < MAX_ACTIVE)
+    @precondition(
+        lambda self: (
+            len(self.model) < MAX_PRODUCTS
+            and sum(not m.definition.states[m.state].final and self.movable(m) for m in self.model.values())
+            < MAX_ACTIVE
+        )
+    )
     @rule(target=products, data=st.data(), group=st.sampled_from(GROUPS), name=names)
     def create(self, data: st.DataObject, group: str, name: str):
         STATS["rule_steps"] += 1
         key = data.draw(st.sampled_from(self.keys), label="workflow")
         producer_id, commune, kind = data.draw(st.sampled_from(self.world.producers), label="producer")
         officers = [u.email for u in self.world.users if self.world.over(u, commune, CREATE_ROLES, producer_id)]
-        email = data.draw(st.one_of(st.sampled_from(officers), st.sampled_from([u.email for u in self.world.users])),
-                          label="actor")
+        email = data.draw(
+            st.one_of(st.sampled_from(officers), st.sampled_from([u.email for u in self.world.users])), label="actor"
+        )
         may = bool(self.world.over(self.user(email), commune, CREATE_ROLES, producer_id))
         ok = may and 0 < len(name.strip()) <= 200 and not has_control(name)  # a name is one line of text
         before = self.snapshot()
 
         def action(s):
-            return create_product(s, REGISTRY, load_actor(s, email), name=name, product_group=group,
-                                  producer_id=producer_id, workflow_key=key).id
+            return create_product(
+                s,
+                REGISTRY,
+                load_actor(s, email),
+                name=name,
+                product_group=group,
+                producer_id=producer_id,
+                workflow_key=key,
+            ).id
 
         pid, exc = self.run(action)
         if not ok:
@@ -323,13 +385,25 @@ class EngineMachine(RuleBasedStateMachine):
         m = self.model[pid]
         user = self.user(email)
         levels = {r: d.level for r, d in REGISTRY.catalogue.roles.items()}
-        ok = (doc_type in DOC_TYPES and content in VALID_CONTENT
-              and m.may_attach(levels, self.world.over(user, m.commune, DOCUMENT_ROLES, m.producer), doc_type))
+        ok = (
+            doc_type in DOC_TYPES
+            and content in VALID_CONTENT
+            and m.may_attach(levels, self.world.over(user, m.commune, DOCUMENT_ROLES, m.producer), doc_type)
+        )
         before = self.snapshot()
 
         def action(s):
-            return attach_document(s, load_actor(s, email), pid, doc_type, "Hồ sơ/../../tài liệu.pdf", content,
-                                   upload_dir=self.uploads, max_bytes=MAX_BYTES, known_types=DOC_TYPES).id
+            return attach_document(
+                s,
+                load_actor(s, email),
+                pid,
+                doc_type,
+                "Hồ sơ/../../tài liệu.pdf",
+                content,
+                upload_dir=self.uploads,
+                max_bytes=MAX_BYTES,
+                known_types=DOC_TYPES,
+            ).id
 
         doc_id, exc = self.run(action)
         if not ok:
@@ -353,11 +427,13 @@ class EngineMachine(RuleBasedStateMachine):
         STATS["rule_steps"] += 1
         m = self.model[pid]
         helpers = [u.email for u in self.world.users if self.world.over(u, m.commune, DOCUMENT_ROLES, m.producer)]
-        email = data.draw(st.one_of(st.sampled_from(helpers), st.sampled_from([u.email for u in self.world.users])),
-                          label="actor")
+        email = data.draw(
+            st.one_of(st.sampled_from(helpers), st.sampled_from([u.email for u in self.world.users])), label="actor"
+        )
         doc_type = data.draw(st.one_of(st.sampled_from(DOC_TYPES), st.just("not_a_type")), label="doc_type")
-        content = data.draw(st.one_of(st.sampled_from(VALID_CONTENT), st.sampled_from(INVALID_CONTENT)),
-                            label="content")
+        content = data.draw(
+            st.one_of(st.sampled_from(VALID_CONTENT), st.sampled_from(INVALID_CONTENT)), label="content"
+        )
         self._attach(pid, doc_type, email, content)
 
     def attach_what_the_next_steps_need(self, pid: int, data: st.DataObject, all_of_them: bool) -> None:
@@ -365,16 +441,28 @@ class EngineMachine(RuleBasedStateMachine):
         all of them, or all but one (which the guard must then notice)."""
         m = self.model[pid]
         officer = f"commune_officer.{m.commune.lower()}@test.ocop.vn"
-        needed = [doc_type for t in m.definition.transitions_from(m.state) if t.documents
-                  for doc_type in t.documents.required_for(m.group, m.kind) if doc_type not in m.docs]
+        needed = [
+            doc_type
+            for t in m.definition.transitions_from(m.state)
+            if t.documents
+            for doc_type in t.documents.required_for(m.group, m.kind)
+            if doc_type not in m.docs
+        ]
         needed = list(dict.fromkeys(needed))
         if needed and not all_of_them:
             needed.remove(data.draw(st.sampled_from(needed), label="left out"))
         for doc_type in needed:
             self._attach(pid, doc_type, officer, PDF)
 
-    def expected(self, m: ProductModel, trigger: str, user: UserInfo, comment: str | None, raw_score: object,
-                 expected_version: int | None) -> Expected | None:
+    def expected(
+        self,
+        m: ProductModel,
+        trigger: str,
+        user: UserInfo,
+        comment: str | None,
+        raw_score: object,
+        expected_version: int | None,
+    ) -> Expected | None:
         """What the rules say must happen, or None when the move must be refused."""
         valid, score = parse_score(raw_score)
         if comment is not None and has_control(comment, multiline=True):  # NUL and the like; line breaks are fine
@@ -423,8 +511,10 @@ class EngineMachine(RuleBasedStateMachine):
         d = m.definition
         here = d.triggers_from(m.state)
         everything = sorted({t.trigger for t in d.transitions}) + ["no_such_trigger"]
-        trigger = data.draw(st.one_of(st.sampled_from(here), st.sampled_from(everything)) if here
-                            else st.sampled_from(everything), label="trigger")
+        trigger = data.draw(
+            st.one_of(st.sampled_from(here), st.sampled_from(everything)) if here else st.sampled_from(everything),
+            label="trigger",
+        )
         roles = {r for t in d.candidates(m.state, trigger) for r in t.roles}
         fitting = [u.email for u in self.world.users if self.world.over(u, m.commune, roles, m.producer)]
         anyone = st.sampled_from([u.email for u in self.world.users])
@@ -441,8 +531,12 @@ class EngineMachine(RuleBasedStateMachine):
         d = m.definition
         if d.states[m.state].final and (m.star or 0) < 3:
             return False
-        return any(self.world.over(u, m.commune, set(t.roles), m.producer) for u in self.world.users
-                   for t in d.transitions_from(m.state) if t.trigger not in ("withdraw", "return_for_revision"))
+        return any(
+            self.world.over(u, m.commune, set(t.roles), m.producer)
+            for u in self.world.users
+            for t in d.transitions_from(m.state)
+            if t.trigger not in ("withdraw", "return_for_revision")
+        )
 
     @precondition(lambda self: self.active())
     @rule(data=st.data(), documents_dice=st.integers(0, 5), score_dice=st.integers(0, 9))
@@ -469,13 +563,15 @@ class EngineMachine(RuleBasedStateMachine):
         if not fitting:  # e.g. a 148 product in a commune without a district: nobody may rate it
             return
         email = data.draw(st.sampled_from(fitting), label="actor")
-        score = data.draw(bad_scores if score_dice == 0 else st.none() if score_dice == 1 else valid_scores,
-                          label="score")
+        score = data.draw(
+            bad_scores if score_dice == 0 else st.none() if score_dice == 1 else valid_scores, label="score"
+        )
         comment = data.draw(st.sampled_from(["Đồng ý", "Thiếu phiếu kiểm nghiệm"]), label="comment")
         self._advance(pid, trigger, email, comment, score, data.draw(st.sampled_from([None, m.version])))
 
-    def _advance(self, pid: int, trigger: str, email: str, comment: str | None, score: object,
-                 expected_version: int | None) -> None:
+    def _advance(
+        self, pid: int, trigger: str, email: str, comment: str | None, score: object, expected_version: int | None
+    ) -> None:
         m = self.model[pid]
         d = m.definition
         user = self.user(email)
@@ -483,8 +579,16 @@ class EngineMachine(RuleBasedStateMachine):
         before = self.snapshot()
 
         def action(s):
-            e = advance(s, REGISTRY, pid, trigger, load_actor(s, email), comment=comment,
-                        data={"score": score} if score is not None else None, expected_version=expected_version)
+            e = advance(
+                s,
+                REGISTRY,
+                pid,
+                trigger,
+                load_actor(s, email),
+                comment=comment,
+                data={"score": score} if score is not None else None,
+                expected_version=expected_version,
+            )
             return e.id, e.seq, e.from_state, e.to_state, e.trigger, e.score, dict(e.data), e.comment
 
         event, exc = self.run(action)
@@ -509,7 +613,11 @@ class EngineMachine(RuleBasedStateMachine):
             with self.db.session() as s:
                 rating = s.scalars(select(Rating).where(Rating.event_id == event_id)).one()
                 assert (rating.level, rating.star, rating.score, rating.final) == (
-                    want.tdef.rating.level, want.star, want.score, want.tdef.rating.final)
+                    want.tdef.rating.level,
+                    want.star,
+                    want.score,
+                    want.tdef.rating.final,
+                )
                 assert rating.organisation_id == self.world.org_ids[want.organisation]
             m.level_star[want.tdef.rating.level] = want.star
             m.last_rating_level = want.tdef.rating.level
@@ -542,7 +650,13 @@ class EngineMachine(RuleBasedStateMachine):
             d = REGISTRY.get(p.workflow_key, p.workflow_version)
             assert p.state in d.states
             assert (p.workflow_key, p.state, p.current_star, p.version, p.history_count, p.application_type) == (
-                m.key, m.state, m.star, m.version, m.events, m.application_type)
+                m.key,
+                m.state,
+                m.star,
+                m.version,
+                m.events,
+                m.application_type,
+            )
             self._check_history(p, d, events.get(pid, []), ratings.get(pid, []))
             current = [doc.doc_type for doc in docs if doc.product_id == pid and doc.current]
             assert len(current) == len(set(current)), "one current document per type"
@@ -550,8 +664,9 @@ class EngineMachine(RuleBasedStateMachine):
         files = sorted(os.listdir(self.uploads)) if self.uploads.exists() else []
         assert sorted(doc.stored_name for doc in docs) == files, "every stored file has its row and no more"
 
-    def _check_history(self, p: Product, d: WorkflowDefinition, events: list[ProductEvent],
-                       ratings: list[Rating]) -> None:
+    def _check_history(
+        self, p: Product, d: WorkflowDefinition, events: list[ProductEvent], ratings: list[Rating]
+    ) -> None:
         assert [e.seq for e in events] == list(range(1, len(events) + 1))
         first = events[0]
         assert (first.trigger, first.from_state, first.to_state) == ("create", None, d.initial)
@@ -574,8 +689,11 @@ class EngineMachine(RuleBasedStateMachine):
         assert p.current_star == (final[-1].star if final else None), "the star is the last final rating's"
         for i, r in enumerate(ratings):
             event = next(e for e in events if e.id == r.event_id)
-            tdef = next(t for t in d.candidates(event.from_state, event.trigger)
-                        if t.rating and (t.score is None or t.score.contains(r.score)))
+            tdef = next(
+                t
+                for t in d.candidates(event.from_state, event.trigger)
+                if t.rating and (t.score is None or t.score.contains(r.score))
+            )
             assert r.level == tdef.rating.level and r.final == tdef.rating.final
             fallback = tdef.rating.fallback_star_from
             earlier = [x.star for x in ratings[:i] if x.level == fallback] if fallback else []
@@ -597,12 +715,18 @@ def test_random_walks_through_each_definition(world: World, key: str) -> None:
     run_state_machine_as_test(
         lambda: EngineMachine(world, (key,)),
         settings=settings(
-            max_examples=EXAMPLES, stateful_step_count=STEPS, derandomize=True, database=None, deadline=None,
+            max_examples=EXAMPLES,
+            stateful_step_count=STEPS,
+            derandomize=True,
+            database=None,
+            deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
         ),
     )
-    print(f"\nstateful run {key}: {STATS['examples']} examples, {STATS['rule_steps']} rule steps, "
-          f"{STATS['steps']} invariant checks")
+    print(
+        f"\nstateful run {key}: {STATS['examples']} examples, {STATS['rule_steps']} rule steps, "
+        f"{STATS['steps']} invariant checks"
+    )
     for name, count in sorted(STATS.items()):
         print(f"  {name}: {count}")
     # the walk must really get somewhere in both definitions, or it proves little
@@ -622,10 +746,18 @@ def test_history_keeps_no_star_or_setting_the_caller_made_up(world: World, tmp_p
         with db.transaction() as s:
             actor = load_actor(s, officer)
             pid = create_product(s, REGISTRY, actor, name="Mỳ Chũ", product_group="food", producer_id=producer_id).id
-            attach_document(s, actor, pid, "idea_registration", "phieu.pdf", PDF, upload_dir=tmp_path / "up",
-                            max_bytes=MAX_BYTES, known_types=DOC_TYPES)
-            event = advance(s, REGISTRY, pid, "accept_idea", actor,
-                            data={"star": 5, "application_type": "upgrade"})
+            attach_document(
+                s,
+                actor,
+                pid,
+                "idea_registration",
+                "phieu.pdf",
+                PDF,
+                upload_dir=tmp_path / "up",
+                max_bytes=MAX_BYTES,
+                known_types=DOC_TYPES,
+            )
+            event = advance(s, REGISTRY, pid, "accept_idea", actor, data={"star": 5, "application_type": "upgrade"})
             assert "star" not in event.data, "a step without a rating must not record a star"
             assert event.data.get("application_type") in (None, s.get(Product, pid).application_type)
     finally:

@@ -13,8 +13,17 @@ def test_upgrade_check_downgrade(empty_database_url):
     migrate_db.check(url)  # raises if models and migrations disagree
     engine = create_engine(url)
     tables = set(inspect(engine).get_table_names())
-    assert {"organisations", "users", "memberships", "producers", "products", "product_events",
-            "documents", "ratings", "alembic_version"} <= tables
+    assert {
+        "organisations",
+        "users",
+        "memberships",
+        "producers",
+        "products",
+        "product_events",
+        "documents",
+        "ratings",
+        "alembic_version",
+    } <= tables
     fks = inspect(engine).get_foreign_keys("products")
     assert all(fk["name"] and fk["name"].startswith("fk_products_") for fk in fks)
     engine.dispose()

@@ -39,11 +39,23 @@ BASE_URL = "https://ocop.example.vn"
 @pytest.fixture
 def settings(db, smtp) -> Settings:
     return replace(
-        Settings(), database_url=db.url, smtp_url=smtp.url, mail_from="OCOP Bắc Giang <ocop@example.vn>",
-        base_url=BASE_URL, timezone="Asia/Ho_Chi_Minh", sweep_minutes=5, reminder_repeat_days=7,
-        escalate_after_days=None, digest_hour=7, mail_max_attempts=3, mail_retry_seconds=60,
-        mail_retry_max_seconds=3600, mail_claim_timeout_seconds=600, smtp_timeout_seconds=10,
-        certificate_months=36, certificate_notice_days=(90, 30, 0),
+        Settings(),
+        database_url=db.url,
+        smtp_url=smtp.url,
+        mail_from="OCOP Bắc Giang <ocop@example.vn>",
+        base_url=BASE_URL,
+        timezone="Asia/Ho_Chi_Minh",
+        sweep_minutes=5,
+        reminder_repeat_days=7,
+        escalate_after_days=None,
+        digest_hour=7,
+        mail_max_attempts=3,
+        mail_retry_seconds=60,
+        mail_retry_max_seconds=3600,
+        mail_claim_timeout_seconds=600,
+        smtp_timeout_seconds=10,
+        certificate_months=36,
+        certificate_notice_days=(90, 30, 0),
     )
 
 
@@ -69,8 +81,7 @@ def outbox(db) -> list[MailOutbox]:
 
 
 # --- stalls ------------------------------------------------------------------------------------
-def test_a_stall_gives_one_mail_and_one_notification_in_the_recipients_language(db, registry, world, settings,
-                                                                                smtp):
+def test_a_stall_gives_one_mail_and_one_notification_in_the_recipients_language(db, registry, world, settings, smtp):
     officer_c1, officer_c3 = world.user("commune_officer", "C1"), world.user("commune_officer", "C3")
     set_locale(db, officer_c1, "en")
     [p1] = make_products(db, registry, world, name="Vải thiều Lục Ngạn")
@@ -99,7 +110,11 @@ def test_a_stall_gives_one_mail_and_one_notification_in_the_recipients_language(
 
     [n_en] = notifications(db, officer_c1)
     assert (n_en.title, n_en.link, n_en.kind, n_en.read_at) == (
-        "Overdue: “Vải thiều Lục Ngạn” at “Product idea”", f"/products/{p1}", "stall", None)
+        "Overdue: “Vải thiều Lục Ngạn” at “Product idea”",
+        f"/products/{p1}",
+        "stall",
+        None,
+    )
     [n_vi] = notifications(db, officer_c3)
     assert n_vi.title.startswith("Quá hạn")
     # nobody else: not the association officer (cannot accept ideas), not the district
@@ -281,8 +296,7 @@ def test_a_crash_after_the_server_accepted_resends_with_the_same_message_id(db, 
             raise Crash  # the process dies before recording `sent`
 
     with pytest.raises(Crash):
-        sweep(db, registry, settings, at,
-              mailer_factory=lambda: CrashingMailer(SmtpConfig.from_url(settings.smtp_url)))
+        sweep(db, registry, settings, at, mailer_factory=lambda: CrashingMailer(SmtpConfig.from_url(settings.smtp_url)))
     assert [r.status for r in outbox(db)] == ["sending"]
     sweep(db, registry, settings, at + timedelta(minutes=11))
     assert [r.status for r in outbox(db)] == ["sent"]
@@ -331,8 +345,14 @@ def rated_product(db, registry, world, upload_dir, score: float = 62.5) -> int:
     attach(db, registry, officer, pid, ["idea_registration", "business_plan", "organisation_intro"], upload_dir)
     move(db, registry, officer, pid, "accept_idea")
     move(db, registry, officer, pid, "approve_plan")
-    attach(db, registry, officer, pid, required_docs(registry, "ocop-148", "submit_to_district", "food", "household"),
-           upload_dir)
+    attach(
+        db,
+        registry,
+        officer,
+        pid,
+        required_docs(registry, "ocop-148", "submit_to_district", "food", "household"),
+        upload_dir,
+    )
     move(db, registry, officer, pid, "submit_to_district")
     move(db, registry, world.user("district_council", "D1"), pid, "rate_district", score=score)
     return pid
@@ -372,8 +392,7 @@ def test_certificate_notices_90_30_and_0_days_before_expiry(db, registry, world,
     assert [n.kind for n in notifications(db, officer)] == ["certificate"] * 3
 
 
-def test_no_certificate_notice_below_3_stars_or_after_a_newer_rating(db, registry, world, settings, smtp,
-                                                                     upload_dir):
+def test_no_certificate_notice_below_3_stars_or_after_a_newer_rating(db, registry, world, settings, smtp, upload_dir):
     low = rated_product(db, registry, world, upload_dir, score=45)  # 2 stars: no certificate
     pid = rated_product(db, registry, world, upload_dir, score=62.5)
     officer = world.user("commune_officer", "C1")
@@ -410,8 +429,9 @@ def working_registry(tmp_path, registry):
     source = registry.definitions[("ocop-148", 1)].path
     yaml_text = Path(source).read_text(encoding="utf-8")
     assert "sla_calendar: calendar" in yaml_text
-    (folder / "ocop-148.v1.yaml").write_text(yaml_text.replace("sla_calendar: calendar", "sla_calendar: working"),
-                                             encoding="utf-8")
+    (folder / "ocop-148.v1.yaml").write_text(
+        yaml_text.replace("sla_calendar: calendar", "sla_calendar: working"), encoding="utf-8"
+    )
     (folder / "catalogue.yaml").write_text(Path(registry.catalogue.path).read_text(encoding="utf-8"), encoding="utf-8")
     reg = Registry.from_directory(folder)
     assert reg.get("ocop-148", 1).sla_calendar == "working"
@@ -515,8 +535,12 @@ def test_the_stalled_query_is_an_index_range_read(db, registry, world):
     from ocop_workflow.models import Product
 
     cutoff = datetime(2026, 1, 1, tzinfo=UTC)
-    stmt = (select(Product.id).where(Product.workflow_key == "ocop-148", Product.workflow_version == 1,
-                                     Product.state == "idea", Product.state_entered_at < cutoff))
+    stmt = select(Product.id).where(
+        Product.workflow_key == "ocop-148",
+        Product.workflow_version == 1,
+        Product.state == "idea",
+        Product.state_entered_at < cutoff,
+    )
     compiled = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
     if db.is_sqlite:
         with db.session() as s:
@@ -524,7 +548,8 @@ def test_the_stalled_query_is_an_index_range_read(db, registry, world):
         assert "INDEX ix_products_stalled" in plan and "state_entered_at<" in plan, plan
         return
     with db.transaction() as s:  # realistic statistics: 20,000 products in several workflows and states, 1% stalled
-        s.execute(text("""
+        s.execute(
+            text("""
             INSERT INTO products (name, name_folded, product_group, producer_id, commune_id, workflow_key,
                                   workflow_version, state, state_entered_at, application_type, history_count,
                                   created_at, version)
@@ -534,8 +559,9 @@ def test_the_stalled_query_is_an_index_range_read(db, registry, world):
                    CASE WHEN g % 100 = 0 THEN TIMESTAMPTZ '2025-06-01'
                         ELSE TIMESTAMPTZ '2026-03-01' - (g % 50) * INTERVAL '1 day' END,
                    'first_rating', 1, now(), 1
-              FROM generate_series(1, 20000) AS g"""), {"producer": world.producers["household"],
-                                                        "commune": world.orgs["C1"]})
+              FROM generate_series(1, 20000) AS g"""),
+            {"producer": world.producers["household"], "commune": world.orgs["C1"]},
+        )
     with db.session() as s:
         s.execute(text("ANALYZE products"))
         plan = "\n".join(r[0] for r in s.execute(text(f"EXPLAIN {compiled}")))
@@ -598,7 +624,13 @@ def test_delivery_without_smtp_configured_leaves_mail_waiting(db, registry, worl
 def test_smtp_urls():
     c = SmtpConfig.from_url("smtps://ocop%40bg:p%C3%A1ss@mail.example.vn")
     assert (c.host, c.port, c.username, c.password, c.use_ssl, c.starttls) == (
-        "mail.example.vn", 465, "ocop@bg", "páss", True, False)
+        "mail.example.vn",
+        465,
+        "ocop@bg",
+        "páss",
+        True,
+        False,
+    )
     c = SmtpConfig.from_url("smtp://u:p@mail.example.vn?starttls=1")
     assert (c.port, c.starttls, c.use_ssl) == (587, True, False)
     assert SmtpConfig.from_url("smtp://relay:2525").port == 2525

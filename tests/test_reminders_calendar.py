@@ -53,13 +53,16 @@ def test_calendar_days_count_from_the_moment_of_entry():
         sla_calendar("lunar")
 
 
-moments = st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2028, 12, 31),
-                       timezones=st.just(UTC))
+moments = st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(UTC))
 
 
 @settings(max_examples=300, deadline=None)
-@given(entered=moments, after=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400)),
-       n=st.integers(min_value=1, max_value=200), working=st.booleans())
+@given(
+    entered=moments,
+    after=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400)),
+    n=st.integers(min_value=1, max_value=200),
+    working=st.booleans(),
+)
 def test_the_database_cutoff_agrees_with_elapsed_and_due_at(entered, after, n, working):
     """`entered < stalled_before(now, n)` exactly when `elapsed(entered, now) >= n`, exactly when
     `now >= due_at(entered, n)`: the indexed query finds precisely the stalled products."""
@@ -70,8 +73,9 @@ def test_the_database_cutoff_agrees_with_elapsed_and_due_at(entered, after, n, w
     assert (now >= cal.due_at(entered, n)) == stalled
 
 
-@given(start=st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 12, 31)),
-       n=st.integers(min_value=1, max_value=300))
+@given(
+    start=st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 12, 31)), n=st.integers(min_value=1, max_value=300)
+)
 def test_add_is_the_nth_working_day(start, n):
     end = WORKING.add(start, n)
     assert WORKING.is_working(end)

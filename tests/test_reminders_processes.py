@@ -34,9 +34,15 @@ main()
 def start_gated(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, int]:
     """Start `ocop ARGS` behind the gate; returns the process and the read end of its readiness pipe."""
     ready_r, ready_w = os.pipe()
-    proc = subprocess.Popen([sys.executable, "-c", GATED, *args], env={**env, "OCOP_TEST_READY_FD": str(ready_w)},
-                            pass_fds=(ready_w,), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", GATED, *args],
+        env={**env, "OCOP_TEST_READY_FD": str(ready_w)},
+        pass_fds=(ready_w,),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     os.close(ready_w)
     return proc, ready_r
 
@@ -57,13 +63,23 @@ def wait_ready(proc: subprocess.Popen, ready_r: int, timeout: float = 60) -> Non
 @pytest.fixture
 def env(db, smtp, tmp_path) -> dict[str, str]:
     e = dict(os.environ)
-    e.update({
-        "OCOP_DATABASE_URL": db.url, "OCOP_SMTP_URL": smtp.url, "OCOP_MAIL_FROM": "OCOP <ocop@example.vn>",
-        "OCOP_BASE_URL": "https://ocop.example.vn", "OCOP_INSTANCE_DIR": str(tmp_path / "instance"),
-        "OCOP_LANG": "en",
-    })
-    for name in ("OCOP_ESCALATE_AFTER_DAYS", "OCOP_REMINDER_REPEAT_DAYS", "OCOP_DIGEST_HOUR", "OCOP_TIMEZONE",
-                 "OCOP_WORKFLOWS_DIR"):
+    e.update(
+        {
+            "OCOP_DATABASE_URL": db.url,
+            "OCOP_SMTP_URL": smtp.url,
+            "OCOP_MAIL_FROM": "OCOP <ocop@example.vn>",
+            "OCOP_BASE_URL": "https://ocop.example.vn",
+            "OCOP_INSTANCE_DIR": str(tmp_path / "instance"),
+            "OCOP_LANG": "en",
+        }
+    )
+    for name in (
+        "OCOP_ESCALATE_AFTER_DAYS",
+        "OCOP_REMINDER_REPEAT_DAYS",
+        "OCOP_DIGEST_HOUR",
+        "OCOP_TIMEZONE",
+        "OCOP_WORKFLOWS_DIR",
+    ):
         e.pop(name, None)
     return e
 
@@ -72,8 +88,7 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([*OCOP, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
-def test_two_scheduler_processes_send_each_of_100_reminders_exactly_once(db, registry, world, smtp, env,
-                                                                         tmp_path):
+def test_two_scheduler_processes_send_each_of_100_reminders_exactly_once(db, registry, world, smtp, env, tmp_path):
     make_products(db, registry, world, 100)
     smtp.sink.delay = 0.002  # both processes are still delivering when the other starts
     at = (T0 + timedelta(days=30, hours=1)).isoformat()
@@ -130,8 +145,13 @@ def test_reminders_sweep_command_dry_run_and_outbox(db, registry, world, smtp, e
 
 def test_ocop_scheduler_process_sweeps_and_stops_on_sigterm(db, registry, world, smtp, env):
     make_products(db, registry, world, 2, at=datetime.now(UTC) - timedelta(days=31))
-    proc = subprocess.Popen([*OCOP, "scheduler"], env={**env, "OCOP_SWEEP_MINUTES": "1"},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*OCOP, "scheduler"],
+        env={**env, "OCOP_SWEEP_MINUTES": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert smtp.sink.wait_for(2, timeout=60), f"{len(smtp.sink.messages)} mail(s) after 60 s, exit {proc.poll()}"
         assert len(smtp.sink.messages) == 2

@@ -35,8 +35,10 @@ def test_full_148_cycle_with_return_and_upgrade(db, registry, world, upload_dir)
     with pytest.raises(GuardFailed) as refused:
         move(db, registry, district_sec, pid, "return_for_revision")
     assert "comment" in refused.value.message("en")
-    assert move(db, registry, district_sec, pid, "return_for_revision", comment="Thiếu phiếu kiểm nghiệm") \
+    assert (
+        move(db, registry, district_sec, pid, "return_for_revision", comment="Thiếu phiếu kiểm nghiệm")
         == "implementation"
+    )
     move(db, registry, world.user("commune_officer", "C1"), pid, "submit_to_district")
     assert move(db, registry, district, pid, "rate_district", score=75) == "province_review"
     assert move(db, registry, world.user("province_council", "P"), pid, "rate_province", score=82) == "rated"
@@ -92,8 +94,13 @@ def test_refusal_lists_every_missing_document_and_changes_nothing(db, registry, 
     with pytest.raises(GuardFailed) as refused:
         move(db, registry, officer, pid, "submit_to_district")
     text_en, text_vi = refused.value.message("en"), refused.value.message("vi")
-    for label in ("Laboratory test report", "Food-safety facility certificate", "Business registration certificate",
-                  "Co-operative classification", "Product story"):
+    for label in (
+        "Laboratory test report",
+        "Food-safety facility certificate",
+        "Business registration certificate",
+        "Co-operative classification",
+        "Product story",
+    ):
         assert label in text_en
     assert "Phiếu kết quả kiểm nghiệm" in text_vi
     after = product_row(db, pid)
@@ -109,8 +116,11 @@ def test_documents_depend_on_product_group(registry):
 
 def test_scope_out_of_commune_is_not_found(db, registry, world, upload_dir):
     pid = new_product(db, registry, world.user("commune_officer", "C1"), world.producers["household"])
-    for outsider in (world.user("commune_officer", "C3"), world.user("district_council", "D2"),
-                     world.user("commune_officer", "C2")):
+    for outsider in (
+        world.user("commune_officer", "C3"),
+        world.user("district_council", "D2"),
+        world.user("commune_officer", "C2"),
+    ):
         with db.session() as s:
             actor = load_actor(s, outsider)
             with pytest.raises(NotFound):
@@ -129,8 +139,12 @@ def test_not_found_comes_before_anything_the_call_holds(db, registry, world, upl
     score, an over-long comment, a stale version or an unknown trigger; the Move it returns names
     the definition, so no caller needs to read the product again."""
     pid = new_product(db, registry, world.user("commune_officer", "C1"), world.producers["household"])
-    bad = [dict(trigger="accept_idea", score="abc"), dict(trigger="accept_idea", comment="x" * 5000),
-           dict(trigger="accept_idea", version=99), dict(trigger="no_such_step", score=-1)]
+    bad = [
+        dict(trigger="accept_idea", score="abc"),
+        dict(trigger="accept_idea", comment="x" * 5000),
+        dict(trigger="accept_idea", version=99),
+        dict(trigger="no_such_step", score=-1),
+    ]
     for who, target in ((world.user("commune_officer", "C3"), pid), (world.user("commune_officer", "C1"), 10**9)):
         for kwargs in bad:
             kwargs = dict(kwargs)
@@ -142,8 +156,12 @@ def test_not_found_comes_before_anything_the_call_holds(db, registry, world, upl
     attach(db, registry, world.user("commune_officer", "C1"), pid, ["idea_registration"], upload_dir)
     with db.transaction() as s:
         done = advance(s, registry, pid, "accept_idea", load_actor(s, world.user("commune_officer", "C1")))
-        assert (done.workflow_key, done.workflow_version, done.from_state, done.to_state) == \
-            ("ocop-148", 1, "idea", "production_plan")
+        assert (done.workflow_key, done.workflow_version, done.from_state, done.to_state) == (
+            "ocop-148",
+            1,
+            "idea",
+            "production_plan",
+        )
         assert done.actor.email == world.user("commune_officer", "C1")
 
 
@@ -176,8 +194,16 @@ def test_replacing_a_document_keeps_the_old_version_and_decisions_record_the_dos
     officer = world.user("commune_officer", "C1")
     pid = new_product(db, registry, officer, world.producers["household"])
     attach(db, registry, officer, pid, ["idea_registration"], upload_dir, filename="Phiếu đăng ký ý tưởng.pdf")
-    attach(db, registry, officer, pid, ["idea_registration"], upload_dir, content=b"%PDF-1.7 revised",
-           filename="Phiếu đăng ký (bản sửa).pdf")
+    attach(
+        db,
+        registry,
+        officer,
+        pid,
+        ["idea_registration"],
+        upload_dir,
+        content=b"%PDF-1.7 revised",
+        filename="Phiếu đăng ký (bản sửa).pdf",
+    )
     move(db, registry, officer, pid, "accept_idea")
     with db.session() as s:
         actor = load_actor(s, officer)
@@ -205,8 +231,9 @@ def test_uploads_are_checked_by_content_and_size(db, registry, world, upload_dir
         actor = load_actor(s, officer)
         kw = {"upload_dir": upload_dir, "known_types": registry.catalogue.document_types}
         with pytest.raises(InvalidData):
-            attach_document(s, actor, pid, "business_plan", "virus.pdf", b"MZ\x90\x00" + b"\x00" * 100,
-                            max_bytes=1000, **kw)
+            attach_document(
+                s, actor, pid, "business_plan", "virus.pdf", b"MZ\x90\x00" + b"\x00" * 100, max_bytes=1000, **kw
+            )
         with pytest.raises(UploadTooLarge):
             attach_document(s, actor, pid, "business_plan", "big.pdf", b"%PDF-" + b"x" * 2000, max_bytes=1000, **kw)
         with pytest.raises(InvalidData):
@@ -253,7 +280,8 @@ def test_commune_directly_under_province(db, registry, world, upload_dir):
 
         c4 = s.get(Organisation, world.orgs["C4"])
         producer = producer_service.create_producer(
-                s, Actor.system_actor(), name="THT Trà hoa vàng", kind="cooperative_group", commune=c4)
+            s, Actor.system_actor(), name="THT Trà hoa vàng", kind="cooperative_group", commune=c4
+        )
         producer_id = producer.id
     with pytest.raises(NotFound):
         new_product(db, registry, world.user("commune_officer", "C1"), producer_id, workflow="ocop-1489")

@@ -40,8 +40,9 @@ HOUR = 3600
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ocop_workflow.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ocop_workflow.cli", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def _no_inflating(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,8 +70,16 @@ def test_a_zip_bomb_is_refused_without_inflating_it(db, registry, world, upload_
     assert list(upload_dir.iterdir()) == []
     # the limit is what refuses it: allowed to expand to 3 GiB, the same file is a DOCX like any other
     with db.transaction() as s:
-        doc = attach_document(s, load_actor(s, officer), pid, "business_plan", "Kế hoạch.docx", bomb,
-                              zip_limits=ZipLimits(max_unzipped_bytes=3 * GIB), **kw)
+        doc = attach_document(
+            s,
+            load_actor(s, officer),
+            pid,
+            "business_plan",
+            "Kế hoạch.docx",
+            bomb,
+            zip_limits=ZipLimits(max_unzipped_bytes=3 * GIB),
+            **kw,
+        )
         assert doc.content_type.endswith("wordprocessingml.document")
 
 
@@ -120,18 +129,21 @@ PDF_TYPE, JPEG_TYPE = "application/pdf", "image/jpeg"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-@pytest.mark.parametrize("name,content_type,served", [
-    ("poly.html", PDF_TYPE, "poly.pdf"),
-    ("Phiếu đăng ký.pdf", PDF_TYPE, "Phiếu đăng ký.pdf"),
-    ("ẢNH SẢN PHẨM.JPG", JPEG_TYPE, "ẢNH SẢN PHẨM.JPG"),
-    ("ảnh.jpeg", JPEG_TYPE, "ảnh.jpeg"),
-    ("ảnh.png", JPEG_TYPE, "ảnh.jpg"),
-    ("Kế hoạch.doc", DOCX_TYPE, "Kế hoạch.docx"),
-    ("Kế hoạch kinh doanh", DOCX_TYPE, "Kế hoạch kinh doanh.docx"),
-    ("Báo cáo v1.2", PDF_TYPE, "Báo cáo v1.2.pdf"),
-    ("tai-lieu", PDF_TYPE, "tai-lieu.pdf"),
-    ("hồ sơ. bản cuối", PDF_TYPE, "hồ sơ. bản cuối.pdf"),
-])
+@pytest.mark.parametrize(
+    "name,content_type,served",
+    [
+        ("poly.html", PDF_TYPE, "poly.pdf"),
+        ("Phiếu đăng ký.pdf", PDF_TYPE, "Phiếu đăng ký.pdf"),
+        ("ẢNH SẢN PHẨM.JPG", JPEG_TYPE, "ẢNH SẢN PHẨM.JPG"),
+        ("ảnh.jpeg", JPEG_TYPE, "ảnh.jpeg"),
+        ("ảnh.png", JPEG_TYPE, "ảnh.jpg"),
+        ("Kế hoạch.doc", DOCX_TYPE, "Kế hoạch.docx"),
+        ("Kế hoạch kinh doanh", DOCX_TYPE, "Kế hoạch kinh doanh.docx"),
+        ("Báo cáo v1.2", PDF_TYPE, "Báo cáo v1.2.pdf"),
+        ("tai-lieu", PDF_TYPE, "tai-lieu.pdf"),
+        ("hồ sơ. bản cuối", PDF_TYPE, "hồ sơ. bản cuối.pdf"),
+    ],
+)
 def test_the_download_name_carries_the_extension_of_the_detected_type(name, content_type, served):
     assert download_name(name, content_type) == served
 
@@ -144,8 +156,9 @@ def test_a_stored_upload_refused_at_recording_leaves_no_file(db, registry, world
     assert stored.path.read_bytes() == PDF and stored.kind == "pdf"
     kw = {"upload_dir": upload_dir, "max_bytes": MIB, "known_types": registry.catalogue.document_types}
     with db.transaction() as s, pytest.raises(NotFound):  # another district's officer
-        attach_document(s, load_actor(s, world.user("commune_officer", "C3")), pid, "business_plan", "a.pdf",
-                        stored, **kw)
+        attach_document(
+            s, load_actor(s, world.user("commune_officer", "C3")), pid, "business_plan", "a.pdf", stored, **kw
+        )
     assert list(upload_dir.iterdir()) == []
     with pytest.raises(InvalidData):
         store_upload(b"<html>not a pdf</html>", upload_dir=upload_dir, max_bytes=MIB)
@@ -197,7 +210,8 @@ def test_clean_removes_old_parts_and_orphans_only(db, registry, world, upload_di
         report = clean_uploads(s, upload_dir)
     assert report.removed == [files["old_part"], files["old_orphan"]] and report.kept_recent == 2
     assert sorted(p.name for p in upload_dir.iterdir()) == sorted(
-        files[k].name for k in ("recorded", "new_part", "new_orphan", "not_ours", "not_ours_part"))
+        files[k].name for k in ("recorded", "new_part", "new_orphan", "not_ours", "not_ours_part")
+    )
     # with a shorter limit the newer leftovers go too; a file with a row never does, however old
     _age(files["recorded"], 1000 * HOUR)
     with db.session() as s:
@@ -232,14 +246,18 @@ def test_ocop_uploads_clean_command(registry, tmp_path):
         db.dispose()
     dry = run(["uploads", "clean", "--dry-run"], env)
     assert dry.returncode == 0, dry.stderr
-    assert dry.stdout.splitlines() == [f"would remove {files['old_part']}", f"would remove {files['old_orphan']}",
-                                       "would remove 2 file(s); kept 2 recent file(s)"]
+    assert dry.stdout.splitlines() == [
+        f"would remove {files['old_part']}",
+        f"would remove {files['old_orphan']}",
+        "would remove 2 file(s); kept 2 recent file(s)",
+    ]
     assert all(p.exists() for p in files.values())
     done = run(["uploads", "clean", "--older-than-minutes", "0"], {**env, "OCOP_LANG": "vi"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "đã xoá 4 tệp; giữ 0 tệp còn mới"
     assert sorted(p.name for p in upload_dir.iterdir()) == sorted(
-        files[k].name for k in ("recorded", "not_ours", "not_ours_part"))
+        files[k].name for k in ("recorded", "not_ours", "not_ours_part")
+    )
     bad = run(["uploads", "clean", "--older-than-minutes", "-5"], env)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
 

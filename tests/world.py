@@ -38,10 +38,16 @@ def build_world(db: Database, registry: Registry) -> World:
     """VN > P (province) > D1 > C1, C2; P > D2 > C3; P > C4 (a post-2025 commune straight under the province)."""
     world = World()
     with db.transaction() as s:
-        tree = [("VN", "Việt Nam", "central", None), ("P", "Bắc Giang", "province", "VN"),
-                ("D1", "Lục Ngạn", "district", "P"), ("D2", "Yên Thế", "district", "P"),
-                ("C1", "Phượng Sơn", "commune", "D1"), ("C2", "Hồng Giang", "commune", "D1"),
-                ("C3", "Đồng Kỳ", "commune", "D2"), ("C4", "Tân Sơn", "commune", "P")]
+        tree = [
+            ("VN", "Việt Nam", "central", None),
+            ("P", "Bắc Giang", "province", "VN"),
+            ("D1", "Lục Ngạn", "district", "P"),
+            ("D2", "Yên Thế", "district", "P"),
+            ("C1", "Phượng Sơn", "commune", "D1"),
+            ("C2", "Hồng Giang", "commune", "D1"),
+            ("C3", "Đồng Kỳ", "commune", "D2"),
+            ("C4", "Tân Sơn", "commune", "P"),
+        ]
         orgs = {}
         for code, name, level, parent in tree:
             orgs[code] = directory.create_organisation(s, code=code, name=name, level=level, parent_code=parent)
@@ -51,12 +57,14 @@ def build_world(db: Database, registry: Registry) -> World:
             p = producers.create_producer(s, system, name=f"Chủ thể {kind}", kind=kind, commune=orgs["C1"])
             world.producers[kind] = p.id
         world.other_producer = producers.create_producer(
-            s, system, name="HTX Gà đồi Yên Thế", kind="cooperative", commune=orgs["C3"]).id
+            s, system, name="HTX Gà đồi Yên Thế", kind="cooperative", commune=orgs["C3"]
+        ).id
         # a producer's own account acts for one producer: in C1 the co-operative, elsewhere the commune's first
         own = {"C1": world.producers["cooperative"], "C3": world.other_producer}
         for code in ("C2", "C4"):
-            own[code] = producers.create_producer(s, system, name=f"Hộ kinh doanh {code}", kind="household",
-                                                  commune=orgs[code]).id
+            own[code] = producers.create_producer(
+                s, system, name=f"Hộ kinh doanh {code}", kind="household", commune=orgs[code]
+            ).id
         for role, role_def in registry.catalogue.roles.items():
             level = role_def.level if role_def.level != "any" else "province"
             codes = [c for c, (_, _, lvl, _) in zip(orgs, tree, strict=True) if lvl == level]

@@ -9,7 +9,9 @@ import zlib
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
-CONTENT_TYPES_XML = b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
+CONTENT_TYPES_XML = (
+    b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
+)
 CRC_OF_2_GIB_OF_ZEROS = 1304293916  # zlib.crc32 over 2 GiB of zero bytes (computing it takes a second)
 
 
@@ -43,15 +45,23 @@ def docx_bomb(expanded: int = 2 * GIB) -> bytes:
     comp = zlib.compressobj(9, zlib.DEFLATED, -15)
     block = comp.compress(bytes(MIB)) + comp.flush(zlib.Z_FULL_FLUSH)
     stream = block * (expanded // MIB) + b"\x03\x00"
-    return raw_zip([
-        ("[Content_Types].xml", zipfile.ZIP_STORED, CONTENT_TYPES_XML, zlib.crc32(CONTENT_TYPES_XML),
-         len(CONTENT_TYPES_XML)),
-        ("word/document.xml", zipfile.ZIP_DEFLATED, stream, _zeros_crc(expanded), expanded),
-    ])
+    return raw_zip(
+        [
+            (
+                "[Content_Types].xml",
+                zipfile.ZIP_STORED,
+                CONTENT_TYPES_XML,
+                zlib.crc32(CONTENT_TYPES_XML),
+                len(CONTENT_TYPES_XML),
+            ),
+            ("word/document.xml", zipfile.ZIP_DEFLATED, stream, _zeros_crc(expanded), expanded),
+        ]
+    )
 
 
-def raw_zip(entries: list[tuple[str, int, bytes, int, int]], declared_count: int | None = None,
-            zip64: bool = False) -> bytes:
+def raw_zip(
+    entries: list[tuple[str, int, bytes, int, int]], declared_count: int | None = None, zip64: bool = False
+) -> bytes:
     """A zip written byte by byte: (name, method, data as stored, crc32, uncompressed size) per entry.
 
     `declared_count` makes the end record lie about the number of entries; `zip64` adds the zip64
@@ -60,10 +70,34 @@ def raw_zip(entries: list[tuple[str, int, bytes, int, int]], declared_count: int
     out, central = io.BytesIO(), io.BytesIO()
     for name, method, data, crc, size in entries:
         raw_name, offset = name.encode(), out.tell()
-        out.write(struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, 0, method, 0, 0x21, crc, len(data), size,
-                              len(raw_name), 0) + raw_name + data)
-        central.write(struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, 20, 0, method, 0, 0x21, crc, len(data), size,
-                                  len(raw_name), 0, 0, 0, 0, 0, offset) + raw_name)
+        out.write(
+            struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, 0, method, 0, 0x21, crc, len(data), size, len(raw_name), 0)
+            + raw_name
+            + data
+        )
+        central.write(
+            struct.pack(
+                "<4s6H3I5H2I",
+                b"PK\x01\x02",
+                20,
+                20,
+                0,
+                method,
+                0,
+                0x21,
+                crc,
+                len(data),
+                size,
+                len(raw_name),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + raw_name
+        )
     count = len(entries) if declared_count is None else declared_count
     directory = central.getvalue()
     start = out.tell()

@@ -116,10 +116,15 @@ def create_app(settings: Settings | None = None, overrides: dict | None = None) 
 
     db = Database(settings.database_url)
     registry = get_registry(settings.workflows_dir, settings.default_workflow)
-    app.extensions["ocop"] = OcopState(db=db, registry=registry, upload_dir=settings.upload_dir,
-                                       max_upload_bytes=settings.max_upload_bytes, settings=settings,
-                                       tz=fast_timezone(settings.timezone),
-                                       zip_limits=ZipLimits(settings.max_unzipped_bytes, settings.max_zip_entries))
+    app.extensions["ocop"] = OcopState(
+        db=db,
+        registry=registry,
+        upload_dir=settings.upload_dir,
+        max_upload_bytes=settings.max_upload_bytes,
+        settings=settings,
+        tz=fast_timezone(settings.timezone),
+        zip_limits=ZipLimits(settings.max_unzipped_bytes, settings.max_zip_entries),
+    )
 
     register_input_checks(app)  # first: the id converter must be in place before any route is added
     register_extensions(app)

@@ -22,8 +22,13 @@ SKIP = {"babel_tools.py"}
 def extract() -> Catalog:
     catalog = Catalog(project="ocop-workflow", domain="messages", charset="utf-8")
     for filename, lineno, message, comments, context in extract_from_dir(
-        str(WEB), METHOD_MAP, OPTIONS, KEYWORDS, strip_comment_tags=True,
-        callback=None, comment_tags=("Translators:",),
+        str(WEB),
+        METHOD_MAP,
+        OPTIONS,
+        KEYWORDS,
+        strip_comment_tags=True,
+        callback=None,
+        comment_tags=("Translators:",),
     ):
         if Path(filename).name in SKIP:
             continue

@@ -26,13 +26,21 @@ from ocop_workflow.config import Settings
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads (per process).")
-@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Processes accepting on the same port (POSIX). One per CPU core serves more requests: with "
-                   "SQLite in WAL mode readers run side by side and writers queue on a lock file. Login rate "
-                   "limits are counted per process.")
-@click.option("--with-scheduler", is_flag=True,
-              help="Also run the reminder scheduler in this process (embedded SQLite only; in production run "
-                   "`ocop scheduler` as its own process).")
+@click.option(
+    "--processes",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes accepting on the same port (POSIX). One per CPU core serves more requests: with "
+    "SQLite in WAL mode readers run side by side and writers queue on a lock file. Login rate "
+    "limits are counted per process.",
+)
+@click.option(
+    "--with-scheduler",
+    is_flag=True,
+    help="Also run the reminder scheduler in this process (embedded SQLite only; in production run "
+    "`ocop scheduler` as its own process).",
+)
 def serve(host: str, port: int, threads: int, processes: int, with_scheduler: bool) -> None:
     """Run the web application with waitress."""
     from waitress import serve as waitress_serve
@@ -93,11 +101,14 @@ def check_embedded_scheduler(settings: Settings) -> None:
     from ocop_workflow.i18n import Text
 
     if not settings.database_url.startswith("sqlite"):
-        raise click.UsageError(Text(
-            "--with-scheduler chỉ dùng với cơ sở dữ liệu SQLite nhúng; với PostgreSQL hãy chạy `ocop scheduler` "
-            "thành một tiến trình riêng",
-            "--with-scheduler is for the embedded SQLite database only; with PostgreSQL run `ocop scheduler` "
-            "as its own process").get(cli_locale()))
+        raise click.UsageError(
+            Text(
+                "--with-scheduler chỉ dùng với cơ sở dữ liệu SQLite nhúng; với PostgreSQL hãy chạy `ocop scheduler` "
+                "thành một tiến trình riêng",
+                "--with-scheduler is for the embedded SQLite database only; with PostgreSQL run `ocop scheduler` "
+                "as its own process",
+            ).get(cli_locale())
+        )
 
 
 def start_embedded_scheduler(settings: Settings):
@@ -116,8 +127,7 @@ def _local_overrides(host: str, settings: Settings) -> dict:
     return {}
 
 
-def _serve(waitress_serve, make_app, host: str, port: int, threads: int, processes: int,
-           before_serving) -> None:
+def _serve(waitress_serve, make_app, host: str, port: int, threads: int, processes: int, before_serving) -> None:
     if processes == 1:
         app = make_app()
         click.echo(f"OCOP Workflow on http://{host}:{port}/ ({threads} threads)")

@@ -26,8 +26,13 @@ from .inputs import StaleForm
 log = logging.getLogger(__name__)
 
 STATUS = [
-    (UploadTooLarge, 413), (NotFound, 404), (PermissionDenied, 403), (StaleVersion, 409),
-    (InvalidTrigger, 409), (GuardFailed, 422), (InvalidData, 422),
+    (UploadTooLarge, 413),
+    (NotFound, 404),
+    (PermissionDenied, 403),
+    (StaleVersion, 409),
+    (InvalidTrigger, 409),
+    (GuardFailed, 422),
+    (InvalidData, 422),
 ]
 
 
@@ -59,8 +64,9 @@ def render_error(code: int, message: str | None = None, back: str | None = None)
     # is rendered, since the page itself reads (the bell, the user's name) and a failed statement
     # leaves the session unusable (PendingRollbackError, or an aborted transaction on PostgreSQL).
     rollback_request_session()
-    return render_template("errors/error.html", code=code, title=http_title(code), message=message,
-                           back=back or request.referrer), code
+    return render_template(
+        "errors/error.html", code=code, title=http_title(code), message=message, back=back or request.referrer
+    ), code
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -71,14 +77,21 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     @app.errorhandler(StaleForm)
     def _stale_form(exc: HTTPException):
-        return render_error(400, _("The form has expired or was not sent from this site. "
-                                   "Reload the page and try again."))
+        return render_error(
+            400, _("The form has expired or was not sent from this site. Reload the page and try again.")
+        )
 
     @app.errorhandler(413)
     def _too_large(exc):
         limit = app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
-        return render_error(413, _("Files may be at most %(mb)s MB. Split the scan into several files "
-                                   "or reduce its resolution, then upload again.", mb=limit))
+        return render_error(
+            413,
+            _(
+                "Files may be at most %(mb)s MB. Split the scan into several files "
+                "or reduce its resolution, then upload again.",
+                mb=limit,
+            ),
+        )
 
     @app.errorhandler(429)
     def _too_many(exc):

@@ -21,8 +21,18 @@ from wtforms.validators import (
 )
 
 __all__ = [
-    "Form", "DataRequired", "Email", "EqualTo", "InputRequired", "Length", "NumberRange", "Optional",
-    "choices", "finite", "length", "required",
+    "Form",
+    "DataRequired",
+    "Email",
+    "EqualTo",
+    "InputRequired",
+    "Length",
+    "NumberRange",
+    "Optional",
+    "choices",
+    "finite",
+    "length",
+    "required",
 ]
 
 
@@ -42,8 +52,11 @@ def finite(message: str) -> Callable:
 
     def check(form, field) -> None:
         data = field.data
-        if data is not None and isinstance(data, Decimal | float) and not (
-                data.is_finite() if isinstance(data, Decimal) else math.isfinite(data)):
+        if (
+            data is not None
+            and isinstance(data, Decimal | float)
+            and not (data.is_finite() if isinstance(data, Decimal) else math.isfinite(data))
+        ):
             raise StopValidation(str(message))
 
     return check
@@ -61,8 +74,12 @@ def choices(pairs) -> list:
 # WTForms' own messages, which it ships without Vietnamese: listed here so that they are in the
 # catalogue and a tampered or stale form answers in the user's language.
 WTFORMS_MESSAGES = (
-    _l("Not a valid choice."), _l("Invalid Choice: could not coerce."), _l("Not a valid integer value."),
-    _l("Not a valid decimal value."), _l("Not a valid float value."), _l("Not a valid date value."),
+    _l("Not a valid choice."),
+    _l("Invalid Choice: could not coerce."),
+    _l("Not a valid integer value."),
+    _l("Not a valid decimal value."),
+    _l("Not a valid float value."),
+    _l("Not a valid date value."),
 )
 
 

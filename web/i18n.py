@@ -35,8 +35,11 @@ def fast_timezone(name: str) -> tzinfo:
     the default, has been UTC+7 all year since 1975. Any other zone keeps its zoneinfo rules.
     """
     zone = ZoneInfo(name)
-    offsets = {datetime(year, month, 1, tzinfo=UTC).astimezone(zone).utcoffset()
-               for year in range(2000, 2101) for month in range(1, 13)}
+    offsets = {
+        datetime(year, month, 1, tzinfo=UTC).astimezone(zone).utcoffset()
+        for year in range(2000, 2101)
+        for month in range(1, 13)
+    }
     if len(offsets) == 1:
         return timezone(offsets.pop(), name)
     return zone
@@ -111,8 +114,11 @@ def register_i18n(app: Flask) -> None:
     def _languages() -> dict:
         from .context import locale
 
-        return {"current_locale": locale(), "languages": (("vi", "Tiếng Việt"), ("en", "English")),
-                "request_path": request.full_path.rstrip("?")}
+        return {
+            "current_locale": locale(),
+            "languages": (("vi", "Tiếng Việt"), ("en", "English")),
+            "request_path": request.full_path.rstrip("?"),
+        }
 
     app.jinja_env.globals.update(_label_helpers())
     _install_fast_gettext(app)
@@ -158,13 +164,15 @@ def _label_helpers() -> dict:
         return registry().get(product.workflow_key, product.workflow_version).state_label(product.state)
 
     def application_label(kind: str) -> str:
-        return {"first_rating": _("First rating"), "upgrade": _("Upgrade"),
-                "re_evaluation": _("Re-evaluation")}.get(kind, kind)
+        return {"first_rating": _("First rating"), "upgrade": _("Upgrade"), "re_evaluation": _("Re-evaluation")}.get(
+            kind, kind
+        )
 
     return {
         "state_label": state_label,
-        "role_label": lambda key: registry().catalogue.roles[key].label if key in registry().catalogue.roles
-        else Text(key, key),
+        "role_label": lambda key: (
+            registry().catalogue.roles[key].label if key in registry().catalogue.roles else Text(key, key)
+        ),
         "kind_label": lambda key: lookup("producer_kinds", key),
         "group_label": lambda key: lookup("product_groups", key),
         "doc_label": lambda key: lookup("document_types", key),

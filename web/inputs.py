@@ -87,7 +87,8 @@ def _refuse_control_characters() -> None:
         if has_control(key or "") or has_control(value or ""):
             raise control_error()
     if request.method in ("GET", "HEAD", "OPTIONS") or not request.mimetype.startswith(
-            ("multipart/form-data", "application/x-www-form-urlencoded")):
+        ("multipart/form-data", "application/x-www-form-urlencoded")
+    ):
         return
     for key, value in request.form.items(multi=True):  # a malformed part header may leave a key None
         if has_control(key or "") or has_control(value or "", multiline=True):
@@ -103,5 +104,13 @@ def register_input_checks(app: Flask) -> None:
     app.before_request(_refuse_control_characters)
 
 
-__all__ = ["MAX_ID", "IdConverter", "StaleForm", "hidden_int", "int_arg", "parse_id", "range_regex",
-           "register_input_checks"]
+__all__ = [
+    "MAX_ID",
+    "IdConverter",
+    "StaleForm",
+    "hidden_int",
+    "int_arg",
+    "parse_id",
+    "range_regex",
+    "register_input_checks",
+]

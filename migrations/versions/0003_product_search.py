@@ -34,8 +34,10 @@ BATCH = 2000
 INDEXES = [
     ("ix_products_workflow_state_commune", ["workflow_key", "workflow_version", "state", "commune_id"]),
     ("ix_products_state_entered", ["state", "state_entered_at", "id", "commune_id", "name_folded"]),
-    ("ix_products_state_group_entered",
-     ["state", "product_group", "state_entered_at", "id", "commune_id", "name_folded"]),
+    (
+        "ix_products_state_group_entered",
+        ["state", "product_group", "state_entered_at", "id", "commune_id", "name_folded"],
+    ),
     ("ix_products_group_entered", ["product_group", "state_entered_at", "id", "commune_id", "name_folded"]),
     ("ix_products_entered", ["state_entered_at", "id", "commune_id", "name_folded"]),
 ]
@@ -54,14 +56,15 @@ def _fold(text: str | None) -> str:
 
 def _backfill(bind: sa.Connection) -> None:
     """Fold every existing name, in batches by id (no table held in memory, no long statements)."""
-    products = sa.table("products", sa.column("id", sa.Integer), sa.column("name", sa.String),
-                        sa.column("name_folded", sa.String))
-    update = (sa.update(products).where(products.c.id == sa.bindparam("pid"))
-              .values(name_folded=sa.bindparam("folded")))
+    products = sa.table(
+        "products", sa.column("id", sa.Integer), sa.column("name", sa.String), sa.column("name_folded", sa.String)
+    )
+    update = sa.update(products).where(products.c.id == sa.bindparam("pid")).values(name_folded=sa.bindparam("folded"))
     last = 0
     while True:
-        rows = bind.execute(sa.select(products.c.id, products.c.name).where(products.c.id > last)
-                            .order_by(products.c.id).limit(BATCH)).all()
+        rows = bind.execute(
+            sa.select(products.c.id, products.c.name).where(products.c.id > last).order_by(products.c.id).limit(BATCH)
+        ).all()
         if not rows:
             break
         bind.execute(update, [{"pid": pid, "folded": _fold(name)} for pid, name in rows])
@@ -80,8 +83,13 @@ def upgrade() -> None:
             batch_op.drop_index(name)
         for name, columns in INDEXES:
             batch_op.create_index(name, columns, unique=False)
-        batch_op.create_index("ix_products_name_folded", ["name_folded"], unique=False,
-                              postgresql_using="gin", postgresql_ops={"name_folded": "gin_trgm_ops"})
+        batch_op.create_index(
+            "ix_products_name_folded",
+            ["name_folded"],
+            unique=False,
+            postgresql_using="gin",
+            postgresql_ops={"name_folded": "gin_trgm_ops"},
+        )
 
 
 def downgrade() -> None:

@@ -19,8 +19,9 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.add_column(sa.Column("producer_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f("fk_memberships_producer_id_producers"), "producers",
-                                    ["producer_id"], ["id"], ondelete="CASCADE")
+        batch_op.create_foreign_key(
+            batch_op.f("fk_memberships_producer_id_producers"), "producers", ["producer_id"], ["id"], ondelete="CASCADE"
+        )
         batch_op.create_index(batch_op.f("ix_memberships_producer_id"), ["producer_id"], unique=False)
 
 

@@ -30,8 +30,9 @@ def upgrade() -> None:
         sa.Column("remember", sa.Boolean(), nullable=False),
         sa.Column("user_agent", sa.String(length=200), nullable=True),
         sa.Column("ip", sa.String(length=45), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_user_sessions_user_id_users"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_user_sessions_user_id_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_sessions")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_user_sessions_token_hash")),
     )

@@ -15,7 +15,19 @@ from .permissions import Policy, load_policy
 from .registry import Registry, get_registry
 
 __all__ = [
-    "Catalogue", "DocumentRequirement", "Range", "RatingRule", "Registry", "StateDef", "TransitionDef",
-    "Policy", "WorkflowDefinition", "get_registry", "load_policy", "load_catalogue", "load_definition",
-    "load_directory", "star_for_score",
+    "Catalogue",
+    "DocumentRequirement",
+    "Range",
+    "RatingRule",
+    "Registry",
+    "StateDef",
+    "TransitionDef",
+    "Policy",
+    "WorkflowDefinition",
+    "get_registry",
+    "load_policy",
+    "load_catalogue",
+    "load_definition",
+    "load_directory",
+    "star_for_score",
 ]

@@ -59,9 +59,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
                 None, None, "a key must be a plain value, not a list or mapping", key_node.start_mark
             ) from None
         if key in result:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
     return result
@@ -170,8 +168,11 @@ def load_catalogue(path: Path) -> Catalogue:
 
     levels = labels("levels")
     if isinstance(raw.get("levels"), dict) and tuple(levels) != LEVELS:
-        problems.add(_line(raw, "levels"), f"levels must be exactly {', '.join(LEVELS)}, in this order (the "
-                                           f"administrative ladder, ocop_workflow/levels.py); got {', '.join(levels)}")
+        problems.add(
+            _line(raw, "levels"),
+            f"levels must be exactly {', '.join(LEVELS)}, in this order (the "
+            f"administrative ladder, ocop_workflow/levels.py); got {', '.join(levels)}",
+        )
     roles: dict[str, RoleDef] = {}
     roles_node = _mapping(raw.get("roles"), problems, "roles", _line(raw, "roles"))
     for key, value in roles_node.items():
@@ -244,8 +245,16 @@ def _documents(node: Any, cat: Catalogue, problems: _Problems, where: str) -> Do
 _TRANSITION_KEYS = {"trigger", "source", "dest", "roles", "label", "on_upgrade", "requires", "rating", "sets"}
 _STATE_KEYS = {"key", "label", "level", "sla_days", "final"}
 _TOP_KEYS = {
-    "key", "version", "title", "legal_basis", "effective_from", "initial", "sla_calendar",
-    "states", "transitions", "migrate_from",
+    "key",
+    "version",
+    "title",
+    "legal_basis",
+    "effective_from",
+    "initial",
+    "sla_calendar",
+    "states",
+    "transitions",
+    "migrate_from",
 }
 SETTABLE = {"application_type": {"first_rating", "upgrade", "re_evaluation"}}
 
@@ -261,8 +270,7 @@ def _load_definition(path: Path, cat: Catalogue) -> tuple[WorkflowDefinition, _L
     if not isinstance(raw, dict):
         problems.add(1, "a workflow definition must be a mapping")
         problems.raise_if_any()
-    _check_keys(raw, _TOP_KEYS, {"key", "version", "title", "initial", "states", "transitions"}, problems,
-                "definition")
+    _check_keys(raw, _TOP_KEYS, {"key", "version", "title", "initial", "states", "transitions"}, problems, "definition")
     problems.raise_if_any()
     effective = _check_header(raw, problems)
     states = _load_states(_listed(raw, "states", problems), raw, cat, problems)
@@ -370,8 +378,9 @@ def _is_transition_mapping(node: Any, raw: _LineDict, problems: _Problems) -> bo
     return True
 
 
-def _load_transition(node: _LineDict, states: dict[str, StateDef], cat: Catalogue, problems: _Problems,
-                     check_state: _StateChecker) -> TransitionDef:
+def _load_transition(
+    node: _LineDict, states: dict[str, StateDef], cat: Catalogue, problems: _Problems, check_state: _StateChecker
+) -> TransitionDef:
     trigger = str(node.get("trigger", "?"))
     where = f"transition {trigger!r}"
     _check_keys(node, _TRANSITION_KEYS, {"trigger", "source", "dest", "roles", "label"}, problems, where)
@@ -413,8 +422,9 @@ def _load_transition(node: _LineDict, states: dict[str, StateDef], cat: Catalogu
     )
 
 
-def _transition_sources(node: _LineDict, states: dict[str, StateDef], problems: _Problems,
-                        check_state: _StateChecker, where: str) -> tuple[str, ...]:
+def _transition_sources(
+    node: _LineDict, states: dict[str, StateDef], problems: _Problems, check_state: _StateChecker, where: str
+) -> tuple[str, ...]:
     """The source states; `*` means every state that is not final."""
     source = node.get("source")
     if source == "*":
@@ -444,8 +454,13 @@ def _load_rating(node: _LineDict, cat: Catalogue, problems: _Problems, where: st
     if not isinstance(rating_node, dict):
         problems.add(_line(node, "rating"), f"{where}: rating must be a mapping")
         return None
-    _check_keys(rating_node, {"level", "max_star", "final", "fallback_star_from"}, {"level", "max_star"},
-                problems, f"{where} rating")
+    _check_keys(
+        rating_node,
+        {"level", "max_star", "final", "fallback_star_from"},
+        {"level", "max_star"},
+        problems,
+        f"{where} rating",
+    )
     for lvl in (rating_node.get("level"), rating_node.get("fallback_star_from")):
         if lvl is not None and (not isinstance(lvl, str) or lvl not in cat.levels):
             problems.add(_line(rating_node), f"{where}: unknown level {lvl!r}")
@@ -488,8 +503,11 @@ def _check_graph(d: WorkflowDefinition, problems: _Problems) -> None:
         if not edges[key] - {key}:
             problems.add(state.line, f"state {key!r} is not final but has no way out")
         elif key not in finishing:
-            problems.add(state.line, f"state {key!r} is not final but has no way out: it only leads to "
-                                     f"{', '.join(sorted(edges[key]))}, from which no final state can be reached")
+            problems.add(
+                state.line,
+                f"state {key!r} is not final but has no way out: it only leads to "
+                f"{', '.join(sorted(edges[key]))}, from which no final state can be reached",
+            )
     _check_ambiguous_triggers(d, problems)
 
 
@@ -534,7 +552,7 @@ def _check_ambiguous_triggers(d: WorkflowDefinition, problems: _Problems) -> Non
         for trigger in d.triggers_from(state):
             cands = d.candidates(state, trigger)
             for i, a in enumerate(cands):
-                for b in cands[i + 1:]:
+                for b in cands[i + 1 :]:
                     if a.score is None or a.score.overlaps(b.score):
                         problems.add(
                             b.line,
@@ -569,8 +587,9 @@ def load_directory(directory: Path) -> tuple[Catalogue, list[WorkflowDefinition]
                 unreadable = True
             continue
         if (d.key, d.version) in seen:
-            problems.append((str(path), _line(raw, "version"),
-                             f"{d.ident} is also defined in {seen[(d.key, d.version)]}"))
+            problems.append(
+                (str(path), _line(raw, "version"), f"{d.ident} is also defined in {seen[(d.key, d.version)]}")
+            )
         seen[(d.key, d.version)] = str(path)
         definitions.append(d)
         raws[d.path] = raw
@@ -585,9 +604,14 @@ def load_directory(directory: Path) -> tuple[Catalogue, list[WorkflowDefinition]
             old_states = {s for o in olds for s in o.states}
             for old_state in mapping:
                 if old_state not in old_states:
-                    problems.append((d.path, _line(node.get(old_key), old_state),
-                                     f"migrate_from {old_key}.{old_state}: unknown state {old_state!r} of "
-                                     f"{old_key} (known: {', '.join(sorted(old_states))})"))
+                    problems.append(
+                        (
+                            d.path,
+                            _line(node.get(old_key), old_state),
+                            f"migrate_from {old_key}.{old_state}: unknown state {old_state!r} of "
+                            f"{old_key} (known: {', '.join(sorted(old_states))})",
+                        )
+                    )
     if problems:
         raise DefinitionError(problems)
     return cat, definitions

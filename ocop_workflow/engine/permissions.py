@@ -80,16 +80,20 @@ def _actions(raw: dict, cat: Catalogue, problems: _Problems) -> dict[str, Action
             continue
         spec = _mapping(spec, problems, where, _line(node, key))
         _check_keys(spec, {"label", "roles"}, {"label", "roles"}, problems, where)
-        out[key] = ActionRule(key, _text(spec.get("label"), problems, where, _line(spec)),
-                              _roles(spec.get("roles"), cat, problems, where + ".roles", _line(spec, "roles")))
+        out[key] = ActionRule(
+            key,
+            _text(spec.get("label"), problems, where, _line(spec)),
+            _roles(spec.get("roles"), cat, problems, where + ".roles", _line(spec, "roles")),
+        )
     for key in ACTIONS:
         if key not in node:
             problems.add(_line(node), f"actions: missing action {key!r}")
     return out
 
 
-def _dossier(raw: dict, cat: Catalogue, definitions: list[WorkflowDefinition] | None, problems: _Problems
-             ) -> tuple[dict[str, dict[str, frozenset[str]]], dict[str, frozenset[str]]]:
+def _dossier(
+    raw: dict, cat: Catalogue, definitions: list[WorkflowDefinition] | None, problems: _Problems
+) -> tuple[dict[str, dict[str, frozenset[str]]], dict[str, frozenset[str]]]:
     node = _mapping(raw.get("dossier"), problems, "dossier", _line(raw, "dossier"))
     _check_keys(node, {"review_states", "attach"}, {"attach"}, problems, "dossier")
     review: dict[str, frozenset[str]] = {}
@@ -138,10 +142,12 @@ def _notices(raw: dict, cat: Catalogue, problems: _Problems) -> tuple[dict[str, 
         if level not in cat.levels:
             problems.add(_line(sup, level), f"notices.supervisors: unknown level {level!r}")
             continue
-        supervisors[level] = tuple(sorted(_roles(roles, cat, problems, f"notices.supervisors.{level}",
-                                                 _line(sup, level))))
-    cert = tuple(sorted(_roles(node.get("certificate"), cat, problems, "notices.certificate",
-                               _line(node, "certificate"))))
+        supervisors[level] = tuple(
+            sorted(_roles(roles, cat, problems, f"notices.supervisors.{level}", _line(sup, level)))
+        )
+    cert = tuple(
+        sorted(_roles(node.get("certificate"), cat, problems, "notices.certificate", _line(node, "certificate")))
+    )
     return supervisors, cert
 
 
@@ -153,8 +159,13 @@ def load_policy(path: Path, cat: Catalogue, definitions: list[WorkflowDefinition
     problems = _Problems(str(path))
     if not isinstance(raw, dict):
         raise DefinitionError([(str(path), 1, "a permission file must be a mapping")])
-    _check_keys(raw, {"kind", "acts_for_producer", "actions", "dossier", "notices"},
-                {"kind", "actions", "dossier", "notices"}, problems, "permissions")
+    _check_keys(
+        raw,
+        {"kind", "acts_for_producer", "actions", "dossier", "notices"},
+        {"kind", "actions", "dossier", "notices"},
+        problems,
+        "permissions",
+    )
     if raw.get("kind") != "permissions":
         problems.add(_line(raw, "kind"), "kind must be 'permissions'")
     acts_for = _roles(raw.get("acts_for_producer"), cat, problems, "acts_for_producer", _line(raw, "acts_for_producer"))
@@ -162,8 +173,16 @@ def load_policy(path: Path, cat: Catalogue, definitions: list[WorkflowDefinition
     attach, review = _dossier(raw, cat, definitions, problems)
     supervisors, cert = _notices(raw, cat, problems)
     problems.raise_if_any()
-    return Policy(actions=actions, acts_for_producer=acts_for, attach=attach, review_states=review,
-                  supervisors=supervisors, certificate_recipients=cert, roles=dict(cat.roles), path=str(path))
+    return Policy(
+        actions=actions,
+        acts_for_producer=acts_for,
+        attach=attach,
+        review_states=review,
+        supervisors=supervisors,
+        certificate_recipients=cert,
+        roles=dict(cat.roles),
+        path=str(path),
+    )
 
 
 __all__ = ["ACTIONS", "PERMISSIONS_FILE", "PHASES", "ActionRule", "Policy", "load_policy"]

@@ -50,10 +50,17 @@ def build_machine(d: WorkflowDefinition) -> Machine:
     specs = []
     for tdef in d.transitions:
         for source in tdef.sources:
-            specs.append({"trigger": tdef.trigger, "source": source, "dest": tdef.dest,
-                          "conditions": [_condition(tdef, False)]})
-            specs.append({"trigger": tdef.trigger, "source": source, "dest": tdef.on_upgrade or tdef.dest,
-                          "conditions": [_condition(tdef, True)]})
+            specs.append(
+                {"trigger": tdef.trigger, "source": source, "dest": tdef.dest, "conditions": [_condition(tdef, False)]}
+            )
+            specs.append(
+                {
+                    "trigger": tdef.trigger,
+                    "source": source,
+                    "dest": tdef.on_upgrade or tdef.dest,
+                    "conditions": [_condition(tdef, True)],
+                }
+            )
     return Machine(
         model=None,
         states=list(d.states),
@@ -95,8 +102,9 @@ class Registry:
         try:
             return self.definitions[(key, version)]
         except KeyError:
-            raise NotFound(Text(f"Không có quy trình {key} phiên bản {version}",
-                                f"No workflow {key} version {version}")) from None
+            raise NotFound(
+                Text(f"Không có quy trình {key} phiên bản {version}", f"No workflow {key} version {version}")
+            ) from None
 
     def latest(self, key: str) -> WorkflowDefinition:
         versions = [d for (k, _), d in self.definitions.items() if k == key]

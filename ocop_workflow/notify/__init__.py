@@ -19,6 +19,16 @@ from .inbox import (
 from .outbox import DeliveryReport, deliver, list_mail, mail_counts, retry_mail
 
 __all__ = [
-    "EMAIL_MODE_LABELS", "DeliveryReport", "deliver", "get_email_mode", "list_mail", "list_notifications",
-    "mail_counts", "mark_read", "open_notification", "retry_mail", "set_email_mode", "unread_count",
+    "EMAIL_MODE_LABELS",
+    "DeliveryReport",
+    "deliver",
+    "get_email_mode",
+    "list_mail",
+    "list_notifications",
+    "mail_counts",
+    "mark_read",
+    "open_notification",
+    "retry_mail",
+    "set_email_mode",
+    "unread_count",
 ]

@@ -61,8 +61,14 @@ def _pg_value(value: object) -> object:
     return value
 
 
-def bulk_insert(session: Session, table: Table, rows: list[dict], *, returning: tuple[str, ...] = (),
-                ignore_duplicates: bool = False) -> list:
+def bulk_insert(
+    session: Session,
+    table: Table,
+    rows: list[dict],
+    *,
+    returning: tuple[str, ...] = (),
+    ignore_duplicates: bool = False,
+) -> list:
     """Insert `rows` (dicts with the same keys); returns the `returning` columns of inserted rows."""
     if not rows:
         return []
@@ -70,15 +76,18 @@ def bulk_insert(session: Session, table: Table, rows: list[dict], *, returning: 
     if session.get_bind().dialect.name == "postgresql":
         columns = list(rows[0])
         types = [_pg_array_type(table.c[c]) for c in columns]
-        sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest("
-               + ", ".join(f"CAST(:a{i} AS {t})" for i, t in enumerate(types)) + ")")
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest("
+            + ", ".join(f"CAST(:a{i} AS {t})" for i, t in enumerate(types))
+            + ")"
+        )
         if ignore_duplicates:
             sql += " ON CONFLICT DO NOTHING"
         if returning:
             sql += " RETURNING " + ", ".join(returning)
         stmt = text(sql)
         for k in range(0, len(rows), CHUNK_PG):
-            chunk = rows[k:k + CHUNK_PG]
+            chunk = rows[k : k + CHUNK_PG]
             params = {f"a{i}": [_pg_value(r[c]) for r in chunk] for i, c in enumerate(columns)}
             result = session.execute(stmt, params)
             if returning:
@@ -88,7 +97,7 @@ def bulk_insert(session: Session, table: Table, rows: list[dict], *, returning: 
     if returning:
         stmt = stmt.returning(*[table.c[c] for c in returning])
     for k in range(0, len(rows), CHUNK_SQLITE):
-        result = session.execute(stmt, rows[k:k + CHUNK_SQLITE])
+        result = session.execute(stmt, rows[k : k + CHUNK_SQLITE])
         if returning:
             out += result.all()
     return out
@@ -103,4 +112,4 @@ def in_ids(session: Session, column, ids: list[int]):
         yield column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
         return
     for k in range(0, len(ids), CHUNK_SQLITE):
-        yield column.in_(ids[k:k + CHUNK_SQLITE])
+        yield column.in_(ids[k : k + CHUNK_SQLITE])

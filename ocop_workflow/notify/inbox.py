@@ -22,8 +22,9 @@ EMAIL_MODE_LABELS = {
 }
 
 
-def list_notifications(session: Session, user_id: int, *, unread_only: bool = False, limit: int = 20,
-                       before_id: int | None = None) -> list[Notification]:
+def list_notifications(
+    session: Session, user_id: int, *, unread_only: bool = False, limit: int = 20, before_id: int | None = None
+) -> list[Notification]:
     """The user's notifications, newest first; `before_id` pages further back."""
     stmt = select(Notification).where(Notification.user_id == user_id)
     if unread_only:
@@ -34,12 +35,17 @@ def list_notifications(session: Session, user_id: int, *, unread_only: bool = Fa
 
 
 def unread_count(session: Session, user_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(Notification)
-                          .where(Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
 
 
-def mark_read(session: Session, user_id: int, ids: Iterable[int] | None = None, *,
-              now: datetime | None = None) -> int:
+def mark_read(session: Session, user_id: int, ids: Iterable[int] | None = None, *, now: datetime | None = None) -> int:
     """Mark the given notifications (default: all) of this user as read; returns how many changed.
     Ids of other users' notifications are ignored."""
     stmt = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
@@ -48,13 +54,15 @@ def mark_read(session: Session, user_id: int, ids: Iterable[int] | None = None, 
         if not ids:
             return 0
         stmt = stmt.where(Notification.id.in_(ids))
-    result = session.execute(stmt.values(read_at=now or datetime.now(UTC)).execution_options(
-        synchronize_session="fetch"))
+    result = session.execute(
+        stmt.values(read_at=now or datetime.now(UTC)).execution_options(synchronize_session="fetch")
+    )
     return result.rowcount
 
 
-def open_notification(session: Session, user_id: int, notification_id: int, *,
-                      now: datetime | None = None) -> Notification:
+def open_notification(
+    session: Session, user_id: int, notification_id: int, *, now: datetime | None = None
+) -> Notification:
     """The user's notification, marked as read (for a click on the bell that follows its link).
     Another user's notification is reported as not found."""
     n = session.get(Notification, notification_id)

@@ -76,8 +76,10 @@ class DeliveryReport:
     def summary(self) -> str:
         if self.disabled:
             return "mail: not sent (OCOP_SMTP_URL is not set; messages wait in the outbox)"
-        text = (f"mail: sent {len(self.sent)}, to retry {len(self.retry)}, failed {len(self.failed)}, "
-                f"cancelled {len(self.cancelled)}")
+        text = (
+            f"mail: sent {len(self.sent)}, to retry {len(self.retry)}, failed {len(self.failed)}, "
+            f"cancelled {len(self.cancelled)}"
+        )
         if self.errors:
             text += f" — {self.errors[0]}"
         return text
@@ -100,7 +102,8 @@ def claim(session: Session, now: datetime, *, token: str, limit: int, claim_time
     won = []
     for oid in session.scalars(candidates).all():
         result = session.execute(
-            update(T).where(T.c.id == oid, due)
+            update(T)
+            .where(T.c.id == oid, due)
             .values(status="sending", claim_token=token, claimed_at=now, attempts=T.c.attempts + 1)
         )
         if result.rowcount == 1:
@@ -149,8 +152,11 @@ def deliver(
             ids = claim(s, now, token=token, limit=size, claim_timeout=settings.mail_claim_timeout_seconds)
             cancel = sorted(set(cancel_check(s, ids)) & set(ids)) if (cancel_check and ids) else []
             if cancel:
-                s.execute(update(T).where(T.c.id.in_(cancel), T.c.claim_token == token)
-                          .values(status="cancelled", claim_token=None, last_error="no longer applies"))
+                s.execute(
+                    update(T)
+                    .where(T.c.id.in_(cancel), T.c.claim_token == token)
+                    .values(status="cancelled", claim_token=None, last_error="no longer applies")
+                )
                 report.cancelled += cancel
             rows = s.execute(select(T).where(T.c.id.in_(set(ids) - set(cancel))).order_by(T.c.id)).all()
         if not ids:
@@ -161,12 +167,25 @@ def deliver(
     return report
 
 
-def _send_batch(db: Database, settings: Settings, rows: list, token: str, now: datetime,
-                mailer_factory: MailerFactory, report: DeliveryReport) -> bool:
+def _send_batch(
+    db: Database,
+    settings: Settings,
+    rows: list,
+    token: str,
+    now: datetime,
+    mailer_factory: MailerFactory,
+    report: DeliveryReport,
+) -> bool:
     def wait(row, error: str) -> None:
         # the server could not be used: retried without limit (nothing is lost while it is down)
-        _finish(db, row.id, token, status="pending", next_attempt_at=now + backoff(settings, row.attempts),
-                last_error=error[:MAX_ERROR])
+        _finish(
+            db,
+            row.id,
+            token,
+            status="pending",
+            next_attempt_at=now + backoff(settings, row.attempts),
+            last_error=error[:MAX_ERROR],
+        )
         report.retry.append(row.id)
 
     mailer = mailer_factory()
@@ -180,8 +199,16 @@ def _send_batch(db: Database, settings: Settings, rows: list, token: str, now: d
         return False
     try:
         for index, row in enumerate(rows):
-            msg = build_message(outbox_id=row.id, created_at=row.created_at, mail_from=settings.mail_from,
-                                to=row.to_address, subject=row.subject, body=row.body, locale=row.locale, now=now)
+            msg = build_message(
+                outbox_id=row.id,
+                created_at=row.created_at,
+                mail_from=settings.mail_from,
+                to=row.to_address,
+                subject=row.subject,
+                body=row.body,
+                locale=row.locale,
+                now=now,
+            )
             try:
                 mailer.send(msg)
             except MessageRefused as exc:
@@ -190,8 +217,14 @@ def _send_batch(db: Database, settings: Settings, rows: list, token: str, now: d
                     _finish(db, row.id, token, status="failed", last_error=str(exc)[:MAX_ERROR])
                     report.failed.append(row.id)
                 else:
-                    _finish(db, row.id, token, status="pending",
-                            next_attempt_at=now + backoff(settings, row.attempts), last_error=str(exc)[:MAX_ERROR])
+                    _finish(
+                        db,
+                        row.id,
+                        token,
+                        status="pending",
+                        next_attempt_at=now + backoff(settings, row.attempts),
+                        last_error=str(exc)[:MAX_ERROR],
+                    )
                     report.retry.append(row.id)
                 continue
             except ConnectionFailed as exc:
@@ -223,15 +256,20 @@ def _scoped(stmt, actor: Actor):
     return stmt.where(MailOutbox.user_id.in_(select(User.id).where(managed_users(actor))))
 
 
-def list_mail(session: Session, actor: Actor, *, statuses: Iterable[str] = ADMIN_STATUSES,
-              limit: int = 100, offset: int = 0) -> list[MailOutbox]:
+def list_mail(
+    session: Session, actor: Actor, *, statuses: Iterable[str] = ADMIN_STATUSES, limit: int = 100, offset: int = 0
+) -> list[MailOutbox]:
     """Outbox rows for the admin page (default: everything not yet sent), oldest first: mail to the
     users the actor administers."""
     statuses = tuple(statuses)
     unknown = set(statuses) - {"pending", "sending", "sent", "failed", "cancelled"}
     if unknown:
-        raise InvalidData(Text(f"Trạng thái không hợp lệ: {', '.join(sorted(unknown))}",
-                               f"Unknown status: {', '.join(sorted(unknown))}"))
+        raise InvalidData(
+            Text(
+                f"Trạng thái không hợp lệ: {', '.join(sorted(unknown))}",
+                f"Unknown status: {', '.join(sorted(unknown))}",
+            )
+        )
     stmt = select(MailOutbox).where(MailOutbox.status.in_(statuses))
     stmt = _scoped(stmt, actor)
     return list(session.scalars(stmt.order_by(MailOutbox.id).limit(limit).offset(offset)))
@@ -249,8 +287,9 @@ def retry_mail(session: Session, outbox_id: int, actor: Actor, *, now: datetime 
     if row is None:
         raise NotFound(Text(f"Không có thư #{outbox_id}", f"No message #{outbox_id}"))
     if row.status not in ("failed", "pending", "cancelled"):
-        raise InvalidData(Text(f"Thư #{outbox_id} đang ở trạng thái {row.status}",
-                               f"Message #{outbox_id} is {row.status}"))
+        raise InvalidData(
+            Text(f"Thư #{outbox_id} đang ở trạng thái {row.status}", f"Message #{outbox_id} is {row.status}")
+        )
     row.status, row.attempts, row.next_attempt_at = "pending", 0, now or datetime.now(UTC)
     session.flush()
     return row

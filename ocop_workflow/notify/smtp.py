@@ -85,8 +85,17 @@ def message_id(outbox_id: int, created_at: datetime, mail_from: str) -> str:
     return f"<ocop.{outbox_id}.{created_at:%Y%m%d%H%M%S}@{mail_domain(mail_from)}>"
 
 
-def build_message(*, outbox_id: int, created_at: datetime, mail_from: str, to: str, subject: str, body: str,
-                  locale: str, now: datetime) -> EmailMessage:
+def build_message(
+    *,
+    outbox_id: int,
+    created_at: datetime,
+    mail_from: str,
+    to: str,
+    subject: str,
+    body: str,
+    locale: str,
+    now: datetime,
+) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = mail_from
     msg["To"] = to
@@ -115,8 +124,9 @@ class SmtpMailer:
         c = self.config
         try:
             if c.use_ssl:
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout,
-                                                      context=ssl.create_default_context())
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    c.host, c.port, timeout=c.timeout, context=ssl.create_default_context()
+                )
             else:
                 smtp = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
             try:

@@ -77,8 +77,11 @@ class StallInfo:
         if self.level == 0:
             title = f"Overdue: “{name}” at “{state}”" if en else f"Quá hạn: «{name}» ở bước «{state}»"
         else:
-            title = (f"Escalated: “{name}” stalled at {self.org_name}" if en
-                     else f"Chuyển cấp: «{name}» chậm xử lý tại {self.org_name}")
+            title = (
+                f"Escalated: “{name}” stalled at {self.org_name}"
+                if en
+                else f"Chuyển cấp: «{name}» chậm xử lý tại {self.org_name}"
+            )
         if self.period:
             title += f" (reminder {self.period + 1})" if en else f" (lần nhắc {self.period + 1})"
         since = fmt_date(since_d, locale)
@@ -91,8 +94,10 @@ class StallInfo:
                 f"To be handled by: {self.org_name}.",
             ]
             if self.level:
-                lines.append(f"This reminder is escalated to {self.parent_name} because {self.org_name} has not "
-                             f"moved the product on within {self.threshold} {unit}.")
+                lines.append(
+                    f"This reminder is escalated to {self.parent_name} because {self.org_name} has not "
+                    f"moved the product on within {self.threshold} {unit}."
+                )
         else:
             lines = [
                 f"Sản phẩm «{name}» (#{self.product_id}, {self.commune_name}) ở bước «{state}» từ ngày {since}, "
@@ -101,8 +106,10 @@ class StallInfo:
                 f"Đơn vị xử lý: {self.org_name}.",
             ]
             if self.level:
-                lines.append(f"Nhắc việc được chuyển lên {self.parent_name} vì {self.org_name} chưa xử lý "
-                             f"sau {self.threshold} {unit}.")
+                lines.append(
+                    f"Nhắc việc được chuyển lên {self.parent_name} vì {self.org_name} chưa xử lý "
+                    f"sau {self.threshold} {unit}."
+                )
         body = "\n".join(lines)
         link = product_link(self.product_id)
         subject, mail_body = _mail(title, body, link, locale, base_url)
@@ -125,26 +132,39 @@ class CertificateInfo:
         en = locale.startswith("en")
         name, expiry = self.product_name, fmt_date(self.expires_on, locale)
         if self.days_left > 0:
-            title = (f"The OCOP certificate of “{name}” expires in {self.days_left} days ({expiry})" if en
-                     else f"Giấy chứng nhận OCOP của «{name}» hết hạn sau {self.days_left} ngày ({expiry})")
+            title = (
+                f"The OCOP certificate of “{name}” expires in {self.days_left} days ({expiry})"
+                if en
+                else f"Giấy chứng nhận OCOP của «{name}» hết hạn sau {self.days_left} ngày ({expiry})"
+            )
         elif self.days_left == 0:
-            title = (f"The OCOP certificate of “{name}” expires today ({expiry})" if en
-                     else f"Giấy chứng nhận OCOP của «{name}» hết hạn hôm nay ({expiry})")
+            title = (
+                f"The OCOP certificate of “{name}” expires today ({expiry})"
+                if en
+                else f"Giấy chứng nhận OCOP của «{name}» hết hạn hôm nay ({expiry})"
+            )
         else:
-            title = (f"The OCOP certificate of “{name}” expired on {expiry}" if en
-                     else f"Giấy chứng nhận OCOP của «{name}» đã hết hạn ngày {expiry}")
+            title = (
+                f"The OCOP certificate of “{name}” expired on {expiry}"
+                if en
+                else f"Giấy chứng nhận OCOP của «{name}» đã hết hạn ngày {expiry}"
+            )
         rated = fmt_date(self.rated_on, locale)
         if en:
-            body = (f"“{name}” (#{self.product_id}, {self.commune_name}) was recognised with {self.star} stars by "
-                    f"{self.org_name} on {rated}. The certificate is valid for {self.months} months, until {expiry}.\n"
-                    "To keep its stars the producer has to apply for re-evaluation; the recognising authority must "
-                    "tell the producer at least 30 days before the certificate expires.")
+            body = (
+                f"“{name}” (#{self.product_id}, {self.commune_name}) was recognised with {self.star} stars by "
+                f"{self.org_name} on {rated}. The certificate is valid for {self.months} months, until {expiry}.\n"
+                "To keep its stars the producer has to apply for re-evaluation; the recognising authority must "
+                "tell the producer at least 30 days before the certificate expires."
+            )
         else:
-            body = (f"Sản phẩm «{name}» (#{self.product_id}, {self.commune_name}) được {self.org_name} công nhận "
-                    f"{self.star} sao ngày {rated}. Giấy chứng nhận có hiệu lực {self.months} tháng, "
-                    f"đến ngày {expiry}.\n"
-                    "Để giữ hạng sao, chủ thể cần đăng ký đánh giá lại; cơ quan công nhận phải thông báo cho chủ thể "
-                    "ít nhất 30 ngày trước khi giấy chứng nhận hết hạn.")
+            body = (
+                f"Sản phẩm «{name}» (#{self.product_id}, {self.commune_name}) được {self.org_name} công nhận "
+                f"{self.star} sao ngày {rated}. Giấy chứng nhận có hiệu lực {self.months} tháng, "
+                f"đến ngày {expiry}.\n"
+                "Để giữ hạng sao, chủ thể cần đăng ký đánh giá lại; cơ quan công nhận phải thông báo cho chủ thể "
+                "ít nhất 30 ngày trước khi giấy chứng nhận hết hạn."
+            )
         link = product_link(self.product_id)
         subject, mail_body = _mail(title, body, link, locale, base_url)
         return Message(title, body, subject, mail_body, link)
@@ -154,9 +174,12 @@ def digest(items: list[tuple[str, str | None]], day: date, locale: str, base_url
     """Subject and body of a daily digest; items are (title, link)."""
     en = locale.startswith("en")
     when = fmt_date(day, locale)
-    subject = (f"[OCOP] Daily digest for {when}: {len(items)} reminder(s)" if en
-               else f"[OCOP] Tóm tắt nhắc việc ngày {when}: {len(items)} mục")
-    head = ("Reminders since the last digest:" if en else "Các nhắc việc từ lần tóm tắt trước:")
+    subject = (
+        f"[OCOP] Daily digest for {when}: {len(items)} reminder(s)"
+        if en
+        else f"[OCOP] Tóm tắt nhắc việc ngày {when}: {len(items)} mục"
+    )
+    head = "Reminders since the last digest:" if en else "Các nhắc việc từ lần tóm tắt trước:"
     lines = [head, ""]
     for title, link in items:
         lines.append(f"• {title}")

@@ -63,7 +63,7 @@ class Recipient:
 
 def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 class Directory:
@@ -84,8 +84,15 @@ class Directory:
 
     def load_orgs(self, org_ids: Iterable[int]) -> None:
         """Load these organisations and all their ancestors."""
-        cols = (Organisation.id, Organisation.code, Organisation.name, Organisation.level, Organisation.path,
-                Organisation.valid_from, Organisation.valid_to)
+        cols = (
+            Organisation.id,
+            Organisation.code,
+            Organisation.name,
+            Organisation.level,
+            Organisation.path,
+            Organisation.valid_from,
+            Organisation.valid_to,
+        )
         missing = sorted({i for i in org_ids if i not in self.by_id})
         for chunk in _chunks(missing):
             self._add(self.session.execute(select(*cols).where(Organisation.id.in_(chunk))))
@@ -119,8 +126,15 @@ class Directory:
             self._members[i] = []
         for chunk in _chunks(missing):
             stmt = (
-                select(Membership.organisation_id, Membership.role, User.id, User.email, User.name, User.locale,
-                       NotificationPreference.email_mode)
+                select(
+                    Membership.organisation_id,
+                    Membership.role,
+                    User.id,
+                    User.email,
+                    User.name,
+                    User.locale,
+                    NotificationPreference.email_mode,
+                )
                 .join(User, Membership.user_id == User.id)
                 .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
                 .where(Membership.organisation_id.in_(chunk), User.active.is_(True))

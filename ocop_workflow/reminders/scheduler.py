@@ -79,8 +79,9 @@ class SweepJob:
             self._db.dispose()
 
 
-def build_scheduler(settings: Settings | None = None, *, background: bool = False,
-                    job: SweepJob | None = None) -> BaseScheduler:
+def build_scheduler(
+    settings: Settings | None = None, *, background: bool = False, job: SweepJob | None = None
+) -> BaseScheduler:
     """A configured, not yet started scheduler with the sweep job."""
     settings = settings or Settings()
     tz = ZoneInfo(settings.timezone)
@@ -91,8 +92,15 @@ def build_scheduler(settings: Settings | None = None, *, background: bool = Fals
         executors={"default": ThreadPoolExecutor(1)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": interval * 60},
     )
-    scheduler.add_job(job or SweepJob(settings), "interval", minutes=interval, id=JOB_ID,
-                      name="OCOP reminder sweep", next_run_time=datetime.now(tz), replace_existing=True)
+    scheduler.add_job(
+        job or SweepJob(settings),
+        "interval",
+        minutes=interval,
+        id=JOB_ID,
+        name="OCOP reminder sweep",
+        next_run_time=datetime.now(tz),
+        replace_existing=True,
+    )
     return scheduler
 
 

@@ -130,15 +130,19 @@ class SweepReport:
 
     def lines(self, tz: str = "Asia/Ho_Chi_Minh") -> list[str]:
         local = self.now.astimezone(ZoneInfo(tz))
-        out = [f"sweep as of {local.isoformat(timespec='minutes')}{' (dry run)' if self.dry_run else ''}: "
-               f"{self.stalled} stalled product(s), {self.certificates} certificate notice(s) due"]
+        out = [
+            f"sweep as of {local.isoformat(timespec='minutes')}{' (dry run)' if self.dry_run else ''}: "
+            f"{self.stalled} stalled product(s), {self.certificates} certificate notice(s) due"
+        ]
         out.append(f"queued {len(self.queued)} new reminder(s)" + (":" if self.queued else ""))
         out += [f"  {q.describe()}" for q in self.queued]
         for pid, why in self.unreachable:
             out.append(f"  nobody to remind for product #{pid}: {why}")
         if self.digests:
-            out.append(f"queued {len(self.digests)} digest(s): "
-                       + ", ".join(f"user #{u} ({n} item(s))" for u, n in self.digests))
+            out.append(
+                f"queued {len(self.digests)} digest(s): "
+                + ", ".join(f"user #{u} ({n} item(s))" for u, n in self.digests)
+            )
         if self.dry_run:
             out.append("dry run: nothing written, nothing sent")
         elif self.delivery is not None:
@@ -170,9 +174,12 @@ def find_stalled(session: Session, registry: Registry, settings: Settings, now: 
             bound = cal.stalled_before(now, state.sla_days)
             # no ORDER BY: ordering by id lets a planner prefer an index it can read in id order,
             # which walks every product in the state instead of the stalled range
-            stmt = (select(Product.id, Product.name, Product.commune_id, Product.state_entered_at)
-                    .where(Product.workflow_key == key, Product.workflow_version == version,
-                           Product.state == state.key, Product.state_entered_at < bound))
+            stmt = select(Product.id, Product.name, Product.commune_id, Product.state_entered_at).where(
+                Product.workflow_key == key,
+                Product.workflow_version == version,
+                Product.state == state.key,
+                Product.state_entered_at < bound,
+            )
             for pid, name, commune_id, entered in session.execute(stmt):
                 elapsed = cal.elapsed(entered, now)
                 if elapsed >= state.sla_days:  # always true; kept as the definition of "stalled"
@@ -181,8 +188,9 @@ def find_stalled(session: Session, registry: Registry, settings: Settings, now: 
     return found
 
 
-def stall_dues(session: Session, registry: Registry, settings: Settings, now: datetime, directory: Directory,
-               report: SweepReport) -> list[Due]:
+def stall_dues(
+    session: Session, registry: Registry, settings: Settings, now: datetime, directory: Directory, report: SweepReport
+) -> list[Due]:
     stalled = find_stalled(session, registry, settings, now)
     report.stalled = len(stalled)
     if not stalled:
@@ -204,8 +212,7 @@ def stall_dues(session: Session, registry: Registry, settings: Settings, now: da
     for s, state, roles, owner, parent in plans:
         sla = state.sla_days
         further = settings.escalate_after_days if settings.escalate_after_days is not None else sla
-        levels: list[tuple[int, int, Org | None, list[Recipient]]] = [
-            (0, sla, owner, directory.members(owner, roles))]
+        levels: list[tuple[int, int, Org | None, list[Recipient]]] = [(0, sla, owner, directory.members(owner, roles))]
         if s.elapsed >= sla + further:
             levels.append((1, sla + further, parent, supervisors(directory, registry.policy, parent)))
         commune = directory.by_id.get(s.commune_id)
@@ -217,15 +224,24 @@ def stall_dues(session: Session, registry: Registry, settings: Settings, now: da
             period = int((s.elapsed - threshold) // repeat)
             due_at = s.cal.due_at(s.entered, threshold + period * repeat)
             info = StallInfo(
-                product_id=s.product_id, product_name=s.name, commune_name=commune.name if commune else "",
-                state_label=state.label, org_name=owner.name if owner else "",
+                product_id=s.product_id,
+                product_name=s.name,
+                commune_name=commune.name if commune else "",
+                state_label=state.label,
+                org_name=owner.name if owner else "",
                 parent_name=parent.name if parent else None,
-                since=s.entered, sla_days=sla, threshold=threshold, unit=s.cal.unit, due_at=due_at, now=now,
+                since=s.entered,
+                sla_days=sla,
+                threshold=threshold,
+                unit=s.cal.unit,
+                due_at=due_at,
+                now=now,
                 deadline=(s.cal.due_at(s.entered, sla) - timedelta(microseconds=1)).astimezone(tz).date(),
-                level=level, period=period, tz=tz,
+                level=level,
+                period=period,
+                tz=tz,
             )
-            dues.append(Due("stall", s.product_id, s.state, s.entered, level, period, org.id, due_at, recipients,
-                            info))
+            dues.append(Due("stall", s.product_id, s.state, s.entered, level, period, org.id, due_at, recipients, info))
     return dues
 
 
@@ -236,8 +252,9 @@ def add_months(d: date, months: int) -> date:
     return date(year, month, min(d.day, _calendar.monthrange(year, month)[1]))
 
 
-def certificate_dues(session: Session, registry: Registry, settings: Settings, now: datetime, directory: Directory,
-                     report: SweepReport) -> list[Due]:
+def certificate_dues(
+    session: Session, registry: Registry, settings: Settings, now: datetime, directory: Directory, report: SweepReport
+) -> list[Due]:
     stages = sorted(set(settings.certificate_notice_days))
     if not stages:
         return []
@@ -251,14 +268,17 @@ def certificate_dues(session: Session, registry: Registry, settings: Settings, n
     hi_at = datetime.combine(hi, datetime.min.time(), tzinfo=tz)
     candidates = session.execute(
         select(Rating.product_id, Rating.at, Rating.star, Rating.organisation_id)
-        .where(Rating.final.is_(True), Rating.at >= lo_at, Rating.at < hi_at).order_by(Rating.product_id, Rating.at)
+        .where(Rating.final.is_(True), Rating.at >= lo_at, Rating.at < hi_at)
+        .order_by(Rating.product_id, Rating.at)
     ).all()
     if not candidates:
         return []
     pids = sorted({c.product_id for c in candidates})
     newest = _newest_final_ratings(session, pids)
-    products = {p.id: p for p in session.execute(
-        select(Product.id, Product.name, Product.commune_id).where(Product.id.in_(pids)))}
+    products = {
+        p.id: p
+        for p in session.execute(select(Product.id, Product.name, Product.commune_id).where(Product.id.in_(pids)))
+    }
     chosen = []
     for c in candidates:
         if newest.get(c.product_id) != c.at or c.star < CERTIFIED_MIN_STAR or c.product_id not in products:
@@ -272,10 +292,14 @@ def certificate_dues(session: Session, registry: Registry, settings: Settings, n
     report.certificates = len(chosen)
     if not chosen:
         return []
-    directory.load_orgs({products[c.product_id].commune_id for c, *_ in chosen}
-                        | {c.organisation_id for c, *_ in chosen if c.organisation_id})
-    directory.load_members({products[c.product_id].commune_id for c, *_ in chosen}
-                           | {c.organisation_id for c, *_ in chosen if c.organisation_id})
+    directory.load_orgs(
+        {products[c.product_id].commune_id for c, *_ in chosen}
+        | {c.organisation_id for c, *_ in chosen if c.organisation_id}
+    )
+    directory.load_members(
+        {products[c.product_id].commune_id for c, *_ in chosen}
+        | {c.organisation_id for c, *_ in chosen if c.organisation_id}
+    )
     dues = []
     for c, expires, days_left, stage in chosen:
         product = products[c.product_id]
@@ -288,23 +312,43 @@ def certificate_dues(session: Session, registry: Registry, settings: Settings, n
             report.unreachable.append((c.product_id, "certificate: no commune officer or secretariat to notify"))
             continue
         info = CertificateInfo(
-            product_id=c.product_id, product_name=product.name, commune_name=commune.name if commune else "",
-            star=c.star, org_name=recognising.name if recognising else "", rated_on=c.at.astimezone(tz).date(),
-            expires_on=expires, days_left=days_left, months=months,
+            product_id=c.product_id,
+            product_name=product.name,
+            commune_name=commune.name if commune else "",
+            star=c.star,
+            org_name=recognising.name if recognising else "",
+            rated_on=c.at.astimezone(tz).date(),
+            expires_on=expires,
+            days_left=days_left,
+            months=months,
         )
         due_at = datetime.combine(expires - timedelta(days=stage), datetime.min.time(), tzinfo=tz).astimezone(UTC)
-        dues.append(Due(CERTIFICATE, c.product_id, CERTIFICATE, c.at, 0, stage, commune.id if commune else None,
-                        due_at, list(recipients.values()), info))
+        dues.append(
+            Due(
+                CERTIFICATE,
+                c.product_id,
+                CERTIFICATE,
+                c.at,
+                0,
+                stage,
+                commune.id if commune else None,
+                due_at,
+                list(recipients.values()),
+                info,
+            )
+        )
     return dues
 
 
 def _newest_final_ratings(session: Session, product_ids: list[int]) -> dict[int, datetime]:
     out: dict[int, datetime] = {}
     for i in range(0, len(product_ids), INSERT_CHUNK):
-        chunk = product_ids[i:i + INSERT_CHUNK]
-        rows = session.execute(select(Rating.product_id, Rating.at)
-                               .where(Rating.final.is_(True), Rating.product_id.in_(chunk))
-                               .order_by(Rating.product_id, Rating.at))
+        chunk = product_ids[i : i + INSERT_CHUNK]
+        rows = session.execute(
+            select(Rating.product_id, Rating.at)
+            .where(Rating.final.is_(True), Rating.product_id.in_(chunk))
+            .order_by(Rating.product_id, Rating.at)
+        )
         for pid, at in rows:
             out[pid] = at  # ordered by time: the last one wins
     return out
@@ -321,10 +365,11 @@ def _already_recorded(session: Session, dues: list[Due]) -> set[tuple]:
         by_kind.setdefault(d.kind, []).append(d)
     for kind, items in by_kind.items():
         for i in range(0, len(items), INSERT_CHUNK):
-            chunk = items[i:i + INSERT_CHUNK]
+            chunk = items[i : i + INSERT_CHUNK]
             # (kind, product_id) is the prefix of uq_reminders_once: an index read of these products' ledger
-            stmt = (select(R.c.product_id, R.c.anchor_at, R.c.level, R.c.period, R.c.user_id)
-                    .where(R.c.kind == kind, R.c.product_id.in_(sorted({d.product_id for d in chunk}))))
+            stmt = select(R.c.product_id, R.c.anchor_at, R.c.level, R.c.period, R.c.user_id).where(
+                R.c.kind == kind, R.c.product_id.in_(sorted({d.product_id for d in chunk}))
+            )
             found.update((kind, *row) for row in session.execute(stmt))
     return found
 
@@ -338,17 +383,29 @@ def record(session: Session, settings: Settings, dues: list[Due], now: datetime,
         for r in d.recipients:
             if (d.kind, d.product_id, d.anchor_at, d.level, d.period, r.user_id) in recorded:
                 continue
-            rows.append({"kind": d.kind, "product_id": d.product_id, "subject": d.subject, "anchor_at": d.anchor_at,
-                         "level": d.level, "period": d.period, "user_id": r.user_id,
-                         "organisation_id": d.organisation_id, "due_at": d.due_at, "created_at": now,
-                         "mail_mode": r.email_mode})
+            rows.append(
+                {
+                    "kind": d.kind,
+                    "product_id": d.product_id,
+                    "subject": d.subject,
+                    "anchor_at": d.anchor_at,
+                    "level": d.level,
+                    "period": d.period,
+                    "user_id": r.user_id,
+                    "organisation_id": d.organisation_id,
+                    "due_at": d.due_at,
+                    "created_at": now,
+                    "mail_mode": r.email_mode,
+                }
+            )
     if not rows:
         return
     # one order for every sweep, so concurrent sweeps on PostgreSQL wait for each other instead of deadlocking;
     # ON CONFLICT DO NOTHING settles races with another sweep: only rows really inserted come back
     rows.sort(key=lambda r: (r["kind"], r["product_id"], r["subject"], r["level"], r["period"], r["user_id"]))
-    new = bulk_insert(session, R, rows, returning=("id", "kind", "product_id", "level", "period", "user_id"),
-                      ignore_duplicates=True)
+    new = bulk_insert(
+        session, R, rows, returning=("id", "kind", "product_id", "level", "period", "user_id"), ignore_duplicates=True
+    )
     if not new:
         return
     new.sort(key=lambda r: r.id)
@@ -357,23 +414,57 @@ def record(session: Session, settings: Settings, dues: list[Due], now: datetime,
         d = by_key[(row.kind, row.product_id, row.level, row.period)]
         rec = d.recipient(row.user_id)
         msg = d.message(rec.locale, settings.base_url)
-        notifications.append({"user_id": rec.user_id, "reminder_id": row.id, "product_id": d.product_id,
-                              "kind": d.notification_kind, "title": msg.title[:300], "body": msg.body,
-                              "link": msg.link, "created_at": now, "read_at": None})
+        notifications.append(
+            {
+                "user_id": rec.user_id,
+                "reminder_id": row.id,
+                "product_id": d.product_id,
+                "kind": d.notification_kind,
+                "title": msg.title[:300],
+                "body": msg.body,
+                "link": msg.link,
+                "created_at": now,
+                "read_at": None,
+            }
+        )
         if rec.email_mode == "single":
-            mails.append({"dedupe_key": f"{MAIL_KEY}{row.id}", "kind": "reminder", "user_id": rec.user_id,
-                          "to_address": rec.email, "locale": rec.locale, "subject": msg.subject[:300],
-                          "body": msg.mail_body, "status": "pending", "attempts": 0, "next_attempt_at": now,
-                          "last_error": None, "claim_token": None, "claimed_at": None, "sent_at": None,
-                          "created_at": now})
-        report.queued.append(Queued(row.id, d.notification_kind, d.product_id, d.info.product_name, d.subject,
-                                    d.level, d.period, rec.email, rec.email_mode))
+            mails.append(
+                {
+                    "dedupe_key": f"{MAIL_KEY}{row.id}",
+                    "kind": "reminder",
+                    "user_id": rec.user_id,
+                    "to_address": rec.email,
+                    "locale": rec.locale,
+                    "subject": msg.subject[:300],
+                    "body": msg.mail_body,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "last_error": None,
+                    "claim_token": None,
+                    "claimed_at": None,
+                    "sent_at": None,
+                    "created_at": now,
+                }
+            )
+        report.queued.append(
+            Queued(
+                row.id,
+                d.notification_kind,
+                d.product_id,
+                d.info.product_name,
+                d.subject,
+                d.level,
+                d.period,
+                rec.email,
+                rec.email_mode,
+            )
+        )
     bulk_insert(session, N, notifications)
     bulk_insert(session, O, mails)
     # link each reminder to its mail in one set-based UPDATE (the mail's dedupe_key names the reminder)
-    linked = [int(m["dedupe_key"][len(MAIL_KEY):]) for m in mails]
-    mail_of = (select(O.c.id).where(O.c.dedupe_key == literal(MAIL_KEY) + cast(R.c.id, String(20)))
-               .scalar_subquery())
+    linked = [int(m["dedupe_key"][len(MAIL_KEY) :]) for m in mails]
+    mail_of = select(O.c.id).where(O.c.dedupe_key == literal(MAIL_KEY) + cast(R.c.id, String(20))).scalar_subquery()
     for condition in in_ids(session, R.c.id, linked):
         session.execute(update(R).where(condition).values(outbox_id=mail_of))
 
@@ -386,11 +477,13 @@ def inapplicable(session: Session, items: list) -> set[int]:
     cert_pids = sorted({i.product_id for i in items if i.kind == CERTIFICATE})
     current: dict[int, tuple[str, datetime]] = {}
     for k in range(0, len(stall_pids), INSERT_CHUNK):
-        chunk = stall_pids[k:k + INSERT_CHUNK]
+        chunk = stall_pids[k : k + INSERT_CHUNK]
         for pid, state, entered in session.execute(
-                select(Product.id, Product.state, Product.state_entered_at).where(Product.id.in_(chunk))):
+            select(Product.id, Product.state, Product.state_entered_at).where(Product.id.in_(chunk))
+        ):
             current[pid] = (state, entered)
     newest = _newest_final_ratings(session, cert_pids) if cert_pids else {}
+
     def moved_on(i) -> bool:
         if i.kind == "stall":
             return current.get(i.product_id) != (i.subject, i.anchor_at)
@@ -421,8 +514,12 @@ def queue_digests(session: Session, settings: Settings, now: datetime, report: S
             per_user.setdefault(i.user_id, []).append(i)
     if not per_user:
         return
-    users = {u.id: u for u in session.execute(
-        select(User.id, User.email, User.locale).where(User.id.in_(sorted(per_user)), User.active.is_(True)))}
+    users = {
+        u.id: u
+        for u in session.execute(
+            select(User.id, User.email, User.locale).where(User.id.in_(sorted(per_user)), User.active.is_(True))
+        )
+    }
     stmt = insert_ignoring_duplicates(session, O).returning(O.c.id)
     for user_id, mine in sorted(per_user.items()):
         user = users.get(user_id)
@@ -430,31 +527,45 @@ def queue_digests(session: Session, settings: Settings, now: datetime, report: S
             continue
         locale = user.locale or "vi"
         subject, body = digest([(i.title, i.link) for i in mine], day, locale, settings.base_url)
-        oid = session.execute(stmt, {
-            "dedupe_key": f"digest:{user_id}:{day.isoformat()}", "kind": "digest", "user_id": user_id,
-            "to_address": user.email, "locale": locale, "subject": subject[:300], "body": body, "status": "pending",
-            "attempts": 0, "next_attempt_at": now, "created_at": now,
-        }).scalar()
+        oid = session.execute(
+            stmt,
+            {
+                "dedupe_key": f"digest:{user_id}:{day.isoformat()}",
+                "kind": "digest",
+                "user_id": user_id,
+                "to_address": user.email,
+                "locale": locale,
+                "subject": subject[:300],
+                "body": body,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            },
+        ).scalar()
         if oid is None:
             continue  # today's digest already went out; these wait for tomorrow's
-        session.execute(update(R).where(R.c.id.in_([i.id for i in mine]), R.c.outbox_id.is_(None))
-                        .values(outbox_id=oid))
+        session.execute(
+            update(R).where(R.c.id.in_([i.id for i in mine]), R.c.outbox_id.is_(None)).values(outbox_id=oid)
+        )
         report.digests.append((user_id, len(mine)))
 
 
 def cancel_inapplicable(session: Session, outbox_ids: list[int]) -> set[int]:
     """For delivery: single-reminder mails whose product has moved on are cancelled, not sent."""
     items = session.execute(
-        select(R.c.id, R.c.kind, R.c.product_id, R.c.subject, R.c.anchor_at, R.c.outbox_id)
-        .where(R.c.outbox_id.in_(outbox_ids), R.c.mail_mode == "single")
+        select(R.c.id, R.c.kind, R.c.product_id, R.c.subject, R.c.anchor_at, R.c.outbox_id).where(
+            R.c.outbox_id.in_(outbox_ids), R.c.mail_mode == "single"
+        )
     ).all()
     gone = inapplicable(session, items)
     return {i.outbox_id for i in items if i.id in gone}
 
 
 # --- the whole sweep ---------------------------------------------------------------------------
-def queue(session: Session, registry: Registry, settings: Settings, now: datetime,
-          report: SweepReport | None = None) -> SweepReport:
+def queue(
+    session: Session, registry: Registry, settings: Settings, now: datetime, report: SweepReport | None = None
+) -> SweepReport:
     """Steps 1 to 4 in the caller's transaction (the caller commits)."""
     report = report or SweepReport(now=now)
     directory = Directory(session, now.astimezone(ZoneInfo(settings.timezone)).date())
@@ -493,10 +604,15 @@ def run_sweep(
             return report
         session.commit()
     if send:
-        report.delivery = deliver(db, settings, now=now, mailer_factory=mailer_factory,
-                                  cancel_check=cancel_inapplicable)
-    log.info("sweep: %d stalled, %d new reminders, %s", report.stalled, len(report.queued),
-             report.delivery.summary() if report.delivery else "no delivery")
+        report.delivery = deliver(
+            db, settings, now=now, mailer_factory=mailer_factory, cancel_check=cancel_inapplicable
+        )
+    log.info(
+        "sweep: %d stalled, %d new reminders, %s",
+        report.stalled,
+        len(report.queued),
+        report.delivery.summary() if report.delivery else "no delivery",
+    )
     return report
 
 

@@ -5,6 +5,14 @@ from .documents import attach_document, get_document, list_documents
 from .products import advance, available_triggers, create_product, get_product, history
 
 __all__ = [
-    "Actor", "advance", "attach_document", "available_triggers", "create_product", "get_document",
-    "get_product", "history", "list_documents", "load_actor",
+    "Actor",
+    "advance",
+    "attach_document",
+    "available_triggers",
+    "create_product",
+    "get_document",
+    "get_product",
+    "history",
+    "list_documents",
+    "load_actor",
 ]

@@ -70,8 +70,16 @@ class Actor:
 
     __slots__ = ("_user", "_session", "_row", "memberships", "policy", "system")
 
-    def __init__(self, user: User | None, memberships: list | None = None, policy: Policy | None = None, *,
-                 system: bool = False, session: Session | None = None, row: tuple | None = None) -> None:
+    def __init__(
+        self,
+        user: User | None,
+        memberships: list | None = None,
+        policy: Policy | None = None,
+        *,
+        system: bool = False,
+        session: Session | None = None,
+        row: tuple | None = None,
+    ) -> None:
         if (session is None) != (row is None):
             raise TypeError("Actor takes the session and the user's row together")
         self._user, self._session, self._row = user, session, row
@@ -128,8 +136,9 @@ class Actor:
             return any(m.organisation.contains(org) for m in self.memberships)
         return any(self.covers(m, org, producer_id) for m in self.memberships)
 
-    def membership_for(self, org: Organisation, roles: tuple[str, ...] | set[str] | frozenset[str],
-                       producer_id: int | None = None) -> Membership | None:
+    def membership_for(
+        self, org: Organisation, roles: tuple[str, ...] | set[str] | frozenset[str], producer_id: int | None = None
+    ) -> Membership | None:
         """The nearest membership over `org` with one of `roles` (the organisation acting)."""
         fitting = [m for m in self.memberships if m.role in roles and self.covers(m, org, producer_id)]
         return max(fitting, key=lambda m: len(m.organisation.path), default=None)
@@ -163,9 +172,7 @@ class Actor:
             return false()
         if paths == ["/"]:
             return true()
-        inner = select(Organisation.id).where(
-            or_(*[Organisation.path.startswith(p, autoescape=True) for p in paths])
-        )
+        inner = select(Organisation.id).where(or_(*[Organisation.path.startswith(p, autoescape=True) for p in paths]))
         return column.in_(inner)
 
     def org_filter(self, column: ColumnElement) -> ColumnElement[bool]:
@@ -191,8 +198,7 @@ _U, _M, _O = User.__table__, Membership.__table__, Organisation.__table__
 _USER_COLUMNS = ("id", "email", "name", "password_hash", "locale", "active", "created_at")
 _ORG_COLUMNS = ("id", "code", "name", "level", "parent_id", "path", "valid_from", "valid_to")
 _ACTOR_ROWS = (
-    select(*[_U.c[c] for c in _USER_COLUMNS], _M.c.id, _M.c.role, _M.c.producer_id,
-           *[_O.c[c] for c in _ORG_COLUMNS])
+    select(*[_U.c[c] for c in _USER_COLUMNS], _M.c.id, _M.c.role, _M.c.producer_id, *[_O.c[c] for c in _ORG_COLUMNS])
     .select_from(_U.outerjoin(_M, _M.c.user_id == _U.c.id).outerjoin(_O, _O.c.id == _M.c.organisation_id))
     .order_by(_M.c.id)
 )
@@ -220,8 +226,9 @@ def _persistent_user(session: Session, values: tuple) -> User:
     return user
 
 
-def load_actor(session: Session, user_or_email: int | str, today: date | None = None, *,
-               policy: Policy | None = None) -> Actor:
+def load_actor(
+    session: Session, user_or_email: int | str, today: date | None = None, *, policy: Policy | None = None
+) -> Actor:
     """Load a user and their active memberships; unknown or deactivated users are refused. `policy`:
     the permission file the actor acts under (default: the configured folder's)."""
     if isinstance(user_or_email, int):
@@ -240,7 +247,7 @@ def load_actor(session: Session, user_or_email: int | str, today: date | None = 
     for row in rows:
         if row[_N_USER] is None:  # no membership at all
             break
-        org = OrgView(*row[_N_USER + 3:])
+        org = OrgView(*row[_N_USER + 3 :])
         if org.is_active(today):
             active.append(MembershipView(row[_N_USER], user_id, org.id, row[_N_USER + 1], row[_N_USER + 2], org))
     return Actor(None, active, policy, session=session, row=tuple(first[:_N_USER]))
@@ -256,22 +263,27 @@ def product_not_found(product_id: object) -> NotFound:
     return NotFound(Text(f"Không tìm thấy sản phẩm #{product_id}", f"Product #{product_id} not found"))
 
 
-_PRODUCT_WITH_PLACE = (select(Product).where(Product.id == bindparam("product_id"))
-                       .options(joinedload(Product.commune), joinedload(Product.producer)))
+_PRODUCT_WITH_PLACE = (
+    select(Product)
+    .where(Product.id == bindparam("product_id"))
+    .options(joinedload(Product.commune), joinedload(Product.producer))
+)
 
 
 def get_visible_product(session: Session, actor: Actor, product_id: int, *, for_update: bool = False) -> Product:
     """The product if the actor may see it; NotFound otherwise (also when it is out of scope)."""
-    product = (session.scalars(_PRODUCT_WITH_PLACE, {"product_id": product_id}).one_or_none()
-               if valid_id(product_id) else None)
+    product = (
+        session.scalars(_PRODUCT_WITH_PLACE, {"product_id": product_id}).one_or_none() if valid_id(product_id) else None
+    )
     if product is None or not actor.can_see(product.commune, product.producer_id):
         raise product_not_found(product_id)
     return product
 
 
 def get_visible_producer(session: Session, actor: Actor, producer_id: int) -> Producer:
-    producer = (session.get(Producer, producer_id, options=[selectinload(Producer.commune)])
-                if valid_id(producer_id) else None)
+    producer = (
+        session.get(Producer, producer_id, options=[selectinload(Producer.commune)]) if valid_id(producer_id) else None
+    )
     if producer is None or not actor.can_see(producer.commune, producer.id):
         raise NotFound(Text(f"Không tìm thấy chủ thể #{producer_id}", f"Producer #{producer_id} not found"))
     return producer

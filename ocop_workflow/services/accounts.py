@@ -57,8 +57,7 @@ def set_user_active(session: Session, actor: Actor, user_id: int, active: bool) 
     user = get_user_for_admin(session, actor, user_id)
     require(actor, ADMINISTER, user)
     if user.id == actor.id and not active:
-        raise InvalidData(Text("Bạn không thể khoá tài khoản của chính mình",
-                               "You cannot deactivate your own account"))
+        raise InvalidData(Text("Bạn không thể khoá tài khoản của chính mình", "You cannot deactivate your own account"))
     user.active = bool(active)
     if not user.active:
         # every login ends now, for good (reactivation does not revive them); API tokens are refused
@@ -68,5 +67,11 @@ def set_user_active(session: Session, actor: Actor, user_id: int, active: bool) 
     return user
 
 
-__all__ = ["admin_organisations", "get_user_for_admin", "is_admin", "require_admin", "set_user_active",
-           "users_for_admin"]
+__all__ = [
+    "admin_organisations",
+    "get_user_for_admin",
+    "is_admin",
+    "require_admin",
+    "set_user_active",
+    "users_for_admin",
+]

@@ -54,8 +54,12 @@ class LoginFailed(OcopError):
     code = "login_failed"
 
     def __init__(self) -> None:
-        super().__init__(Text("Sai e-mail hoặc mật khẩu, hoặc tài khoản đã bị khoá.",
-                              "Wrong e-mail or password, or the account is deactivated."))
+        super().__init__(
+            Text(
+                "Sai e-mail hoặc mật khẩu, hoặc tài khoản đã bị khoá.",
+                "Wrong e-mail or password, or the account is deactivated.",
+            )
+        )
 
 
 class LoginThrottled(OcopError):
@@ -66,11 +70,15 @@ class LoginThrottled(OcopError):
     def __init__(self, kind: str, retry_after: int) -> None:
         minutes = max(1, math.ceil(retry_after / 60))
         if kind == ACCOUNT:
-            text = Text(f"Tài khoản này có quá nhiều lần đăng nhập sai. Vui lòng thử lại sau {minutes} phút.",
-                        f"Too many failed logins for this account. Try again in {minutes} minutes.")
+            text = Text(
+                f"Tài khoản này có quá nhiều lần đăng nhập sai. Vui lòng thử lại sau {minutes} phút.",
+                f"Too many failed logins for this account. Try again in {minutes} minutes.",
+            )
         else:
-            text = Text(f"Có quá nhiều lần đăng nhập sai từ địa chỉ của bạn. Vui lòng thử lại sau {minutes} phút.",
-                        f"Too many failed logins from your address. Try again in {minutes} minutes.")
+            text = Text(
+                f"Có quá nhiều lần đăng nhập sai từ địa chỉ của bạn. Vui lòng thử lại sau {minutes} phút.",
+                f"Too many failed logins from your address. Try again in {minutes} minutes.",
+            )
         super().__init__(text, kind=kind, retry_after=retry_after)
         self.kind = kind
         self.retry_after = retry_after
@@ -86,8 +94,11 @@ class LoginLimits:
 
     @classmethod
     def from_settings(cls, settings: object) -> LoginLimits:
-        return cls(account_limit=settings.login_account_limit, ip_limit=settings.login_ip_limit,
-                   window=timedelta(minutes=settings.login_window_minutes))
+        return cls(
+            account_limit=settings.login_account_limit,
+            ip_limit=settings.login_ip_limit,
+            window=timedelta(minutes=settings.login_window_minutes),
+        )
 
 
 def _now(now: datetime | None) -> datetime:
@@ -101,8 +112,9 @@ def _keys(email: str, ip: str | None) -> list[tuple[str, str]]:
     return keys
 
 
-def throttled_for(session: Session, email: str, ip: str | None, limits: LoginLimits, *,
-                  now: datetime | None = None) -> LoginThrottled | None:
+def throttled_for(
+    session: Session, email: str, ip: str | None, limits: LoginLimits, *, now: datetime | None = None
+) -> LoginThrottled | None:
     """Why a login for `email` from `ip` must wait now (the longer wait if both), or None."""
     at = _now(now)
     worst: LoginThrottled | None = None
@@ -111,9 +123,11 @@ def throttled_for(session: Session, email: str, ip: str | None, limits: LoginLim
         if limit <= 0:
             continue
         recent = session.scalars(
-            select(LoginFailure.at).where(LoginFailure.kind == kind, LoginFailure.key == key,
-                                          LoginFailure.at > at - limits.window)
-            .order_by(LoginFailure.at.desc()).limit(limit)).all()
+            select(LoginFailure.at)
+            .where(LoginFailure.kind == kind, LoginFailure.key == key, LoginFailure.at > at - limits.window)
+            .order_by(LoginFailure.at.desc())
+            .limit(limit)
+        ).all()
         if len(recent) >= limit:
             # the oldest of the last `limit` failures must leave the window before one more try
             wait = math.ceil((recent[-1] + limits.window - at).total_seconds())
@@ -122,12 +136,14 @@ def throttled_for(session: Session, email: str, ip: str | None, limits: LoginLim
     return worst
 
 
-def record_failure(session: Session, email: str, ip: str | None, limits: LoginLimits, *,
-                   now: datetime | None = None) -> None:
+def record_failure(
+    session: Session, email: str, ip: str | None, limits: LoginLimits, *, now: datetime | None = None
+) -> None:
     """Count a failed login against the account and the address; forget failures past the window."""
     at = _now(now)
-    session.execute(delete(LoginFailure).where(LoginFailure.at <= at - limits.window)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        delete(LoginFailure).where(LoginFailure.at <= at - limits.window).execution_options(synchronize_session=False)
+    )
     session.add_all([LoginFailure(kind=kind, key=key, at=at) for kind, key in _keys(email.strip().lower(), ip)])
     session.flush()
 
@@ -143,8 +159,15 @@ class LoginCheck:
     new_hash: str | None = None  # the same password hashed with today's parameters (rehash on login)
 
 
-def check_login(session: Session, email: str, password: str, *, ip: str | None = None,
-                limits: LoginLimits | None = None, now: datetime | None = None) -> LoginCheck:
+def check_login(
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    ip: str | None = None,
+    limits: LoginLimits | None = None,
+    now: datetime | None = None,
+) -> LoginCheck:
     """The reading half of a login: throttling (LoginThrottled), the user, one argon2 verification.
 
     Writes nothing, so a caller may run it outside its write transaction (and SQLite's writer lock):
@@ -163,8 +186,9 @@ def check_login(session: Session, email: str, password: str, *, ip: str | None =
     return LoginCheck(email, ip, user.id, stored, hash_password(password) if needs_rehash(stored) else None)
 
 
-def finish_login(session: Session, check: LoginCheck, *, limits: LoginLimits | None = None,
-                 now: datetime | None = None) -> User:
+def finish_login(
+    session: Session, check: LoginCheck, *, limits: LoginLimits | None = None, now: datetime | None = None
+) -> User:
     """The writing half: count a failure (LoginFailed), or return the user, rehashed, failures cleared.
 
     The account is read again: deactivated or given a new password since `check_login`, it fails.
@@ -176,15 +200,24 @@ def finish_login(session: Session, check: LoginCheck, *, limits: LoginLimits | N
         raise LoginFailed()
     if check.new_hash:
         user.password_hash = check.new_hash
-    session.execute(delete(LoginFailure).where(LoginFailure.kind == ACCOUNT,
-                                               LoginFailure.key == check.email[:KEY_LENGTH])
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        delete(LoginFailure)
+        .where(LoginFailure.kind == ACCOUNT, LoginFailure.key == check.email[:KEY_LENGTH])
+        .execution_options(synchronize_session=False)
+    )
     session.flush()
     return user
 
 
-def authenticate(session: Session, email: str, password: str, *, ip: str | None = None,
-                 limits: LoginLimits | None = None, now: datetime | None = None) -> User:
+def authenticate(
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    ip: str | None = None,
+    limits: LoginLimits | None = None,
+    now: datetime | None = None,
+) -> User:
     """The active user with this e-mail and password; LoginThrottled or LoginFailed otherwise.
 
     A password hash made with older argon2 parameters is replaced on success (rehash on login).
@@ -200,8 +233,16 @@ class PasswordChanged:
     tokens_revoked: int
 
 
-def change_password(session: Session, actor: Actor, current: str, new: str, *, revoke_tokens: bool,
-                    keep_session: int | None = None, now: datetime | None = None) -> PasswordChanged:
+def change_password(
+    session: Session,
+    actor: Actor,
+    current: str,
+    new: str,
+    *,
+    revoke_tokens: bool,
+    keep_session: int | None = None,
+    now: datetime | None = None,
+) -> PasswordChanged:
     """Set a new password after checking the current one and the password rule.
 
     Every login of the user except `keep_session` (the one making the change) ends, with its
@@ -220,8 +261,10 @@ def change_password(session: Session, actor: Actor, current: str, new: str, *, r
 
 
 def unknown_locale() -> InvalidData:
-    return InvalidData(Text(f"Ngôn ngữ phải là một trong {', '.join(LOCALES)}",
-                            f"The language must be one of {', '.join(LOCALES)}"), field="locale")
+    return InvalidData(
+        Text(f"Ngôn ngữ phải là một trong {', '.join(LOCALES)}", f"The language must be one of {', '.join(LOCALES)}"),
+        field="locale",
+    )
 
 
 def set_locale(session: Session, actor: Actor, locale: str) -> User:
@@ -233,6 +276,19 @@ def set_locale(session: Session, actor: Actor, locale: str) -> User:
     return actor.user
 
 
-__all__ = ["DUMMY_HASH", "LoginCheck", "LoginFailed", "LoginLimits", "LoginThrottled", "PasswordChanged",
-           "authenticate", "change_password", "check_login", "finish_login", "record_failure", "set_locale",
-           "throttled_for", "unknown_locale"]
+__all__ = [
+    "DUMMY_HASH",
+    "LoginCheck",
+    "LoginFailed",
+    "LoginLimits",
+    "LoginThrottled",
+    "PasswordChanged",
+    "authenticate",
+    "change_password",
+    "check_login",
+    "finish_login",
+    "record_failure",
+    "set_locale",
+    "throttled_for",
+    "unknown_locale",
+]

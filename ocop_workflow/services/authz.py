@@ -77,9 +77,14 @@ def _by_roles(actor: Actor, roles: frozenset[str] | tuple[str, ...], obj: Any, w
     if membership is not None:
         return Decision(True, membership=membership)
     names = actor.policy.role_names(roles)
-    return Decision(False, Text(f"Bạn không có quyền {what.vi}; cần vai trò: {names.vi}",
-                                f"You are not allowed to {what.en}; it needs: {names.en}"),
-                    roles=tuple(sorted(roles)))
+    return Decision(
+        False,
+        Text(
+            f"Bạn không có quyền {what.vi}; cần vai trò: {names.vi}",
+            f"You are not allowed to {what.en}; it needs: {names.en}",
+        ),
+        roles=tuple(sorted(roles)),
+    )
 
 
 def _step(actor: Actor, obj: Any, transition: TransitionDef) -> Decision:
@@ -88,9 +93,14 @@ def _step(actor: Actor, obj: Any, transition: TransitionDef) -> Decision:
     if decision:
         return decision
     names, label = actor.policy.role_names(roles), transition.label
-    return Decision(False, Text(f"Vai trò của bạn không được thực hiện bước «{label.vi}»; cần: {names.vi}",
-                                f"Your role may not take the step “{label.en}”; it needs: {names.en}"),
-                    roles=tuple(sorted(roles)))
+    return Decision(
+        False,
+        Text(
+            f"Vai trò của bạn không được thực hiện bước «{label.vi}»; cần: {names.vi}",
+            f"Your role may not take the step “{label.en}”; it needs: {names.en}",
+        ),
+        roles=tuple(sorted(roles)),
+    )
 
 
 def _edit_product(actor: Actor, rule, obj: Any, definition: WorkflowDefinition | None) -> Decision:
@@ -98,16 +108,21 @@ def _edit_product(actor: Actor, rule, obj: Any, definition: WorkflowDefinition |
         state = definition.states.get(obj.state)
         if state is not None and state.final:
             label = state.label
-            return Decision(False, Text(
-                f"Sản phẩm đã ở bước cuối «{label.vi}»: thông tin của nó là thông tin đã được quyết định, "
-                "không sửa được",
-                f"The product has reached the final step “{label.en}”: its details are those the decision "
-                "was made on and cannot be changed"))
+            return Decision(
+                False,
+                Text(
+                    f"Sản phẩm đã ở bước cuối «{label.vi}»: thông tin của nó là thông tin đã được quyết định, "
+                    "không sửa được",
+                    f"The product has reached the final step “{label.en}”: its details are those the decision "
+                    "was made on and cannot be changed",
+                ),
+            )
     return _by_roles(actor, rule.roles, obj, rule.label)
 
 
-def _attach(actor: Actor, obj: Any, doc_type: str | None, definition: WorkflowDefinition | None,
-            decided_level: str | None) -> Decision:
+def _attach(
+    actor: Actor, obj: Any, doc_type: str | None, definition: WorkflowDefinition | None, decided_level: str | None
+) -> Decision:
     """Attaching `doc_type` (any type when None) to product `obj` in its current state. Once the dossier
     has left the commune, the levels that may file their own records are the one reviewing it now
     (review) and the one whose council decided last (`decided_level`, the product's latest rating: a
@@ -125,11 +140,17 @@ def _attach(actor: Actor, obj: Any, doc_type: str | None, definition: WorkflowDe
     if doc_type is not None:
         roles = frozenset(r for r in roles if doc_type in by_role[r])
         if not roles:
-            return Decision(False, Text(
-                f"Không nộp được loại tài liệu này khi hồ sơ ở bước «{state.label.vi}»" if state else
-                "Không nộp được loại tài liệu này ở bước hiện tại",
-                f"This type of document cannot be attached while the dossier is at “{state.label.en}”" if state
-                else "This type of document cannot be attached at this step"))
+            return Decision(
+                False,
+                Text(
+                    f"Không nộp được loại tài liệu này khi hồ sơ ở bước «{state.label.vi}»"
+                    if state
+                    else "Không nộp được loại tài liệu này ở bước hiện tại",
+                    f"This type of document cannot be attached while the dossier is at “{state.label.en}”"
+                    if state
+                    else "This type of document cannot be attached at this step",
+                ),
+            )
     return _by_roles(actor, roles, obj, Text("nộp tài liệu cho hồ sơ này", "attach documents to this dossier"))
 
 
@@ -138,12 +159,14 @@ _FROZEN = {
         f"Hồ sơ đang được thẩm định («{label.vi}»): chỉ cấp thẩm định được nộp biên bản, báo cáo và quyết định "
         "của mình",
         f"The dossier is under review (“{label.en}”): only the reviewing level may attach its own minutes, "
-        "reports and decisions"),
+        "reports and decisions",
+    ),
     "closed": lambda label: Text(
         f"Hồ sơ đã có quyết định («{label.vi}»): không thể thêm hay thay tài liệu mà quyết định dựa vào; chỉ cấp "
         "đã quyết định nộp biên bản và quyết định của mình",
         f"The dossier has been decided (“{label.en}”): the documents the decision was made on cannot be added "
-        "to or replaced; only the deciding level files its minutes and decision"),
+        "to or replaced; only the deciding level files its minutes and decision",
+    ),
 }
 
 
@@ -154,11 +177,15 @@ def _administer(actor: Actor, rule, target: User | None) -> Decision:
     roots = admin_roots(actor)
     if all(any(root.contains(m.organisation) for root in roots) for m in target.memberships):
         return decision
-    return Decision(False, Text(
-        "Người dùng này có vai trò ở đơn vị ngoài phạm vi bạn quản trị (ví dụ cấp trên): "
-        "bạn không thể thay đổi tài khoản",
-        "This user holds a role in a unit outside the units you administer (a higher level, for example): "
-        "you cannot change the account"))
+    return Decision(
+        False,
+        Text(
+            "Người dùng này có vai trò ở đơn vị ngoài phạm vi bạn quản trị (ví dụ cấp trên): "
+            "bạn không thể thay đổi tài khoản",
+            "This user holds a role in a unit outside the units you administer (a higher level, for example): "
+            "you cannot change the account",
+        ),
+    )
 
 
 def admin_roots(actor: Actor) -> list[Organisation]:
@@ -173,14 +200,22 @@ def managed_users(actor: Actor) -> ColumnElement[bool]:
     paths = sorted({o.path for o in admin_roots(actor)})
     if not paths:
         return false()
-    outside = select(Membership.id).where(Membership.user_id == User.id,
-                                          ~actor.subtree(Membership.organisation_id, paths))
+    outside = select(Membership.id).where(
+        Membership.user_id == User.id, ~actor.subtree(Membership.organisation_id, paths)
+    )
     return ~exists(outside)
 
 
-def authorize(actor: Actor, action: str, obj: Any = None, *, doc_type: str | None = None,
-              transition: TransitionDef | None = None, definition: WorkflowDefinition | None = None,
-              decided_level: str | None = None) -> Decision:
+def authorize(
+    actor: Actor,
+    action: str,
+    obj: Any = None,
+    *,
+    doc_type: str | None = None,
+    transition: TransitionDef | None = None,
+    definition: WorkflowDefinition | None = None,
+    decided_level: str | None = None,
+) -> Decision:
     """May `actor` do `action` on `obj`? The object is in scope (callers load it through `access`).
 
     `action` is a key of the permission file's `actions`, or "attach_document" (with `doc_type`, or
@@ -214,5 +249,4 @@ def can(actor: Actor, action: str, obj: Any = None, **context: Any) -> bool:
     return authorize(actor, action, obj, **context).allowed
 
 
-__all__ = ["ATTACH_DOCUMENT", "TAKE_STEP", "Decision", "admin_roots", "authorize", "can", "managed_users",
-           "require"]
+__all__ = ["ATTACH_DOCUMENT", "TAKE_STEP", "Decision", "admin_roots", "authorize", "can", "managed_users", "require"]

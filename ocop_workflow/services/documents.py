@@ -45,12 +45,19 @@ def decided_level(session: Session, product: Product, definition: WorkflowDefini
     state = definition.states.get(product.state)
     if state is None or policy.phase(definition.key, state) == "open":
         return None
-    return session.scalar(select(Rating.level).where(Rating.product_id == product.id)
-                          .order_by(Rating.id.desc()).limit(1))
+    return session.scalar(
+        select(Rating.level).where(Rating.product_id == product.id).order_by(Rating.id.desc()).limit(1)
+    )
 
 
-def check_attach(session: Session, actor: Actor, product_id: int, doc_type: str,
-                 known_types: Iterable[str], registry: Registry | None = None) -> Product:
+def check_attach(
+    session: Session,
+    actor: Actor,
+    product_id: int,
+    doc_type: str,
+    known_types: Iterable[str],
+    registry: Registry | None = None,
+) -> Product:
     """The product if `actor` may attach a `doc_type` document to it now; the typed error otherwise.
     Who may attach which type depends on the dossier's phase (see `authz`).
 
@@ -61,8 +68,14 @@ def check_attach(session: Session, actor: Actor, product_id: int, doc_type: str,
     if doc_type not in set(known_types):
         raise InvalidData(Text(f"Loại tài liệu không hợp lệ: {doc_type}", f"Unknown document type: {doc_type}"))
     definition = (registry or get_registry()).get(product.workflow_key, product.workflow_version)
-    require(actor, ATTACH_DOCUMENT, product, doc_type=doc_type, definition=definition,
-            decided_level=decided_level(session, product, definition, actor.policy))
+    require(
+        actor,
+        ATTACH_DOCUMENT,
+        product,
+        doc_type=doc_type,
+        definition=definition,
+        decided_level=decided_level(session, product, definition, actor.policy),
+    )
     return product
 
 
@@ -93,16 +106,24 @@ def attach_document(
         if stored is None:
             stored = store_upload(content, upload_dir=upload_dir, max_bytes=max_bytes, zip_limits=zip_limits)
         previous = session.scalars(
-            select(Document).where(Document.product_id == product.id, Document.doc_type == doc_type,
-                                   Document.current.is_(True))
+            select(Document).where(
+                Document.product_id == product.id, Document.doc_type == doc_type, Document.current.is_(True)
+            )
         ).first()
         if previous is not None:
             previous.current = False
         doc = Document(
-            product_id=product.id, doc_type=doc_type, original_name=clean_filename(filename),
-            stored_name=stored.stored_name, size=stored.size, sha256=stored.sha256,
-            content_type=stored.content_type, uploaded_by_id=actor.id, uploaded_at=now or datetime.now(UTC),
-            replaces_id=previous.id if previous else None, current=True,
+            product_id=product.id,
+            doc_type=doc_type,
+            original_name=clean_filename(filename),
+            stored_name=stored.stored_name,
+            size=stored.size,
+            sha256=stored.sha256,
+            content_type=stored.content_type,
+            uploaded_by_id=actor.id,
+            uploaded_at=now or datetime.now(UTC),
+            replaces_id=previous.id if previous else None,
+            current=True,
         )
         session.add(doc)
         session.flush()

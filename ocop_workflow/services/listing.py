@@ -68,7 +68,7 @@ class Page:
 
     @property
     def total_label(self) -> str:
-        """"1000+" when the count stopped at its cap."""
+        """ "1000+" when the count stopped at its cap."""
         return f"{self.total}" if self.exact else f"{self.total}+"
 
     @property
@@ -111,8 +111,9 @@ def waiting_condition(registry: Registry, actor: Actor):
     keys = waiting_keys(registry, actor)
     if not keys:
         return false()
-    return or_(*[and_(Product.workflow_key == k, Product.workflow_version == v, Product.state == s)
-                 for k, v, s in keys])
+    return or_(
+        *[and_(Product.workflow_key == k, Product.workflow_version == v, Product.state == s) for k, v, s in keys]
+    )
 
 
 def get_visible_organisation(session: Session, actor: Actor, org_id: int) -> Organisation:
@@ -162,8 +163,9 @@ def _conditions(registry: Registry, actor: Actor, scope, flt: ProductFilter, org
     if flt.star:
         conds.append(Product.current_star == bindparam("star"))
     if org_column is not None:
-        conds.append(org_column.in_(
-            select(Organisation.id).where(Organisation.path.like(bindparam("org_path"), escape="/"))))
+        conds.append(
+            org_column.in_(select(Organisation.id).where(Organisation.path.like(bindparam("org_path"), escape="/")))
+        )
     conds.extend(Product.name_folded.like(bindparam(f"word{i}"), escape="/") for i in range(n_words))
     if flt.waiting:
         conds.append(waiting_condition(registry, actor))
@@ -177,8 +179,12 @@ def _ordered_waiting(sqlite: bool, keys: tuple[tuple[str, int, str], ...]) -> li
     if not sqlite or not keys:
         return []
     states = {s for _k, _v, s in keys}
-    each = or_(*[and_(Product.workflow_key.concat("") == k, Product.workflow_version + 0 == v,
-                      Product.state.concat("") == s) for k, v, s in keys])
+    each = or_(
+        *[
+            and_(Product.workflow_key.concat("") == k, Product.workflow_version + 0 == v, Product.state.concat("") == s)
+            for k, v, s in keys
+        ]
+    )
     return [Product.state == states.pop(), each] if len(states) == 1 else [each]
 
 
@@ -196,8 +202,9 @@ class ListQuery:
 _LIST_QUERIES: dict[tuple, ListQuery] = {}
 
 
-def product_conditions(session: Session, registry: Registry, actor: Actor,
-                       flt: ProductFilter) -> tuple[ListQuery, dict]:
+def product_conditions(
+    session: Session, registry: Registry, actor: Actor, flt: ProductFilter
+) -> tuple[ListQuery, dict]:
     """The statements of a filtered list and the values of their parameters. Raises NotFound for an
     organisation out of the actor's scope."""
     sqlite = session.get_bind().dialect.name == "sqlite"
@@ -217,8 +224,17 @@ def product_conditions(session: Session, registry: Registry, actor: Actor,
     params.update({f"word{i}": f"%{_like_escape(w)}%" for i, w in enumerate(words)})
     narrow = _narrow(actor)
     waiting = tuple(waiting_keys(registry, actor)) if flt.waiting else None
-    key = (sqlite, actor.scope_key, narrow, bool(flt.state), bool(flt.group), bool(flt.star), org_key,
-           len(words), waiting)
+    key = (
+        sqlite,
+        actor.scope_key,
+        narrow,
+        bool(flt.state),
+        bool(flt.group),
+        bool(flt.star),
+        org_key,
+        len(words),
+        waiting,
+    )
     query = _LIST_QUERIES.get(key)
     if query is None:
         scope = _product_scope(actor, sqlite)
@@ -259,16 +275,36 @@ class ProductRow:
 
 ORDER = (Product.state_entered_at.desc(), Product.id.desc())
 _COMMUNE = aliased(Organisation, name="commune")
-_ROWS = (select(Product.id, Product.name, Product.state, Product.workflow_key, Product.workflow_version,
-                Product.current_star, Product.state_entered_at, Producer.name, _COMMUNE.name)
-         .join(Producer, Producer.id == Product.producer_id).join(_COMMUNE, _COMMUNE.id == Product.commune_id)
-         .order_by(*ORDER))
-_PRODUCTS = (select(Product).options(joinedload(Product.commune), joinedload(Product.producer)).order_by(*ORDER))
+_ROWS = (
+    select(
+        Product.id,
+        Product.name,
+        Product.state,
+        Product.workflow_key,
+        Product.workflow_version,
+        Product.current_star,
+        Product.state_entered_at,
+        Producer.name,
+        _COMMUNE.name,
+    )
+    .join(Producer, Producer.id == Product.producer_id)
+    .join(_COMMUNE, _COMMUNE.id == Product.commune_id)
+    .order_by(*ORDER)
+)
+_PRODUCTS = select(Product).options(joinedload(Product.commune), joinedload(Product.producer)).order_by(*ORDER)
 _IDS = select(Product.id)
 
 
-def list_products(session: Session, registry: Registry, actor: Actor, flt: ProductFilter, per_page: int = 25,
-                  *, count_cap: int | None = None, rows: bool = False) -> Page:
+def list_products(
+    session: Session,
+    registry: Registry,
+    actor: Actor,
+    flt: ProductFilter,
+    per_page: int = 25,
+    *,
+    count_cap: int | None = None,
+    rows: bool = False,
+) -> Page:
     """One page of the products in the actor's scope that match `flt`, the most recently moved first.
 
     The items are `Product`s with their commune and producer, or `ProductRow`s with `rows=True`
@@ -314,8 +350,11 @@ def state_counts(session: Session, actor: Actor, *, waiting: Registry | None = N
     if waiting is not None:
         conds.append(waiting_condition(waiting, actor))
     # grouped like the index (workflow_key, workflow_version, state, commune_id): one pass over it, no sorting
-    stmt = (select(Product.workflow_key, Product.state, func.count()).where(*conds)
-            .group_by(Product.workflow_key, Product.workflow_version, Product.state))
+    stmt = (
+        select(Product.workflow_key, Product.state, func.count())
+        .where(*conds)
+        .group_by(Product.workflow_key, Product.workflow_version, Product.state)
+    )
     counts: dict[tuple[str, str], int] = {}
     for key, state, n in session.execute(stmt):
         counts[key, state] = counts.get((key, state), 0) + n
@@ -332,8 +371,9 @@ def organisations_in_scope(session: Session, actor: Actor, levels: tuple[str, ..
     return list(session.scalars(stmt.order_by(Organisation.path)))
 
 
-def organisation_options(session: Session, actor: Actor,
-                         levels: tuple[str, ...] | None = None) -> list[tuple[int, str, str]]:
+def organisation_options(
+    session: Session, actor: Actor, levels: tuple[str, ...] | None = None
+) -> list[tuple[int, str, str]]:
     """(id, name, level) of the organisations the actor may see, in tree order: for choosers, without
     loading a model object per organisation."""
     if not actor.scope_paths:
@@ -345,7 +385,18 @@ def organisation_options(session: Session, actor: Actor,
 
 
 __all__ = [
-    "COUNT_CAP", "SEARCH_COUNT_CAP", "ListQuery", "Page", "ProductFilter", "ProductRow", "get_visible_organisation",
-    "list_products", "organisation_options", "organisations_in_scope", "product_conditions", "state_counts",
-    "waiting_condition", "waiting_keys",
+    "COUNT_CAP",
+    "SEARCH_COUNT_CAP",
+    "ListQuery",
+    "Page",
+    "ProductFilter",
+    "ProductRow",
+    "get_visible_organisation",
+    "list_products",
+    "organisation_options",
+    "organisations_in_scope",
+    "product_conditions",
+    "state_counts",
+    "waiting_condition",
+    "waiting_keys",
 ]

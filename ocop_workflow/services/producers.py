@@ -45,8 +45,9 @@ def _valid_producer(name: str | None, kind: str, tax_code: str | None) -> tuple[
     return name, kind, tax_code
 
 
-def create_producer(session: Session, actor: Actor, *, name: str, kind: str, commune: Organisation,
-                    tax_code: str | None = None) -> Producer:
+def create_producer(
+    session: Session, actor: Actor, *, name: str, kind: str, commune: Organisation, tax_code: str | None = None
+) -> Producer:
     """Register a producer in a commune (trusted callers such as the demo pass `Actor.system_actor()`)."""
     name, kind, tax_code = _valid_producer(name, kind, tax_code)
     if commune.level != COMMUNE:
@@ -58,8 +59,9 @@ def create_producer(session: Session, actor: Actor, *, name: str, kind: str, com
     return producer
 
 
-def update_producer(session: Session, actor: Actor, producer_id: int, *, name: str, kind: str,
-                    tax_code: str | None = None) -> Producer:
+def update_producer(
+    session: Session, actor: Actor, producer_id: int, *, name: str, kind: str, tax_code: str | None = None
+) -> Producer:
     """Change a producer's name, kind and tax code."""
     producer = get_visible_producer(session, actor, producer_id)
     require(actor, "edit_producer", producer)
@@ -73,12 +75,18 @@ def creatable_communes(session: Session, actor: Actor) -> list[Organisation]:
     return [o for o in organisations_in_scope(session, actor, (COMMUNE,)) if can(actor, "create_producer", o)]
 
 
-def producers_for_actor(session: Session, actor: Actor, *, action: str | None = None,
-                        limit: int = 500) -> list[Producer]:
+def producers_for_actor(
+    session: Session, actor: Actor, *, action: str | None = None, limit: int = 500
+) -> list[Producer]:
     """Producers in the actor's scope by name (with their commune); with `action` ("edit_producer",
     "create_product"), only those the actor may do it for."""
-    stmt = (select(Producer).where(actor.object_filter(Producer.commune_id, Producer.id))
-            .options(joinedload(Producer.commune)).order_by(Producer.name, Producer.id).limit(limit))
+    stmt = (
+        select(Producer)
+        .where(actor.object_filter(Producer.commune_id, Producer.id))
+        .options(joinedload(Producer.commune))
+        .order_by(Producer.name, Producer.id)
+        .limit(limit)
+    )
     producers = list(session.scalars(stmt))
     if action is not None:
         producers = [p for p in producers if can(actor, action, p)]

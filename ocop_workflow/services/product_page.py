@@ -39,10 +39,18 @@ class ProductView:
         return [e for e in self.events if e.trigger != EDIT_TRIGGER]
 
 
-_EVENTS = (select(ProductEvent).where(ProductEvent.product_id == bindparam("product_id"))
-           .options(joinedload(ProductEvent.actor)).order_by(ProductEvent.seq))
-_DOCUMENTS = (select(Document).where(Document.product_id == bindparam("product_id"))
-              .options(joinedload(Document.uploaded_by)).order_by(Document.doc_type, Document.id.desc()))
+_EVENTS = (
+    select(ProductEvent)
+    .where(ProductEvent.product_id == bindparam("product_id"))
+    .options(joinedload(ProductEvent.actor))
+    .order_by(ProductEvent.seq)
+)
+_DOCUMENTS = (
+    select(Document)
+    .where(Document.product_id == bindparam("product_id"))
+    .options(joinedload(Document.uploaded_by))
+    .order_by(Document.doc_type, Document.id.desc())
+)
 _RATINGS = select(Rating).where(Rating.product_id == bindparam("product_id")).order_by(Rating.id)
 
 
@@ -60,9 +68,11 @@ def product_view(session: Session, registry: Registry, actor: Actor, product_id:
     view.can_edit = can(actor, "edit_product", product, definition=view.definition)
     decided = ratings[-1].level if ratings else None
     if can(actor, ATTACH_DOCUMENT, product, definition=view.definition, decided_level=decided):
-        view.attachable = [t for t in registry.catalogue.document_types
-                           if can(actor, ATTACH_DOCUMENT, product, doc_type=t, definition=view.definition,
-                                  decided_level=decided)]
+        view.attachable = [
+            t
+            for t in registry.catalogue.document_types
+            if can(actor, ATTACH_DOCUMENT, product, doc_type=t, definition=view.definition, decided_level=decided)
+        ]
     return view
 
 

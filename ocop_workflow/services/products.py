@@ -44,8 +44,9 @@ def dossier_fingerprint(docs: list) -> str:
 
 
 # What an edit's history row needs of the dossier: plain rows, not Document objects.
-_DOSSIER = (select(Document.id, Document.doc_type, Document.sha256, Document.current)
-            .where(Document.product_id == bindparam("product_id"), Document.current.is_(True)))
+_DOSSIER = select(Document.id, Document.doc_type, Document.sha256, Document.current).where(
+    Document.product_id == bindparam("product_id"), Document.current.is_(True)
+)
 
 
 def current_documents(session: Session, product_id: int) -> list[Document]:
@@ -90,17 +91,28 @@ def create_product(
     )
     session.add(product)
     session.flush()
-    session.add(ProductEvent(
-        product_id=product.id, seq=1, workflow_key=definition.key, workflow_version=definition.version,
-        from_state=None, to_state=definition.initial, trigger="create", actor_id=actor.id, at=at,
-        data={}, dossier_fingerprint=dossier_fingerprint([]),
-    ))
+    session.add(
+        ProductEvent(
+            product_id=product.id,
+            seq=1,
+            workflow_key=definition.key,
+            workflow_version=definition.version,
+            from_state=None,
+            to_state=definition.initial,
+            trigger="create",
+            actor_id=actor.id,
+            at=at,
+            data={},
+            dossier_fingerprint=dossier_fingerprint([]),
+        )
+    )
     session.flush()
     return product
 
 
-def _valid_details(registry: Registry, name: str | None, product_group: str | None,
-                   subgroup: str | None) -> tuple[str, str, str | None]:
+def _valid_details(
+    registry: Registry, name: str | None, product_group: str | None, subgroup: str | None
+) -> tuple[str, str, str | None]:
     """A product's name, group and sub-group, cleaned; InvalidData listing every problem at once.
     The one validation of both creating and editing a product."""
     check_text(name, NAME_LABEL)  # before strip(), which would drop some control characters silently
@@ -115,16 +127,26 @@ def _valid_details(registry: Registry, name: str | None, product_group: str | No
     if product_group not in registry.catalogue.product_groups:
         problems.append(Text(f"Nhóm sản phẩm không hợp lệ: {product_group}", f"Unknown product group: {product_group}"))
     if subgroup is not None and len(subgroup) > MAX_SUBGROUP:
-        problems.append(Text(f"Nhóm con dài quá {MAX_SUBGROUP} ký tự",
-                             f"The sub-group is over {MAX_SUBGROUP} characters"))
+        problems.append(
+            Text(f"Nhóm con dài quá {MAX_SUBGROUP} ký tự", f"The sub-group is over {MAX_SUBGROUP} characters")
+        )
     if problems:
         raise InvalidData(Text("; ".join(p.vi for p in problems), "; ".join(p.en for p in problems)))
     return name, product_group, subgroup
 
 
-def update_product(session: Session, registry: Registry, actor: Actor, product_id: int, *, name: str,
-                   product_group: str, subgroup: str | None = None, expected_version: int | None = None,
-                   now: datetime | None = None) -> Product:
+def update_product(
+    session: Session,
+    registry: Registry,
+    actor: Actor,
+    product_id: int,
+    *,
+    name: str,
+    product_group: str,
+    subgroup: str | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Product:
     """Change a product's name, group and sub-group.
 
     A change bumps the version (a stale `expected_version` raises StaleVersion) and writes a
@@ -138,8 +160,11 @@ def update_product(session: Session, registry: Registry, actor: Actor, product_i
         raise StaleVersion(expected_version, product.version)
     name, product_group, subgroup = _valid_details(registry, name, product_group, subgroup)
     wanted = {"name": name, "product_group": product_group, "subgroup": subgroup}
-    changes = {key: {"old": getattr(product, key), "new": value}
-               for key, value in wanted.items() if getattr(product, key) != value}
+    changes = {
+        key: {"old": getattr(product, key), "new": value}
+        for key, value in wanted.items()
+        if getattr(product, key) != value
+    }
     if not changes:
         return product
     for key, change in changes.items():
@@ -150,12 +175,21 @@ def update_product(session: Session, registry: Registry, actor: Actor, product_i
     except StaleDataError:
         raise StaleVersion(expected_version, None) from None
     docs = session.execute(_DOSSIER, {"product_id": product.id}).all()
-    session.add(ProductEvent(
-        product_id=product.id, seq=product.history_count, workflow_key=product.workflow_key,
-        workflow_version=product.workflow_version, from_state=product.state, to_state=product.state,
-        trigger=EDIT_TRIGGER, actor_id=actor.id, at=_now(now), data=changes,
-        dossier_fingerprint=dossier_fingerprint(docs),
-    ))
+    session.add(
+        ProductEvent(
+            product_id=product.id,
+            seq=product.history_count,
+            workflow_key=product.workflow_key,
+            workflow_version=product.workflow_version,
+            from_state=product.state,
+            to_state=product.state,
+            trigger=EDIT_TRIGGER,
+            actor_id=actor.id,
+            at=_now(now),
+            data=changes,
+            dossier_fingerprint=dossier_fingerprint(docs),
+        )
+    )
     session.flush()
     return product
 
@@ -179,8 +213,13 @@ class TriggerOption:
 
 
 def _missing_for(
-    registry: Registry, tdef: TransitionDef, product: Product | _Moving, have_docs: set[str],
-    comment: str | None, score: float | None, check_inputs: bool,
+    registry: Registry,
+    tdef: TransitionDef,
+    product: Product | _Moving,
+    have_docs: set[str],
+    comment: str | None,
+    score: float | None,
+    check_inputs: bool,
 ) -> list[Text]:
     cat = registry.catalogue
     missing: list[Text] = []
@@ -190,8 +229,9 @@ def _missing_for(
                 label = cat.document_types[doc_type]
                 missing.append(Text(f"thiếu tài liệu «{label.vi}»", f"missing document “{label.en}”"))
     if tdef.star is not None and not tdef.star.contains(product.current_star):
-        missing.append(Text(f"hạng sao hiện tại phải {tdef.star.describe()}",
-                            f"the current star must be {tdef.star.describe()}"))
+        missing.append(
+            Text(f"hạng sao hiện tại phải {tdef.star.describe()}", f"the current star must be {tdef.star.describe()}")
+        )
     if check_inputs:
         if "comment" in tdef.fields and not (comment or "").strip():
             missing.append(Text("cần ghi ý kiến/lý do", "a comment (reason) is required"))
@@ -206,8 +246,9 @@ def _candidate_for_score(candidates: list[TransitionDef], score: float | None) -
     for t in candidates:
         if t.score is None or t.score.contains(score):
             return t
-    raise InvalidData(Text(f"Điểm {score:g} không thuộc khoảng nào của bước này",
-                           f"Score {score:g} fits none of this step's ranges"))
+    raise InvalidData(
+        Text(f"Điểm {score:g} không thuộc khoảng nào của bước này", f"Score {score:g} fits none of this step's ranges")
+    )
 
 
 def _validate_inputs(comment: str | None, score: object) -> float | None:
@@ -219,11 +260,16 @@ def _validate_inputs(comment: str | None, score: object) -> float | None:
     try:
         value = float(score)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise InvalidData(Text(f"Điểm phải là số từ 0 đến 100 (nhận được «{score}»)",
-                               f"The score must be a number from 0 to 100 (got “{score}”)")) from None
+        raise InvalidData(
+            Text(
+                f"Điểm phải là số từ 0 đến 100 (nhận được «{score}»)",
+                f"The score must be a number from 0 to 100 (got “{score}”)",
+            )
+        ) from None
     if not 0 <= value <= 100 or value != value:
-        raise InvalidData(Text(f"Điểm phải từ 0 đến 100 (nhận được {score})",
-                               f"The score must be from 0 to 100 (got {score})"))
+        raise InvalidData(
+            Text(f"Điểm phải từ 0 đến 100 (nhận được {score})", f"The score must be from 0 to 100 (got {score})")
+        )
     return round(value, 2)
 
 
@@ -231,8 +277,9 @@ def definition_of(registry: Registry, product: Product) -> WorkflowDefinition:
     return registry.get(product.workflow_key, product.workflow_version)
 
 
-def available_triggers(session: Session, registry: Registry, actor: Actor, product: Product,
-                       docs: list[Document] | None = None) -> list[TriggerOption]:
+def available_triggers(
+    session: Session, registry: Registry, actor: Actor, product: Product, docs: list[Document] | None = None
+) -> list[TriggerOption]:
     """Every trigger of the product's current state, with whether this actor may fire it and what is missing."""
     definition = definition_of(registry, product)
     have = {d.doc_type for d in (docs if docs is not None else current_documents(session, product.id))}
@@ -244,13 +291,18 @@ def available_triggers(session: Session, registry: Registry, actor: Actor, produ
         missing: list[Text] = []
         for t in cands:
             missing.extend(m for m in _missing_for(registry, t, product, have, None, None, False) if m not in missing)
-        options.append(TriggerOption(
-            trigger=trigger, label=first.label, allowed_roles=allowed,
-            role_ok=any(authorize(actor, TAKE_STEP, product, transition=t) for t in cands), missing=missing,
-            needs_score=any(t.needs_score for t in cands),
-            needs_comment=any("comment" in t.fields for t in cands),
-            destinations=tuple(dict.fromkeys(t.dest for t in cands)),
-        ))
+        options.append(
+            TriggerOption(
+                trigger=trigger,
+                label=first.label,
+                allowed_roles=allowed,
+                role_ok=any(authorize(actor, TAKE_STEP, product, transition=t) for t in cands),
+                missing=missing,
+                needs_score=any(t.needs_score for t in cands),
+                needs_comment=any("comment" in t.fields for t in cands),
+                destinations=tuple(dict.fromkeys(t.dest for t in cands)),
+            )
+        )
     return options
 
 
@@ -282,13 +334,19 @@ def advance(
     cands = steps.by_step.get((product.state, trigger), [])
     if not cands:
         state = definition.state_label(product.state)
-        raise InvalidTrigger(Text(f"Không thể thực hiện «{trigger}» khi sản phẩm ở bước «{state.vi}»",
-                                  f"“{trigger}” is not possible while the product is at “{state.en}”"),
-                             trigger=trigger, state=product.state)
+        raise InvalidTrigger(
+            Text(
+                f"Không thể thực hiện «{trigger}» khi sản phẩm ở bước «{state.vi}»",
+                f"“{trigger}” is not possible while the product is at “{state.en}”",
+            ),
+            trigger=trigger,
+            state=product.state,
+        )
     tdef = _candidate_for_score(cands, score)
     membership = authorize(actor, TAKE_STEP, product, transition=tdef).check()
-    missing = _missing_for(registry, tdef, product, {doc_type for _id, doc_type, _sha in product.dossier},
-                           comment, score, True)
+    missing = _missing_for(
+        registry, tdef, product, {doc_type for _id, doc_type, _sha in product.dossier}, comment, score, True
+    )
     if missing:
         raise GuardFailed(missing)
 
@@ -296,8 +354,9 @@ def advance(
     star = None
     if tdef.rating is not None and score is not None:
         star = _star_for(conn, tdef, product, score)
-    upgrade = bool(star is not None and tdef.on_upgrade and product.current_star is not None
-                   and star > product.current_star)
+    upgrade = bool(
+        star is not None and tdef.on_upgrade and product.current_star is not None and star > product.current_star
+    )
     from_state = product.state
     to_state = registry.fire(definition, from_state, tdef, upgrade)
 
@@ -310,18 +369,48 @@ def advance(
     event_data.update(tdef.sets)
     seq = product.history_count + 1
     star_now = star if star is not None and tdef.rating.final else product.current_star
-    _write_product(session, conn, product, expected_version, state=to_state, state_entered_at=at, history_count=seq,
-                   current_star=star_now, application_type=tdef.sets.get("application_type", product.application_type))
-    event = _insert_event(conn, actor, product_id=product.id, seq=seq, workflow_key=definition.key,
-                          workflow_version=definition.version, from_state=from_state, to_state=to_state,
-                          trigger=trigger, actor_id=actor.id, at=at, comment=comment, score=score, data=event_data,
-                          dossier_fingerprint=_fingerprint(product.dossier))
+    _write_product(
+        session,
+        conn,
+        product,
+        expected_version,
+        state=to_state,
+        state_entered_at=at,
+        history_count=seq,
+        current_star=star_now,
+        application_type=tdef.sets.get("application_type", product.application_type),
+    )
+    event = _insert_event(
+        conn,
+        actor,
+        product_id=product.id,
+        seq=seq,
+        workflow_key=definition.key,
+        workflow_version=definition.version,
+        from_state=from_state,
+        to_state=to_state,
+        trigger=trigger,
+        actor_id=actor.id,
+        at=at,
+        comment=comment,
+        score=score,
+        data=event_data,
+        dossier_fingerprint=_fingerprint(product.dossier),
+    )
     if star is not None:
-        conn.execute(_INSERT_RATING, {
-            "product_id": product.id, "event_id": event.id, "level": tdef.rating.level,
-            "organisation_id": membership.organisation_id if membership else None, "score": score, "star": star,
-            "final": tdef.rating.final, "at": at,
-        })
+        conn.execute(
+            _INSERT_RATING,
+            {
+                "product_id": product.id,
+                "event_id": event.id,
+                "level": tdef.rating.level,
+                "organisation_id": membership.organisation_id if membership else None,
+                "score": score,
+                "star": star,
+                "final": tdef.rating.final,
+                "at": at,
+            },
+        )
     return event
 
 
@@ -361,8 +450,7 @@ _MOVE_PRODUCT = (
 )
 _EVENT_COLUMNS = tuple(c.key for c in ProductEvent.__table__.c if c.key != "id")
 _INSERT_EVENT = insert(ProductEvent.__table__).values({c: bindparam(c) for c in _EVENT_COLUMNS})
-_INSERT_RATING = insert(Rating.__table__).values(
-    {c.key: bindparam(c.key) for c in Rating.__table__.c if c.key != "id"})
+_INSERT_RATING = insert(Rating.__table__).values({c.key: bindparam(c.key) for c in Rating.__table__.c if c.key != "id"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,10 +489,24 @@ _ORGS, _PRODUCERS = Organisation.__table__, Producer.__table__
 # Everything a move reads, in one statement: the product with its commune's path and its producer's
 # kind, once per current document (one row with NULL document columns when the dossier is empty).
 _FOR_MOVE = (
-    select(_PRODUCTS.c.id, _PRODUCTS.c.state, _PRODUCTS.c.version, _PRODUCTS.c.workflow_key,
-           _PRODUCTS.c.workflow_version, _PRODUCTS.c.product_group, _PRODUCTS.c.current_star,
-           _PRODUCTS.c.history_count, _PRODUCTS.c.application_type, _PRODUCTS.c.producer_id, _PRODUCTS.c.commune_id,
-           _ORGS.c.path, _PRODUCERS.c.kind, _DOCS.c.id, _DOCS.c.doc_type, _DOCS.c.sha256)
+    select(
+        _PRODUCTS.c.id,
+        _PRODUCTS.c.state,
+        _PRODUCTS.c.version,
+        _PRODUCTS.c.workflow_key,
+        _PRODUCTS.c.workflow_version,
+        _PRODUCTS.c.product_group,
+        _PRODUCTS.c.current_star,
+        _PRODUCTS.c.history_count,
+        _PRODUCTS.c.application_type,
+        _PRODUCTS.c.producer_id,
+        _PRODUCTS.c.commune_id,
+        _ORGS.c.path,
+        _PRODUCERS.c.kind,
+        _DOCS.c.id,
+        _DOCS.c.doc_type,
+        _DOCS.c.sha256,
+    )
     .join(_ORGS, _ORGS.c.id == _PRODUCTS.c.commune_id)
     .join(_PRODUCERS, _PRODUCERS.c.id == _PRODUCTS.c.producer_id)
     .outerjoin(_DOCS, (_DOCS.c.product_id == _PRODUCTS.c.id) & _DOCS.c.current.is_(True))
@@ -432,15 +534,17 @@ def _fingerprint(dossier: tuple[tuple[int, str, str], ...]) -> str:
     return hashlib.sha256("\n".join(sorted(f"{t}:{h}:{i}" for i, t, h in dossier)).encode()).hexdigest()
 
 
-def _write_product(session: Session, conn: Connection, product: _Moving, expected_version: int | None,
-                   **changes: object) -> None:
+def _write_product(
+    session: Session, conn: Connection, product: _Moving, expected_version: int | None, **changes: object
+) -> None:
     """The optimistic lock, as one conditional UPDATE: it is what serialises concurrent writers
     (the loser's UPDATE matches no row once the winner committed, or waits for it on PostgreSQL,
     and becomes StaleVersion). A `Product` this session already holds is brought up to date
     without another query."""
     version = product.version
-    result = conn.execute(_MOVE_PRODUCT, {**changes, "p_id": product.id, "p_version": version,
-                                          "new_version": version + 1})
+    result = conn.execute(
+        _MOVE_PRODUCT, {**changes, "p_id": product.id, "p_version": version, "new_version": version + 1}
+    )
     if result.rowcount != 1:
         raise StaleVersion(expected_version, None)
     loaded = session.identity_map.get(_PRODUCT_MAPPER.identity_key_from_primary_key((product.id,)))
@@ -483,9 +587,12 @@ def _insert_event(conn: Connection, actor: Actor, **values: object) -> Move:
 
 
 _RATINGS = Rating.__table__
-_PREVIOUS_STAR = (select(_RATINGS.c.star)
-                  .where(_RATINGS.c.product_id == bindparam("product_id"), _RATINGS.c.level == bindparam("level"))
-                  .order_by(_RATINGS.c.id.desc()).limit(1))
+_PREVIOUS_STAR = (
+    select(_RATINGS.c.star)
+    .where(_RATINGS.c.product_id == bindparam("product_id"), _RATINGS.c.level == bindparam("level"))
+    .order_by(_RATINGS.c.id.desc())
+    .limit(1)
+)
 
 
 def _star_for(conn: Connection, tdef: TransitionDef, product: _Moving, score: float) -> int:
@@ -493,8 +600,7 @@ def _star_for(conn: Connection, tdef: TransitionDef, product: _Moving, score: fl
     band = star_for_score(score)
     star = min(band, rule.max_star)
     if rule.fallback_star_from and band < rule.max_star:
-        previous = conn.execute(
-            _PREVIOUS_STAR, {"product_id": product.id, "level": rule.fallback_star_from}).scalar()
+        previous = conn.execute(_PREVIOUS_STAR, {"product_id": product.id, "level": rule.fallback_star_from}).scalar()
         if previous is not None:
             star = previous
     return star
@@ -512,6 +618,17 @@ def get_product(session: Session, actor: Actor, product_id: int) -> Product:
 
 
 __all__ = [
-    "EDITABLE_FIELDS", "EDIT_TRIGGER", "Move", "NotFound", "TriggerOption", "advance", "available_triggers",
-    "create_product", "current_documents", "dossier_fingerprint", "get_product", "history", "update_product",
+    "EDITABLE_FIELDS",
+    "EDIT_TRIGGER",
+    "Move",
+    "NotFound",
+    "TriggerOption",
+    "advance",
+    "available_triggers",
+    "create_product",
+    "current_documents",
+    "dossier_fingerprint",
+    "get_product",
+    "history",
+    "update_product",
 ]

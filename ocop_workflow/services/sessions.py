@@ -60,15 +60,29 @@ class StartedSession:
         return f"StartedSession(id={self.row.id}, user_id={self.row.user_id})"
 
 
-def start_session(session: Session, user: User, *, lifetime: timedelta, remember: bool = False,
-                  user_agent: str | None = None, ip: str | None = None,
-                  now: datetime | None = None) -> StartedSession:
+def start_session(
+    session: Session,
+    user: User,
+    *,
+    lifetime: timedelta,
+    remember: bool = False,
+    user_agent: str | None = None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> StartedSession:
     """A new login for `user`, valid for `lifetime` unless revoked first."""
     at = _now(now)
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    row = UserSession(user_id=user.id, token_hash=hash_token(token), created_at=at, last_seen_at=at,
-                      expires_at=at + lifetime, remember=remember,
-                      user_agent=(user_agent or "")[:200] or None, ip=(ip or "")[:45] or None)
+    row = UserSession(
+        user_id=user.id,
+        token_hash=hash_token(token),
+        created_at=at,
+        last_seen_at=at,
+        expires_at=at + lifetime,
+        remember=remember,
+        user_agent=(user_agent or "")[:200] or None,
+        ip=(ip or "")[:45] or None,
+    )
     session.add(row)
     session.flush()
     return StartedSession(row, token)
@@ -88,13 +102,18 @@ _LIVE_LOGIN = (
     select(User, UserSession.id, UserSession.last_seen_at)
     .join(UserSession, UserSession.user_id == User.id)
     .options(joinedload(User.memberships).joinedload(Membership.organisation))
-    .where(UserSession.token_hash == bindparam("token_hash"), UserSession.revoked_at.is_(None),
-           UserSession.expires_at > bindparam("now"), User.active == true())
+    .where(
+        UserSession.token_hash == bindparam("token_hash"),
+        UserSession.revoked_at.is_(None),
+        UserSession.expires_at > bindparam("now"),
+        User.active == true(),
+    )
 )
 
 
-def load_login(session: Session, token: str | None, *, now: datetime | None = None,
-               policy: Policy | None = None) -> LiveLogin | None:
+def load_login(
+    session: Session, token: str | None, *, now: datetime | None = None, policy: Policy | None = None
+) -> LiveLogin | None:
     """The Actor of a live session token (not revoked, not expired, user active), else None."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
@@ -116,38 +135,53 @@ def touch(session: Session, session_id: int, last_seen_at: datetime, *, now: dat
     at = _now(now)
     if last_seen_at > at - SEEN_RESOLUTION:
         return False
-    stmt = (update(UserSession).where(UserSession.id == session_id, UserSession.last_seen_at < at - SEEN_RESOLUTION)
-            .values(last_seen_at=at).execution_options(synchronize_session=False))
+    stmt = (
+        update(UserSession)
+        .where(UserSession.id == session_id, UserSession.last_seen_at < at - SEEN_RESOLUTION)
+        .values(last_seen_at=at)
+        .execution_options(synchronize_session=False)
+    )
     return session.execute(stmt).rowcount == 1
 
 
 def end_session(session: Session, session_id: int, *, now: datetime | None = None) -> None:
     """Revoke one login (logout). Ending an ended session changes nothing."""
-    stmt = (update(UserSession).where(UserSession.id == session_id, UserSession.revoked_at.is_(None))
-            .values(revoked_at=_now(now)).execution_options(synchronize_session=False))
+    stmt = (
+        update(UserSession)
+        .where(UserSession.id == session_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=_now(now))
+        .execution_options(synchronize_session=False)
+    )
     session.execute(stmt)
 
 
-def end_user_sessions(session: Session, user_id: int, *, keep: int | None = None,
-                      now: datetime | None = None) -> int:
+def end_user_sessions(session: Session, user_id: int, *, keep: int | None = None, now: datetime | None = None) -> int:
     """Revoke every live login of a user except `keep`; how many were ended."""
     cond = [UserSession.user_id == user_id, UserSession.revoked_at.is_(None)]
     if keep is not None:
         cond.append(UserSession.id != keep)
-    stmt = (update(UserSession).where(*cond).values(revoked_at=_now(now))
-            .execution_options(synchronize_session=False))
+    stmt = update(UserSession).where(*cond).values(revoked_at=_now(now)).execution_options(synchronize_session=False)
     return session.execute(stmt).rowcount
 
 
 def live_sessions(session: Session, user_id: int, *, now: datetime | None = None) -> list[UserSession]:
     """A user's logins still in force, newest first (for a future "your sessions" list)."""
-    stmt = (select(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None),
-                                      UserSession.expires_at > _now(now))
-            .order_by(UserSession.id.desc()))
+    stmt = (
+        select(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None), UserSession.expires_at > _now(now))
+        .order_by(UserSession.id.desc())
+    )
     return list(session.scalars(stmt))
 
 
 __all__ = [
-    "LiveLogin", "StartedSession", "end_session", "end_user_sessions", "hash_token",
-    "live_sessions", "load_login", "start_session", "touch",
+    "LiveLogin",
+    "StartedSession",
+    "end_session",
+    "end_user_sessions",
+    "hash_token",
+    "live_sessions",
+    "load_login",
+    "start_session",
+    "touch",
 ]

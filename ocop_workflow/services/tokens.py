@@ -64,7 +64,7 @@ def hash_token(token: str) -> str:
 
 
 def status(row: ApiToken, now: datetime | None = None) -> str:
-    """"active", "expired" or "revoked"."""
+    """ "active", "expired" or "revoked"."""
     if row.revoked_at is not None:
         return "revoked"
     if row.expires_at is not None and row.expires_at <= _now(now):
@@ -76,8 +76,9 @@ def _active_condition(now: datetime):
     return (ApiToken.revoked_at.is_(None)) & or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now)
 
 
-def create_token(session: Session, user: User, *, name: str, expires_days: int | None = None,
-                 now: datetime | None = None) -> IssuedToken:
+def create_token(
+    session: Session, user: User, *, name: str, expires_days: int | None = None, now: datetime | None = None
+) -> IssuedToken:
     """A new token for `user`, valid for `expires_days` days (None: until revoked)."""
     at = _now(now)
     check_text(name, Text("Tên mã truy cập", "Token name"))  # before strip(), which drops some silently
@@ -86,17 +87,23 @@ def create_token(session: Session, user: User, *, name: str, expires_days: int |
     if not name:
         problems.append(Text("Tên mã truy cập không được để trống", "The token name is required"))
     elif len(name) > MAX_NAME:
-        problems.append(Text(f"Tên mã truy cập dài quá {MAX_NAME} ký tự",
-                             f"The token name is over {MAX_NAME} characters"))
+        problems.append(
+            Text(f"Tên mã truy cập dài quá {MAX_NAME} ký tự", f"The token name is over {MAX_NAME} characters")
+        )
     if expires_days is not None and not 1 <= expires_days <= MAX_DAYS:
-        problems.append(Text(f"Thời hạn phải từ 1 đến {MAX_DAYS} ngày",
-                             f"The lifetime must be from 1 to {MAX_DAYS} days"))
+        problems.append(
+            Text(f"Thời hạn phải từ 1 đến {MAX_DAYS} ngày", f"The lifetime must be from 1 to {MAX_DAYS} days")
+        )
     if not user.active:
         problems.append(Text("Tài khoản đã bị khoá", "This account is deactivated"))
     active = session.scalars(select(ApiToken.id).where(ApiToken.user_id == user.id, _active_condition(at))).all()
     if len(active) >= MAX_ACTIVE_PER_USER:
-        problems.append(Text(f"Mỗi người dùng có tối đa {MAX_ACTIVE_PER_USER} mã đang hiệu lực; hãy thu hồi bớt",
-                             f"A user may hold at most {MAX_ACTIVE_PER_USER} active tokens; revoke some first"))
+        problems.append(
+            Text(
+                f"Mỗi người dùng có tối đa {MAX_ACTIVE_PER_USER} mã đang hiệu lực; hãy thu hồi bớt",
+                f"A user may hold at most {MAX_ACTIVE_PER_USER} active tokens; revoke some first",
+            )
+        )
     if problems:
         raise InvalidData(Text("; ".join(p.vi for p in problems), "; ".join(p.en for p in problems)))
     while True:
@@ -104,8 +111,14 @@ def create_token(session: Session, user: User, *, name: str, expires_days: int |
         if session.scalar(select(ApiToken.id).where(ApiToken.prefix == prefix)) is None:
             break
     token = f"{SCHEME}_{prefix}_{secrets.token_urlsafe(SECRET_BYTES)}"
-    row = ApiToken(user_id=user.id, name=name, prefix=prefix, secret_hash=hash_token(token), created_at=at,
-                   expires_at=at + timedelta(days=expires_days) if expires_days else None)
+    row = ApiToken(
+        user_id=user.id,
+        name=name,
+        prefix=prefix,
+        secret_hash=hash_token(token),
+        created_at=at,
+        expires_at=at + timedelta(days=expires_days) if expires_days else None,
+    )
     session.add(row)
     session.flush()
     return IssuedToken(row, token)
@@ -121,8 +134,9 @@ def _not_found(token_id: object) -> NotFound:
     return NotFound(Text(f"Không tìm thấy mã truy cập #{token_id}", f"API token #{token_id} not found"))
 
 
-def revoke_token(session: Session, token_id: int, *, user_id: int | None = None,
-                 now: datetime | None = None) -> ApiToken:
+def revoke_token(
+    session: Session, token_id: int, *, user_id: int | None = None, now: datetime | None = None
+) -> ApiToken:
     """Revoke a token (again: no change). With `user_id`, only that user's own tokens are found."""
     row = session.get(ApiToken, token_id)
     if row is None or (user_id is not None and row.user_id != user_id):
@@ -135,8 +149,12 @@ def revoke_token(session: Session, token_id: int, *, user_id: int | None = None,
 
 def revoke_user_tokens(session: Session, user_id: int, *, now: datetime | None = None) -> int:
     """Revoke every token of a user still unrevoked (a password change, by the user's choice); how many."""
-    stmt = (update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=_now(now)).execution_options(synchronize_session=False))
+    stmt = (
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=_now(now))
+        .execution_options(synchronize_session=False)
+    )
     return session.execute(stmt).rowcount
 
 
@@ -172,13 +190,27 @@ def authenticate(session: Session, token: str | None, *, now: datetime | None = 
 def mark_used(session: Session, token_id: int, *, now: datetime | None = None) -> bool:
     """Record a use, at most once per USE_RESOLUTION (a conditional UPDATE); True if written."""
     at = _now(now)
-    stmt = (update(ApiToken).where(ApiToken.id == token_id,
-                                   or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < at - USE_RESOLUTION))
-            .values(last_used_at=at).execution_options(synchronize_session=False))
+    stmt = (
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id, or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < at - USE_RESOLUTION)
+        )
+        .values(last_used_at=at)
+        .execution_options(synchronize_session=False)
+    )
     return session.execute(stmt).rowcount == 1
 
 
 __all__ = [
-    "InvalidToken", "IssuedToken", "authenticate", "create_token", "hash_token", "list_tokens", "mark_used",
-    "parse", "revoke_token", "revoke_user_tokens", "status",
+    "InvalidToken",
+    "IssuedToken",
+    "authenticate",
+    "create_token",
+    "hash_token",
+    "list_tokens",
+    "mark_used",
+    "parse",
+    "revoke_token",
+    "revoke_user_tokens",
+    "status",
 ]

@@ -104,11 +104,14 @@ class StoredUpload:
 
 def _zip_too_large(limits: ZipLimits) -> ZipTooLarge:
     mb = limits.max_unzipped_bytes // MB
-    return ZipTooLarge(Text(
-        f"Tệp DOCX/XLSX này khi giải nén vượt quá giới hạn ({mb} MB nội dung, {limits.max_entries} tệp con); "
-        "hãy lưu lại tài liệu gọn hơn (nén ảnh, tách thành nhiều tệp) rồi tải lên lại",
-        f"This DOCX/XLSX file expands beyond the limits ({mb} MB of content, {limits.max_entries} parts); "
-        "save the document smaller (compress its pictures, split it into several files) and upload it again"))
+    return ZipTooLarge(
+        Text(
+            f"Tệp DOCX/XLSX này khi giải nén vượt quá giới hạn ({mb} MB nội dung, {limits.max_entries} tệp con); "
+            "hãy lưu lại tài liệu gọn hơn (nén ảnh, tách thành nhiều tệp) rồi tải lên lại",
+            f"This DOCX/XLSX file expands beyond the limits ({mb} MB of content, {limits.max_entries} parts); "
+            "save the document smaller (compress its pictures, split it into several files) and upload it again",
+        )
+    )
 
 
 def _declared_entry_count(fh: BinaryIO) -> int | None:
@@ -122,10 +125,10 @@ def _declared_entry_count(fh: BinaryIO) -> int | None:
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or at + 22 > len(tail):
         return None
-    count = struct.unpack("<H", tail[at + 10:at + 12])[0]
+    count = struct.unpack("<H", tail[at + 10 : at + 12])[0]
     if count != 0xFFFF:
         return count
-    locator = tail[at - 20:at] if at >= 20 else b""
+    locator = tail[at - 20 : at] if at >= 20 else b""
     if not locator.startswith(b"PK\x06\x07"):
         return None
     offset = struct.unpack("<Q", locator[8:16])[0]
@@ -238,9 +241,12 @@ def store_upload(
             for chunk in _chunks(content):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise UploadTooLarge(Text(
-                        f"Tệp vượt quá giới hạn {max_bytes // MB} MB",
-                        f"The file is larger than the {max_bytes // MB} MB limit"))
+                    raise UploadTooLarge(
+                        Text(
+                            f"Tệp vượt quá giới hạn {max_bytes // MB} MB",
+                            f"The file is larger than the {max_bytes // MB} MB limit",
+                        )
+                    )
                 digest.update(chunk)
                 out.write(chunk)
         if size == 0:
@@ -248,9 +254,12 @@ def store_upload(
         with open(tmp, "rb") as fh:
             kind = sniff(fh.read(16), tmp, zip_limits)
         if kind is None:
-            raise InvalidData(Text(
-                "Chỉ nhận tệp PDF, JPEG, PNG, DOCX hoặc XLSX (nội dung tệp không khớp)",
-                "Only PDF, JPEG, PNG, DOCX or XLSX files are accepted (the content does not match)"))
+            raise InvalidData(
+                Text(
+                    "Chỉ nhận tệp PDF, JPEG, PNG, DOCX hoặc XLSX (nội dung tệp không khớp)",
+                    "Only PDF, JPEG, PNG, DOCX or XLSX files are accepted (the content does not match)",
+                )
+            )
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -268,12 +277,20 @@ class CleanReport:
         verb = Text("sẽ xoá", "would remove") if dry_run else Text("đã xoá", "removed")
         out = [Text(f"{verb.vi} {p}", f"{verb.en} {p}") for p in self.removed]
         if self.skipped_orphans:
-            out.append(Text(
-                "cơ sở dữ liệu không có tài liệu nào: không xoá tệp nào ngoài tệp .part (có thể nhầm cơ sở dữ liệu?)",
-                "the database holds no document at all: only .part files were considered (the wrong database?)"))
+            out.append(
+                Text(
+                    "cơ sở dữ liệu không có tài liệu nào: không xoá tệp nào ngoài tệp .part "
+                    "(có thể nhầm cơ sở dữ liệu?)",
+                    "the database holds no document at all: only .part files were considered (the wrong database?)",
+                )
+            )
         n = len(self.removed)
-        out.append(Text(f"{verb.vi} {n} tệp; giữ {self.kept_recent} tệp còn mới",
-                        f"{verb.en} {n} file(s); kept {self.kept_recent} recent file(s)"))
+        out.append(
+            Text(
+                f"{verb.vi} {n} tệp; giữ {self.kept_recent} tệp còn mới",
+                f"{verb.en} {n} file(s); kept {self.kept_recent} recent file(s)",
+            )
+        )
         return out
 
 

@@ -47,12 +47,15 @@ def plan_migration(session: Session, registry: Registry, source_key: str, target
     registry.latest(source_key)  # NotFound for an unknown source
     mapping = target.migrate_from.get(source_key)
     if mapping is None:
-        raise InvalidData(Text(f"Quy trình {target.ident} không khai báo cách chuyển từ {source_key}",
-                               f"{target.ident} declares no mapping from {source_key}"))
+        raise InvalidData(
+            Text(
+                f"Quy trình {target.ident} không khai báo cách chuyển từ {source_key}",
+                f"{target.ident} declares no mapping from {source_key}",
+            )
+        )
     plan = MigrationPlan(source=source_key, target=target.ident)
     rows = session.execute(
-        select(Product.id, Product.name, Product.state).where(Product.workflow_key == source_key)
-        .order_by(Product.id)
+        select(Product.id, Product.name, Product.state).where(Product.workflow_key == source_key).order_by(Product.id)
     )
     for pid, name, state in rows:
         plan.moves.append(PlannedMove(pid, name, state, mapping.get(state)))
@@ -60,14 +63,21 @@ def plan_migration(session: Session, registry: Registry, source_key: str, target
 
 
 def apply_migration(
-    session: Session, registry: Registry, plan: MigrationPlan, *, skip_unmapped: bool = False,
-    actor_id: int | None = None, now: datetime | None = None,
+    session: Session,
+    registry: Registry,
+    plan: MigrationPlan,
+    *,
+    skip_unmapped: bool = False,
+    actor_id: int | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Write the plan: new definition, mapped state and one history row per product. Returns the count."""
     if plan.refused and not skip_unmapped:
         names = ", ".join(f"#{m.product_id} ({m.from_state})" for m in plan.refused[:20])
-        raise InvalidData(Text(f"Không có trạng thái tương ứng cho: {names}", f"No state mapping for: {names}"),
-                          refused=[m.product_id for m in plan.refused])
+        raise InvalidData(
+            Text(f"Không có trạng thái tương ứng cho: {names}", f"No state mapping for: {names}"),
+            refused=[m.product_id for m in plan.refused],
+        )
     target = registry.latest(plan.target.split("@")[0])
     at = now or datetime.now(UTC)
     moved = 0
@@ -77,13 +87,22 @@ def apply_migration(
             continue  # changed since the plan was made; a later run picks it up
         old = f"{product.workflow_key}@v{product.workflow_version}"
         product.history_count += 1
-        session.add(ProductEvent(
-            product_id=product.id, seq=product.history_count, workflow_key=target.key,
-            workflow_version=target.version, from_state=product.state, to_state=move.to_state,
-            trigger="migrate_workflow", actor_id=actor_id, at=at,
-            comment=f"{old} → {target.ident}", data={"from_workflow": old, "to_workflow": target.ident},
-            dossier_fingerprint=dossier_fingerprint(current_documents(session, product.id)),
-        ))
+        session.add(
+            ProductEvent(
+                product_id=product.id,
+                seq=product.history_count,
+                workflow_key=target.key,
+                workflow_version=target.version,
+                from_state=product.state,
+                to_state=move.to_state,
+                trigger="migrate_workflow",
+                actor_id=actor_id,
+                at=at,
+                comment=f"{old} → {target.ident}",
+                data={"from_workflow": old, "to_workflow": target.ident},
+                dossier_fingerprint=dossier_fingerprint(current_documents(session, product.id)),
+            )
+        )
         if product.state != move.to_state:
             product.state_entered_at = at
         product.workflow_key, product.workflow_version, product.state = target.key, target.version, move.to_state

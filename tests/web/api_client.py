@@ -61,8 +61,15 @@ class ApiClient:
         other.token = token
         return other
 
-    def open(self, method: str, path: str, *, token: str | None = ..., headers: dict | None = None,  # type: ignore[assignment]
-             **kwargs):
+    def open(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = ...,
+        headers: dict | None = None,  # type: ignore[assignment]
+        **kwargs,
+    ):
         headers = dict(headers or {})
         token = self.token if token is ... else token
         if token:
@@ -90,15 +97,13 @@ def _schema_validator(doc: dict, schema: dict) -> Draft202012Validator:
 def validate(doc: dict, method: str, path: str, response) -> None:
     """Assert that `response` is one the document describes for `method path`."""
     bare = path.split("?", 1)[0]
-    template = next((t for t in doc["paths"] if re.fullmatch(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(t)), bare)),
-                    None)
+    template = next((t for t in doc["paths"] if re.fullmatch(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(t)), bare)), None)
     media = response.mimetype
     operation = doc["paths"].get(template, {}).get(method.lower()) if template else None
     if operation is None:  # an address or method the API does not have: a problem, 404 or 405
         assert response.status_code in (404, 405), (method, path, response.status_code)
         assert media == "application/problem+json"
-        errors = list(_schema_validator(doc, {"$ref": "#/components/schemas/Problem"}).iter_errors(
-            response.get_json()))
+        errors = list(_schema_validator(doc, {"$ref": "#/components/schemas/Problem"}).iter_errors(response.get_json()))
         assert not errors, errors
         return
     replies = operation["responses"]
@@ -108,8 +113,10 @@ def validate(doc: dict, method: str, path: str, response) -> None:
     assert media in content, f"{method} {template} {status}: undocumented content type {media}"
     if media in JSON_TYPES:
         body = response.get_json()
-        errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-                  for e in _schema_validator(doc, content[media]["schema"]).iter_errors(body)]
+        errors = [
+            f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in _schema_validator(doc, content[media]["schema"]).iter_errors(body)
+        ]
         assert not errors, f"{method} {template} {status}: {errors}"
     for name in replies[status].get("headers", {}):
         if name == "Location":

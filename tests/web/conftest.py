@@ -65,30 +65,46 @@ def web_template(tmp_path_factory: pytest.TempPathFactory) -> WebWorld:
     db = Database(url)
     hashed = hash_password(PASSWORD)  # one argon2 hash shared by every test user
     with db.transaction() as s:
-        tree = [("VN", "Việt Nam", "central", None), ("P", "Bắc Giang", "province", "VN"),
-                ("D1", "Lục Ngạn", "district", "P"), ("D2", "Yên Thế", "district", "P"),
-                ("C1", "Phượng Sơn", "commune", "D1"), ("C2", "Hồng Giang", "commune", "D1"),
-                ("C3", "Đồng Kỳ", "commune", "D2")]
+        tree = [
+            ("VN", "Việt Nam", "central", None),
+            ("P", "Bắc Giang", "province", "VN"),
+            ("D1", "Lục Ngạn", "district", "P"),
+            ("D2", "Yên Thế", "district", "P"),
+            ("C1", "Phượng Sơn", "commune", "D1"),
+            ("C2", "Hồng Giang", "commune", "D1"),
+            ("C3", "Đồng Kỳ", "commune", "D2"),
+        ]
         orgs = {}
         for code, name, level, parent in tree:
             orgs[code] = directory.create_organisation(s, code=code, name=name, level=level, parent_code=parent)
             world.orgs[code] = orgs[code].id
         system = Actor.system_actor(registry.policy)
-        own = producers.create_producer(s, system, name="Tổ hợp tác Vải thiều Phượng Sơn", kind="cooperative_group",
-                                        commune=orgs["C1"])
+        own = producers.create_producer(
+            s, system, name="Tổ hợp tác Vải thiều Phượng Sơn", kind="cooperative_group", commune=orgs["C1"]
+        )
         world.producer = own.id
         world.producer_b = producers.create_producer(
-            s, system, name="Hộ kinh doanh Bánh đa Kế", kind="household", commune=orgs["C1"]).id
+            s, system, name="Hộ kinh doanh Bánh đa Kế", kind="household", commune=orgs["C1"]
+        ).id
         world.producer2 = producers.create_producer(
-            s, system, name="HTX Mỳ Chũ Hồng Giang", kind="cooperative", commune=orgs["C2"]).id
+            s, system, name="HTX Mỳ Chũ Hồng Giang", kind="cooperative", commune=orgs["C2"]
+        ).id
         world.producer3 = producers.create_producer(
-            s, system, name="HTX Gà đồi Yên Thế", kind="cooperative_group", commune=orgs["C3"]).id
+            s, system, name="HTX Gà đồi Yên Thế", kind="cooperative_group", commune=orgs["C3"]
+        ).id
         for key, (role, code) in USERS.items():
             email = f"{key}@test.ocop.vn"
             user = directory.create_user(s, email=email, name=f"Người dùng {key}", password=None)
             user.password_hash = hashed
-            directory.add_membership(s, registry, user, orgs[code], role, actor=system,
-                                     producer=own if role in registry.policy.acts_for_producer else None)
+            directory.add_membership(
+                s,
+                registry,
+                user,
+                orgs[code],
+                role,
+                actor=system,
+                producer=own if role in registry.policy.acts_for_producer else None,
+            )
             world.emails[key] = email
     db.dispose()
     return world
@@ -104,19 +120,39 @@ class Env:
     def actor(self, s, key: str):
         return load_actor(s, self.world.emails[key])
 
-    def product(self, key: str = "officer", name: str = "Vải thiều Lục Ngạn", group: str = "tourism",
-                producer: int | None = None) -> int:
+    def product(
+        self,
+        key: str = "officer",
+        name: str = "Vải thiều Lục Ngạn",
+        group: str = "tourism",
+        producer: int | None = None,
+    ) -> int:
         registry = self.app.extensions["ocop"].registry
         with self.db.transaction() as s:
-            p = create_product(s, registry, self.actor(s, key), name=name, product_group=group,
-                               producer_id=producer or self.world.producer)
+            p = create_product(
+                s,
+                registry,
+                self.actor(s, key),
+                name=name,
+                product_group=group,
+                producer_id=producer or self.world.producer,
+            )
             return p.id
 
     def attach(self, product_id: int, doc_type: str, key: str = "officer", name: str = "tai-lieu.pdf") -> int:
         st = self.app.extensions["ocop"]
         with self.db.transaction() as s:
-            doc = attach_document(s, self.actor(s, key), product_id, doc_type, name, PDF, upload_dir=st.upload_dir,
-                                  max_bytes=st.max_upload_bytes, known_types=st.registry.catalogue.document_types)
+            doc = attach_document(
+                s,
+                self.actor(s, key),
+                product_id,
+                doc_type,
+                name,
+                PDF,
+                upload_dir=st.upload_dir,
+                max_bytes=st.max_upload_bytes,
+                known_types=st.registry.catalogue.document_types,
+            )
             return doc.id
 
     def fire(self, product_id: int, trigger: str, key: str = "officer", **kwargs) -> None:
@@ -146,8 +182,14 @@ class Env:
 def make_app(tmp_path: Path, web_template: WebWorld, **config) -> tuple[Flask, Database]:
     path = tmp_path / "ocop.sqlite3"
     shutil.copy(web_template.path, path)
-    settings = replace(Settings(), database_url=f"sqlite:///{path}", upload_dir=tmp_path / "uploads",
-                       instance_path=tmp_path / "instance", secret_key=SECRET, max_upload_bytes=1024 * 1024)
+    settings = replace(
+        Settings(),
+        database_url=f"sqlite:///{path}",
+        upload_dir=tmp_path / "uploads",
+        instance_path=tmp_path / "instance",
+        secret_key=SECRET,
+        max_upload_bytes=1024 * 1024,
+    )
     overrides = {
         "TESTING": True,
         "SESSION_COOKIE_SECURE": False,

@@ -37,8 +37,12 @@ def test_openapi_document_is_generated_from_the_routes(env, api):
     doc = api.doc
     assert doc["openapi"] == "3.1.0"
     schemathesis.openapi.from_dict(doc).validate()  # against the OpenAPI 3.1 meta-schema
-    routes = {(rule.rule, m) for rule in env.app.url_map.iter_rules() if rule.endpoint.startswith("api.")
-              and rule.endpoint != "api.not_found" for m in rule.methods - {"HEAD", "OPTIONS"}}
+    routes = {
+        (rule.rule, m)
+        for rule in env.app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.") and rule.endpoint != "api.not_found"
+        for m in rule.methods - {"HEAD", "OPTIONS"}
+    }
     documented = {(p, m.upper()) for p, ops in doc["paths"].items() for m in ops}
     assert len(routes) == len(documented) == 16
     assert {re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", r) for r, _m in routes} == set(doc["paths"])
@@ -84,8 +88,10 @@ def test_me_shows_the_user_and_roles(env, api):
     assert api.token.startswith(body["token"]["prefix"])
 
 
-@pytest.mark.parametrize("lang,word", [("vi", "Không tìm thấy"), ("en", "not found"),
-                                       ("en-GB,en;q=0.9", "not found"), ("fr", "Không tìm thấy")])
+@pytest.mark.parametrize(
+    "lang,word",
+    [("vi", "Không tìm thấy"), ("en", "not found"), ("en-GB,en;q=0.9", "not found"), ("fr", "Không tìm thấy")],
+)
 def test_problems_speak_the_accept_language(api, lang, word):
     r = api.get(f"{API}/products/424242", headers={"Accept-Language": lang})
     body = problem_of(r, 404, "not_found")
@@ -133,8 +139,15 @@ def test_list_refuses_malformed_filters_and_foreign_organisations(env, api):
 
 # --- products: create, detail ---------------------------------------------------------------------
 def test_create_and_read_a_product(env, api):
-    r = api.post(f"{API}/products", json={"name": "Mật ong Phượng Sơn", "product_group": "food",
-                                          "producer_id": env.world.producer, "subgroup": "mật ong"})
+    r = api.post(
+        f"{API}/products",
+        json={
+            "name": "Mật ong Phượng Sơn",
+            "product_group": "food",
+            "producer_id": env.world.producer,
+            "subgroup": "mật ong",
+        },
+    )
     assert r.status_code == 201
     body = r.get_json()
     assert r.headers["Location"].endswith(f"{API}/products/{body['id']}")
@@ -154,8 +167,7 @@ def test_create_errors(env, api):
     body = problem_of(api.post(f"{API}/products", json={"name": "x", "colour": "red"}), 400, "invalid_request")
     assert body["invalid_params"]
     problem_of(api.post(f"{API}/products", data="name=x"), 415, "unsupported_media_type")
-    problem_of(api.post(f"{API}/products", data="{not json", content_type="application/json"), 400,
-               "invalid_request")
+    problem_of(api.post(f"{API}/products", data="{not json", content_type="application/json"), 400, "invalid_request")
     with env.db.session() as s:
         assert s.scalar(select(Product.id).where(Product.name == "Chè")) is None
 
@@ -202,8 +214,7 @@ def test_transition_errors(env, api):
     problem_of(fire(api, pid, "accept_idea", 7), 409, "stale_version")
     problem_of(fire(api, pid, "accept_idea", 1, data={"score": 101}), 400, "invalid_request")
     problem_of(fire(api, pid, "accept_idea", 1, extra=1), 400, "invalid_request")
-    problem_of(api.post(f"{API}/products/{pid}/transitions", json={"trigger": "accept_idea"}), 400,
-               "invalid_request")
+    problem_of(api.post(f"{API}/products/{pid}/transitions", json={"trigger": "accept_idea"}), 400, "invalid_request")
     assert env.state_of(pid) == ("idea", 1, 1)  # nothing changed
 
 
@@ -212,12 +223,18 @@ def test_guard_failure_lists_everything_missing_in_the_callers_language(env, api
     env.to_district(pid)
     version = env.state_of(pid)[1]
     council = api.as_(tok(env, "dcouncil"))
-    r = council.post(f"{API}/products/{pid}/transitions", json={"trigger": "return_for_revision", "version": version},
-                     headers={"Accept-Language": "en"})
+    r = council.post(
+        f"{API}/products/{pid}/transitions",
+        json={"trigger": "return_for_revision", "version": version},
+        headers={"Accept-Language": "en"},
+    )
     body = problem_of(r, 422, "guard_failed")
     assert body["missing"] == ["a comment (reason) is required"]
-    r = council.post(f"{API}/products/{pid}/transitions", json={"trigger": "rate_district", "version": version},
-                     headers={"Accept-Language": "vi"})
+    r = council.post(
+        f"{API}/products/{pid}/transitions",
+        json={"trigger": "rate_district", "version": version},
+        headers={"Accept-Language": "vi"},
+    )
     body = problem_of(r, 422, "guard_failed")
     assert any("điểm" in m for m in body["missing"])
     r = fire(council, pid, "rate_district", version, data={"score": 75}, comment="Đạt")
@@ -231,13 +248,16 @@ def test_history(env, api):
     fire(api, pid, "accept_idea", 1)
     items = api.get(f"{API}/products/{pid}/history").get_json()["items"]
     assert [(e["seq"], e["trigger"], e["to_state"]) for e in items] == [
-        (1, "create", "idea"), (2, "accept_idea", "production_plan")]
+        (1, "create", "idea"),
+        (2, "accept_idea", "production_plan"),
+    ]
     problem_of(api.get(f"{API}/products/{pid}/history", token=tok(env, "officer3")), 404, "not_found")
 
 
 # --- documents ------------------------------------------------------------------------------------
-def upload(api: ApiClient, pid: int, doc_type: str | None, content: bytes | None, name: str = "Đơn đăng ký.pdf",
-           **kwargs):
+def upload(
+    api: ApiClient, pid: int, doc_type: str | None, content: bytes | None, name: str = "Đơn đăng ký.pdf", **kwargs
+):
     """A multipart POST encoded in memory (the test client spools big bodies to a file it never closes)."""
     from werkzeug.datastructures import FileStorage
     from werkzeug.test import encode_multipart
@@ -248,8 +268,9 @@ def upload(api: ApiClient, pid: int, doc_type: str | None, content: bytes | None
     if content is not None:
         values["file"] = FileStorage(io.BytesIO(content), filename=name, content_type="application/octet-stream")
     boundary, body = encode_multipart(values)
-    return api.post(f"{API}/products/{pid}/documents", data=body,
-                    content_type=f"multipart/form-data; boundary={boundary}", **kwargs)
+    return api.post(
+        f"{API}/products/{pid}/documents", data=body, content_type=f"multipart/form-data; boundary={boundary}", **kwargs
+    )
 
 
 def test_upload_list_and_download_documents(env, api):
@@ -285,8 +306,13 @@ def test_a_commune_token_cannot_touch_another_communes_products_or_documents(env
     pid = env.product()
     doc = env.attach(pid, "idea_registration")
     other = api.as_(tok(env, "officer3"))
-    for path in (f"/products/{pid}", f"/products/{pid}/history", f"/products/{pid}/documents",
-                 f"/documents/{doc}", f"/documents/{doc}/content"):
+    for path in (
+        f"/products/{pid}",
+        f"/products/{pid}/history",
+        f"/products/{pid}/documents",
+        f"/documents/{doc}",
+        f"/documents/{doc}/content",
+    ):
         problem_of(other.get(API + path), 404, "not_found")
     problem_of(fire(other, pid, "withdraw", 1, comment="x"), 404, "not_found")
     problem_of(upload(other, pid, "idea_registration", PDF), 404, "not_found")
@@ -322,8 +348,16 @@ def test_notifications_are_the_callers_own(env, api):
     with env.db.transaction() as s:
         ids = {u.email: u.id for u in s.scalars(select(User))}
         for key, title in (("officer", "Hồ sơ chậm"), ("officer3", "Không phải của bạn"), ("officer", "Thứ hai")):
-            s.add(Notification(user_id=ids[env.world.emails[key]], product_id=pid, kind="stall", title=title,
-                               body="…", link=f"/products/{pid}"))
+            s.add(
+                Notification(
+                    user_id=ids[env.world.emails[key]],
+                    product_id=pid,
+                    kind="stall",
+                    title=title,
+                    body="…",
+                    link=f"/products/{pid}",
+                )
+            )
     items = api.get(f"{API}/notifications").get_json()["items"]
     assert [n["title"] for n in items] == ["Thứ hai", "Hồ sơ chậm"]
     older = api.get(f"{API}/notifications?before={items[0]['id']}&limit=5&unread=true").get_json()["items"]

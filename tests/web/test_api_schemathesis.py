@@ -54,14 +54,16 @@ def api_schema(env: Env):
     env.product(name="Mật ong Phượng Sơn", group="food")
     env.product(key="officer3", name="Gà đồi Yên Thế", producer=env.world.producer3)
     token = issue(env, "officer", name="schemathesis")
-    config = schemathesis.Config.from_dict({
-        "seed": SEED,
-        "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True},
-        "headers": {"Authorization": f"Bearer {token}"},
-        "max-failures": 50,
-        # schema-valid requests the rules refuse are 422 by design (a guard, a file that is not a PDF, …)
-        "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "422"]}},
-    })
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True},
+            "headers": {"Authorization": f"Bearer {token}"},
+            "max-failures": 50,
+            # schema-valid requests the rules refuse are 422 by design (a guard, a file that is not a PDF, …)
+            "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "422"]}},
+        }
+    )
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", buffered(env.app), config=config)
 
 
@@ -87,8 +89,10 @@ def _describe(event: events.ScenarioFinished) -> list[str]:
         for check in checks:
             if check.status == Status.FAILURE and check.failure_info is not None:
                 failure = check.failure_info.failure
-                out.append(f"{event.phase.value} {case.method} {case.formatted_path}: {check.name}: "
-                           f"{failure.title} — {failure.message[:400]}")
+                out.append(
+                    f"{event.phase.value} {case.method} {case.formatted_path}: {check.name}: "
+                    f"{failure.title} — {failure.message[:400]}"
+                )
     return out or [f"{event.phase.value} {event.label}: {event.status}"]
 
 
@@ -121,7 +125,13 @@ def test_schemathesis_finds_no_server_error_and_no_response_breaking_the_schema(
     # the run did reach the API: successes, refusals of every kind, and the main checks ran
     assert not [code for code in statuses if code >= 500], statuses
     assert {200, 201, 400, 401, 404} <= set(statuses), statuses
-    assert {"not_a_server_error", "response_schema_conformance", "status_code_conformance",
-            "content_type_conformance"} <= set(checked), checked
-    print(f"schemathesis: {sum(statuses.values())} requests, statuses {dict(sorted(statuses.items()))}, "
-          f"checks {dict(sorted(checked.items()))}")
+    assert {
+        "not_a_server_error",
+        "response_schema_conformance",
+        "status_code_conformance",
+        "content_type_conformance",
+    } <= set(checked), checked
+    print(
+        f"schemathesis: {sum(statuses.values())} requests, statuses {dict(sorted(statuses.items()))}, "
+        f"checks {dict(sorted(checked.items()))}"
+    )

@@ -53,8 +53,13 @@ def test_authenticate_refuses_wrong_revoked_and_expired_tokens(env):
         tokens.revoke_token(s, revoked.row.id, user_id=user.id)
         tokens.revoke_token(s, revoked.row.id)  # again: no change
     with env.db.session() as s:
-        for bad, why in ((good[:-2] + "xx", "not valid"), (short, "expired"), (revoked.token, "revoked"),
-                         ("", "not valid"), ("ocop_" + "x" * 500, "not valid")):
+        for bad, why in (
+            (good[:-2] + "xx", "not valid"),
+            (short, "expired"),
+            (revoked.token, "revoked"),
+            ("", "not valid"),
+            ("ocop_" + "x" * 500, "not valid"),
+        ):
             with pytest.raises(tokens.InvalidToken) as caught:
                 tokens.authenticate(s, bad)
             assert why in caught.value.message("en")
@@ -91,13 +96,20 @@ def test_revoked_expired_and_deactivated_tokens_get_401_problems(env):
     expiring = issue(env, "officer", days=1)
     with env.db.transaction() as s:
         tokens.authenticate(s, expiring).expires_at = datetime.now(UTC) - timedelta(seconds=1)
-    body = problem_of(api.get(f"{API}/products", token=expiring, headers={"Accept-Language": "en"}), 401,
-                      "invalid_token")
+    body = problem_of(
+        api.get(f"{API}/products", token=expiring, headers={"Accept-Language": "en"}), 401, "invalid_token"
+    )
     assert "expired" in body["detail"]
     # a refused POST changes nothing either
-    problem_of(api.post(f"{API}/products", token=expiring, json={"name": "x", "product_group": "food",
-                                                                   "producer_id": env.world.producer}),
-               401, "invalid_token")
+    problem_of(
+        api.post(
+            f"{API}/products",
+            token=expiring,
+            json={"name": "x", "product_group": "food", "producer_id": env.world.producer},
+        ),
+        401,
+        "invalid_token",
+    )
 
     active = issue(env, "officer3")
     with env.db.transaction() as s:
@@ -144,11 +156,13 @@ def test_tokens_page_creates_shows_once_and_revokes(env, client):
     assert "/account/tokens" in text(client.get("/account"))
     page = client.get("/account/tokens")
     assert page.status_code == 200 and "ocop_" not in text(page)
-    r = client.post("/account/tokens", data={"csrf_token": csrf(client, "/account/tokens"), "name": "Kế toán",
-                                             "expires": "30"})
+    r = client.post(
+        "/account/tokens", data={"csrf_token": csrf(client, "/account/tokens"), "name": "Kế toán", "expires": "30"}
+    )
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
-    token = next(w for w in text(r).replace("<", " ").replace(">", " ").split() if w.startswith("ocop_")
-                 and tokens.parse(w))
+    token = next(
+        w for w in text(r).replace("<", " ").replace(">", " ").split() if w.startswith("ocop_") and tokens.parse(w)
+    )
     again = text(client.get("/account/tokens"))
     assert token not in again and "Kế toán" in again  # listed, never shown again
     api = ApiClient(env.app, token)
@@ -172,18 +186,24 @@ def test_tokens_page_creates_shows_once_and_revokes(env, client):
 def test_tokens_page_refuses_bad_input_and_needs_a_login(env, client):
     assert client.get("/account/tokens").status_code == 302
     login(client, env, "officer")
-    r = client.post("/account/tokens", data={"csrf_token": csrf(client, "/account/tokens"), "name": "",
-                                             "expires": "90"})
+    r = client.post(
+        "/account/tokens", data={"csrf_token": csrf(client, "/account/tokens"), "name": "", "expires": "90"}
+    )
     assert r.status_code == 422 and not any(tokens.parse(w) for w in text(r).split())
     assert CSRF_RE.search(text(r))
 
 
 # --- the CLI --------------------------------------------------------------------------------------
 def ocop(env: Env, *args: str) -> subprocess.CompletedProcess:
-    environ = {**os.environ, "OCOP_DATABASE_URL": env.db.url, "OCOP_LANG": "en",
-               "OCOP_INSTANCE_DIR": str(env.upload_dir.parent / "instance")}
-    return subprocess.run([sys.executable, "-m", "ocop_workflow.cli", *args], capture_output=True, text=True,
-                          env=environ, timeout=120)
+    environ = {
+        **os.environ,
+        "OCOP_DATABASE_URL": env.db.url,
+        "OCOP_LANG": "en",
+        "OCOP_INSTANCE_DIR": str(env.upload_dir.parent / "instance"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "ocop_workflow.cli", *args], capture_output=True, text=True, env=environ, timeout=120
+    )
 
 
 def test_cli_creates_lists_and_revokes_tokens(env):
@@ -251,8 +271,9 @@ def _serve_waitress(app):
 
 
 def _http(url: str, token: str, method: str = "GET", body: bytes | None = None) -> int:
-    request = urllib.request.Request(url, data=body, method=method, headers={
-        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=body, method=method, headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
@@ -279,8 +300,11 @@ def test_tokens_never_reach_the_logs(env, caplog):
     client = ApiClient(env.app, good)
     for token in (good, revoked, wrong):
         statuses.append(client.get(f"{API}/products", token=token).status_code)
-        statuses.append(client.post(f"{API}/products/424242/transitions", token=token,
-                                    json={"trigger": "x", "version": 1}).status_code)
+        statuses.append(
+            client.post(
+                f"{API}/products/424242/transitions", token=token, json={"trigger": "x", "version": 1}
+            ).status_code
+        )
     for serve in (_serve_werkzeug, _serve_waitress):
         base, stop = serve(env.app)
         try:
@@ -299,8 +323,9 @@ def test_tokens_never_reach_the_logs(env, caplog):
         assert secret not in logged
 
 
-@pytest.mark.parametrize("locale,words", [("vi", ("Mã truy cập API", "Tạo mã")),
-                                          ("en", ("API tokens", "Create token"))])
+@pytest.mark.parametrize(
+    "locale,words", [("vi", ("Mã truy cập API", "Tạo mã")), ("en", ("API tokens", "Create token"))]
+)
 def test_tokens_page_in_both_languages(env, client, locale, words):
     login(client, env, "officer")
     client.post("/language", data={"csrf_token": csrf(client, "/"), "locale": locale})

@@ -35,8 +35,10 @@ def test_wrong_password_shows_a_message(env, client):
 
 
 def test_next_must_stay_on_the_site(env, client):
-    r = client.post("/login?next=//evil.example/x", data={
-        "csrf_token": csrf(client), "email": "officer@test.ocop.vn", "password": PASSWORD})
+    r = client.post(
+        "/login?next=//evil.example/x",
+        data={"csrf_token": csrf(client), "email": "officer@test.ocop.vn", "password": PASSWORD},
+    )
     assert r.headers["Location"] == "/"
 
 
@@ -54,13 +56,15 @@ def test_secure_cookie_settings_by_default(tmp_path, web_template, monkeypatch):
         from web import create_app
 
         monkeypatch.delenv("OCOP_SECURE_COOKIES", raising=False)
-        default = create_app(replace(Settings(), secret_key="k", database_url=app.config["DATABASE_URL"],
-                                     instance_path=tmp_path / "i2"))
+        default = create_app(
+            replace(Settings(), secret_key="k", database_url=app.config["DATABASE_URL"], instance_path=tmp_path / "i2")
+        )
         assert default.config["SESSION_COOKIE_SECURE"] and default.config["REMEMBER_COOKIE_SECURE"]
         default.extensions["ocop"].db.dispose()
         monkeypatch.setenv("OCOP_SECURE_COOKIES", "0")  # plain HTTP, said by the operator
-        plain = create_app(replace(Settings(), secret_key="k", database_url=app.config["DATABASE_URL"],
-                                   instance_path=tmp_path / "i3"))
+        plain = create_app(
+            replace(Settings(), secret_key="k", database_url=app.config["DATABASE_URL"], instance_path=tmp_path / "i3")
+        )
         assert not plain.config["SESSION_COOKIE_SECURE"] and not plain.config["REMEMBER_COOKIE_SECURE"]
         plain.extensions["ocop"].db.dispose()
     finally:
@@ -108,8 +112,15 @@ def test_password_change_ends_other_sessions(env):
     login(phone, env, "officer")
     login(laptop, env, "officer")
     assert laptop.get("/").status_code == 200
-    r = phone.post("/account", data={"csrf_token": csrf(phone, "/account"), "current": PASSWORD,
-                                     "new": "mat-khau-moi-456", "confirm": "mat-khau-moi-456"})
+    r = phone.post(
+        "/account",
+        data={
+            "csrf_token": csrf(phone, "/account"),
+            "current": PASSWORD,
+            "new": "mat-khau-moi-456",
+            "confirm": "mat-khau-moi-456",
+        },
+    )
     assert r.status_code == 302, text(r)
     assert phone.get("/").status_code == 200  # this session goes on
     assert laptop.get("/").status_code == 302  # the other one is logged out
@@ -119,8 +130,9 @@ def test_password_change_ends_other_sessions(env):
 
 def test_password_change_checks_fields(env, client):
     login(client, env, "officer")
-    r = client.post("/account", data={"csrf_token": csrf(client, "/account"), "current": "sai",
-                                      "new": "ngan", "confirm": "khac"})
+    r = client.post(
+        "/account", data={"csrf_token": csrf(client, "/account"), "current": "sai", "new": "ngan", "confirm": "khac"}
+    )
     assert r.status_code == 200
     body = text(r)
     assert "Nhập từ 8 đến 200 ký tự." in body

@@ -62,8 +62,12 @@ class Objects:
 
 def objects(env: Env) -> Objects:
     w = env.world
-    producers = {"own": w.producer, "same_commune": w.producer_b, "other_commune": w.producer2,
-                 "other_district": w.producer3}
+    producers = {
+        "own": w.producer,
+        "same_commune": w.producer_b,
+        "other_commune": w.producer2,
+        "other_district": w.producer3,
+    }
     products = {}
     for place, producer in producers.items():
         officer = "officer3" if place == "other_district" else "officer"
@@ -95,14 +99,23 @@ def test_create_product(env: Env) -> None:
     for key, place in every_user_and_place():
         want_web = expected(key, place, ACTIONS["create_product"], 302)
         client = login(env.app.test_client(), env, key)
-        got = client.post("/products/new", data={"name": f"Ý tưởng {key}", "product_group": "food",
-                                                 "producer_id": objs.producers[place], "workflow_key": "ocop-148"})
+        got = client.post(
+            "/products/new",
+            data={
+                "name": f"Ý tưởng {key}",
+                "product_group": "food",
+                "producer_id": objs.producers[place],
+                "workflow_key": "ocop-148",
+            },
+        )
         if got.status_code != want_web:
             failures.append(("web", key, place, want_web, got.status_code))
         want_api = expected(key, place, ACTIONS["create_product"], 201)
-        got = env.app.test_client().post("/api/v1/products", headers={"Authorization": f"Bearer {token(env, key)}"},
-                                         json={"name": f"Ý tưởng {key}", "product_group": "food",
-                                               "producer_id": objs.producers[place]})
+        got = env.app.test_client().post(
+            "/api/v1/products",
+            headers={"Authorization": f"Bearer {token(env, key)}"},
+            json={"name": f"Ý tưởng {key}", "product_group": "food", "producer_id": objs.producers[place]},
+        )
         if got.status_code != want_api:
             failures.append(("api", key, place, want_api, got.status_code))
     assert not failures
@@ -114,8 +127,9 @@ def test_edit_product(env: Env) -> None:
     for key, place in every_user_and_place():
         want = expected(key, place, ACTIONS["edit_product"], 302)
         client = login(env.app.test_client(), env, key)
-        got = client.post(f"/products/{objs.products[place]}/edit",
-                          data={"name": f"Sửa bởi {key}", "product_group": "food"})
+        got = client.post(
+            f"/products/{objs.products[place]}/edit", data={"name": f"Sửa bởi {key}", "product_group": "food"}
+        )
         if got.status_code != want:
             failures.append((key, place, want, got.status_code))
         got = client.get(f"/products/{objs.products[place]}/edit")
@@ -134,10 +148,11 @@ def test_create_producer(env: Env) -> None:
         role, org = USERS[key]
         for code in ("C1", "C2", "C3"):
             # an organisation is seen by the memberships above it, a producer's account's included
-            want = (404 if not covers(org, code) else 302 if role in ACTIONS["create_producer"] else 403)
+            want = 404 if not covers(org, code) else 302 if role in ACTIONS["create_producer"] else 403
             client = login(env.app.test_client(), env, key)
-            got = client.post("/producers/new", data={"name": f"HTX của {key}", "kind": "cooperative",
-                                                      "commune_id": communes[code]})
+            got = client.post(
+                "/producers/new", data={"name": f"HTX của {key}", "kind": "cooperative", "commune_id": communes[code]}
+            )
             if got.status_code != want:
                 failures.append((key, code, want, got.status_code))
     assert not failures
@@ -149,8 +164,10 @@ def test_edit_producer(env: Env) -> None:
     for key, place in every_user_and_place():
         want = expected(key, place, ACTIONS["edit_producer"], 302)
         client = login(env.app.test_client(), env, key)
-        got = client.post(f"/producers/{objs.producers[place]}/edit",
-                          data={"name": f"Chủ thể sửa bởi {key}", "kind": "cooperative_group"})
+        got = client.post(
+            f"/producers/{objs.producers[place]}/edit",
+            data={"name": f"Chủ thể sửa bởi {key}", "kind": "cooperative_group"},
+        )
         if got.status_code != want:
             failures.append((key, place, want, got.status_code))
     assert not failures
@@ -168,10 +185,12 @@ def test_attach_a_document_while_the_dossier_is_open(env: Env) -> None:
         if got.status_code != want:
             failures.append(("web", key, place, want, got.status_code))
         want = expected(key, place, attachers, 201)
-        got = env.app.test_client().post(f"/api/v1/products/{product}/documents",
-                                         headers={"Authorization": f"Bearer {token(env, key)}"},
-                                         data={"doc_type": "business_plan", "file": (_pdf(), "phuong-an.pdf")},
-                                         content_type="multipart/form-data")
+        got = env.app.test_client().post(
+            f"/api/v1/products/{product}/documents",
+            headers={"Authorization": f"Bearer {token(env, key)}"},
+            data={"doc_type": "business_plan", "file": (_pdf(), "phuong-an.pdf")},
+            content_type="multipart/form-data",
+        )
         if got.status_code != want:
             failures.append(("api", key, place, want, got.status_code))
     assert not failures
@@ -189,8 +208,11 @@ def _user_id(env: Env, key: str) -> int:
 
 
 def test_administer_users(env: Env) -> None:
-    targets = {"in_district": _user_id(env, "officer"), "other_district": _user_id(env, "officer3"),
-               "province": _user_id(env, "psec")}
+    targets = {
+        "in_district": _user_id(env, "officer"),
+        "other_district": _user_id(env, "officer3"),
+        "province": _user_id(env, "psec"),
+    }
     target_org = {"in_district": "C1", "other_district": "C3", "province": "P"}
     failures = []
     for key in USERS:
@@ -219,20 +241,36 @@ def test_a_producer_account_sees_and_acts_for_its_own_producer_only(env: Env) ->
     # another producer's product in the same commune: not found, whatever the step
     other = objs.products["same_commune"]
     assert client.get(f"/api/v1/products/{other}", headers=api).status_code == 404
-    got = client.post(f"/api/v1/products/{other}/documents", headers=api,
-                      data={"doc_type": "business_plan", "file": (_pdf(), "x.pdf")}, content_type="multipart/form-data")
+    got = client.post(
+        f"/api/v1/products/{other}/documents",
+        headers=api,
+        data={"doc_type": "business_plan", "file": (_pdf(), "x.pdf")},
+        content_type="multipart/form-data",
+    )
     assert got.status_code == 404
-    got = client.post("/api/v1/products", headers=api,
-                      json={"name": "Mượn tên", "product_group": "food", "producer_id": env.world.producer_b})
+    got = client.post(
+        "/api/v1/products",
+        headers=api,
+        json={"name": "Mượn tên", "product_group": "food", "producer_id": env.world.producer_b},
+    )
     assert got.status_code == 404
     web = login(env.app.test_client(), env, "producer")
     assert web.post(f"/products/{other}/edit", data={"name": "x", "product_group": "food"}).status_code == 404
-    assert web.post(f"/producers/{env.world.producer_b}/edit",
-                    data={"name": "x", "kind": "household", "tax_code": "0101234567"}).status_code == 404
+    assert (
+        web.post(
+            f"/producers/{env.world.producer_b}/edit", data={"name": "x", "kind": "household", "tax_code": "0101234567"}
+        ).status_code
+        == 404
+    )
     # its own product and record: yes; minutes and decisions never
     own = objs.products["own"]
-    assert web.post(f"/producers/{env.world.producer}/edit",
-                    data={"name": "THT Vải thiều Phượng Sơn", "kind": "cooperative_group"}).status_code == 302
+    assert (
+        web.post(
+            f"/producers/{env.world.producer}/edit",
+            data={"name": "THT Vải thiều Phượng Sơn", "kind": "cooperative_group"},
+        ).status_code
+        == 302
+    )
     got = upload(web, f"/products/{own}/documents", {"doc_type": "council_minutes"}, "bien-ban.pdf", PDF)
     assert got.status_code == 403
     got = upload(web, f"/products/{own}/documents", {"doc_type": "recognition_decision"}, "qd.pdf", PDF)
@@ -263,8 +301,10 @@ def test_a_district_admin_cannot_touch_a_user_who_also_holds_a_role_above_the_di
     with env.db.session() as s:
         assert s.get(User, uid).active is True
     # the province's administrator may
-    assert login(env.app.test_client(), env, "admin").post(
-        f"/admin/users/{uid}/active", data={"active": "0"}).status_code == 302
+    assert (
+        login(env.app.test_client(), env, "admin").post(f"/admin/users/{uid}/active", data={"active": "0"}).status_code
+        == 302
+    )
 
 
 def test_membership_of_a_producer_account_names_a_producer_of_its_commune(env: Env) -> None:
@@ -274,11 +314,13 @@ def test_membership_of_a_producer_account_names_a_producer_of_its_commune(env: E
         c1 = s.scalars(select(Organisation.id).where(Organisation.code == "C1")).one()
     got = client.post(f"/admin/users/{uid}", data={"organisation_id": c1, "role": "producer"})
     assert got.status_code == 422  # no producer chosen
-    got = client.post(f"/admin/users/{uid}", data={"organisation_id": c1, "role": "producer",
-                                                   "producer_id": env.world.producer3})
+    got = client.post(
+        f"/admin/users/{uid}", data={"organisation_id": c1, "role": "producer", "producer_id": env.world.producer3}
+    )
     assert got.status_code == 422  # a producer of another commune
-    got = client.post(f"/admin/users/{uid}", data={"organisation_id": c1, "role": "producer",
-                                                   "producer_id": env.world.producer_b})
+    got = client.post(
+        f"/admin/users/{uid}", data={"organisation_id": c1, "role": "producer", "producer_id": env.world.producer_b}
+    )
     assert got.status_code == 302
     with env.db.session() as s:
         m = s.scalars(select(Membership).where(Membership.user_id == uid, Membership.role == "producer")).one()
@@ -299,32 +341,43 @@ def _force_state(env: Env, pid: int, state: str, rating_level: str | None = None
             s.add(Rating(product_id=pid, event_id=event, level=rating_level, score=85, star=4, final=True))
 
 
-@pytest.mark.parametrize("state, key, doc_type, rating_level, want", [
-    ("upgraded", "officer", "council_minutes", "central", 403),  # the commune over the centre's minutes
-    ("district_review", "producer", "recognition_decision", None, 403),
-    ("district_review", "dsec", "lab_test_report", None, 403),  # the reviewer does not touch the evidence
-    ("district_review", "dsec", "council_minutes", None, 201),  # … but files its own minutes
-    ("withdrawn", "officer", "business_plan", None, 403),
-    ("province_review", "officer", "business_plan", "district", 403),
-    ("province_review", "dsec", "council_minutes", "district", 201),  # the district that forwarded it
-    ("rated", "officer", "lab_test_report", "province", 403),  # after a 4★ rating
-    ("rated", "psec", "recognition_decision", "province", 201),
-    ("implementation", "producer", "lab_test_report", None, 201),  # back at the commune: open again
-])
+@pytest.mark.parametrize(
+    "state, key, doc_type, rating_level, want",
+    [
+        ("upgraded", "officer", "council_minutes", "central", 403),  # the commune over the centre's minutes
+        ("district_review", "producer", "recognition_decision", None, 403),
+        ("district_review", "dsec", "lab_test_report", None, 403),  # the reviewer does not touch the evidence
+        ("district_review", "dsec", "council_minutes", None, 201),  # … but files its own minutes
+        ("withdrawn", "officer", "business_plan", None, 403),
+        ("province_review", "officer", "business_plan", "district", 403),
+        ("province_review", "dsec", "council_minutes", "district", 201),  # the district that forwarded it
+        ("rated", "officer", "lab_test_report", "province", 403),  # after a 4★ rating
+        ("rated", "psec", "recognition_decision", "province", 201),
+        ("implementation", "producer", "lab_test_report", None, 201),  # back at the commune: open again
+    ],
+)
 def test_the_dossier_is_frozen_while_a_council_holds_it_and_after_a_decision(
-        env: Env, state: str, key: str, doc_type: str, rating_level: str | None, want: int) -> None:
+    env: Env, state: str, key: str, doc_type: str, rating_level: str | None, want: int
+) -> None:
     pid = env.product()
     env.attach(pid, doc_type if doc_type in OPEN_ATTACH["commune_officer"] else "business_plan")
     _force_state(env, pid, state, rating_level)
     with env.db.session() as s:
         before = s.scalar(select(func.count()).select_from(Document).where(Document.product_id == pid))
-    got = env.app.test_client().post(f"/api/v1/products/{pid}/documents",
-                                     headers={"Authorization": f"Bearer {token(env, key)}"},
-                                     data={"doc_type": doc_type, "file": (_pdf(), "tai-lieu.pdf")},
-                                     content_type="multipart/form-data")
+    got = env.app.test_client().post(
+        f"/api/v1/products/{pid}/documents",
+        headers={"Authorization": f"Bearer {token(env, key)}"},
+        data={"doc_type": doc_type, "file": (_pdf(), "tai-lieu.pdf")},
+        content_type="multipart/form-data",
+    )
     assert got.status_code == want, got.get_json()
-    web = upload(login(env.app.test_client(), env, key), f"/products/{pid}/documents", {"doc_type": doc_type},
-                 "tai-lieu.pdf", PDF)
+    web = upload(
+        login(env.app.test_client(), env, key),
+        f"/products/{pid}/documents",
+        {"doc_type": doc_type},
+        "tai-lieu.pdf",
+        PDF,
+    )
     assert web.status_code == (302 if want == 201 else want)
     with env.db.session() as s:
         after = s.scalar(select(func.count()).select_from(Document).where(Document.product_id == pid))

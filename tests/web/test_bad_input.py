@@ -112,45 +112,106 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
         broad.password_hash = passwords.hash_password("mat-khau-123")
         own = s.get(Producer, world.producers["cooperative_group"])
         for role, role_def in cat.roles.items():  # every role of the catalogue, each at its own level
-            directory.add_membership(s, registry, broad, orgs[levels[role_def.level]], role,
-                                     actor=Actor.system_actor(registry.policy),
-                                     producer=own if role in registry.policy.acts_for_producer else None)
+            directory.add_membership(
+                s,
+                registry,
+                broad,
+                orgs[levels[role_def.level]],
+                role,
+                actor=Actor.system_actor(registry.policy),
+                producer=own if role in registry.policy.acts_for_producer else None,
+            )
         s.flush()
         who = load_actor(s, broad.id)
-        product = create_product(s, registry, who, name="Vải thiều", product_group="tourism",
-                                 producer_id=world.producers["cooperative_group"])
-        doc = attach_document(s, who, product.id, "idea_registration", "y-tuong.pdf", PDF, upload_dir=upload_dir,
-                              max_bytes=1024 * 1024, known_types=cat.document_types)
+        product = create_product(
+            s,
+            registry,
+            who,
+            name="Vải thiều",
+            product_group="tourism",
+            producer_id=world.producers["cooperative_group"],
+        )
+        doc = attach_document(
+            s,
+            who,
+            product.id,
+            "idea_registration",
+            "y-tuong.pdf",
+            PDF,
+            upload_dir=upload_dir,
+            max_bytes=1024 * 1024,
+            known_types=cat.document_types,
+        )
         advance(s, registry, product.id, "accept_idea", who)
         api_token = tokens.create_token(s, broad, name="walk").token
         other_token = tokens.create_token(s, broad, name="to revoke").row.id
-        s.add(Notification(user_id=broad.id, product_id=product.id, kind="reminder", title="Nhắc việc",
-                           body="Sản phẩm đang chờ", link=f"/products/{product.id}"))
+        s.add(
+            Notification(
+                user_id=broad.id,
+                product_id=product.id,
+                kind="reminder",
+                title="Nhắc việc",
+                body="Sản phẩm đang chờ",
+                link=f"/products/{product.id}",
+            )
+        )
         s.flush()
         other_user = s.scalars(select(User.id).where(User.email == world.user("commune_officer", "C2"))).one()
         notification = s.scalars(select(Notification.id)).first()
         user_id, product_id = broad.id, product.id
         version = s.scalar(select(Product.version).where(Product.id == product_id))
         trigger = registry.latest(product.workflow_key).triggers_from(product.state)[0]
-        ids = {"product_id": str(product_id), "document_id": str(doc.id),
-               "producer_id": str(world.producers["cooperative"]), "user_id": str(other_user),
-               "token_id": str(other_token), "notification_id": str(notification),
-               "outbox_id": "1", "code": "guard_failed", "key": registry.default_key, "rest": "nothing/here",
-               "filename": "style.css"}
+        ids = {
+            "product_id": str(product_id),
+            "document_id": str(doc.id),
+            "producer_id": str(world.producers["cooperative"]),
+            "user_id": str(other_user),
+            "token_id": str(other_token),
+            "notification_id": str(notification),
+            "outbox_id": "1",
+            "code": "guard_failed",
+            "key": registry.default_key,
+            "rest": "nothing/here",
+            "filename": "style.css",
+        }
     group = sorted(cat.product_groups)[0]
     forms = {
-        "products.create": {"name": "Sản phẩm mới", "product_group": group, "subgroup": "",
-                            "producer_id": str(world.producers["cooperative"]), "workflow_key": registry.default_key},
-        "products.edit": {"name": "Vải thiều Lục Ngạn", "product_group": group, "subgroup": "",
-                          "expected_version": str(version)},
-        "products.advance_view": {"trigger": trigger, "expected_version": str(version), "comment": "Đạt",
-                                  "score": "75", "confirm": "y"},
-        "products.create_producer": {"name": "HTX mới", "kind": "cooperative", "tax_code": "0101234567",
-                                     "commune_id": str(world.orgs["C1"])},
+        "products.create": {
+            "name": "Sản phẩm mới",
+            "product_group": group,
+            "subgroup": "",
+            "producer_id": str(world.producers["cooperative"]),
+            "workflow_key": registry.default_key,
+        },
+        "products.edit": {
+            "name": "Vải thiều Lục Ngạn",
+            "product_group": group,
+            "subgroup": "",
+            "expected_version": str(version),
+        },
+        "products.advance_view": {
+            "trigger": trigger,
+            "expected_version": str(version),
+            "comment": "Đạt",
+            "score": "75",
+            "confirm": "y",
+        },
+        "products.create_producer": {
+            "name": "HTX mới",
+            "kind": "cooperative",
+            "tax_code": "0101234567",
+            "commune_id": str(world.orgs["C1"]),
+        },
         "products.edit_producer": {"name": "HTX cũ", "kind": "cooperative", "tax_code": "0101234567"},
         "documents.upload": {"doc_type": "business_plan"},
-        "admin.create_user": {"email": "moi@test.ocop.vn", "name": "Người mới", "password": "mat-khau-dai-123",
-                              "locale": "vi", "organisation_id": str(world.orgs["C1"]), "role": sorted(cat.roles)[0]},
+        "admin.create_user": {
+            "email": "moi@test.ocop.vn",
+            "name": "Người mới",
+            "password": "mat-khau-dai-123",
+            "locale": "vi",
+            "organisation_id": str(world.orgs["C1"]),
+            "role": sorted(cat.roles)[0],
+        },
         "admin.user": {"organisation_id": str(world.orgs["C1"]), "role": sorted(cat.roles)[0]},
         "admin.set_active": {"active": "1"},
         "admin.retry_mail": {},
@@ -165,19 +226,31 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
         "notifications.email_mode": {"mode": "digest"},
     }
     json_bodies = {
-        "api.create_product_view": {"name": "Sản phẩm API", "product_group": group,
-                                    "producer_id": world.producers["cooperative"], "subgroup": None,
-                                    "workflow_key": registry.default_key},
+        "api.create_product_view": {
+            "name": "Sản phẩm API",
+            "product_group": group,
+            "producer_id": world.producers["cooperative"],
+            "subgroup": None,
+            "workflow_key": registry.default_key,
+        },
         "api.transition_view": {"trigger": trigger, "comment": "Đạt", "data": {"score": 75}, "version": version},
     }
     from web import create_app
 
-    app = create_app(overrides={
-        "TESTING": True, "SECRET_KEY": SECRET, "DATABASE_URL": db.engine.url.render_as_string(hide_password=False),
-        "UPLOAD_DIR": str(upload_dir), "INSTANCE_PATH": str(tmp_path / "instance"), "SESSION_COOKIE_SECURE": False,
-        "REMEMBER_COOKIE_SECURE": False, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
-        "MAX_UPLOAD_BYTES": 1024 * 1024,
-    })
+    app = create_app(
+        overrides={
+            "TESTING": True,
+            "SECRET_KEY": SECRET,
+            "DATABASE_URL": db.engine.url.render_as_string(hide_password=False),
+            "UPLOAD_DIR": str(upload_dir),
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SESSION_COOKIE_SECURE": False,
+            "REMEMBER_COOKIE_SECURE": False,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "MAX_UPLOAD_BYTES": 1024 * 1024,
+        }
+    )
     yield Target(app, user_id, api_token, ids, forms, json_bodies)
     app.extensions["ocop"].db.dispose()
 
@@ -210,8 +283,14 @@ def _send(t: Target, client: FlaskClient, method: str, url: str, what: str, **kw
     except Exception as exc:  # TESTING propagates what would have been a 500
         status = 599
         frames = traceback.extract_tb(exc.__traceback__)
-        where = next((f"{f.filename.split('/wt-')[-1]}:{f.lineno}" for f in reversed(frames)
-                      if "/ocop_workflow/" in f.filename or "/web/" in f.filename), "?")
+        where = next(
+            (
+                f"{f.filename.split('/wt-')[-1]}:{f.lineno}"
+                for f in reversed(frames)
+                if "/ocop_workflow/" in f.filename or "/web/" in f.filename
+            ),
+            "?",
+        )
         t.failures.append(f"{method} {url[:120]!r} [{what}]: {type(exc).__name__}: {str(exc)[:160]} at {where}")
     else:
         if status >= 500:
@@ -263,8 +342,13 @@ def walk(t: Target) -> None:
     assert not sorted(api_posts - set(t.json) - {"api.upload_document_view"}), "add their JSON body to the walk"
     user = _login(t, app.test_client())
     anon = app.test_client()
-    for name, section in (("routes", _walk_routes), ("query", _walk_query), ("forms", _walk_forms),
-                          ("uploads", _walk_uploads), ("json", _walk_json)):
+    for name, section in (
+        ("routes", _walk_routes),
+        ("query", _walk_query),
+        ("forms", _walk_forms),
+        ("uploads", _walk_uploads),
+        ("json", _walk_json),
+    ):
         mark = (t.sent, time.monotonic())
         section(t, rules, user, anon)
         t.section(name, *mark)
@@ -311,7 +395,7 @@ def _walk_forms(t: Target, rules: list, user, anon) -> None:
         for name in [*normal, "unexpected"]:
             for value in FIELD_VALUES:
                 data = {**normal, name: value}
-                body = (_multipart(data, "a.pdf", PDF) if rule.endpoint == "documents.upload" else {"data": data})
+                body = _multipart(data, "a.pdf", PDF) if rule.endpoint == "documents.upload" else {"data": data}
                 _send(t, user, "POST", url, f"{name}={value[:20]!r}", **body)
                 _relogin(t, user, rule.endpoint)
         _send(t, user, "POST", url, "NUL field name", data={**normal, "x\x00": "1"})
@@ -326,8 +410,15 @@ def _walk_uploads(t: Target, rules: list, user, anon) -> None:
         headers = {"Authorization": f"Bearer {t.api_token}"} if token else {}
         for doc_type in ("business_plan", "a\x00b", "x" * 100_000, ""):
             for filename in ("tai-lieu.pdf", "a\x00b.pdf", "\x1f.pdf", "x" * 100_000 + ".pdf", "", "../../etc/passwd"):
-                _send(t, user, "POST", url, f"upload {filename[:20]!r}", headers=headers,
-                      **_multipart({"doc_type": doc_type}, filename, PDF))
+                _send(
+                    t,
+                    user,
+                    "POST",
+                    url,
+                    f"upload {filename[:20]!r}",
+                    headers=headers,
+                    **_multipart({"doc_type": doc_type}, filename, PDF),
+                )
         _send(t, user, "POST", url, "no file", headers=headers, data={"doc_type": "business_plan"})
         _send(t, user, "POST", url, "file as text", headers=headers, data={"doc_type": "business_plan", "file": "x"})
 
@@ -344,11 +435,22 @@ def _walk_json_rule(t: Target, rule, user, auth: dict) -> None:
     url = _url(rule.rule, t.ids)
     normal = t.json[rule.endpoint]
     raw_bodies = {
-        "nested [": "[" * 100_000, "nested {": '{"a":' * 100_000, "nested closed": "[" * 5000 + "]" * 5000,
-        "2 MB": json.dumps({**normal, "name": "x" * 2 * 1024 * 1024}), "empty": "", "broken": '{"name": ',
-        "NaN": json.dumps({**normal, "version": float("nan")}), "Infinity": '{"version": Infinity}',
-        "latin-1": b'{"name": "\xff\xfe"}', "NUL key": '{"\\u0000": 1}', "NUL escape": '{"name": "a\\u0000b"}',
-        "lone surrogate": '{"name": "\\ud800"}', "array": "[]", "string": '"x"', "number": "1", "null": "null",
+        "nested [": "[" * 100_000,
+        "nested {": '{"a":' * 100_000,
+        "nested closed": "[" * 5000 + "]" * 5000,
+        "2 MB": json.dumps({**normal, "name": "x" * 2 * 1024 * 1024}),
+        "empty": "",
+        "broken": '{"name": ',
+        "NaN": json.dumps({**normal, "version": float("nan")}),
+        "Infinity": '{"version": Infinity}',
+        "latin-1": b'{"name": "\xff\xfe"}',
+        "NUL key": '{"\\u0000": 1}',
+        "NUL escape": '{"name": "a\\u0000b"}',
+        "lone surrogate": '{"name": "\\ud800"}',
+        "array": "[]",
+        "string": '"x"',
+        "number": "1",
+        "null": "null",
     }
     for what, raw in raw_bodies.items():
         _send(t, user, "POST", url, what, headers=auth, data=raw, content_type="application/json")
@@ -359,8 +461,15 @@ def _walk_json_rule(t: Target, rule, user, auth: dict) -> None:
             _send(t, user, "POST", url, f"json {name}={str(value)[:20]!r}", headers=auth, json={**normal, name: value})
     if "data" in normal:
         for value in JSON_FIELD_VALUES:
-            _send(t, user, "POST", url, f"json data.score={str(value)[:20]!r}", headers=auth,
-                  json={**normal, "data": {"score": value}})
+            _send(
+                t,
+                user,
+                "POST",
+                url,
+                f"json data.score={str(value)[:20]!r}",
+                headers=auth,
+                json={**normal, "data": {"score": value}},
+            )
 
 
 # --- the tests ----------------------------------------------------------------------------------------
@@ -371,9 +480,11 @@ def test_no_route_answers_bad_input_with_a_server_error(target: Target, capsys: 
     elapsed = time.monotonic() - started
     backend = target.app.extensions["ocop"].db.engine.dialect.name
     with capsys.disabled():
-        print(f"\n[bad input] {backend}: {target.sent} requests in {elapsed:.1f} s, "
-              f"{len(target.failures)} answered >= 500; "
-              + ", ".join(f"{k}: {n} in {sec:.1f} s" for k, (n, sec) in target.sections.items()))
+        print(
+            f"\n[bad input] {backend}: {target.sent} requests in {elapsed:.1f} s, "
+            f"{len(target.failures)} answered >= 500; "
+            + ", ".join(f"{k}: {n} in {sec:.1f} s" for k, (n, sec) in target.sections.items())
+        )
     assert target.sent > 1500  # the walk did not silently shrink
     assert not target.failures, "\n".join(target.failures[:40])
 
@@ -391,8 +502,14 @@ def test_what_a_user_sees_for_bad_input(target: Target) -> None:
     user's language, out-of-range page numbers read as the first page; the same on both databases."""
     client = _login(target, target.app.test_client())
     product = target.ids["product_id"]
-    for url in (f"/products/{2**63}", f"/products/{2**31}", f"/documents/{2**63}/download", "/products/0",
-                f"/producers/{2**64}/edit", f"/api/v1/products/{2**63}"):
+    for url in (
+        f"/products/{2**63}",
+        f"/products/{2**31}",
+        f"/documents/{2**63}/download",
+        "/products/0",
+        f"/producers/{2**64}/edit",
+        f"/api/v1/products/{2**63}",
+    ):
         assert client.get(url).status_code == 404, url
     assert client.get(f"/products/{2**31 - 1}").status_code == 404  # the largest id is looked up, not refused
     assert client.get(f"/products?page={2**63}&org={2**63}&star={2**31}").status_code == 200
@@ -403,8 +520,9 @@ def test_what_a_user_sees_for_bad_input(target: Target) -> None:
     r = client.post(f"/products/{product}/edit", data=form)
     assert r.status_code == 400
     assert "Biểu mẫu đã hết hạn hoặc không được gửi từ trang này" in r.get_data(as_text=True)
-    r = client.post(f"/products/{product}/advance", data={**target.forms["products.advance_view"],
-                                                           "expected_version": str(2**63)})
+    r = client.post(
+        f"/products/{product}/advance", data={**target.forms["products.advance_view"], "expected_version": str(2**63)}
+    )
     assert r.status_code == 400 and "Biểu mẫu đã hết hạn" in r.get_data(as_text=True)
 
     r = client.post(f"/products/{product}/edit", data={**target.forms["products.edit"], "name": "Vải\x00thiều"})
@@ -421,25 +539,41 @@ def test_what_an_integration_sees_for_bad_json(target: Target) -> None:
     client = target.app.test_client()
     auth = {"Authorization": f"Bearer {target.api_token}", "Accept-Language": "en"}
     url = f"/api/v1/products/{target.ids['product_id']}/transitions"
-    body = _problem(client.post(url, headers=auth, data="[" * 100_000, content_type="application/json"),
-                    400, "invalid_request")
+    body = _problem(
+        client.post(url, headers=auth, data="[" * 100_000, content_type="application/json"), 400, "invalid_request"
+    )
     assert "nested" in body["invalid_params"][0]["reason"]
-    _problem(client.post(url, headers=auth, data="[" * 40 + "]" * 40, content_type="application/json"),
-             400, "invalid_request")
-    body = _problem(client.post(url, headers=auth, json={"trigger": "x" * 2 * 1024 * 1024, "version": 1}),
-                    413, "too_large")
+    _problem(
+        client.post(url, headers=auth, data="[" * 40 + "]" * 40, content_type="application/json"),
+        400,
+        "invalid_request",
+    )
+    body = _problem(
+        client.post(url, headers=auth, json={"trigger": "x" * 2 * 1024 * 1024, "version": 1}), 413, "too_large"
+    )
     assert "JSON" in body["detail"]
-    _problem(client.post(url, headers=auth, data='{"trigger": "x", "version": NaN}', content_type="application/json"),
-             400, "invalid_request")
-    body = _problem(client.post(url, headers=auth, json={**target.json["api.transition_view"], "comment": "a\x00b"}),
-                    422, "invalid_data")
+    _problem(
+        client.post(url, headers=auth, data='{"trigger": "x", "version": NaN}', content_type="application/json"),
+        400,
+        "invalid_request",
+    )
+    body = _problem(
+        client.post(url, headers=auth, json={**target.json["api.transition_view"], "comment": "a\x00b"}),
+        422,
+        "invalid_data",
+    )
     assert "body.comment" in body["detail"] and "control character" in body["detail"]
     _problem(client.get("/api/v1/products", headers=auth, query_string={"q": "a\x00"}), 422, "invalid_data")
     _problem(client.get(f"/api/v1/products/{2**63}/history", headers=auth), 404, "not_found")
     _problem(client.post(f"/api/v1/products/{2**31}/documents", headers=auth), 404, "not_found")
     # a multi-line comment is fine; a product name is one line
-    _problem(client.post("/api/v1/products", headers=auth,
-                         json={**target.json["api.create_product_view"], "name": "Vải\nthiều"}), 422, "invalid_data")
+    _problem(
+        client.post(
+            "/api/v1/products", headers=auth, json={**target.json["api.create_product_view"], "name": "Vải\nthiều"}
+        ),
+        422,
+        "invalid_data",
+    )
 
 
 def test_the_services_refuse_control_characters_for_every_caller(db: Database, registry: Registry) -> None:
@@ -448,17 +582,32 @@ def test_the_services_refuse_control_characters_for_every_caller(db: Database, r
     world = build_world(db, registry)
     with db.transaction() as s:
         who = load_actor(s, world.user("commune_officer", "C1"))
-        product = create_product(s, registry, who, name="Vải thiều", product_group="tourism",
-                                 producer_id=world.producers["cooperative_group"])
+        product = create_product(
+            s,
+            registry,
+            who,
+            name="Vải thiều",
+            product_group="tourism",
+            producer_id=world.producers["cooperative_group"],
+        )
         product_id = product.id
     attempts = {
-        "product name": lambda s, who: create_product(s, registry, who, name="Vải\x00", product_group="tourism",
-                                                      producer_id=world.producers["cooperative_group"]),
-        "sub-group": lambda s, who: create_product(s, registry, who, name="Vải", product_group="tourism",
-                                                   subgroup="a\tb", producer_id=world.producers["cooperative_group"]),
+        "product name": lambda s, who: create_product(
+            s, registry, who, name="Vải\x00", product_group="tourism", producer_id=world.producers["cooperative_group"]
+        ),
+        "sub-group": lambda s, who: create_product(
+            s,
+            registry,
+            who,
+            name="Vải",
+            product_group="tourism",
+            subgroup="a\tb",
+            producer_id=world.producers["cooperative_group"],
+        ),
         "comment": lambda s, who: advance(s, registry, product_id, "accept_idea", who, comment="ok\x00"),
-        "producer": lambda s, who: producer_service.create_producer(s, who, name="HTX\x1b[31m", kind="cooperative",
-                                                             commune=directory.get_org(s, "C1")),
+        "producer": lambda s, who: producer_service.create_producer(
+            s, who, name="HTX\x1b[31m", kind="cooperative", commune=directory.get_org(s, "C1")
+        ),
         "user": lambda s, who: directory.create_user(s, email="a\x00@b.vn", name="A", password=None),
         "token": lambda s, who: tokens.create_token(s, who.user, name="tích\x7fhợp"),
     }
@@ -484,8 +633,14 @@ def test_an_error_page_after_a_failed_statement_still_renders(target: Target, mo
     target.app.config["TESTING"] = False
     from web import create_app
 
-    app = create_app(overrides={**target.app.config, "TESTING": False,
-                      "INSTANCE_PATH": target.app.instance_path, "DATABASE_URL": target.app.config["DATABASE_URL"]})
+    app = create_app(
+        overrides={
+            **target.app.config,
+            "TESTING": False,
+            "INSTANCE_PATH": target.app.instance_path,
+            "DATABASE_URL": target.app.config["DATABASE_URL"],
+        }
+    )
     import web.products.routes as product_routes
 
     def broken(s, *args, **kwargs):

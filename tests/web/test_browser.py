@@ -15,12 +15,19 @@ from conftest import PASSWORD, PDF, make_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium "
-                                                      "(apt-get install -y chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)"
+    ),
 ]
 
 
@@ -128,8 +135,11 @@ def test_the_cycle_in_a_browser(server, browser, tmp_path, web_template):
 
     files = tmp_path / "scans"
     files.mkdir()
-    needed = {"accept_idea": ["idea_registration"], "approve_plan": ["business_plan", "organisation_intro"],
-              "submit_to_district": ["registration_form", "self_assessment_report", "product_story"]}
+    needed = {
+        "accept_idea": ["idea_registration"],
+        "approve_plan": ["business_plan", "organisation_intro"],
+        "submit_to_district": ["registration_form", "self_assessment_report", "product_story"],
+    }
     for trigger, doc_types in needed.items():
         for doc_type in doc_types:
             scan = files / f"Hồ sơ {doc_type} – bản quét.pdf"

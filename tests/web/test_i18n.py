@@ -64,13 +64,29 @@ def _pages(env) -> dict[str, list[str]]:
     with env.db.session() as s:
         officer_id = s.scalar(select(User.id).where(User.email == env.world.emails["officer"]))
     return {
-        "officer": ["/", "/inbox", "/products", "/products?q=vai+thieu&state=idea&group=tourism&star=3",
-                    "/products/new", f"/products/{pid}", f"/products/{pid}/edit", f"/products/{district}",
-                    "/producers", "/producers/new", f"/producers/{env.world.producer}/edit", "/account",
-                    "/notifications/"],
+        "officer": [
+            "/",
+            "/inbox",
+            "/products",
+            "/products?q=vai+thieu&state=idea&group=tourism&star=3",
+            "/products/new",
+            f"/products/{pid}",
+            f"/products/{pid}/edit",
+            f"/products/{district}",
+            "/producers",
+            "/producers/new",
+            f"/producers/{env.world.producer}/edit",
+            "/account",
+            "/notifications/",
+        ],
         "dcouncil": ["/", "/inbox", f"/products/{district}", "/products?waiting=1"],
-        "admin": ["/admin/users", "/admin/users/new", f"/admin/users/{officer_id}", "/admin/outbox",
-                  "/admin/outbox?show=sent"],
+        "admin": [
+            "/admin/users",
+            "/admin/users/new",
+            f"/admin/users/{officer_id}",
+            "/admin/outbox",
+            "/admin/outbox?show=sent",
+        ],
         None: ["/login"],
     }
 

@@ -42,9 +42,15 @@ def test_pages_run_a_fixed_small_number_of_statements(env, client):
     login(client, env, "dsec")
     client.get("/products")  # warm up: the organisation choices are kept a minute
     budget = {  # page -> most queries (the user with memberships, the data, the count of a full page)
-        "/products": 3, "/products?page=2": 3, "/products?q=vai+thieu&state=implementation": 3,
-        "/products?state=idea&group=tourism": 3, f"/products?org={env.world.orgs['C1']}": 4,
-        f"/products/{ids[0]}": 5, f"/products/{ids[1]}": 4, "/": 5, "/inbox": 3,
+        "/products": 3,
+        "/products?page=2": 3,
+        "/products?q=vai+thieu&state=implementation": 3,
+        "/products?state=idea&group=tourism": 3,
+        f"/products?org={env.world.orgs['C1']}": 4,
+        f"/products/{ids[0]}": 5,
+        f"/products/{ids[1]}": 4,
+        "/": 5,
+        "/inbox": 3,
     }
     for url, most in budget.items():
         with statements(env) as seen:
@@ -95,8 +101,13 @@ def test_the_list_reads_an_index_in_the_order_it_shows(env, query):
     from ocop_workflow.services.access import load_actor
 
     args = dict(p.split("=") for p in query.split("&") if p)
-    flt = listing.ProductFilter(state=args.get("state"), group=args.get("group"), q=args.get("q"),
-                                star=int(args["star"]) if "star" in args else None, waiting="waiting" in args)
+    flt = listing.ProductFilter(
+        state=args.get("state"),
+        group=args.get("group"),
+        q=args.get("q"),
+        star=int(args["star"]) if "star" in args else None,
+        waiting="waiting" in args,
+    )
     registry = env.app.extensions["ocop"].registry
     with env.db.session() as s:
         who = load_actor(s, env.world.emails[args.get("who", "pcouncil")])
@@ -104,8 +115,9 @@ def test_the_list_reads_an_index_in_the_order_it_shows(env, query):
         compiled = statements.rows.compile(env.db.engine)
         values = {**compiled.params, **params, "limit": 25, "offset": 0}
         positional = tuple(values[name] for name in compiled.positiontup)
-        plan = " | ".join(row[3] for row in s.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}",
-                                                                            positional))
+        plan = " | ".join(
+            row[3] for row in s.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", positional)
+        )
     assert PLANS[query] in plan, plan
     if args.get("who") != "officer":
         assert "TEMP B-TREE" not in plan and "ix_products_commune_id" not in plan, plan
@@ -116,19 +128,28 @@ def test_an_edit_is_in_the_history_and_the_state_is_kept(env, client):
     env.attach(pid, "idea_registration")
     env.fire(pid, "accept_idea")
     login(client, env, "officer")
-    r = client.post(f"/products/{pid}/edit", data={"csrf_token": csrf(client, "/"), "name": "Vải thiều Hồng Giang",
-                                                    "product_group": "food", "subgroup": "", "expected_version": "2"})
+    r = client.post(
+        f"/products/{pid}/edit",
+        data={
+            "csrf_token": csrf(client, "/"),
+            "name": "Vải thiều Hồng Giang",
+            "product_group": "food",
+            "subgroup": "",
+            "expected_version": "2",
+        },
+    )
     assert r.status_code == 302, text(r)
     with env.db.session() as s:
         product = s.get(Product, pid)
-        events = list(s.scalars(select(ProductEvent).where(ProductEvent.product_id == pid)
-                                .order_by(ProductEvent.seq)))
+        events = list(s.scalars(select(ProductEvent).where(ProductEvent.product_id == pid).order_by(ProductEvent.seq)))
         assert (product.state, product.version, product.history_count) == ("production_plan", 3, 3)
         assert product.name_folded == "vai thieu hong giang"
     edit = events[-1]
     assert (edit.trigger, edit.from_state, edit.to_state) == ("edit", "production_plan", "production_plan")
-    assert edit.data == {"name": {"old": "Vải thiều Lục Ngạn", "new": "Vải thiều Hồng Giang"},
-                         "product_group": {"old": "tourism", "new": "food"}}
+    assert edit.data == {
+        "name": {"old": "Vải thiều Lục Ngạn", "new": "Vải thiều Hồng Giang"},
+        "product_group": {"old": "tourism", "new": "food"},
+    }
     page = text(client.get(f"/products/{pid}"))
     assert "Sửa thông tin sản phẩm" in page and "Vải thiều Lục Ngạn → Vải thiều Hồng Giang" in page
     assert 'class="state state-production_plan" id="current-state"' in page  # an edit moves nothing
@@ -146,8 +167,10 @@ def test_a_web_step_runs_at_most_five_statements(env, client):
     token = csrf(client, "/")
     version = env.state_of(pid)[1]
     with statements(env) as seen:
-        r = client.post(f"/products/{pid}/advance", data={"csrf_token": token, "trigger": "accept_idea",
-                                                          "expected_version": str(version), "confirm": "y"})
+        r = client.post(
+            f"/products/{pid}/advance",
+            data={"csrf_token": token, "trigger": "accept_idea", "expected_version": str(version), "confirm": "y"},
+        )
     assert r.status_code == 302, text(r)
     assert env.state_of(pid) == ("production_plan", version + 1, 2)
     assert len(seen) <= 5, seen  # BEGIN and COMMIT go to the driver directly; everything else is here

@@ -33,9 +33,19 @@ def _another_process(env) -> Flask:
     """Another app on the same database: a second web process, or the same one after a restart."""
     from web import create_app
 
-    config = {k: env.app.config[k] for k in ("TESTING", "SECRET_KEY", "DATABASE_URL", "UPLOAD_DIR",
-                                             "SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE",
-                                             "LOGIN_ACCOUNT_LIMIT", "LOGIN_IP_LIMIT")}
+    config = {
+        k: env.app.config[k]
+        for k in (
+            "TESTING",
+            "SECRET_KEY",
+            "DATABASE_URL",
+            "UPLOAD_DIR",
+            "SESSION_COOKIE_SECURE",
+            "REMEMBER_COOKIE_SECURE",
+            "LOGIN_ACCOUNT_LIMIT",
+            "LOGIN_IP_LIMIT",
+        )
+    }
     config["INSTANCE_PATH"] = env.app.instance_path
     return create_app(overrides=config)
 
@@ -72,7 +82,8 @@ def test_one_address_trying_many_accounts_is_throttled_but_not_others(env):
     en = _client(env.app)
     en.post("/language", data={"csrf_token": csrf(en), "locale": "en"})
     assert "Too many failed logins from your address. Try again in 15 minutes." in text(
-        _login(en, "officer@test.ocop.vn", PASSWORD))
+        _login(en, "officer@test.ocop.vn", PASSWORD)
+    )
     assert _login(_client(env.app, IP_B), "officer@test.ocop.vn", PASSWORD).status_code == 302
 
 
@@ -128,8 +139,10 @@ def _login_medians(client: FlaskClient, token: str, cases: dict[str, str], round
             if round_:  # the first round warms up
                 wall[case].append(elapsed)
                 cpu[case].append(elapsed_cpu)
-    return ({case: statistics.median(t) for case, t in wall.items()},
-            {case: statistics.median(t) for case, t in cpu.items()})
+    return (
+        {case: statistics.median(t) for case, t in wall.items()},
+        {case: statistics.median(t) for case, t in cpu.items()},
+    )
 
 
 def _spread(medians: dict[str, float]) -> float:
@@ -145,14 +158,22 @@ def test_unknown_passwordless_and_wrong_password_answer_in_the_same_time(env):
         directory.create_user(s, email="khong-mat-khau@test.ocop.vn", name="Không mật khẩu", password=None)
     client = _client(env.app)
     token = csrf(client)
-    cases = {"unknown": "khong-co-ai@test.ocop.vn", "no password": "khong-mat-khau@test.ocop.vn",
-             "wrong password": "officer@test.ocop.vn"}
+    cases = {
+        "unknown": "khong-co-ai@test.ocop.vn",
+        "no password": "khong-mat-khau@test.ocop.vn",
+        "wrong password": "officer@test.ocop.vn",
+    }
     runs = []
     for _ in range(3):
         wall, cpu = _login_medians(client, token, cases)
         slowdown = max(1.0, statistics.median(wall.values()) / statistics.median(cpu.values()))
-        runs.append({"ms wall": {c: round(t * 1000, 1) for c, t in wall.items()},
-                     "ms CPU": {c: round(t * 1000, 1) for c, t in cpu.items()}, "slowdown": round(slowdown, 2)})
+        runs.append(
+            {
+                "ms wall": {c: round(t * 1000, 1) for c, t in wall.items()},
+                "ms CPU": {c: round(t * 1000, 1) for c, t in cpu.items()},
+                "slowdown": round(slowdown, 2),
+            }
+        )
         assert _spread(cpu) < 0.020, f"CPU medians differ: {runs[-1]}"
         assert min(cpu.values()) > 0.020, runs[-1]  # every case pays for one password hash
         if _spread(wall) / slowdown < 0.020:
@@ -162,19 +183,23 @@ def test_unknown_passwordless_and_wrong_password_answer_in_the_same_time(env):
 
 
 # --- the password rule on the account page -------------------------------------------------------
-@pytest.mark.parametrize(("new", "message"), [
-    ("officer@test.ocop.vn", "Mật khẩu không được là địa chỉ e-mail"),
-    ("Officer!!", "Mật khẩu không được là địa chỉ e-mail"),
-    ("nguoidungofficer", "Mật khẩu không được là tên người dùng"),
-    ("12345678", "nằm trong danh sách mật khẩu phổ biến nhất"),
-    ("password1", "nằm trong danh sách mật khẩu phổ biến nhất"),
-    ("qwertyuiop", "nằm trong danh sách mật khẩu phổ biến nhất"),
-    ("aaaaaaaaaaaa", "quá dễ đoán"),
-])
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [
+        ("officer@test.ocop.vn", "Mật khẩu không được là địa chỉ e-mail"),
+        ("Officer!!", "Mật khẩu không được là địa chỉ e-mail"),
+        ("nguoidungofficer", "Mật khẩu không được là tên người dùng"),
+        ("12345678", "nằm trong danh sách mật khẩu phổ biến nhất"),
+        ("password1", "nằm trong danh sách mật khẩu phổ biến nhất"),
+        ("qwertyuiop", "nằm trong danh sách mật khẩu phổ biến nhất"),
+        ("aaaaaaaaaaaa", "quá dễ đoán"),
+    ],
+)
 def test_account_page_refuses_weak_passwords(env, client, new, message):
     login(client, env, "officer")
-    r = client.post("/account", data={"csrf_token": csrf(client, "/account"), "current": PASSWORD,
-                                      "new": new, "confirm": new})
+    r = client.post(
+        "/account", data={"csrf_token": csrf(client, "/account"), "current": PASSWORD, "new": new, "confirm": new}
+    )
     assert r.status_code == 200
     assert message in text(r)
     assert _login(_client(env.app), "officer@test.ocop.vn", PASSWORD).status_code == 302  # unchanged
@@ -182,17 +207,33 @@ def test_account_page_refuses_weak_passwords(env, client, new, message):
 
 def test_administration_page_refuses_a_common_initial_password(env, client):
     login(client, env, "admin")
-    r = client.post("/admin/users/new", data={
-        "csrf_token": csrf(client, "/"), "email": "can.bo@xa.vn", "name": "Cán bộ mới", "password": "iloveyou",
-        "locale": "vi", "organisation_id": env.world.orgs["C2"], "role": "commune_officer"})
+    r = client.post(
+        "/admin/users/new",
+        data={
+            "csrf_token": csrf(client, "/"),
+            "email": "can.bo@xa.vn",
+            "name": "Cán bộ mới",
+            "password": "iloveyou",
+            "locale": "vi",
+            "organisation_id": env.world.orgs["C2"],
+            "role": "commune_officer",
+        },
+    )
     assert r.status_code == 422
     assert re.search(r'name="password"[^>]*>\s*<p class="error">Mật khẩu này nằm trong danh sách', text(r)), text(r)
 
 
 def test_account_page_says_when_the_current_password_is_wrong(env, client):
     login(client, env, "officer")
-    r = client.post("/account", data={"csrf_token": csrf(client, "/account"), "current": "khong-dung-dau",
-                                      "new": "dua-hau-may-bay-7", "confirm": "dua-hau-may-bay-7"})
+    r = client.post(
+        "/account",
+        data={
+            "csrf_token": csrf(client, "/account"),
+            "current": "khong-dung-dau",
+            "new": "dua-hau-may-bay-7",
+            "confirm": "dua-hau-may-bay-7",
+        },
+    )
     assert r.status_code == 200 and "Mật khẩu hiện tại không đúng." in text(r)
 
 
@@ -205,8 +246,10 @@ def test_an_unknown_language_is_refused_with_a_message(env, client):
 
 
 # --- security headers ----------------------------------------------------------------------------
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
-       "form-action 'self'; base-uri 'none'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'none'; object-src 'none'"
+)
 
 
 @pytest.mark.parametrize("path", ["/login", "/", "/products", "/account", "/products/999999"])
@@ -233,8 +276,11 @@ def test_behind_a_trusted_proxy_its_headers_give_the_scheme_and_the_address(env)
     r = client.get("/login", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" in r.headers
     for n in range(3):  # three clients behind the proxy, one address each
-        client.post("/login", data={"csrf_token": csrf(client), "email": f"x{n}@test.ocop.vn", "password": "sai"},
-                    headers={"X-Forwarded-For": "203.0.113.50"})
+        client.post(
+            "/login",
+            data={"csrf_token": csrf(client), "email": f"x{n}@test.ocop.vn", "password": "sai"},
+            headers={"X-Forwarded-For": "203.0.113.50"},
+        )
     data = {"csrf_token": csrf(client), "email": "officer@test.ocop.vn", "password": PASSWORD}
     assert client.post("/login", data=data, headers={"X-Forwarded-For": "203.0.113.50"}).status_code == 429
     assert client.post("/login", data=data, headers={"X-Forwarded-For": "203.0.113.51"}).status_code == 302
@@ -252,6 +298,9 @@ def test_templates_have_no_inline_script_style_or_handlers():
     """The CSP forbids them; this finds one before a browser silently ignores it."""
     templates = Path(__file__).resolve().parents[2] / "web" / "templates"
     bad = re.compile(r"<script(?![^>]*\bsrc=)|<style|\sstyle=|style\s*=\s*\"|\son[a-z]+\s*=|javascript:", re.I)
-    found = [f"{p.relative_to(templates)}: {m.group(0)}" for p in templates.rglob("*.html")
-             for m in bad.finditer(p.read_text())]
+    found = [
+        f"{p.relative_to(templates)}: {m.group(0)}"
+        for p in templates.rglob("*.html")
+        for m in bad.finditer(p.read_text())
+    ]
     assert found == []

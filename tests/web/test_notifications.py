@@ -63,8 +63,10 @@ def test_a_sweep_rings_the_bell_and_opening_the_notice_leads_to_the_product(env,
 def _notify(env, key: str, n: int, link: str | None = None) -> list[int]:
     uid = _user_id(env, key)
     with env.db.transaction() as s:
-        rows = [Notification(user_id=uid, kind="stall", title=f"Nhắc việc {i}", body="Sản phẩm chậm tiến độ",
-                             link=link) for i in range(n)]
+        rows = [
+            Notification(user_id=uid, kind="stall", title=f"Nhắc việc {i}", body="Sản phẩm chậm tiến độ", link=link)
+            for i in range(n)
+        ]
         s.add_all(rows)
         s.flush()
         return [r.id for r in rows]
@@ -78,8 +80,7 @@ def test_mark_all_as_read_and_paging(env, client):
     assert first.count('class="card unread"') == 30 and "before=" in first
     older = re.search(r'href="(/notifications/\?before=\d+)"', first).group(1)
     assert text(client.get(older)).count('class="card unread"') == 5
-    r = client.post("/notifications/read", data={"csrf_token": csrf(client, "/notifications/")},
-                    follow_redirects=True)
+    r = client.post("/notifications/read", data={"csrf_token": csrf(client, "/notifications/")}, follow_redirects=True)
     assert "Đã đánh dấu 35 thông báo là đã đọc." in text(r)
     assert _bell(client) is None
 
@@ -123,9 +124,19 @@ def test_the_email_choice_is_saved_and_checked(env, client):
 def _failed_mail(env, key: str) -> int:
     uid = _user_id(env, key)
     with env.db.transaction() as s:
-        row = MailOutbox(dedupe_key=f"test-{key}", kind="reminder", user_id=uid, to_address=env.world.emails[key],
-                         locale="vi", subject="[OCOP] Nhắc việc", body="…", status="failed", attempts=8,
-                         next_attempt_at=datetime.now(UTC), last_error="550 mailbox unavailable")
+        row = MailOutbox(
+            dedupe_key=f"test-{key}",
+            kind="reminder",
+            user_id=uid,
+            to_address=env.world.emails[key],
+            locale="vi",
+            subject="[OCOP] Nhắc việc",
+            body="…",
+            status="failed",
+            attempts=8,
+            next_attempt_at=datetime.now(UTC),
+            last_error="550 mailbox unavailable",
+        )
         s.add(row)
         s.flush()
         return row.id
@@ -137,14 +148,16 @@ def test_admin_sees_failed_mail_with_its_error_and_sends_it_again(env, client):
     page = text(client.get("/admin/outbox"))
     assert "550 mailbox unavailable" in page and env.world.emails["officer"] in page
     assert "Hàng đợi thư" in text(client.get("/admin/users"))  # reachable from the admin pages
-    r = client.post(f"/admin/outbox/{oid}/retry", data={"csrf_token": csrf(client, "/admin/outbox")},
-                    follow_redirects=True)
+    r = client.post(
+        f"/admin/outbox/{oid}/retry", data={"csrf_token": csrf(client, "/admin/outbox")}, follow_redirects=True
+    )
     assert "Thư sẽ được gửi lại ở lượt quét tới." in text(r)
     with env.db.session() as s:
         row = s.get(MailOutbox, oid)
         assert (row.status, row.attempts) == ("pending", 0)
-    assert client.post("/admin/outbox/424242/retry", data={"csrf_token": csrf(client, "/admin/outbox")}
-                       ).status_code == 404
+    assert (
+        client.post("/admin/outbox/424242/retry", data={"csrf_token": csrf(client, "/admin/outbox")}).status_code == 404
+    )
 
 
 def test_the_outbox_is_for_admins_only(env, client):
@@ -158,8 +171,9 @@ def test_the_outbox_is_for_admins_only(env, client):
         assert s.scalar(select(func.count()).select_from(MailOutbox)) == 1
 
 
-@pytest.mark.parametrize("locale,words", [("vi", ("Thông báo", "Thư nhắc việc")),
-                                          ("en", ("Notifications", "Reminder e-mails"))])
+@pytest.mark.parametrize(
+    "locale,words", [("vi", ("Thông báo", "Thư nhắc việc")), ("en", ("Notifications", "Reminder e-mails"))]
+)
 def test_the_pages_speak_the_users_language(env, client, locale, words):
     _notify(env, "admin", 1)
     _failed_mail(env, "admin")

@@ -17,27 +17,60 @@ def _step(client, pid: int, trigger: str, version: int, **extra):
 
 def test_producer_and_product_forms(env, client):
     login(client, env, "assoc")
-    r = client.post("/producers/new", data={"csrf_token": csrf(client, "/"), "name": "", "kind": "household",
-                                            "tax_code": "12", "commune_id": str(env.world.orgs["C1"])})
+    r = client.post(
+        "/producers/new",
+        data={
+            "csrf_token": csrf(client, "/"),
+            "name": "",
+            "kind": "household",
+            "tax_code": "12",
+            "commune_id": str(env.world.orgs["C1"]),
+        },
+    )
     assert r.status_code == 422 and "Trường này là bắt buộc." in text(r)
-    r = client.post("/producers/new", data={"csrf_token": csrf(client, "/"), "name": "Hộ Nguyễn Văn An",
-                                            "kind": "household", "tax_code": "", "commune_id": env.world.orgs["C1"]})
+    r = client.post(
+        "/producers/new",
+        data={
+            "csrf_token": csrf(client, "/"),
+            "name": "Hộ Nguyễn Văn An",
+            "kind": "household",
+            "tax_code": "",
+            "commune_id": env.world.orgs["C1"],
+        },
+    )
     assert r.status_code == 302, text(r)
     with env.db.session() as s:
         producer = s.scalars(select(Producer).where(Producer.name == "Hộ Nguyễn Văn An")).one()
-    r = client.post("/products/new", data={"csrf_token": csrf(client, "/"), "name": "Bánh đa Kế",
-                                           "product_group": "food", "producer_id": producer.id,
-                                           "workflow_key": "ocop-148", "subgroup": ""})
+    r = client.post(
+        "/products/new",
+        data={
+            "csrf_token": csrf(client, "/"),
+            "name": "Bánh đa Kế",
+            "product_group": "food",
+            "producer_id": producer.id,
+            "workflow_key": "ocop-148",
+            "subgroup": "",
+        },
+    )
     assert r.status_code == 302
     pid = int(r.headers["Location"].rsplit("/", 1)[1])
     page = text(client.get(f"/products/{pid}"))
     assert "Bánh đa Kế" in page and "Ý tưởng sản phẩm" in page and 'aria-current="step"' in page
-    r = client.post(f"/products/{pid}/edit", data={"csrf_token": csrf(client, "/"), "name": "Bánh đa Kế Bắc Giang",
-                                                    "product_group": "food", "subgroup": "bánh",
-                                                    "expected_version": "1"})
+    r = client.post(
+        f"/products/{pid}/edit",
+        data={
+            "csrf_token": csrf(client, "/"),
+            "name": "Bánh đa Kế Bắc Giang",
+            "product_group": "food",
+            "subgroup": "bánh",
+            "expected_version": "1",
+        },
+    )
     assert r.status_code == 302, text(r)
-    r = client.post(f"/producers/{producer.id}/edit", data={"csrf_token": csrf(client, "/"), "name": "HTX An",
-                                                             "kind": "cooperative", "tax_code": "0101234567"})
+    r = client.post(
+        f"/producers/{producer.id}/edit",
+        data={"csrf_token": csrf(client, "/"), "name": "HTX An", "kind": "cooperative", "tax_code": "0101234567"},
+    )
     assert r.status_code == 302
     with env.db.session() as s:
         assert s.get(Product, pid).name == "Bánh đa Kế Bắc Giang"
@@ -49,8 +82,10 @@ def test_edit_with_a_stale_version_changes_nothing(env, client):
     login(client, env, "officer")
     env.attach(pid, "idea_registration")
     env.fire(pid, "accept_idea")
-    r = client.post(f"/products/{pid}/edit", data={"csrf_token": csrf(client, "/"), "name": "Tên khác",
-                                                    "product_group": "food", "expected_version": "1"})
+    r = client.post(
+        f"/products/{pid}/edit",
+        data={"csrf_token": csrf(client, "/"), "name": "Tên khác", "product_group": "food", "expected_version": "1"},
+    )
     assert r.status_code == 409 and "Hồ sơ đã được người khác cập nhật" in text(r)
     with env.db.session() as s:
         assert s.get(Product, pid).name == "Vải thiều Lục Ngạn"
@@ -63,12 +98,20 @@ def test_the_cycle_with_a_return_for_revision(env):
     pid = env.product()
     page = text(officer.get(f"/products/{pid}"))
     assert "Còn thiếu trước bước tiếp theo" in page and "Phiếu đăng ký ý tưởng sản phẩm" in page
-    steps = [("idea_registration", ), ("business_plan", "organisation_intro"),
-             ("registration_form", "self_assessment_report", "product_story")]
+    steps = [
+        ("idea_registration",),
+        ("business_plan", "organisation_intro"),
+        ("registration_form", "self_assessment_report", "product_story"),
+    ]
     for trigger, docs in zip(("accept_idea", "approve_plan", "submit_to_district"), steps, strict=True):
         for doc_type in docs:
-            r = upload(officer, f"/products/{pid}/documents", {"csrf_token": csrf(officer, "/"), "doc_type": doc_type},
-                       f"{doc_type} – bản scan.pdf", PDF)
+            r = upload(
+                officer,
+                f"/products/{pid}/documents",
+                {"csrf_token": csrf(officer, "/"), "doc_type": doc_type},
+                f"{doc_type} – bản scan.pdf",
+                PDF,
+            )
             assert r.status_code == 302, text(r)
         r = _step(officer, pid, trigger, env.state_of(pid)[1])
         assert r.status_code == 302, text(r)
@@ -85,8 +128,15 @@ def test_the_cycle_with_a_return_for_revision(env):
     assert "Bị trả lại để bổ sung" in page and "Bổ sung phiếu kiểm nghiệm" in page
     assert _step(officer, pid, "submit_to_district", env.state_of(pid)[1]).status_code == 302
     # without confirmation nothing happens
-    r = dcouncil.post(f"/products/{pid}/advance", data={"csrf_token": csrf(dcouncil, "/"), "trigger": "rate_district",
-                                                        "expected_version": env.state_of(pid)[1], "score": "75"})
+    r = dcouncil.post(
+        f"/products/{pid}/advance",
+        data={
+            "csrf_token": csrf(dcouncil, "/"),
+            "trigger": "rate_district",
+            "expected_version": env.state_of(pid)[1],
+            "score": "75",
+        },
+    )
     assert r.status_code == 422 and "Hãy đánh dấu ô để xác nhận bước này." in text(r)
     assert _step(dcouncil, pid, "rate_district", env.state_of(pid)[1], score="150").status_code == 422
     assert _step(dcouncil, pid, "rate_district", env.state_of(pid)[1], score="75").status_code == 302
@@ -146,19 +196,30 @@ def test_dashboard_counts_what_waits_for_me(env, client):
 
 def test_admin_creates_a_user_gives_a_role_and_deactivates(env, client):
     login(client, env, "admin")
-    r = client.post("/admin/users/new", data={
-        "csrf_token": csrf(client, "/"), "email": "can.bo@xa.vn", "name": "Cán bộ mới", "password": "mat-khau-dai",
-        "locale": "vi", "organisation_id": env.world.orgs["C2"], "role": "commune_officer"})
+    r = client.post(
+        "/admin/users/new",
+        data={
+            "csrf_token": csrf(client, "/"),
+            "email": "can.bo@xa.vn",
+            "name": "Cán bộ mới",
+            "password": "mat-khau-dai",
+            "locale": "vi",
+            "organisation_id": env.world.orgs["C2"],
+            "role": "commune_officer",
+        },
+    )
     assert r.status_code == 302, text(r)
     with env.db.session() as s:
         user = s.scalars(select(User).where(User.email == "can.bo@xa.vn")).one()
-    r = client.post(f"/admin/users/{user.id}", data={"csrf_token": csrf(client, "/"),
-                                                     "organisation_id": env.world.orgs["D1"],
-                                                     "role": "commune_officer"})
+    r = client.post(
+        f"/admin/users/{user.id}",
+        data={"csrf_token": csrf(client, "/"), "organisation_id": env.world.orgs["D1"], "role": "commune_officer"},
+    )
     assert r.status_code == 422  # a commune role at a district
-    r = client.post(f"/admin/users/{user.id}", data={"csrf_token": csrf(client, "/"),
-                                                     "organisation_id": env.world.orgs["C2"],
-                                                     "role": "commune_association"})
+    r = client.post(
+        f"/admin/users/{user.id}",
+        data={"csrf_token": csrf(client, "/"), "organisation_id": env.world.orgs["C2"], "role": "commune_association"},
+    )
     assert r.status_code == 302
     r = client.post(f"/admin/users/{user.id}/active", data={"csrf_token": csrf(client, "/"), "active": "0"})
     assert r.status_code == 302

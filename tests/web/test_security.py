@@ -30,8 +30,9 @@ def test_step_without_csrf_token_is_rejected_and_changes_nothing(env, client):
     env.attach(pid, "idea_registration")
     login(client, env, "officer")
     before = env.state_of(pid)
-    r = client.post(f"/products/{pid}/advance", data={"trigger": "accept_idea", "expected_version": before[1],
-                                                       "confirm": "y"})
+    r = client.post(
+        f"/products/{pid}/advance", data={"trigger": "accept_idea", "expected_version": before[1], "confirm": "y"}
+    )
     assert r.status_code == 400
     assert env.state_of(pid) == before
 
@@ -39,8 +40,11 @@ def test_step_without_csrf_token_is_rejected_and_changes_nothing(env, client):
 def test_upload_without_csrf_token_is_rejected(env, client):
     pid = env.product()
     login(client, env, "officer")
-    r = client.post(f"/products/{pid}/documents", content_type="multipart/form-data",
-                    data={"doc_type": "idea_registration", "file": (io.BytesIO(PDF), "a.pdf")})
+    r = client.post(
+        f"/products/{pid}/documents",
+        content_type="multipart/form-data",
+        data={"doc_type": "idea_registration", "file": (io.BytesIO(PDF), "a.pdf")},
+    )
     assert r.status_code == 400
     with env.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Document)) == 0
@@ -58,8 +62,11 @@ def test_other_commune_gets_404_for_product_document_and_transition(env, client)
     before = env.state_of(pid)
     r = client.post(f"/products/{pid}/advance", data=_advance_form(token, "accept_idea", before[1]))
     assert r.status_code == 404
-    r = client.post(f"/products/{pid}/documents", content_type="multipart/form-data",
-                    data={"csrf_token": token, "doc_type": "business_plan", "file": (io.BytesIO(PDF), "x.pdf")})
+    r = client.post(
+        f"/products/{pid}/documents",
+        content_type="multipart/form-data",
+        data={"csrf_token": token, "doc_type": "business_plan", "file": (io.BytesIO(PDF), "x.pdf")},
+    )
     assert r.status_code == 404
     assert env.state_of(pid) == before
     listing = text(client.get("/products"))
@@ -116,8 +123,9 @@ def test_district_secretariat_may_return_but_not_rate(env, client):
     assert 'id="step-return_for_revision"' in page
     assert 'id="step-rate_district"' not in page
     before = env.state_of(pid)
-    r = client.post(f"/products/{pid}/advance",
-                    data=_advance_form(csrf(client, "/"), "rate_district", before[1], score="75"))
+    r = client.post(
+        f"/products/{pid}/advance", data=_advance_form(csrf(client, "/"), "rate_district", before[1], score="75")
+    )
     assert r.status_code == 403
     assert env.state_of(pid) == before
 
@@ -135,29 +143,42 @@ def test_upload_over_the_limit_gets_413_and_a_friendly_page(env, client, size):
     login(client, env, "officer")
     token = csrf(client, "/")
     big = PDF + b"0" * size
-    r = upload(client, f"/products/{pid}/documents", {"csrf_token": token, "doc_type": "idea_registration"},
-               "big.pdf", big)
+    r = upload(
+        client, f"/products/{pid}/documents", {"csrf_token": token, "doc_type": "idea_registration"}, "big.pdf", big
+    )
     assert r.status_code == 413
     body = text(r)
     assert "Tệp quá lớn" in body
     assert "<html" in body and "Tổng quan" in body  # the site's own page, not a bare server error
     with env.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Document)) == 0
-    assert not any(p.is_file() and not p.name.startswith(".") for p in env.upload_dir.glob("*")) \
-        if env.upload_dir.exists() else True
+    assert (
+        not any(p.is_file() and not p.name.startswith(".") for p in env.upload_dir.glob("*"))
+        if env.upload_dir.exists()
+        else True
+    )
 
 
-@pytest.mark.parametrize("content", [
-    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200,  # Windows executable
-    b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 200,  # Linux executable
-    b"#!/bin/sh\nrm -rf /\n",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200,  # Windows executable
+        b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 200,  # Linux executable
+        b"#!/bin/sh\nrm -rf /\n",
+    ],
+)
 def test_executable_renamed_to_pdf_is_refused(env, client, content):
     pid = env.product()
     login(client, env, "officer")
-    r = client.post(f"/products/{pid}/documents", content_type="multipart/form-data",
-                    data={"csrf_token": csrf(client, "/"), "doc_type": "idea_registration",
-                          "file": (io.BytesIO(content), "ho-so.pdf")})
+    r = client.post(
+        f"/products/{pid}/documents",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": csrf(client, "/"),
+            "doc_type": "idea_registration",
+            "file": (io.BytesIO(content), "ho-so.pdf"),
+        },
+    )
     assert r.status_code == 422
     assert "Chỉ nhận tệp PDF, JPEG, PNG, DOCX hoặc XLSX" in text(r)
     with env.db.session() as s:
@@ -168,9 +189,11 @@ def test_vietnamese_file_name_survives_upload_and_download(env, client):
     pid = env.product()
     login(client, env, "officer")
     name = "Phiếu đăng ký ý tưởng sản phẩm – Vải thiều Lục Ngạn.pdf"
-    r = client.post(f"/products/{pid}/documents", content_type="multipart/form-data",
-                    data={"csrf_token": csrf(client, "/"), "doc_type": "idea_registration",
-                          "file": (io.BytesIO(PDF), name)})
+    r = client.post(
+        f"/products/{pid}/documents",
+        content_type="multipart/form-data",
+        data={"csrf_token": csrf(client, "/"), "doc_type": "idea_registration", "file": (io.BytesIO(PDF), name)},
+    )
     assert r.status_code == 302, text(r)
     page = text(client.get(f"/products/{pid}"))
     assert name in page
@@ -190,9 +213,15 @@ def test_replacing_a_document_keeps_the_old_version_visible(env, client):
     pid = env.product()
     env.attach(pid, "idea_registration", name="ban-cu.pdf")
     login(client, env, "officer")
-    r = client.post(f"/products/{pid}/documents", content_type="multipart/form-data",
-                    data={"csrf_token": csrf(client, "/"), "doc_type": "idea_registration",
-                          "file": (io.BytesIO(PDF + b"v2"), "bản mới.pdf")})
+    r = client.post(
+        f"/products/{pid}/documents",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": csrf(client, "/"),
+            "doc_type": "idea_registration",
+            "file": (io.BytesIO(PDF + b"v2"), "bản mới.pdf"),
+        },
+    )
     assert r.status_code == 302
     page = text(client.get(f"/products/{pid}"))
     assert "ban-cu.pdf" in page and "bản mới.pdf" in page and "đã thay thế" in page

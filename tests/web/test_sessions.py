@@ -93,8 +93,10 @@ def test_password_change_ends_other_sessions_and_remember_cookies_but_keeps_toke
     assert _login(laptop, "officer@test.ocop.vn", PASSWORD, remember="y").status_code == 302
     remembered = _copy_cookies(env, laptop, "ocop_remember")
     token = _token(env, "officer")
-    r = phone.post("/account", data={"csrf_token": csrf(phone, "/account"), "current": PASSWORD,
-                                     "new": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    r = phone.post(
+        "/account",
+        data={"csrf_token": csrf(phone, "/account"), "current": PASSWORD, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
     assert r.status_code == 302, text(r)
     assert phone.get("/").status_code == 200  # this session goes on
     assert laptop.get("/").status_code == 302
@@ -109,9 +111,17 @@ def test_password_change_revokes_api_tokens_when_asked(env, client):
     assert _api_me(env, token) == 200
     page = text(client.get("/account"))
     assert "Thu hồi luôn mọi mã truy cập API của tôi" in page
-    r = client.post("/account", data={"csrf_token": csrf(client, "/account"), "current": PASSWORD,
-                                      "new": NEW_PASSWORD, "confirm": NEW_PASSWORD, "revoke_tokens": "y"},
-                    follow_redirects=True)
+    r = client.post(
+        "/account",
+        data={
+            "csrf_token": csrf(client, "/account"),
+            "current": PASSWORD,
+            "new": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+            "revoke_tokens": "y",
+        },
+        follow_redirects=True,
+    )
     assert "Đã thu hồi các mã truy cập API của bạn (1)" in text(r)
     assert _api_me(env, token) == 401
     assert client.get("/").status_code == 200
@@ -125,12 +135,16 @@ def test_deactivation_ends_every_session_for_good_and_stops_tokens(env, client):
     token = _token(env, "officer")
     admin = login(env.app.test_client(), env, "admin")
     uid = _uid(env, "officer")
-    assert admin.post(f"/admin/users/{uid}/active", data={"csrf_token": csrf(admin, "/"), "active": "0"}).status_code \
+    assert (
+        admin.post(f"/admin/users/{uid}/active", data={"csrf_token": csrf(admin, "/"), "active": "0"}).status_code
         == 302
+    )
     assert client.get("/").status_code == 302
     assert _api_me(env, token) == 401
-    assert admin.post(f"/admin/users/{uid}/active", data={"csrf_token": csrf(admin, "/"), "active": "1"}).status_code \
+    assert (
+        admin.post(f"/admin/users/{uid}/active", data={"csrf_token": csrf(admin, "/"), "active": "1"}).status_code
         == 302
+    )
     # reactivated: the old sessions and remember cookies stay ended; the user logs in again
     assert client.get("/").status_code == 302
     assert remember_copy.get("/").status_code == 302

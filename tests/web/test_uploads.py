@@ -63,7 +63,7 @@ class SlowBody(io.BytesIO):
 
     def readinto(self, b: bytearray | memoryview) -> int:
         data = self.read(len(b))
-        b[:len(data)] = data
+        b[: len(data)] = data
         return len(data)
 
 
@@ -82,21 +82,27 @@ def idea_ready(env: Env) -> int:
 def web_step(client: FlaskClient, env: Env, pid: int, token: str) -> tuple[int, float]:
     version = env.state_of(pid)[1]
     started = time.perf_counter()
-    r = client.post(f"/products/{pid}/advance", data={"csrf_token": token, "trigger": "accept_idea",
-                                                      "expected_version": str(version), "confirm": "y"})
+    r = client.post(
+        f"/products/{pid}/advance",
+        data={"csrf_token": token, "trigger": "accept_idea", "expected_version": str(version), "confirm": "y"},
+    )
     return r.status_code, time.perf_counter() - started
 
 
 def api_step(client: FlaskClient, pid: int, bearer: str) -> tuple[int, float]:
     started = time.perf_counter()
-    r = client.post(f"{API}/products/{pid}/transitions", json={"trigger": "accept_idea", "version": 1},
-                    headers={"Authorization": f"Bearer {bearer}"})
+    r = client.post(
+        f"{API}/products/{pid}/transitions",
+        json={"trigger": "accept_idea", "version": 1},
+        headers={"Authorization": f"Bearer {bearer}"},
+    )
     return r.status_code, time.perf_counter() - started
 
 
 # --- the writer lock is taken for the database write only ---------------------------------------------
-def step_during_upload(start_upload: Callable[[], TestResponse], gate: Gate,
-                       step: Callable[[], tuple[int, float]]) -> tuple[int, float, TestResponse]:
+def step_during_upload(
+    start_upload: Callable[[], TestResponse], gate: Gate, step: Callable[[], tuple[int, float]]
+) -> tuple[int, float, TestResponse]:
     """Start an upload in a thread, take the step once the upload is held at its gate, then let it go on."""
     with ThreadPoolExecutor(1) as pool:
         uploading = pool.submit(start_upload)
@@ -134,15 +140,23 @@ def test_a_web_step_is_not_held_up_by_an_upload_being_checked(env, monkeypatch):
         target, upload_to = idea_ready(env), env.product(name=f"Gà đồi Yên Thế {len(times)}")
         gates.append(Gate())
         status, took, uploaded = step_during_upload(
-            lambda: upload(uploader, f"/products/{upload_to}/documents",  # noqa: B023
-                           {"csrf_token": upload_token, "doc_type": "idea_registration"}, "Phiếu.docx", document),
-            gates[-1], lambda: web_step(stepper, env, target, step_token))  # noqa: B023
+            lambda: upload(
+                uploader,
+                f"/products/{upload_to}/documents",  # noqa: B023
+                {"csrf_token": upload_token, "doc_type": "idea_registration"},
+                "Phiếu.docx",
+                document,
+            ),
+            gates[-1],
+            lambda target=target: web_step(stepper, env, target, step_token),
+        )
         times.append(took)
         assert status == 302 and env.state_of(target)[0] == "production_plan"
         assert uploaded.status_code == 302, text(uploaded)
         with env.db.session() as s:
             assert s.scalar(select(Document.content_type).where(Document.product_id == upload_to)).endswith(
-                "wordprocessingml.document")
+                "wordprocessingml.document"
+            )
     assert min(times) < STEP_LIMIT, f"the step waited {[round(t * 1000) for t in times]} ms for the upload"
 
 
@@ -151,17 +165,28 @@ def test_an_api_step_is_not_held_up_by_a_slow_upload_body(env):
     bearer, upload_bearer = token_for(env, "officer", "steps"), token_for(env, "officer", "uploads")
     client = env.app.test_client()
     assert api_step(client, idea_ready(env), bearer)[0] == 200  # code paths warm
-    boundary, body = encode_multipart({"doc_type": "idea_registration", "file": FileStorage(
-        io.BytesIO(PDF + b"%" + b"x" * 200_000), filename="Đơn.pdf", content_type="application/pdf")})
+    boundary, body = encode_multipart(
+        {
+            "doc_type": "idea_registration",
+            "file": FileStorage(
+                io.BytesIO(PDF + b"%" + b"x" * 200_000), filename="Đơn.pdf", content_type="application/pdf"
+            ),
+        }
+    )
     times: list[float] = []
     while not times or not fast_enough(times):
         target, upload_to, gate = idea_ready(env), env.product(name=f"Mỳ Chũ {len(times)}"), Gate()
         status, took, uploaded = step_during_upload(
-            lambda: env.app.test_client().post(
-                f"{API}/products/{upload_to}/documents", input_stream=SlowBody(body, gate),  # noqa: B023
-                content_length=len(body), content_type=f"multipart/form-data; boundary={boundary}",
-                headers={"Authorization": f"Bearer {upload_bearer}"}),
-            gate, lambda: api_step(client, target, bearer))  # noqa: B023
+            lambda upload_to=upload_to: env.app.test_client().post(
+                f"{API}/products/{upload_to}/documents",
+                input_stream=SlowBody(body, gate),  # noqa: B023
+                content_length=len(body),
+                content_type=f"multipart/form-data; boundary={boundary}",
+                headers={"Authorization": f"Bearer {upload_bearer}"},
+            ),
+            gate,
+            lambda target=target: api_step(client, target, bearer),
+        )
         times.append(took)
         assert status == 200 and env.state_of(target)[0] == "production_plan"
         assert uploaded.status_code == 201, uploaded.get_data(as_text=True)
@@ -187,8 +212,11 @@ def test_a_step_is_not_held_up_by_a_login_checking_its_password(env, monkeypatch
         target, visitor = idea_ready(env), env.app.test_client()
         gates.append(Gate())
         form = {"csrf_token": csrf(visitor, "/login"), "email": env.world.emails["assoc"], "password": PASSWORD}
-        status, took, logged_in = step_during_upload(lambda: visitor.post("/login", data=form),  # noqa: B023
-                                                     gates[-1], lambda: web_step(stepper, env, target, step_token))  # noqa: B023
+        status, took, logged_in = step_during_upload(
+            lambda: visitor.post("/login", data=form),  # noqa: B023
+            gates[-1],
+            lambda target=target: web_step(stepper, env, target, step_token),
+        )
         times.append(took)
         assert status == 302 and logged_in.status_code == 302
     assert min(times) < STEP_LIMIT, f"the step waited {[round(t * 1000) for t in times]} ms for the login"
@@ -204,17 +232,28 @@ def test_a_zip_bomb_is_refused_with_a_clear_message_on_the_web_and_the_api(env, 
     pid = env.product()
     bomb = docx_bomb()  # 2 MiB expanding to 2 GiB
     client = login(env.app.test_client(), env, "officer")
-    r = upload(client, f"/products/{pid}/documents", {"csrf_token": csrf(client, "/"),
-                                                      "doc_type": "idea_registration"}, "Kế hoạch.docx", bomb)
+    r = upload(
+        client,
+        f"/products/{pid}/documents",
+        {"csrf_token": csrf(client, "/"), "doc_type": "idea_registration"},
+        "Kế hoạch.docx",
+        bomb,
+    )
     assert r.status_code == 422
     assert "Tệp DOCX/XLSX này khi giải nén vượt quá giới hạn (200 MB nội dung, 10000 tệp con)" in text(r)
 
-    boundary, body = encode_multipart({"doc_type": "idea_registration", "file": FileStorage(
-        io.BytesIO(bomb), filename="Kế hoạch.docx", content_type="application/octet-stream")})
-    r = env.app.test_client().post(f"{API}/products/{pid}/documents", data=body,
-                                   content_type=f"multipart/form-data; boundary={boundary}",
-                                   headers={"Authorization": f"Bearer {token_for(env, 'officer', 'api')}",
-                                            "Accept-Language": "en"})
+    boundary, body = encode_multipart(
+        {
+            "doc_type": "idea_registration",
+            "file": FileStorage(io.BytesIO(bomb), filename="Kế hoạch.docx", content_type="application/octet-stream"),
+        }
+    )
+    r = env.app.test_client().post(
+        f"{API}/products/{pid}/documents",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers={"Authorization": f"Bearer {token_for(env, 'officer', 'api')}", "Accept-Language": "en"},
+    )
     assert r.status_code == 422 and r.get_json()["code"] == "invalid_data"
     assert "expands beyond the limits (200 MB of content, 10000 parts)" in r.get_json()["detail"]
     with env.db.session() as s:
@@ -227,11 +266,21 @@ def test_the_zip_entry_limit_is_a_setting(env):
     pid = env.product()
     client = login(env.app.test_client(), env, "officer")
     token = csrf(client, "/")
-    r = upload(client, f"/products/{pid}/documents", {"csrf_token": token, "doc_type": "idea_registration"},
-               "nhiều phần.docx", docx(parts=60))
+    r = upload(
+        client,
+        f"/products/{pid}/documents",
+        {"csrf_token": token, "doc_type": "idea_registration"},
+        "nhiều phần.docx",
+        docx(parts=60),
+    )
     assert r.status_code == 422 and "50 tệp con" in text(r)
-    r = upload(client, f"/products/{pid}/documents", {"csrf_token": token, "doc_type": "idea_registration"},
-               "vừa đủ.docx", docx(parts=40))
+    r = upload(
+        client,
+        f"/products/{pid}/documents",
+        {"csrf_token": token, "doc_type": "idea_registration"},
+        "vừa đủ.docx",
+        docx(parts=40),
+    )
     assert r.status_code == 302
 
 
@@ -239,15 +288,22 @@ def test_the_zip_entry_limit_is_a_setting(env):
 def test_a_pdf_uploaded_as_html_is_downloaded_as_pdf_on_the_web_and_the_api(env):
     pid = env.product()
     client = login(env.app.test_client(), env, "officer")
-    r = upload(client, f"/products/{pid}/documents", {"csrf_token": csrf(client, "/"),
-                                                      "doc_type": "idea_registration"}, "poly.html", PDF)
+    r = upload(
+        client,
+        f"/products/{pid}/documents",
+        {"csrf_token": csrf(client, "/"), "doc_type": "idea_registration"},
+        "poly.html",
+        PDF,
+    )
     assert r.status_code == 302
     with env.db.session() as s:
         doc = s.scalars(select(Document)).one()
     assert doc.original_name == "poly.html"  # the uploader's own name is kept
     bearer = token_for(env, "officer", "api")
-    for url, headers in ((f"/documents/{doc.id}/download", {}),
-                         (f"{API}/documents/{doc.id}/content", {"Authorization": f"Bearer {bearer}"})):
+    for url, headers in (
+        (f"/documents/{doc.id}/download", {}),
+        (f"{API}/documents/{doc.id}/content", {"Authorization": f"Bearer {bearer}"}),
+    ):
         with client.get(url, headers=headers) as r:
             assert r.status_code == 200 and r.data == PDF
             assert r.headers["Content-Type"] == "application/pdf"
@@ -274,8 +330,11 @@ def test_serve_starts_by_removing_what_interrupted_uploads_left(env, monkeypatch
     with env.db.session() as s:
         stored = s.get(Document, kept_doc).stored_name
     old = time.time() - 2 * 3600
-    part, orphan, fresh = (env.upload_dir / ("." + "a" * 32 + ".part"), env.upload_dir / ("b" * 32),
-                           env.upload_dir / ("c" * 32))
+    part, orphan, fresh = (
+        env.upload_dir / ("." + "a" * 32 + ".part"),
+        env.upload_dir / ("b" * 32),
+        env.upload_dir / ("c" * 32),
+    )
     for path in (part, orphan, fresh):
         path.write_bytes(b"x")
     for path in (part, orphan, env.upload_dir / stored):
@@ -295,8 +354,7 @@ def test_serve_starts_by_removing_what_interrupted_uploads_left(env, monkeypatch
 
 
 # --- both databases: the read-then-write request session -----------------------------------------------
-def test_uploads_and_steps_through_the_promoted_session_on_both_databases(db, registry, world, tmp_path,
-                                                                          monkeypatch):
+def test_uploads_and_steps_through_the_promoted_session_on_both_databases(db, registry, world, tmp_path, monkeypatch):
     """The web tests run on SQLite; here the same app runs on each backend of the `db` fixture."""
     from flask_login.utils import _create_identifier
 
@@ -304,8 +362,14 @@ def test_uploads_and_steps_through_the_promoted_session_on_both_databases(db, re
     from tests.helpers import attach, new_product
     from web import create_app
 
-    settings = replace(Settings(), secret_key="k", database_url=db.url, max_upload_bytes=MIB,
-                       upload_dir=tmp_path / "uploads", instance_path=tmp_path / "instance")
+    settings = replace(
+        Settings(),
+        secret_key="k",
+        database_url=db.url,
+        max_upload_bytes=MIB,
+        upload_dir=tmp_path / "uploads",
+        instance_path=tmp_path / "instance",
+    )
     app = create_app(settings, {"TESTING": True, "SESSION_COOKIE_SECURE": False})
     officer = world.user("commune_officer", "C1")
     try:
@@ -324,15 +388,27 @@ def test_uploads_and_steps_through_the_promoted_session_on_both_databases(db, re
             with db.session() as s:
                 version = s.get(Product, pid).version
             started = time.perf_counter()
-            r = client.post(f"/products/{pid}/advance", data={"csrf_token": token, "trigger": "accept_idea",
-                                                              "expected_version": str(version), "confirm": "y"})
+            r = client.post(
+                f"/products/{pid}/advance",
+                data={"csrf_token": token, "trigger": "accept_idea", "expected_version": str(version), "confirm": "y"},
+            )
             return r.status_code, time.perf_counter() - started
 
-        r = upload(client, f"/products/{first}/documents", {"csrf_token": token, "doc_type": "idea_registration"},
-                   "poly.html", PDF)
+        r = upload(
+            client,
+            f"/products/{first}/documents",
+            {"csrf_token": token, "doc_type": "idea_registration"},
+            "poly.html",
+            PDF,
+        )
         assert r.status_code == 302, text(r)
-        r = upload(client, f"/products/{first}/documents", {"csrf_token": token, "doc_type": "business_plan"},
-                   "virus.pdf", b"MZ\x90\x00")
+        r = upload(
+            client,
+            f"/products/{first}/documents",
+            {"csrf_token": token, "doc_type": "business_plan"},
+            "virus.pdf",
+            b"MZ\x90\x00",
+        )
         assert r.status_code == 422 and "Chỉ nhận tệp PDF" in text(r)
         assert step(first)[0] == 302
 
@@ -348,14 +424,22 @@ def test_uploads_and_steps_through_the_promoted_session_on_both_databases(db, re
         with client.session_transaction() as sess, uploader.session_transaction() as other:
             other.update(dict(sess))
         status, took, uploaded = step_during_upload(
-            lambda: upload(uploader, f"/products/{first}/documents",
-                           {"csrf_token": token, "doc_type": "business_plan"}, "Kế hoạch.docx", document),
-            gate, lambda: step(second))
+            lambda: upload(
+                uploader,
+                f"/products/{first}/documents",
+                {"csrf_token": token, "doc_type": "business_plan"},
+                "Kế hoạch.docx",
+                document,
+            ),
+            gate,
+            lambda: step(second),
+        )
         assert status == 302 and took < GATE_SECONDS / 5  # not held until the gate gave up
         assert uploaded.status_code == 302, text(uploaded)
         with db.session() as s:
-            names = {d.original_name: d.current for d in s.scalars(select(Document).where(
-                Document.product_id == first))}
+            names = {
+                d.original_name: d.current for d in s.scalars(select(Document).where(Document.product_id == first))
+            }
         assert names == {"poly.html": True, "Kế hoạch.docx": True}
     finally:
         app.extensions["ocop"].db.dispose()

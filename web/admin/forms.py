@@ -20,16 +20,18 @@ class UserForm(Form):
     locale = SelectField(_l("Language"), choices=choices([("vi", "Tiếng Việt"), ("en", "English")]))
     organisation_id = SelectField(_l("Organisation"), coerce=int, validators=[required()])
     role = SelectField(_l("Role"), validators=[required()])
-    producer_id = SelectField(_l("Producer the account acts for (producer accounts only)"), coerce=_optional_int,
-                              validators=[Optional()])
+    producer_id = SelectField(
+        _l("Producer the account acts for (producer accounts only)"), coerce=_optional_int, validators=[Optional()]
+    )
     submit = SubmitField(_l("Create the user"))
 
 
 class MembershipForm(Form):
     organisation_id = SelectField(_l("Organisation"), coerce=int, validators=[required()])
     role = SelectField(_l("Role"), validators=[required()])
-    producer_id = SelectField(_l("Producer the account acts for (producer accounts only)"), coerce=_optional_int,
-                              validators=[Optional()])
+    producer_id = SelectField(
+        _l("Producer the account acts for (producer accounts only)"), coerce=_optional_int, validators=[Optional()]
+    )
     submit = SubmitField(_l("Give the role"))
 
 

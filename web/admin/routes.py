@@ -42,11 +42,13 @@ def admin_required(view):
 
 def _choices(form) -> None:
     loc, cat = locale(), registry().catalogue
-    form.organisation_id.choices = choices([
-        (o.id, f"{o.name} ({cat.levels[o.level].get(loc)})") for o in admin_organisations(db_session(), actor())])
+    form.organisation_id.choices = choices(
+        [(o.id, f"{o.name} ({cat.levels[o.level].get(loc)})") for o in admin_organisations(db_session(), actor())]
+    )
     form.role.choices = choices([(k, r.label.get(loc)) for k, r in cat.roles.items()])
-    form.producer_id.choices = [("", "—")] + [(p.id, f"{p.name} — {p.commune.name}")
-                                              for p in producers_for_actor(db_session(), actor())]
+    form.producer_id.choices = [("", "—")] + [
+        (p.id, f"{p.name} — {p.commune.name}") for p in producers_for_actor(db_session(), actor())
+    ]
 
 
 def _producer(form):
@@ -75,14 +77,15 @@ def create_user():
     if form.validate_on_submit():
         org = _allowed_org(form.organisation_id.data)
         try:
-            user = directory.create_user(s, email=form.email.data, name=form.name.data,
-                                         password=form.password.data, locale=form.locale.data)
-            directory.add_membership(s, registry(), user, org, form.role.data, actor=actor(),
-                                     producer=_producer(form))
+            user = directory.create_user(
+                s, email=form.email.data, name=form.name.data, password=form.password.data, locale=form.locale.data
+            )
+            directory.add_membership(s, registry(), user, org, form.role.data, actor=actor(), producer=_producer(form))
         except InvalidData as exc:
             s.rollback()
             (form.password if exc.details.get("field") == "password" else form.email).errors.append(
-                exc.message(locale()))
+                exc.message(locale())
+            )
         else:
             flash(_("The user has been created."), "success")
             return redirect(url_for("admin.user", user_id=user.id))
@@ -99,16 +102,18 @@ def user(user_id: int):
     if form.validate_on_submit():
         org = _allowed_org(form.organisation_id.data)
         try:
-            directory.add_membership(s, registry(), target, org, form.role.data, actor=actor(),
-                                     producer=_producer(form))
+            directory.add_membership(
+                s, registry(), target, org, form.role.data, actor=actor(), producer=_producer(form)
+            )
         except InvalidData as exc:
             s.rollback()
             form.role.errors.append(exc.message(locale()))
         else:
             flash(_("The role has been given."), "success")
             return redirect(url_for("admin.user", user_id=user_id))
-    return render_template("admin/user.html", target=target, form=form, active_form=ActiveForm()), \
-        (422 if form.errors else 200)
+    return render_template("admin/user.html", target=target, form=form, active_form=ActiveForm()), (
+        422 if form.errors else 200
+    )
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
@@ -124,13 +129,21 @@ def set_active(user_id: int):
         except InvalidData:
             flash(_("You cannot deactivate your own account."), "error")
         else:
-            flash(_("The account is active again.") if active else
-                  _("The account has been deactivated; its sessions have ended."), "success")
+            flash(
+                _("The account is active again.")
+                if active
+                else _("The account has been deactivated; its sessions have ended."),
+                "success",
+            )
     return redirect(url_for("admin.user", user_id=user_id))
 
 
-OUTBOX_VIEWS = {"waiting": ("pending", "sending", "failed"), "failed": ("failed",), "sent": ("sent",),
-                "cancelled": ("cancelled",)}
+OUTBOX_VIEWS = {
+    "waiting": ("pending", "sending", "failed"),
+    "failed": ("failed",),
+    "sent": ("sent",),
+    "cancelled": ("cancelled",),
+}
 
 
 @bp.route("/outbox")
@@ -142,8 +155,14 @@ def mail_outbox():
     if view not in OUTBOX_VIEWS:
         view = "waiting"
     rows = outbox.list_mail(s, who, statuses=OUTBOX_VIEWS[view], limit=200)
-    return render_template("admin/outbox.html", rows=rows, counts=outbox.mail_counts(s, who), view=view,
-                           views=list(OUTBOX_VIEWS), retry_form=RetryForm())
+    return render_template(
+        "admin/outbox.html",
+        rows=rows,
+        counts=outbox.mail_counts(s, who),
+        view=view,
+        views=list(OUTBOX_VIEWS),
+        retry_form=RetryForm(),
+    )
 
 
 @bp.route("/outbox/<int:outbox_id>/retry", methods=["POST"])

@@ -48,9 +48,14 @@ def authenticate() -> ApiAuth:
         return cached
     raw = bearer_token()
     if raw is None:
-        result = ApiAuth(error=tokens.InvalidToken(Text(
-            "Thiếu tiêu đề 'Authorization: Bearer <mã truy cập>'",
-            "The 'Authorization: Bearer <token>' header is missing")))
+        result = ApiAuth(
+            error=tokens.InvalidToken(
+                Text(
+                    "Thiếu tiêu đề 'Authorization: Bearer <mã truy cập>'",
+                    "The 'Authorization: Bearer <token>' header is missing",
+                )
+            )
+        )
     else:
         session = read_session()  # not the writer: a POST claims it only when its view writes
         try:
@@ -59,8 +64,11 @@ def authenticate() -> ApiAuth:
         except tokens.InvalidToken as exc:
             result = ApiAuth(error=exc)
         except (NotFound, PermissionDenied):
-            result = ApiAuth(error=tokens.InvalidToken(Text(
-                "Tài khoản của mã truy cập đã bị khoá", "The token's account is deactivated")))
+            result = ApiAuth(
+                error=tokens.InvalidToken(
+                    Text("Tài khoản của mã truy cập đã bị khoá", "The token's account is deactivated")
+                )
+            )
         else:
             result = ApiAuth(token=row, actor=who)
             _record_use(row)

@@ -32,50 +32,119 @@ class ProblemType:
 
 
 PROBLEMS: dict[str, ProblemType] = {
-    "invalid_request": ProblemType(400, Text("Yêu cầu không hợp lệ", "Invalid request"), Text(
-        "Tham số hoặc nội dung yêu cầu không đúng mô tả OpenAPI; invalid_params chỉ rõ chỗ sai.",
-        "A parameter or the body does not match the OpenAPI description; invalid_params says where.")),
-    "invalid_token": ProblemType(401, Text("Cần mã truy cập hợp lệ", "A valid API token is required"), Text(
-        "Gửi 'Authorization: Bearer <mã>' với một mã còn hiệu lực của tài khoản đang hoạt động.",
-        "Send 'Authorization: Bearer <token>' with a token that is neither revoked nor expired, "
-        "of an active account.")),
-    "permission_denied": ProblemType(403, Text("Không được phép", "Not allowed"), Text(
-        "Vai trò của người dùng không được làm việc này.", "The user's role does not allow this.")),
-    "not_found": ProblemType(404, Text("Không tìm thấy", "Not found"), Text(
-        "Không có đối tượng này, hoặc nó nằm ngoài địa bàn của người dùng.",
-        "The object does not exist, or it lies outside the user's area.")),
-    "method_not_allowed": ProblemType(405, Text("Phương thức không được hỗ trợ", "Method not allowed"), Text(
-        "Địa chỉ này không nhận phương thức HTTP này; xem tiêu đề Allow.",
-        "This address does not accept this HTTP method; see the Allow header.")),
-    "stale_version": ProblemType(409, Text("Sản phẩm đã thay đổi", "The product has changed"), Text(
-        "Phiên bản gửi lên đã cũ: đọc lại sản phẩm rồi thử lại.",
-        "The version sent is stale: read the product again and retry.")),
-    "invalid_trigger": ProblemType(409, Text("Bước không hợp lệ ở trạng thái này",
-                                             "Step not possible in this state"), Text(
-        "Quy trình không có bước này từ trạng thái hiện tại của sản phẩm.",
-        "The workflow has no such step from the product's current state.")),
-    "too_large": ProblemType(413, Text("Tệp quá lớn", "The file is too large"), Text(
-        "Tệp hoặc yêu cầu vượt quá giới hạn kích thước.", "The file or the request is over the size limit.")),
-    "unsupported_media_type": ProblemType(415, Text("Kiểu nội dung không được hỗ trợ", "Unsupported media type"),
-                                          Text("Nội dung phải là JSON (Content-Type: application/json).",
-                                               "The body must be JSON (Content-Type: application/json).")),
-    "guard_failed": ProblemType(422, Text("Chưa đủ điều kiện", "Requirements not met"), Text(
-        "Quy tắc của bước chưa được đáp ứng; missing liệt kê mọi điều còn thiếu.",
-        "The step's rules are not met; missing lists every unmet requirement.")),
-    "invalid_data": ProblemType(422, Text("Dữ liệu không hợp lệ", "Invalid data"), Text(
-        "Dữ liệu đúng khuôn dạng nhưng quy tắc nghiệp vụ không chấp nhận.",
-        "The data is well-formed but the rules do not accept it.")),
-    "rate_limited": ProblemType(429, Text("Quá nhiều yêu cầu", "Too many requests"), Text(
-        "Mã truy cập đã dùng hết hạn mức yêu cầu; chờ theo Retry-After.",
-        "The token has used up its request allowance; wait as Retry-After says.")),
-    "server_error": ProblemType(500, Text("Lỗi máy chủ", "Server error"), Text(
-        "Lỗi đã được ghi lại; hãy thử lại sau.", "The error has been logged; try again later.")),
-    "http_error": ProblemType(400, Text("Lỗi yêu cầu", "Request error"), Text(
-        "Lỗi HTTP khác; xem status và detail.", "Another HTTP error; see status and detail.")),
+    "invalid_request": ProblemType(
+        400,
+        Text("Yêu cầu không hợp lệ", "Invalid request"),
+        Text(
+            "Tham số hoặc nội dung yêu cầu không đúng mô tả OpenAPI; invalid_params chỉ rõ chỗ sai.",
+            "A parameter or the body does not match the OpenAPI description; invalid_params says where.",
+        ),
+    ),
+    "invalid_token": ProblemType(
+        401,
+        Text("Cần mã truy cập hợp lệ", "A valid API token is required"),
+        Text(
+            "Gửi 'Authorization: Bearer <mã>' với một mã còn hiệu lực của tài khoản đang hoạt động.",
+            "Send 'Authorization: Bearer <token>' with a token that is neither revoked nor expired, "
+            "of an active account.",
+        ),
+    ),
+    "permission_denied": ProblemType(
+        403,
+        Text("Không được phép", "Not allowed"),
+        Text("Vai trò của người dùng không được làm việc này.", "The user's role does not allow this."),
+    ),
+    "not_found": ProblemType(
+        404,
+        Text("Không tìm thấy", "Not found"),
+        Text(
+            "Không có đối tượng này, hoặc nó nằm ngoài địa bàn của người dùng.",
+            "The object does not exist, or it lies outside the user's area.",
+        ),
+    ),
+    "method_not_allowed": ProblemType(
+        405,
+        Text("Phương thức không được hỗ trợ", "Method not allowed"),
+        Text(
+            "Địa chỉ này không nhận phương thức HTTP này; xem tiêu đề Allow.",
+            "This address does not accept this HTTP method; see the Allow header.",
+        ),
+    ),
+    "stale_version": ProblemType(
+        409,
+        Text("Sản phẩm đã thay đổi", "The product has changed"),
+        Text(
+            "Phiên bản gửi lên đã cũ: đọc lại sản phẩm rồi thử lại.",
+            "The version sent is stale: read the product again and retry.",
+        ),
+    ),
+    "invalid_trigger": ProblemType(
+        409,
+        Text("Bước không hợp lệ ở trạng thái này", "Step not possible in this state"),
+        Text(
+            "Quy trình không có bước này từ trạng thái hiện tại của sản phẩm.",
+            "The workflow has no such step from the product's current state.",
+        ),
+    ),
+    "too_large": ProblemType(
+        413,
+        Text("Tệp quá lớn", "The file is too large"),
+        Text("Tệp hoặc yêu cầu vượt quá giới hạn kích thước.", "The file or the request is over the size limit."),
+    ),
+    "unsupported_media_type": ProblemType(
+        415,
+        Text("Kiểu nội dung không được hỗ trợ", "Unsupported media type"),
+        Text(
+            "Nội dung phải là JSON (Content-Type: application/json).",
+            "The body must be JSON (Content-Type: application/json).",
+        ),
+    ),
+    "guard_failed": ProblemType(
+        422,
+        Text("Chưa đủ điều kiện", "Requirements not met"),
+        Text(
+            "Quy tắc của bước chưa được đáp ứng; missing liệt kê mọi điều còn thiếu.",
+            "The step's rules are not met; missing lists every unmet requirement.",
+        ),
+    ),
+    "invalid_data": ProblemType(
+        422,
+        Text("Dữ liệu không hợp lệ", "Invalid data"),
+        Text(
+            "Dữ liệu đúng khuôn dạng nhưng quy tắc nghiệp vụ không chấp nhận.",
+            "The data is well-formed but the rules do not accept it.",
+        ),
+    ),
+    "rate_limited": ProblemType(
+        429,
+        Text("Quá nhiều yêu cầu", "Too many requests"),
+        Text(
+            "Mã truy cập đã dùng hết hạn mức yêu cầu; chờ theo Retry-After.",
+            "The token has used up its request allowance; wait as Retry-After says.",
+        ),
+    ),
+    "server_error": ProblemType(
+        500,
+        Text("Lỗi máy chủ", "Server error"),
+        Text("Lỗi đã được ghi lại; hãy thử lại sau.", "The error has been logged; try again later."),
+    ),
+    "http_error": ProblemType(
+        400,
+        Text("Lỗi yêu cầu", "Request error"),
+        Text("Lỗi HTTP khác; xem status và detail.", "Another HTTP error; see status and detail."),
+    ),
 }
-HTTP_CODES = {400: "invalid_request", 401: "invalid_token", 403: "permission_denied", 404: "not_found",
-              405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited",
-              500: "server_error"}
+HTTP_CODES = {
+    400: "invalid_request",
+    401: "invalid_token",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "server_error",
+}
 
 
 def api_locale() -> str:
@@ -96,16 +165,26 @@ def localized(response: Response) -> Response:
     return response
 
 
-def problem(code: str, detail: Text | str | None = None, *, status: int | None = None,
-            headers: dict | None = None, **extra: object) -> Response:
+def problem(
+    code: str,
+    detail: Text | str | None = None,
+    *,
+    status: int | None = None,
+    headers: dict | None = None,
+    **extra: object,
+) -> Response:
     loc = api_locale()
     kind = PROBLEMS.get(code, PROBLEMS["http_error"])
     status = status or kind.status
     if isinstance(detail, Text):
         detail = detail.get(loc)
-    body = {"type": url_for("api.problem_type", code=code if code in PROBLEMS else "http_error"),
-            "title": kind.title.get(loc), "status": status, "detail": detail or kind.description.get(loc),
-            "code": code}
+    body = {
+        "type": url_for("api.problem_type", code=code if code in PROBLEMS else "http_error"),
+        "title": kind.title.get(loc),
+        "status": status,
+        "detail": detail or kind.description.get(loc),
+        "code": code,
+    }
     body.update({k: v for k, v in extra.items() if v is not None})
     response = jsonify(body)
     response.status_code = status

@@ -58,8 +58,11 @@ def text(max_length: int, min_length: int = 0) -> dict:
 
 
 def obj(properties: dict, required: list[str] | None = None, *, closed: bool = False) -> dict:
-    schema: dict = {"type": "object", "properties": properties,
-                    "required": list(properties) if required is None else required}
+    schema: dict = {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+    }
     if closed:
         schema["additionalProperties"] = False
     return schema
@@ -84,116 +87,234 @@ def components(registry: Registry) -> dict:
     workflow_keys = registry.keys()
     range_ = obj({"min": nullable({"type": "number"}), "below": nullable({"type": "number"})})
     summary = {
-        "id": ID, "name": STR, "product_group": {"type": "string", "enum": groups}, "product_group_label": STR,
-        "subgroup": nullable(STR), "producer": ref("ProducerRef"), "commune": ref("OrganisationRef"),
-        "workflow": ref("WorkflowRef"), "state": STR, "state_label": STR, "state_entered_at": DATETIME,
-        "star": nullable({"type": "integer", "minimum": 1, "maximum": 5}), "certified": BOOL,
+        "id": ID,
+        "name": STR,
+        "product_group": {"type": "string", "enum": groups},
+        "product_group_label": STR,
+        "subgroup": nullable(STR),
+        "producer": ref("ProducerRef"),
+        "commune": ref("OrganisationRef"),
+        "workflow": ref("WorkflowRef"),
+        "state": STR,
+        "state_label": STR,
+        "state_entered_at": DATETIME,
+        "star": nullable({"type": "integer", "minimum": 1, "maximum": 5}),
+        "certified": BOOL,
         "application_type": {"type": "string", "enum": list(APPLICATION_TYPES)},
         "version": {**INT, "description": "send it back with a step (optimistic locking)"},
     }
     return {
-        "Problem": obj({
-            "type": {"type": "string", "format": "uri-reference",
-                     "description": "identifies the problem type; GET it for a description"},
-            "title": STR, "status": {"type": "integer", "minimum": 400, "maximum": 599}, "detail": STR,
-            "code": {"type": "string", "description": "stable, for programs"},
-            "missing": {**STRINGS, "description": "for guard_failed: every unmet requirement"},
-            "invalid_params": {"type": "array", "items": obj({"name": STR, "reason": STR})},
-        }, ["type", "title", "status", "detail", "code"]),
+        "Problem": obj(
+            {
+                "type": {
+                    "type": "string",
+                    "format": "uri-reference",
+                    "description": "identifies the problem type; GET it for a description",
+                },
+                "title": STR,
+                "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                "detail": STR,
+                "code": {"type": "string", "description": "stable, for programs"},
+                "missing": {**STRINGS, "description": "for guard_failed: every unmet requirement"},
+                "invalid_params": {"type": "array", "items": obj({"name": STR, "reason": STR})},
+            },
+            ["type", "title", "status", "detail", "code"],
+        ),
         "ProblemType": obj({"type": STR, "code": STR, "status": INT, "title": STR, "description": STR}),
         "OrganisationRef": obj({"id": ID, "code": STR, "name": STR, "level": {"type": "string", "enum": list(LEVELS)}}),
         "UserRef": obj({"id": ID, "name": STR}),
-        "ProducerRef": obj({"id": ID, "name": STR, "kind": {"type": "string", "enum": list(PRODUCER_KINDS)},
-                            "kind_label": STR}),
+        "ProducerRef": obj(
+            {"id": ID, "name": STR, "kind": {"type": "string", "enum": list(PRODUCER_KINDS)}, "kind_label": STR}
+        ),
         "WorkflowRef": obj({"key": STR, "version": INT}),
         "ProductSummary": obj(summary),
-        "ProductPage": obj({
-            "items": {"type": "array", "items": ref("ProductSummary")},
-            "page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1},
-            "pages": {"type": "integer", "minimum": 1},
-            "total": {**INT, "description": "exact when total_exact, else a lower bound"},
-            "total_exact": BOOL, "has_next": BOOL,
-        }),
-        "TriggerOption": obj({
-            "trigger": STR, "label": STR,
-            "available": {**BOOL, "description": "nothing is missing: the caller may take this step now"},
-            "missing": STRINGS, "needs_score": BOOL, "needs_comment": BOOL, "destinations": STRINGS,
-            "allowed_roles": STRINGS,
-        }),
-        "Rating": obj({"level": STR, "score": {"type": "number"}, "star": {"type": "integer"}, "final": BOOL,
-                       "at": DATETIME}),
-        "Document": obj({
-            "id": ID, "product_id": ID, "doc_type": STR, "doc_type_label": STR, "original_name": STR,
-            "size": INT, "sha256": STR, "content_type": {"type": "string", "enum": sorted(set(CONTENT_TYPES.values()))},
-            "uploaded_at": DATETIME, "uploaded_by": nullable(ref("UserRef")), "current": BOOL,
-            "replaces_id": nullable(ID), "content_url": STR,
-        }),
+        "ProductPage": obj(
+            {
+                "items": {"type": "array", "items": ref("ProductSummary")},
+                "page": {"type": "integer", "minimum": 1},
+                "per_page": {"type": "integer", "minimum": 1},
+                "pages": {"type": "integer", "minimum": 1},
+                "total": {**INT, "description": "exact when total_exact, else a lower bound"},
+                "total_exact": BOOL,
+                "has_next": BOOL,
+            }
+        ),
+        "TriggerOption": obj(
+            {
+                "trigger": STR,
+                "label": STR,
+                "available": {**BOOL, "description": "nothing is missing: the caller may take this step now"},
+                "missing": STRINGS,
+                "needs_score": BOOL,
+                "needs_comment": BOOL,
+                "destinations": STRINGS,
+                "allowed_roles": STRINGS,
+            }
+        ),
+        "Rating": obj(
+            {"level": STR, "score": {"type": "number"}, "star": {"type": "integer"}, "final": BOOL, "at": DATETIME}
+        ),
+        "Document": obj(
+            {
+                "id": ID,
+                "product_id": ID,
+                "doc_type": STR,
+                "doc_type_label": STR,
+                "original_name": STR,
+                "size": INT,
+                "sha256": STR,
+                "content_type": {"type": "string", "enum": sorted(set(CONTENT_TYPES.values()))},
+                "uploaded_at": DATETIME,
+                "uploaded_by": nullable(ref("UserRef")),
+                "current": BOOL,
+                "replaces_id": nullable(ID),
+                "content_url": STR,
+            }
+        ),
         "DocumentList": items_of("Document"),
-        "ProductDetail": obj({
-            **summary,
-            "triggers": {"type": "array", "items": ref("TriggerOption"),
-                         "description": "the steps of the current state the caller's roles may take"},
-            "documents": {"type": "array", "items": ref("Document"), "description": "the current dossier"},
-            "ratings": {"type": "array", "items": ref("Rating")},
-        }),
-        "ProductCreate": obj({
-            "name": text(MAX_NAME, 1), "product_group": {"type": "string", "enum": groups}, "producer_id": ID,
-            "subgroup": nullable(text(100)), "workflow_key": nullable({"type": "string", "enum": workflow_keys}),
-        }, ["name", "product_group", "producer_id"], closed=True),
-        "Event": obj({
-            "seq": INT, "at": DATETIME, "trigger": STR, "from_state": nullable(STR), "to_state": STR,
-            "actor": nullable(ref("UserRef")), "comment": nullable(STR), "score": nullable({"type": "number"}),
-            "data": {"type": "object"}, "workflow": ref("WorkflowRef"), "dossier_fingerprint": STR,
-        }),
+        "ProductDetail": obj(
+            {
+                **summary,
+                "triggers": {
+                    "type": "array",
+                    "items": ref("TriggerOption"),
+                    "description": "the steps of the current state the caller's roles may take",
+                },
+                "documents": {"type": "array", "items": ref("Document"), "description": "the current dossier"},
+                "ratings": {"type": "array", "items": ref("Rating")},
+            }
+        ),
+        "ProductCreate": obj(
+            {
+                "name": text(MAX_NAME, 1),
+                "product_group": {"type": "string", "enum": groups},
+                "producer_id": ID,
+                "subgroup": nullable(text(100)),
+                "workflow_key": nullable({"type": "string", "enum": workflow_keys}),
+            },
+            ["name", "product_group", "producer_id"],
+            closed=True,
+        ),
+        "Event": obj(
+            {
+                "seq": INT,
+                "at": DATETIME,
+                "trigger": STR,
+                "from_state": nullable(STR),
+                "to_state": STR,
+                "actor": nullable(ref("UserRef")),
+                "comment": nullable(STR),
+                "score": nullable({"type": "number"}),
+                "data": {"type": "object"},
+                "workflow": ref("WorkflowRef"),
+                "dossier_fingerprint": STR,
+            }
+        ),
         "History": items_of("Event"),
-        "TransitionRequest": obj({
-            "trigger": text(60, 1),
-            "comment": nullable(text(MAX_COMMENT)),
-            "data": obj({"score": nullable({"type": "number", "minimum": 0, "maximum": 100})}, [], closed=True),
-            "version": {**ID, "description": "the product's version as last read"},
-        }, ["trigger", "version"], closed=True),
-        "TransitionResult": obj({
-            "state": STR, "state_label": STR, "version": INT, "star": nullable(INT), "event": ref("Event"),
-            "product": ref("ProductDetail"),
-        }),
-        "WorkflowSummary": obj({
-            "key": STR, "version": INT, "ident": STR, "title": STR, "legal_basis": STR,
-            "effective_from": nullable({"type": "string", "format": "date"}), "latest": BOOL, "default": BOOL,
-        }),
+        "TransitionRequest": obj(
+            {
+                "trigger": text(60, 1),
+                "comment": nullable(text(MAX_COMMENT)),
+                "data": obj({"score": nullable({"type": "number", "minimum": 0, "maximum": 100})}, [], closed=True),
+                "version": {**ID, "description": "the product's version as last read"},
+            },
+            ["trigger", "version"],
+            closed=True,
+        ),
+        "TransitionResult": obj(
+            {
+                "state": STR,
+                "state_label": STR,
+                "version": INT,
+                "star": nullable(INT),
+                "event": ref("Event"),
+                "product": ref("ProductDetail"),
+            }
+        ),
+        "WorkflowSummary": obj(
+            {
+                "key": STR,
+                "version": INT,
+                "ident": STR,
+                "title": STR,
+                "legal_basis": STR,
+                "effective_from": nullable({"type": "string", "format": "date"}),
+                "latest": BOOL,
+                "default": BOOL,
+            }
+        ),
         "WorkflowList": items_of("WorkflowSummary"),
         "Range": range_,
         "State": obj({"key": STR, "label": STR, "level": STR, "sla_days": nullable(INT), "final": BOOL}),
-        "Transition": obj({
-            "trigger": STR, "label": STR, "sources": STRINGS, "dest": STR, "on_upgrade": nullable(STR),
-            "roles": STRINGS, "fields": STRINGS, "needs_score": BOOL,
-            "documents": nullable(obj({
-                "all": STRINGS,
-                "by_group": {"type": "object", "additionalProperties": STRINGS},
-                "by_producer_kind": {"type": "object", "additionalProperties": STRINGS},
-            })),
-            "score": nullable(ref("Range")), "star": nullable(ref("Range")),
-            "rating": nullable(obj({"level": STR, "max_star": INT, "final": BOOL,
-                                    "fallback_star_from": nullable(STR)})),
-            "sets": {"type": "object", "additionalProperties": STR},
-        }),
-        "Workflow": obj({
-            "key": STR, "version": INT, "ident": STR, "title": STR, "legal_basis": STR,
-            "effective_from": nullable({"type": "string", "format": "date"}), "initial": STR,
-            "sla_calendar": STR, "states": {"type": "array", "items": ref("State")},
-            "transitions": {"type": "array", "items": ref("Transition")},
-        }),
-        "Notification": obj({
-            "id": ID, "kind": STR, "title": STR, "body": STR, "link": nullable(STR), "product_id": nullable(ID),
-            "created_at": DATETIME, "read_at": nullable(DATETIME),
-        }),
+        "Transition": obj(
+            {
+                "trigger": STR,
+                "label": STR,
+                "sources": STRINGS,
+                "dest": STR,
+                "on_upgrade": nullable(STR),
+                "roles": STRINGS,
+                "fields": STRINGS,
+                "needs_score": BOOL,
+                "documents": nullable(
+                    obj(
+                        {
+                            "all": STRINGS,
+                            "by_group": {"type": "object", "additionalProperties": STRINGS},
+                            "by_producer_kind": {"type": "object", "additionalProperties": STRINGS},
+                        }
+                    )
+                ),
+                "score": nullable(ref("Range")),
+                "star": nullable(ref("Range")),
+                "rating": nullable(
+                    obj({"level": STR, "max_star": INT, "final": BOOL, "fallback_star_from": nullable(STR)})
+                ),
+                "sets": {"type": "object", "additionalProperties": STR},
+            }
+        ),
+        "Workflow": obj(
+            {
+                "key": STR,
+                "version": INT,
+                "ident": STR,
+                "title": STR,
+                "legal_basis": STR,
+                "effective_from": nullable({"type": "string", "format": "date"}),
+                "initial": STR,
+                "sla_calendar": STR,
+                "states": {"type": "array", "items": ref("State")},
+                "transitions": {"type": "array", "items": ref("Transition")},
+            }
+        ),
+        "Notification": obj(
+            {
+                "id": ID,
+                "kind": STR,
+                "title": STR,
+                "body": STR,
+                "link": nullable(STR),
+                "product_id": nullable(ID),
+                "created_at": DATETIME,
+                "read_at": nullable(DATETIME),
+            }
+        ),
         "NotificationList": items_of("Notification"),
-        "Me": obj({
-            "id": ID, "email": STR, "name": STR, "locale": STR,
-            "roles": {"type": "array", "items": obj({"role": STR, "role_label": STR,
-                                                     "organisation": ref("OrganisationRef")})},
-            "token": obj({"id": ID, "name": STR, "prefix": STR, "created_at": DATETIME,
-                          "expires_at": nullable(DATETIME)}),
-        }),
+        "Me": obj(
+            {
+                "id": ID,
+                "email": STR,
+                "name": STR,
+                "locale": STR,
+                "roles": {
+                    "type": "array",
+                    "items": obj({"role": STR, "role_label": STR, "organisation": ref("OrganisationRef")}),
+                },
+                "token": obj(
+                    {"id": ID, "name": STR, "prefix": STR, "created_at": DATETIME, "expires_at": nullable(DATETIME)}
+                ),
+            }
+        ),
         "DocumentType": {"type": "string", "enum": doc_types},
         "ProductGroup": {"type": "string", "enum": groups},
     }

@@ -37,35 +37,66 @@ class Serializer:
         cat = self.registry.catalogue
         d = self.registry.get(p.workflow_key, p.workflow_version)
         return {
-            "id": p.id, "name": p.name, "product_group": p.product_group,
+            "id": p.id,
+            "name": p.name,
+            "product_group": p.product_group,
             "product_group_label": self.t(cat.product_groups.get(p.product_group), p.product_group),
             "subgroup": p.subgroup,
-            "producer": {"id": p.producer.id, "name": p.producer.name, "kind": p.producer.kind,
-                         "kind_label": self.t(cat.producer_kinds.get(p.producer.kind), p.producer.kind)},
+            "producer": {
+                "id": p.producer.id,
+                "name": p.producer.name,
+                "kind": p.producer.kind,
+                "kind_label": self.t(cat.producer_kinds.get(p.producer.kind), p.producer.kind),
+            },
             "commune": self.org(p.commune),
             "workflow": {"key": p.workflow_key, "version": p.workflow_version},
-            "state": p.state, "state_label": self.t(d.state_label(p.state)),
-            "state_entered_at": when(p.state_entered_at), "star": p.current_star, "certified": p.certified,
-            "application_type": p.application_type, "version": p.version,
+            "state": p.state,
+            "state_label": self.t(d.state_label(p.state)),
+            "state_entered_at": when(p.state_entered_at),
+            "star": p.current_star,
+            "certified": p.certified,
+            "application_type": p.application_type,
+            "version": p.version,
         }
 
     def page(self, page: Page) -> dict:
-        return {"items": [self.summary(p) for p in page.items], "page": page.page, "per_page": page.per_page,
-                "pages": page.pages, "total": page.total, "total_exact": page.exact, "has_next": page.has_next}
+        return {
+            "items": [self.summary(p) for p in page.items],
+            "page": page.page,
+            "per_page": page.per_page,
+            "pages": page.pages,
+            "total": page.total,
+            "total_exact": page.exact,
+            "has_next": page.has_next,
+        }
 
     def option(self, o: TriggerOption) -> dict:
-        return {"trigger": o.trigger, "label": self.t(o.label), "available": o.available,
-                "missing": [self.t(m) for m in o.missing], "needs_score": o.needs_score,
-                "needs_comment": o.needs_comment, "destinations": list(o.destinations),
-                "allowed_roles": list(o.allowed_roles)}
+        return {
+            "trigger": o.trigger,
+            "label": self.t(o.label),
+            "available": o.available,
+            "missing": [self.t(m) for m in o.missing],
+            "needs_score": o.needs_score,
+            "needs_comment": o.needs_comment,
+            "destinations": list(o.destinations),
+            "allowed_roles": list(o.allowed_roles),
+        }
 
     def document(self, d: Document) -> dict:
         label = self.registry.catalogue.document_types.get(d.doc_type)
         return {
-            "id": d.id, "product_id": d.product_id, "doc_type": d.doc_type,
-            "doc_type_label": self.t(label, d.doc_type), "original_name": d.original_name, "size": d.size,
-            "sha256": d.sha256, "content_type": d.content_type, "uploaded_at": when(d.uploaded_at),
-            "uploaded_by": self.user(d.uploaded_by), "current": d.current, "replaces_id": d.replaces_id,
+            "id": d.id,
+            "product_id": d.product_id,
+            "doc_type": d.doc_type,
+            "doc_type_label": self.t(label, d.doc_type),
+            "original_name": d.original_name,
+            "size": d.size,
+            "sha256": d.sha256,
+            "content_type": d.content_type,
+            "uploaded_at": when(d.uploaded_at),
+            "uploaded_by": self.user(d.uploaded_by),
+            "current": d.current,
+            "replaces_id": d.replaces_id,
             "content_url": url_for("api.document_content", document_id=d.id),
         }
 
@@ -81,17 +112,30 @@ class Serializer:
 
     def event(self, e: ProductEvent) -> dict:
         return {
-            "seq": e.seq, "at": when(e.at), "trigger": e.trigger, "from_state": e.from_state, "to_state": e.to_state,
-            "actor": self.user(e.actor), "comment": e.comment, "score": e.score, "data": dict(e.data or {}),
+            "seq": e.seq,
+            "at": when(e.at),
+            "trigger": e.trigger,
+            "from_state": e.from_state,
+            "to_state": e.to_state,
+            "actor": self.user(e.actor),
+            "comment": e.comment,
+            "score": e.score,
+            "data": dict(e.data or {}),
             "workflow": {"key": e.workflow_key, "version": e.workflow_version},
             "dossier_fingerprint": e.dossier_fingerprint,
         }
 
     def workflow_summary(self, d: WorkflowDefinition) -> dict:
-        return {"key": d.key, "version": d.version, "ident": d.ident, "title": self.t(d.title),
-                "legal_basis": d.legal_basis, "effective_from": when(d.effective_from),
-                "latest": self.registry.latest(d.key).version == d.version,
-                "default": d.key == self.registry.default_key}
+        return {
+            "key": d.key,
+            "version": d.version,
+            "ident": d.ident,
+            "title": self.t(d.title),
+            "legal_basis": d.legal_basis,
+            "effective_from": when(d.effective_from),
+            "latest": self.registry.latest(d.key).version == d.version,
+            "default": d.key == self.registry.default_key,
+        }
 
     @staticmethod
     def _range(r: Range | None) -> dict | None:
@@ -102,28 +146,60 @@ class Serializer:
         for t in d.transitions:
             docs = None
             if t.documents is not None:
-                docs = {"all": list(t.documents.all),
-                        "by_group": {k: list(v) for k, v in t.documents.by_group.items()},
-                        "by_producer_kind": {k: list(v) for k, v in t.documents.by_producer_kind.items()}}
+                docs = {
+                    "all": list(t.documents.all),
+                    "by_group": {k: list(v) for k, v in t.documents.by_group.items()},
+                    "by_producer_kind": {k: list(v) for k, v in t.documents.by_producer_kind.items()},
+                }
             rating = None
             if t.rating is not None:
-                rating = {"level": t.rating.level, "max_star": t.rating.max_star, "final": t.rating.final,
-                          "fallback_star_from": t.rating.fallback_star_from}
-            transitions.append({
-                "trigger": t.trigger, "label": self.t(t.label), "sources": list(t.sources), "dest": t.dest,
-                "on_upgrade": t.on_upgrade, "roles": list(t.roles), "fields": list(t.fields),
-                "needs_score": t.needs_score, "documents": docs, "score": self._range(t.score),
-                "star": self._range(t.star), "rating": rating, "sets": {k: str(v) for k, v in t.sets.items()},
-            })
+                rating = {
+                    "level": t.rating.level,
+                    "max_star": t.rating.max_star,
+                    "final": t.rating.final,
+                    "fallback_star_from": t.rating.fallback_star_from,
+                }
+            transitions.append(
+                {
+                    "trigger": t.trigger,
+                    "label": self.t(t.label),
+                    "sources": list(t.sources),
+                    "dest": t.dest,
+                    "on_upgrade": t.on_upgrade,
+                    "roles": list(t.roles),
+                    "fields": list(t.fields),
+                    "needs_score": t.needs_score,
+                    "documents": docs,
+                    "score": self._range(t.score),
+                    "star": self._range(t.star),
+                    "rating": rating,
+                    "sets": {k: str(v) for k, v in t.sets.items()},
+                }
+            )
         return {
-            "key": d.key, "version": d.version, "ident": d.ident, "title": self.t(d.title),
-            "legal_basis": d.legal_basis, "effective_from": when(d.effective_from), "initial": d.initial,
+            "key": d.key,
+            "version": d.version,
+            "ident": d.ident,
+            "title": self.t(d.title),
+            "legal_basis": d.legal_basis,
+            "effective_from": when(d.effective_from),
+            "initial": d.initial,
             "sla_calendar": d.sla_calendar,
-            "states": [{"key": s.key, "label": self.t(s.label), "level": s.level, "sla_days": s.sla_days,
-                        "final": s.final} for s in d.states.values()],
+            "states": [
+                {"key": s.key, "label": self.t(s.label), "level": s.level, "sla_days": s.sla_days, "final": s.final}
+                for s in d.states.values()
+            ],
             "transitions": transitions,
         }
 
     def notification(self, n: Notification) -> dict:
-        return {"id": n.id, "kind": n.kind, "title": n.title, "body": n.body, "link": n.link,
-                "product_id": n.product_id, "created_at": when(n.created_at), "read_at": when(n.read_at)}
+        return {
+            "id": n.id,
+            "kind": n.kind,
+            "title": n.title,
+            "body": n.body,
+            "link": n.link,
+            "product_id": n.product_id,
+            "created_at": when(n.created_at),
+            "read_at": when(n.read_at),
+        }

@@ -77,7 +77,7 @@ ERROR_TITLES = {
     413: "The upload or the JSON body is too large",
     415: "The body must be JSON (Content-Type: application/json)",
     422: "Refused by the rules (for a step: `missing` lists every unmet requirement), or a control character "
-         "(such as NUL) in a parameter or the body",
+    "(such as NUL) in a parameter or the body",
     429: "Too many requests for this token; see Retry-After",
 }
 
@@ -88,10 +88,22 @@ def ok(description: str, schema: str | dict, media: str = JSON, headers: dict[st
     return Reply(description, content, headers or {})
 
 
-def operation(bp: Blueprint, rule: str, method: str, *, summary: str, description: str = "", tag: str,
-              replies: dict[int, Reply], errors: tuple[int, ...] = (), query: list[Param] | None = None,
-              body: str | None = None, multipart: dict | None = None, auth: bool = True,
-              path_examples: dict[str, Any] | None = None) -> Callable:
+def operation(
+    bp: Blueprint,
+    rule: str,
+    method: str,
+    *,
+    summary: str,
+    description: str = "",
+    tag: str,
+    replies: dict[int, Reply],
+    errors: tuple[int, ...] = (),
+    query: list[Param] | None = None,
+    body: str | None = None,
+    multipart: dict | None = None,
+    auth: bool = True,
+    path_examples: dict[str, Any] | None = None,
+) -> Callable:
     """Register a view on `bp` and describe it; `errors` are its problem responses beyond the usual ones."""
 
     def register(view: Callable) -> Callable:
@@ -107,11 +119,22 @@ def operation(bp: Blueprint, rule: str, method: str, *, summary: str, descriptio
         if multipart:
             usual.append(413)
         for code in sorted({*usual, *errors}):
-            replies_all[code] = Reply(ERROR_TITLES[code], {PROBLEM: {"schema": S.ref("Problem")}},
-                                      {"Retry-After": {"schema": {"type": "integer"}}} if code == 429 else {})
+            replies_all[code] = Reply(
+                ERROR_TITLES[code],
+                {PROBLEM: {"schema": S.ref("Problem")}},
+                {"Retry-After": {"schema": {"type": "integer"}}} if code == 429 else {},
+            )
         OPERATIONS[endpoint] = Operation(
-            endpoint=endpoint, method=method.lower(), summary=summary, description=description, tag=tag,
-            replies=replies_all, query=list(query or []), body=body, multipart=multipart, auth=auth,
+            endpoint=endpoint,
+            method=method.lower(),
+            summary=summary,
+            description=description,
+            tag=tag,
+            replies=replies_all,
+            query=list(query or []),
+            body=body,
+            multipart=multipart,
+            auth=auth,
             path_examples=dict(path_examples or {}),
         )
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=view, methods=[method])
@@ -136,20 +159,37 @@ def _path_schema(rule: Rule, name: str) -> dict:
 
 
 def _operation_object(app: Flask, rule: Rule, op: Operation) -> dict:
-    params = [{"name": name, "in": "path", "required": True, "schema": _path_schema(rule, name),
-               **({"example": op.path_examples[name]} if name in op.path_examples else {})}
-              for name in rule.arguments]
+    params = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": _path_schema(rule, name),
+            **({"example": op.path_examples[name]} if name in op.path_examples else {}),
+        }
+        for name in rule.arguments
+    ]
     for p in op.query:
-        params.append({"name": p.name, "in": "query", "required": False, "schema": p.schema,
-                       "description": p.description, **({"example": p.example} if p.example is not None else {})})
+        params.append(
+            {
+                "name": p.name,
+                "in": "query",
+                "required": False,
+                "schema": p.schema,
+                "description": p.description,
+                **({"example": p.example} if p.example is not None else {}),
+            }
+        )
     out: dict = {
         "operationId": op.endpoint.split(".", 1)[1],
         "summary": op.summary,
         "tags": [op.tag],
         "responses": {
-            str(code): {"description": r.description,
-                        **({"content": r.content} if r.content else {}),
-                        **({"headers": r.headers} if r.headers else {})}
+            str(code): {
+                "description": r.description,
+                **({"content": r.content} if r.content else {}),
+                **({"headers": r.headers} if r.headers else {}),
+            }
             for code, r in sorted(op.replies.items())
         },
     }
@@ -160,8 +200,12 @@ def _operation_object(app: Flask, rule: Rule, op: Operation) -> dict:
     if op.body:
         out["requestBody"] = {"required": True, "content": {JSON: {"schema": S.ref(op.body)}}}
     if op.multipart:
-        out["requestBody"] = {"required": True, "content": {MULTIPART: {
-            "schema": op.multipart, "encoding": {"file": {"contentType": "application/octet-stream"}}}}}
+        out["requestBody"] = {
+            "required": True,
+            "content": {
+                MULTIPART: {"schema": op.multipart, "encoding": {"file": {"contentType": "application/octet-stream"}}}
+            },
+        }
     out["security"] = [{TOKEN_SCHEME: []}] if op.auth else []
     return out
 
@@ -188,10 +232,14 @@ def build_document(app: Flask) -> dict:
         "paths": paths,
         "components": {
             "schemas": S.components(registry),
-            "securitySchemes": {TOKEN_SCHEME: {
-                "type": "http", "scheme": "bearer", "bearerFormat": "ocop_<prefix>_<secret>",
-                "description": "A personal API token (account page → API tokens, or `ocop token create`).",
-            }},
+            "securitySchemes": {
+                TOKEN_SCHEME: {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "ocop_<prefix>_<secret>",
+                    "description": "A personal API token (account page → API tokens, or `ocop token create`).",
+                }
+            },
         },
     }
 

@@ -23,8 +23,7 @@ def _lifetimes() -> list:
 def _page(form: TokenForm, new_token: str | None = None, status: int = 200):
     who = actor()
     rows = tokens.list_tokens(db_session(), who.id)
-    response = render_template("api/tokens.html", form=form, rows=rows, status_of=tokens.status,
-                               new_token=new_token)
+    response = render_template("api/tokens.html", form=form, rows=rows, status_of=tokens.status, new_token=new_token)
     headers = {"Cache-Control": "no-store"} if new_token else {}
     return response, status, headers
 
@@ -36,8 +35,9 @@ def index():
     form.expires.choices = _lifetimes()
     if form.validate_on_submit():
         try:
-            issued = tokens.create_token(db_session(), actor().user, name=form.name.data,
-                                         expires_days=form.expires.data or None)
+            issued = tokens.create_token(
+                db_session(), actor().user, name=form.name.data, expires_days=form.expires.data or None
+            )
         except InvalidData as exc:
             form.name.errors.append(exc.message(locale()))
         else:

@@ -18,7 +18,8 @@ class LoginForm(Form):
 class PasswordForm(Form):
     current = PasswordField(_l("Current password"), validators=[required()])
     new = PasswordField(_l("New password"), validators=[required(), length(200, MIN_LENGTH)])
-    confirm = PasswordField(_l("Repeat the new password"),
-                            validators=[required(), EqualTo("new", message=_l("The two passwords differ."))])
+    confirm = PasswordField(
+        _l("Repeat the new password"), validators=[required(), EqualTo("new", message=_l("The two passwords differ."))]
+    )
     revoke_tokens = BooleanField(_l("Also revoke all my API tokens"))
     submit = SubmitField(_l("Change password"))

@@ -114,8 +114,11 @@ def safe_next(target: str | None, default: str) -> str:
 
 def _limits() -> auth_service.LoginLimits:
     c = current_app.config
-    return auth_service.LoginLimits(account_limit=int(c["LOGIN_ACCOUNT_LIMIT"]), ip_limit=int(c["LOGIN_IP_LIMIT"]),
-                                    window=timedelta(minutes=int(c["LOGIN_WINDOW_MINUTES"])))
+    return auth_service.LoginLimits(
+        account_limit=int(c["LOGIN_ACCOUNT_LIMIT"]),
+        ip_limit=int(c["LOGIN_IP_LIMIT"]),
+        window=timedelta(minutes=int(c["LOGIN_WINDOW_MINUTES"])),
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -128,8 +131,9 @@ def login():
         try:
             # read and verify outside the write transaction: argon2 never holds SQLite's writer lock
             with state().db.session() as read:
-                check = auth_service.check_login(read, form.email.data, form.password.data,
-                                                 ip=request.remote_addr, limits=limits)
+                check = auth_service.check_login(
+                    read, form.email.data, form.password.data, ip=request.remote_addr, limits=limits
+                )
             s = db_session()
             user = auth_service.finish_login(s, check, limits=limits)
         except auth_service.LoginThrottled as exc:
@@ -143,12 +147,19 @@ def login():
             remember = bool(form.remember.data)
             config = current_app.config
             lifetime = config["REMEMBER_COOKIE_DURATION"] if remember else config["PERMANENT_SESSION_LIFETIME"]
-            started = login_sessions.start_session(s, user, lifetime=lifetime, remember=remember,
-                                                   user_agent=request.user_agent.string, ip=request.remote_addr)
+            started = login_sessions.start_session(
+                s,
+                user,
+                lifetime=lifetime,
+                remember=remember,
+                user_agent=request.user_agent.string,
+                ip=request.remote_addr,
+            )
             session.pop("locale", None)
             who = load_actor(s, user.id, policy=registry().policy)
-            login_user(WebUser(who, started.row.id, started.token), remember=remember,
-                       duration=lifetime if remember else None)
+            login_user(
+                WebUser(who, started.row.id, started.token), remember=remember, duration=lifetime if remember else None
+            )
             return redirect(safe_next(request.args.get("next"), url_for("dashboard.index")))
     return render_template("auth/login.html", form=form)
 
@@ -169,9 +180,14 @@ def account():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            changed = auth_service.change_password(db_session(), actor(), form.current.data, form.new.data,
-                                                   revoke_tokens=bool(form.revoke_tokens.data),
-                                                   keep_session=current_user.session_id)
+            changed = auth_service.change_password(
+                db_session(),
+                actor(),
+                form.current.data,
+                form.new.data,
+                revoke_tokens=bool(form.revoke_tokens.data),
+                keep_session=current_user.session_id,
+            )
         except InvalidData as exc:
             field = form.current if exc.details.get("field") == "current" else form.new
             field.errors.append(exc.message(locale()))
@@ -180,8 +196,9 @@ def account():
             if changed.tokens_revoked:
                 flash(_("Your API tokens have been revoked (%(n)s).", n=changed.tokens_revoked), "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, user=actor().user, memberships=actor().memberships,
-                           min_length=MIN_LENGTH)
+    return render_template(
+        "auth/account.html", form=form, user=actor().user, memberships=actor().memberships, min_length=MIN_LENGTH
+    )
 
 
 @bp.route("/language", methods=["POST"])

@@ -24,8 +24,14 @@ def index():
     waiting = [(k, _state_label(k, st), st, n) for k, st, n in state_counts(s, who, waiting=reg)]
     everything = [(k, _state_label(k, st), st, n) for k, st, n in state_counts(s, who)]
     recent = list_products(s, reg, who, ProductFilter(waiting=True), per_page=10, rows=True)
-    return render_template("dashboard/index.html", waiting=waiting, everything=everything, recent=recent,
-                           waiting_total=sum(n for *_, n in waiting), total=sum(n for *_, n in everything))
+    return render_template(
+        "dashboard/index.html",
+        waiting=waiting,
+        everything=everything,
+        recent=recent,
+        waiting_total=sum(n for *_, n in waiting),
+        total=sum(n for *_, n in everything),
+    )
 
 
 @bp.route("/inbox")
@@ -35,5 +41,6 @@ def inbox():
     levels = [reg.catalogue.levels[lv] for lv in sorted({m.organisation.level for m in who.memberships})]
     flt = ProductFilter(waiting=True, page=int_arg("page", 1))
     page = list_products(db_session(), reg, who, flt, rows=True)
-    return render_template("dashboard/inbox.html", page=page, levels=levels,
-                           has_waiting_states=bool(waiting_keys(reg, who)))
+    return render_template(
+        "dashboard/inbox.html", page=page, levels=levels, has_waiting_states=bool(waiting_keys(reg, who))
+    )

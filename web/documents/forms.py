@@ -9,6 +9,7 @@ from ..forms import Form, required
 
 class UploadForm(Form):
     doc_type = SelectField(_l("Document type"), validators=[required()])
-    file = FileField(_l("File (PDF, JPEG, PNG, DOCX or XLSX)"),
-                     validators=[FileRequired(message=_l("Choose a file to upload."))])
+    file = FileField(
+        _l("File (PDF, JPEG, PNG, DOCX or XLSX)"), validators=[FileRequired(message=_l("Choose a file to upload."))]
+    )
     submit = SubmitField(_l("Upload"))

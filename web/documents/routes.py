@@ -37,8 +37,7 @@ def upload(product_id: int):
     form = UploadForm()
     form.doc_type.choices = choices([(k, v.get(locale())) for k, v in reg.catalogue.document_types.items()])
     if not form.validate():
-        return render_detail(product_id, upload_form=form, status=422,
-                             error=_("Choose a document type and a file."))
+        return render_detail(product_id, upload_form=form, status=422, error=_("Choose a document type and a file."))
     storage = form.file.data
     known = reg.catalogue.document_types
     try:
@@ -46,11 +45,20 @@ def upload(product_id: int):
         # without the database writer, and claim it (db_session) only for the short INSERT
         check_attach(read_session(), who, product_id, form.doc_type.data, known, reg)
         release_reads()
-        stored = store_upload(storage.stream, upload_dir=st.upload_dir, max_bytes=st.max_upload_bytes,
-                              zip_limits=st.zip_limits)
+        stored = store_upload(
+            storage.stream, upload_dir=st.upload_dir, max_bytes=st.max_upload_bytes, zip_limits=st.zip_limits
+        )
         doc = attach_document(
-            db_session(), who, product_id, form.doc_type.data, storage.filename or "", stored,
-            upload_dir=st.upload_dir, max_bytes=st.max_upload_bytes, known_types=known, registry=reg,
+            db_session(),
+            who,
+            product_id,
+            form.doc_type.data,
+            storage.filename or "",
+            stored,
+            upload_dir=st.upload_dir,
+            max_bytes=st.max_upload_bytes,
+            known_types=known,
+            registry=reg,
         )
     except UploadTooLarge:
         raise
@@ -70,8 +78,9 @@ def download(document_id: int):
     if not path.is_file():
         raise NotFound(Text("Tệp không còn trên máy chủ", "The file is missing on the server"))
     name = download_name(doc.original_name, doc.content_type)
-    response = send_file(path, mimetype=doc.content_type, as_attachment=True, download_name=name,
-                         etag=doc.sha256, max_age=0)
+    response = send_file(
+        path, mimetype=doc.content_type, as_attachment=True, download_name=name, etag=doc.sha256, max_age=0
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

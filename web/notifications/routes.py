@@ -56,9 +56,15 @@ def _email_form() -> EmailModeForm:
 def _page(email_form: EmailModeForm, status: int = 200):
     s, who = db_session(), actor()
     rows = inbox.list_notifications(s, who.id, limit=PER_PAGE + 1, before_id=int_arg("before"))
-    return render_template("notifications/index.html", rows=rows[:PER_PAGE], more=len(rows) > PER_PAGE,
-                           email_form=email_form, read_form=MarkReadForm(), open_form=OpenForm(),
-                           unread=inbox.unread_count(s, who.id)), status
+    return render_template(
+        "notifications/index.html",
+        rows=rows[:PER_PAGE],
+        more=len(rows) > PER_PAGE,
+        email_form=email_form,
+        read_form=MarkReadForm(),
+        open_form=OpenForm(),
+        unread=inbox.unread_count(s, who.id),
+    ), status
 
 
 @bp.route("/")

@@ -38,9 +38,16 @@ class AdvanceForm(Form):
     trigger = HiddenField(validators=[required()])
     expected_version = IntegerField(validators=[required()])
     comment = TextAreaField(_l("Comment"), validators=[Optional(), length(4000)])
-    score = DecimalField(_l("Score (0–100)"), places=None, validators=[
-        Optional(), finite(_l("The score must be between 0 and 100.")),
-        NumberRange(min=0, max=100, message=_l("The score must be between 0 and 100."))])
-    confirm = BooleanField(_l("I confirm this step"), validators=[
-        DataRequired(message=_l("Tick the box to confirm this step."))])
+    score = DecimalField(
+        _l("Score (0–100)"),
+        places=None,
+        validators=[
+            Optional(),
+            finite(_l("The score must be between 0 and 100.")),
+            NumberRange(min=0, max=100, message=_l("The score must be between 0 and 100.")),
+        ],
+    )
+    confirm = BooleanField(
+        _l("I confirm this step"), validators=[DataRequired(message=_l("Tick the box to confirm this step."))]
+    )
     submit = SubmitField(_l("Confirm"))

@@ -84,8 +84,10 @@ def _org_options(s, who) -> list[tuple[str, str]]:
 def _options_html(first: str, pairs: list[tuple[str, str]], selected: str) -> Markup:
     """<option> elements, escaped, built in one pass (a template loop over ~150 options costs more than the query)."""
     out = [f'<option value=""{" selected" if not selected else ""}>{escape(first)}</option>']
-    out.extend(f'<option value="{escape(value)}"{" selected" if value == selected else ""}>{escape(text)}</option>'
-               for value, text in pairs)
+    out.extend(
+        f'<option value="{escape(value)}"{" selected" if value == selected else ""}>{escape(text)}</option>'
+        for value, text in pairs
+    )
     return Markup("".join(out))
 
 
@@ -102,8 +104,18 @@ def product_rows(items) -> list[tuple]:
         label = labels.get(key)
         if label is None:
             label = labels[key] = reg.get(p.workflow_key, p.workflow_version).state_label(p.state).get(loc)
-        rows.append((p.id, p.name, "★" * (p.current_star or 0), p.producer_name, p.state, label, p.commune_name,
-                     p.state_entered_at.astimezone(tz).strftime(since)))
+        rows.append(
+            (
+                p.id,
+                p.name,
+                "★" * (p.current_star or 0),
+                p.producer_name,
+                p.state,
+                label,
+                p.commune_name,
+                p.state_entered_at.astimezone(tz).strftime(since),
+            )
+        )
     return rows
 
 
@@ -135,15 +147,24 @@ def index():
     state = args.get("state") or None
     star = int_arg("star")
     flt = ProductFilter(
-        state=state if state in _all_states() else None, org_id=int_arg("org"),
-        group=args.get("group") or None, star=star if star is not None and star <= 5 else None,
+        state=state if state in _all_states() else None,
+        org_id=int_arg("org"),
+        group=args.get("group") or None,
+        star=star if star is not None and star <= 5 else None,
         q=(args.get("q") or "").strip()[:100] or None,
-        waiting=args.get("waiting") == "1", page=int_arg("page", 1),
+        waiting=args.get("waiting") == "1",
+        page=int_arg("page", 1),
     )
     page = list_products(s, reg, who, flt, per_page=_per_page(), rows=True)
     pager_args = {k: v for k, v in args.items() if k != "page" and v}
-    return render_template("products/index.html", page=page, args=pager_args, flt=flt, selects=selects,
-                           can_create=can(who, "create_product"))
+    return render_template(
+        "products/index.html",
+        page=page,
+        args=pager_args,
+        flt=flt,
+        selects=selects,
+        can_create=can(who, "create_product"),
+    )
 
 
 def _per_page() -> int:
@@ -172,16 +193,24 @@ def create():
             form.producer_id.data = int_arg("producer")
     if form.validate_on_submit():
         try:
-            product = create_product(s, reg, who, name=form.name.data, product_group=form.product_group.data,
-                                     producer_id=form.producer_id.data, subgroup=form.subgroup.data,
-                                     workflow_key=form.workflow_key.data)
+            product = create_product(
+                s,
+                reg,
+                who,
+                name=form.name.data,
+                product_group=form.product_group.data,
+                producer_id=form.producer_id.data,
+                subgroup=form.subgroup.data,
+                workflow_key=form.workflow_key.data,
+            )
         except InvalidData as exc:
             form.name.errors.append(exc.message(loc))
         else:
             flash(_("The product has been registered."), "success")
             return redirect(url_for("products.detail", product_id=product.id))
-    return render_template("products/form.html", form=form, product=None, producers=producers), \
-        (422 if form.errors else 200)
+    return render_template("products/form.html", form=form, product=None, producers=producers), (
+        422 if form.errors else 200
+    )
 
 
 @bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
@@ -198,24 +227,41 @@ def edit(product_id: int):
     if form.validate_on_submit():
         expected = hidden_int(form.expected_version.data)
         try:
-            update_product(s, reg, who, product_id, name=form.name.data, product_group=form.product_group.data,
-                           subgroup=form.subgroup.data, expected_version=expected)
+            update_product(
+                s,
+                reg,
+                who,
+                product_id,
+                name=form.name.data,
+                product_group=form.product_group.data,
+                subgroup=form.subgroup.data,
+                expected_version=expected,
+            )
         except StaleVersion as exc:
             s.rollback()
             form.expected_version.data = get_product(s, who, product_id).version
-            return render_template("products/form.html", form=form, product=product, producers=None,
-                                   error=exc.message(loc)), 409
+            return render_template(
+                "products/form.html", form=form, product=product, producers=None, error=exc.message(loc)
+            ), 409
         except InvalidData as exc:
             form.name.errors.append(exc.message(loc))
         else:
             flash(_("The product has been saved."), "success")
             return redirect(url_for("products.detail", product_id=product_id))
-    return render_template("products/form.html", form=form, product=product, producers=None), \
-        (422 if form.errors else 200)
+    return render_template("products/form.html", form=form, product=product, producers=None), (
+        422 if form.errors else 200
+    )
 
 
-def render_detail(product_id: int, *, forms: dict | None = None, upload_form: UploadForm | None = None,
-                  error: str | None = None, stale: bool = False, status: int = 200):
+def render_detail(
+    product_id: int,
+    *,
+    forms: dict | None = None,
+    upload_form: UploadForm | None = None,
+    error: str | None = None,
+    stale: bool = False,
+    status: int = 200,
+):
     s, who, reg = db_session(), actor(), registry()
     view = product_view(s, reg, who, product_id)
     product, definition, events, options = view.product, view.definition, view.events, view.options
@@ -231,8 +277,10 @@ def render_detail(product_id: int, *, forms: dict | None = None, upload_form: Up
             f.expected_version.data = product.version
             forms[option.trigger] = f
     visited = {e.to_state for e in events} | {e.from_state for e in events if e.from_state}
-    flow = [(key, sdef, "current" if key == product.state else ("done" if key in visited else "todo"))
-            for key, sdef in definition.states.items()]
+    flow = [
+        (key, sdef, "current" if key == product.state else ("done" if key in visited else "todo"))
+        for key, sdef in definition.states.items()
+    ]
     moves = view.moves
     last = moves[-1] if moves else None
     return_reason = last if last is not None and last.trigger == "return_for_revision" else None
@@ -247,9 +295,22 @@ def render_detail(product_id: int, *, forms: dict | None = None, upload_form: Up
     if upload_form is not None:
         upload_form.doc_type.choices = _doc_type_choices(locale(), view.attachable)
     return render_template(
-        "products/detail.html", product=product, definition=definition, events=events, groups=groups,
-        options=options, mine=mine, forms=forms, flow=flow, return_reason=return_reason, ratings=view.ratings,
-        can_upload=can_upload, upload_form=upload_form, error=error, stale=stale, needed=needed,
+        "products/detail.html",
+        product=product,
+        definition=definition,
+        events=events,
+        groups=groups,
+        options=options,
+        mine=mine,
+        forms=forms,
+        flow=flow,
+        return_reason=return_reason,
+        ratings=view.ratings,
+        can_upload=can_upload,
+        upload_form=upload_form,
+        error=error,
+        stale=stale,
+        needed=needed,
         can_edit=view.can_edit,
     ), status
 
@@ -282,12 +343,14 @@ def advance_view(product_id: int):
     form = AdvanceForm()
     trigger = form.trigger.data or ""
     if not form.validate():
-        return render_detail(product_id, forms={trigger: form}, status=422,
-                             error=_("Check the fields of the step you chose."))
+        return render_detail(
+            product_id, forms={trigger: form}, status=422, error=_("Check the fields of the step you chose.")
+        )
     data = {"score": float(form.score.data)} if form.score.data is not None else {}
     try:
-        move = advance(s, reg, product_id, trigger, who, comment=form.comment.data, data=data,
-                       expected_version=expected)
+        move = advance(
+            s, reg, product_id, trigger, who, comment=form.comment.data, data=data, expected_version=expected
+        )
     except StaleVersion as exc:
         s.rollback()
         return render_detail(product_id, error=exc.message(loc), stale=True, status=409)
@@ -310,9 +373,12 @@ def _producer_form(form: ProducerForm) -> None:
 @login_required
 def producers():
     s, who = db_session(), actor()
-    return render_template("products/producers.html", producers=producers_for_actor(s, who),
-                           editable={p.id for p in producers_for_actor(s, who, action="edit_producer")},
-                           can_create=bool(creatable_communes(s, who)))
+    return render_template(
+        "products/producers.html",
+        producers=producers_for_actor(s, who),
+        editable={p.id for p in producers_for_actor(s, who, action="edit_producer")},
+        can_create=bool(creatable_communes(s, who)),
+    )
 
 
 @bp.route("/producers/new", methods=["GET", "POST"])
@@ -327,8 +393,13 @@ def create_producer():
         commune = get_visible_organisation(s, who, form.commune_id.data)
         try:
             producer = producer_service.create_producer(
-                s, who, name=form.name.data, kind=form.kind.data, commune=commune,
-                tax_code=(form.tax_code.data or "").strip() or None)
+                s,
+                who,
+                name=form.name.data,
+                kind=form.kind.data,
+                commune=commune,
+                tax_code=(form.tax_code.data or "").strip() or None,
+            )
         except InvalidData as exc:
             form.name.errors.append(exc.message(loc))
         else:
@@ -347,12 +418,17 @@ def edit_producer(producer_id: int):
     form.kind.choices = choices([(k, registry().catalogue.producer_kinds[k].get(loc)) for k in PRODUCER_KINDS])
     if form.validate_on_submit():
         try:
-            update_producer(s, who, producer_id, name=form.name.data, kind=form.kind.data,
-                            tax_code=(form.tax_code.data or "").strip() or None)
+            update_producer(
+                s,
+                who,
+                producer_id,
+                name=form.name.data,
+                kind=form.kind.data,
+                tax_code=(form.tax_code.data or "").strip() or None,
+            )
         except InvalidData as exc:
             form.name.errors.append(exc.message(loc))
         else:
             flash(_("The producer has been saved."), "success")
             return redirect(url_for("products.producers"))
-    return render_template("products/producer_form.html", form=form, producer=producer), \
-        (422 if form.errors else 200)
+    return render_template("products/producer_form.html", form=form, producer=producer), (422 if form.errors else 200)
