@@ -59,6 +59,15 @@ def operator_locale() -> str:
     return "en" if lang.lower().startswith("en") else "vi"
 
 
+def workflow_settings() -> tuple[str, str]:
+    """(OCOP_WORKFLOWS_DIR, OCOP_DEFAULT_WORKFLOW): the two settings the default registry needs, read
+    without building the whole `Settings` (an actor built without its policy asks for them)."""
+    return (
+        os.environ.get("OCOP_WORKFLOWS_DIR") or str(_shipped_dir("workflows")),
+        os.environ.get("OCOP_DEFAULT_WORKFLOW", "ocop-148"),
+    )
+
+
 def instance_dir() -> Path:
     return Path(os.environ.get("OCOP_INSTANCE_DIR", Path.cwd() / "instance"))
 
@@ -71,10 +80,8 @@ class Settings:
     upload_dir: Path = field(
         default_factory=lambda: Path(os.environ.get("OCOP_UPLOAD_DIR", instance_dir() / "uploads"))
     )
-    workflows_dir: Path = field(
-        default_factory=lambda: Path(os.environ.get("OCOP_WORKFLOWS_DIR", _shipped_dir("workflows")))
-    )
-    default_workflow: str = field(default_factory=lambda: os.environ.get("OCOP_DEFAULT_WORKFLOW", "ocop-148"))
+    workflows_dir: Path = field(default_factory=lambda: Path(workflow_settings()[0]))
+    default_workflow: str = field(default_factory=lambda: workflow_settings()[1])
     max_upload_bytes: int = field(default_factory=lambda: _env_int("OCOP_MAX_UPLOAD_MB", "25") * 1024 * 1024)
     # DOCX/XLSX: what a zip may expand to (declared sizes summed, never decompressed) and how many
     # parts it may hold; a real 25 MB document stays far below both, a zip bomb does not

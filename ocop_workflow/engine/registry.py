@@ -157,7 +157,7 @@ def _cached(directory: str, default_key: str) -> Registry:
 
 def get_registry(directory: Path | None = None, default_key: str | None = None) -> Registry:
     """The registry of a folder, loaded once per process."""
-    from ..config import Settings
+    from ..config import workflow_settings
 
-    settings = Settings()
-    return _cached(str(directory or settings.workflows_dir), default_key or settings.default_workflow)
+    folder, default = workflow_settings() if directory is None or default_key is None else ("", "")
+    return _cached(str(directory or folder), default_key or default)
