@@ -6,6 +6,7 @@ take a `Settings` (or the helpers below), so what the operator can set is all li
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+@functools.cache
 def _shipped_dir(name: str) -> Path:
     """A data folder next to the package (source checkout) or under share/ (installed wheel)."""
     here = REPO_ROOT / name
