@@ -123,10 +123,6 @@ class Actor:
             return m.producer_id is not None and m.producer_id == producer_id
         return True
 
-    def roles_over(self, org: Organisation, producer_id: int | None = None) -> set[str]:
-        """Roles this actor holds over an object of `org` (and of producer `producer_id`)."""
-        return {m.role for m in self.memberships if self.covers(m, org, producer_id)}
-
     def can_see(self, org: Organisation, producer_id: int | None = None) -> bool:
         """Whether an object of `org` lies in scope; a producer's record or product names its producer,
         which a producer's own account must match. Without a producer, the organisation itself."""
