@@ -49,6 +49,13 @@ class InvalidData(OcopError):
     code = "invalid_data"
 
 
+class Conflict(OcopError):
+    """The request is right but the record is no longer in a state that allows it (a round already
+    closed, a product already closed by someone else): reload and look."""
+
+    code = "conflict"
+
+
 class GuardFailed(OcopError):
     """A move the rules refuse. `missing` lists every unmet requirement at once."""
 

@@ -278,6 +278,147 @@ class Rating(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# --- councils, evaluation rounds and score sheets (issue #9) -------------------------------------
+# Decision 148/QĐ-TTg, Art. 8 and the councils' rules (Quy chế hoạt động của Hội đồng): a council set
+# up by a decision scores each product of a round (đợt) member by member on its group's sheet; the
+# result is the average of the members' totals. A council's positions:
+COUNCIL_POSITIONS = ("chair", "vice_chair", "member", "secretary")
+ROUND_STATUSES = ("draft", "open", "closed")
+# pending: members score it; closed: its result is recorded; left: the product left the round
+# (returned for revision, withdrawn, or its dossier changed after it was added)
+ROUND_PRODUCT_STATUSES = ("pending", "closed", "left")
+SHEET_STATUSES = ("draft", "submitted", "recused")
+
+
+class Council(Base):
+    """An evaluation council (hội đồng đánh giá, phân hạng) of one organisation, as its establishment
+    decision sets it up; `level` is the organisation's level (commune: the 1489 commune assessment)."""
+
+    __tablename__ = "councils"
+    __table_args__ = (CheckConstraint(f"level IN {LEVELS}", name="level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    decision_number: Mapped[str] = mapped_column(String(64))
+    decision_date: Mapped[date] = mapped_column(Date)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    members: Mapped[list[CouncilMember]] = relationship(
+        back_populates="council", cascade="all, delete-orphan", order_by="CouncilMember.id"
+    )
+
+    def is_valid(self, on: date) -> bool:
+        return self.valid_from <= on and (self.valid_until is None or on <= self.valid_until)
+
+
+class CouncilMember(Base):
+    __tablename__ = "council_members"
+    __table_args__ = (
+        UniqueConstraint("council_id", "user_id"),
+        CheckConstraint(f"position IN {COUNCIL_POSITIONS}", name="position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    position: Mapped[str] = mapped_column(String(16))
+
+    council: Mapped[Council] = relationship(back_populates="members")
+    user: Mapped[User] = relationship()
+
+
+class EvaluationRound(Base):
+    """A round (đợt đánh giá): one council meeting on a date over the products the secretariat adds."""
+
+    __tablename__ = "evaluation_rounds"
+    __table_args__ = (CheckConstraint(f"status IN {ROUND_STATUSES}", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    meeting_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    council: Mapped[Council] = relationship()
+    entries: Mapped[list[RoundProduct]] = relationship(back_populates="round", order_by="RoundProduct.id")
+
+
+class RoundProduct(Base):
+    """One product in a round: the dossier its members score (fingerprint fixed when it was added),
+    the sheet of its group, and once closed the average, star, outcome and who was present."""
+
+    __tablename__ = "round_products"
+    __table_args__ = (
+        UniqueConstraint("round_id", "product_id"),
+        CheckConstraint(f"status IN {ROUND_PRODUCT_STATUSES}", name="status"),
+        Index("ix_round_products_product_status", "product_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("evaluation_rounds.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    review_state: Mapped[str] = mapped_column(String(40))
+    sheet_key: Mapped[str] = mapped_column(String(80))
+    dossier_fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    left_reason: Mapped[str | None] = mapped_column(String(200))
+    average: Mapped[float | None] = mapped_column(Float)
+    star: Mapped[int | None] = mapped_column(Integer)
+    star_cap: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str | None] = mapped_column(String(40))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("product_events.id"))
+    present: Mapped[list] = mapped_column(JSON, default=list)  # user ids whose submitted sheets count
+    recused: Mapped[list] = mapped_column(JSON, default=list)  # user ids who declared a conflict
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    round: Mapped[EvaluationRound] = relationship(back_populates="entries")
+    product: Mapped[Product] = relationship()
+    sheets: Mapped[list[ScoreSheet]] = relationship(back_populates="entry", order_by="ScoreSheet.id")
+
+
+class ScoreSheet(Base):
+    """One member's scoring sheet (phiếu đánh giá) for one product of a round: a draft saved as they
+    go, then submitted; or a recusal with its reason. `version` makes a save from a stale page fail."""
+
+    __tablename__ = "score_sheets"
+    __table_args__ = (
+        UniqueConstraint("round_product_id", "user_id"),
+        CheckConstraint(f"status IN {SHEET_STATUSES}", name="status"),
+        CheckConstraint("total IS NULL OR (total >= 0 AND total <= 100)", name="total"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_product_id: Mapped[int] = mapped_column(ForeignKey("round_products.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    part_totals: Mapped[dict] = mapped_column(JSON, default=dict)
+    total: Mapped[float | None] = mapped_column(Float)
+    failed_mandatory: Mapped[list] = mapped_column(JSON, default=list)
+    recusal_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    entry: Mapped[RoundProduct] = relationship(back_populates="sheets")
+    user: Mapped[User] = relationship()
+
+
 # --- reminders and notifications (issue #5) ----------------------------------------------------
 # The sweep finds stalled products with one range scan per (workflow, version, state):
 # WHERE workflow_key=? AND workflow_version=? AND state=? AND state_entered_at < cutoff.

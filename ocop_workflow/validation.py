@@ -51,10 +51,29 @@ def check_text(value: str | None, label: Text, *, multiline: bool = False) -> No
         raise control_error(label)
 
 
+def clean_line(value: object, label: Text, *, max_length: int, required: bool = True) -> str | None:
+    """A single line of text, stripped: refused when missing (if required), too long or holding a
+    control character. For names and numbers the core stores (council names, decision numbers)."""
+    text = value.strip() if isinstance(value, str) else ""
+    if value is not None and not isinstance(value, str):
+        raise InvalidData(Text(f"«{label.vi}» phải là chữ", f"“{label.en}” must be text"), field=label.en)
+    if not text:
+        if required:
+            raise InvalidData(Text(f"Cần nhập «{label.vi}»", f"“{label.en}” is required"), field=label.en)
+        return None
+    check_text(text, label)
+    if len(text) > max_length:
+        raise InvalidData(
+            Text(f"«{label.vi}» dài quá {max_length} ký tự", f"“{label.en}” is over {max_length} characters"),
+            field=label.en,
+        )
+    return text
+
+
 def valid_id(value: object) -> bool:
     """Whether `value` can be a row id (1 … MAX_ID, the int4 range both databases share): anything else
     is simply not found, never a database error."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
-__all__ = ["MAX_ID", "check_text", "control_error", "has_control", "valid_id"]
+__all__ = ["MAX_ID", "check_text", "clean_line", "control_error", "has_control", "valid_id"]

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ocop_workflow.errors import (
+    Conflict,
     GuardFailed,
     InvalidData,
     InvalidTrigger,
@@ -31,6 +32,7 @@ STATUS = [
     (PermissionDenied, 403),
     (StaleVersion, 409),
     (InvalidTrigger, 409),
+    (Conflict, 409),
     (GuardFailed, 422),
     (InvalidData, 422),
 ]

@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import DefinitionError
 from ..i18n import Text
 from ..levels import COMMUNE
+from ..models import COUNCIL_POSITIONS
 from .definition import Catalogue, RoleDef, StateDef, WorkflowDefinition
 from .loader import _check_keys, _line, _mapping, _name_list, _Problems, _text, read_yaml
 
@@ -23,7 +24,16 @@ PERMISSIONS_FILE = "permissions.yaml"
 
 # The actions the code asks about (beside the workflow steps and attaching documents). The file must
 # name each, and nothing else: a typo would otherwise silently grant or remove nothing.
-ACTIONS = ("create_product", "edit_product", "create_producer", "edit_producer", "administer_users", "read_outbox")
+ACTIONS = (
+    "create_product",
+    "edit_product",
+    "create_producer",
+    "edit_producer",
+    "administer_users",
+    "read_outbox",
+    "manage_councils",
+    "run_rounds",
+)
 PHASES = ("open", "review", "closed")
 
 
@@ -32,6 +42,16 @@ class ActionRule:
     key: str
     label: Text
     roles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class CouncilRules:
+    """What a council position may do in a round: `score` positions fill score sheets and count for
+    the quorum; `close` positions close a product's scoring and the round (the secretary records)."""
+
+    positions: dict[str, Text]
+    score: frozenset[str]
+    close: frozenset[str]
 
 
 @dataclass
@@ -45,6 +65,7 @@ class Policy:
     review_states: dict[str, frozenset[str]]
     supervisors: dict[str, tuple[str, ...]]
     certificate_recipients: tuple[str, ...]
+    council: CouncilRules | None = None
     roles: dict[str, RoleDef] = field(default_factory=dict)  # the catalogue's, for levels and labels
     path: str = ""
 
@@ -151,6 +172,30 @@ def _notices(raw: dict, cat: Catalogue, problems: _Problems) -> tuple[dict[str, 
     return supervisors, cert
 
 
+def _council(raw: dict, problems: _Problems) -> CouncilRules:
+    node = _mapping(raw.get("councils"), problems, "councils", _line(raw, "councils"))
+    _check_keys(node, {"positions", "score", "close"}, {"positions", "score", "close"}, problems, "councils")
+    pos = _mapping(node.get("positions"), problems, "councils.positions", _line(node, "positions"))
+    positions = {
+        key: _text(label, problems, f"councils.positions.{key}", _line(pos, key)) for key, label in pos.items()
+    }
+    for key in positions:
+        if key not in COUNCIL_POSITIONS:
+            problems.add(_line(pos, key), f"councils.positions: unknown position {key!r}")
+    for key in COUNCIL_POSITIONS:
+        if key not in positions:
+            problems.add(_line(pos), f"councils.positions: missing position {key!r}")
+
+    def names(what: str) -> frozenset[str]:
+        listed = _name_list(node.get(what), problems, f"councils.{what}", _line(node, what))
+        for name in listed:
+            if name not in COUNCIL_POSITIONS:
+                problems.add(_line(node, what), f"councils.{what}: unknown position {name!r}")
+        return frozenset(listed)
+
+    return CouncilRules(positions, names("score"), names("close"))
+
+
 def load_policy(path: Path, cat: Catalogue, definitions: list[WorkflowDefinition] | None) -> Policy:
     """Read and fully validate the permission file; every problem is reported at once. Without
     `definitions` the workflow states it names are not checked (the shipped file, used for a folder
@@ -161,8 +206,8 @@ def load_policy(path: Path, cat: Catalogue, definitions: list[WorkflowDefinition
         raise DefinitionError([(str(path), 1, "a permission file must be a mapping")])
     _check_keys(
         raw,
-        {"kind", "acts_for_producer", "actions", "dossier", "notices"},
-        {"kind", "actions", "dossier", "notices"},
+        {"kind", "acts_for_producer", "actions", "dossier", "notices", "councils"},
+        {"kind", "actions", "dossier", "notices", "councils"},
         problems,
         "permissions",
     )
@@ -172,6 +217,7 @@ def load_policy(path: Path, cat: Catalogue, definitions: list[WorkflowDefinition
     actions = _actions(raw, cat, problems)
     attach, review = _dossier(raw, cat, definitions, problems)
     supervisors, cert = _notices(raw, cat, problems)
+    council = _council(raw, problems)
     problems.raise_if_any()
     return Policy(
         actions=actions,
@@ -180,9 +226,10 @@ def load_policy(path: Path, cat: Catalogue, definitions: list[WorkflowDefinition
         review_states=review,
         supervisors=supervisors,
         certificate_recipients=cert,
+        council=council,
         roles=dict(cat.roles),
         path=str(path),
     )
 
 
-__all__ = ["ACTIONS", "PERMISSIONS_FILE", "PHASES", "ActionRule", "Policy", "load_policy"]
+__all__ = ["ACTIONS", "PERMISSIONS_FILE", "PHASES", "ActionRule", "CouncilRules", "Policy", "load_policy"]

@@ -26,11 +26,16 @@ from sqlalchemy import ColumnElement, exists, false, select
 from ..engine import TransitionDef, WorkflowDefinition
 from ..errors import PermissionDenied
 from ..i18n import Text
-from ..models import Membership, Organisation, Producer, User
+from ..models import Council, CouncilMember, Membership, Organisation, Producer, User
 from .access import Actor
 
 ATTACH_DOCUMENT = "attach_document"
 TAKE_STEP = "take_step"
+# Rights of a council position (the permission file's `councils`), not of an organisation role: the
+# establishment decision names who scores and who keeps the record.
+SCORE_SHEET = "score_sheet"
+CLOSE_SCORING = "close_scoring"
+_COUNCIL_ACTIONS = ("manage_councils", "run_rounds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +175,37 @@ _FROZEN = {
 }
 
 
+def _council_work(actor: Actor, rule, obj: Any) -> Decision:
+    """Councils and rounds are run by the roles of the council's own level, in an organisation that
+    covers the council's (`obj`: the council, or the organisation a council is set up for)."""
+    org = obj.organisation if isinstance(obj, Council) else obj
+    if org is None:
+        return _by_roles(actor, rule.roles, None, rule.label)
+    roles = frozenset(r for r in rule.roles if actor.policy.roles[r].level in (org.level, "any"))
+    return _by_roles(actor, roles, org, rule.label)
+
+
+def _position(actor: Actor, action: str, member: CouncilMember | None) -> Decision:
+    rules = actor.policy.council
+    positions = rules.score if action == SCORE_SHEET else rules.close
+    if member is not None and member.position in positions:
+        return _ALLOWED
+    names = ", ".join(rules.positions[p].vi for p in sorted(positions))
+    names_en = ", ".join(rules.positions[p].en for p in sorted(positions))
+    what = (
+        Text("chấm phiếu đánh giá", "fill in score sheets")
+        if action == SCORE_SHEET
+        else Text("kết thúc việc chấm điểm", "close the scoring")
+    )
+    return Decision(
+        False,
+        Text(
+            f"Chỉ {names} của hội đồng này được {what.vi}",
+            f"Only this council's {names_en} may {what.en}",
+        ),
+    )
+
+
 def _administer(actor: Actor, rule, target: User | None) -> Decision:
     decision = _by_roles(actor, rule.roles, None, rule.label)
     if not decision or target is None:
@@ -215,13 +251,15 @@ def authorize(
     transition: TransitionDef | None = None,
     definition: WorkflowDefinition | None = None,
     decided_level: str | None = None,
+    member: CouncilMember | None = None,
 ) -> Decision:
     """May `actor` do `action` on `obj`? The object is in scope (callers load it through `access`).
 
     `action` is a key of the permission file's `actions`, or "attach_document" (with `doc_type`, or
     None for "anything at all", the product's `definition` and, after a decision, the
     `decided_level`: see `documents.decided_level`), or "take_step" (with the
-    definition's `transition`). `obj` is the product, producer, organisation or user acted on, or
+    definition's `transition`), or "score_sheet" / "close_scoring" (with the actor's `member` row of
+    the council, None when not a member). `obj` is the product, producer, organisation or user acted on, or
     None for "anywhere" (menus: may this actor create products at all?).
     """
     if actor.system:
@@ -230,6 +268,8 @@ def authorize(
         return _step(actor, obj, transition)
     if action == ATTACH_DOCUMENT:
         return _attach(actor, obj, doc_type, definition, decided_level)
+    if action in (SCORE_SHEET, CLOSE_SCORING):
+        return _position(actor, action, member)
     rule = actor.policy.actions.get(action)
     if rule is None:
         raise KeyError(f"unknown action {action!r}")  # a programming error, not a user's
@@ -237,6 +277,8 @@ def authorize(
         return _edit_product(actor, rule, obj, definition)
     if action == "administer_users":
         return _administer(actor, rule, obj)
+    if action in _COUNCIL_ACTIONS:
+        return _council_work(actor, rule, obj)
     return _by_roles(actor, rule.roles, obj, rule.label)
 
 
@@ -249,4 +291,8 @@ def can(actor: Actor, action: str, obj: Any = None, **context: Any) -> bool:
     return authorize(actor, action, obj, **context).allowed
 
 
-__all__ = ["ATTACH_DOCUMENT", "TAKE_STEP", "Decision", "admin_roots", "authorize", "can", "managed_users", "require"]
+__all__ = [
+    "ATTACH_DOCUMENT",
+    "CLOSE_SCORING",
+    "SCORE_SHEET",
+    "TAKE_STEP", "Decision", "admin_roots", "authorize", "can", "managed_users", "require"]

@@ -194,6 +194,20 @@ def update_product(
     return product
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """A council's closed result for one product (services.rounds): the round and its average."""
+
+    round_id: int
+    round_name: str
+    council_id: int
+    organisation_id: int
+    score: float
+    star_cap: int | None = None
+    members_present: tuple[int, ...] = ()
+    members_recused: tuple[int, ...] = ()
+
+
 @dataclass
 class TriggerOption:
     """One thing the actor might do now, with the reasons it cannot be done yet."""
@@ -317,6 +331,7 @@ def advance(
     data: dict | None = None,
     expected_version: int | None = None,
     now: datetime | None = None,
+    verdict: Verdict | None = None,
 ) -> Move:
     """Fire `trigger` on a product for `actor`. Raises a typed OcopError and changes nothing when refused.
 
@@ -326,6 +341,8 @@ def advance(
     conn, product = _load_for_move(session, actor, product_id)
     data = dict(data or {})
     score = _validate_inputs(comment, data.pop("score", None))
+    if verdict is not None:
+        score = verdict.score
     comment = (comment or "").strip() or None
     if expected_version is not None and product.version != expected_version:
         raise StaleVersion(expected_version, product.version)
@@ -343,7 +360,7 @@ def advance(
             state=product.state,
         )
     tdef = _candidate_for_score(cands, score)
-    membership = authorize(actor, TAKE_STEP, product, transition=tdef).check()
+    membership = None if verdict is not None else authorize(actor, TAKE_STEP, product, transition=tdef).check()
     missing = _missing_for(
         registry, tdef, product, {doc_type for _id, doc_type, _sha in product.dossier}, comment, score, True
     )
@@ -354,6 +371,8 @@ def advance(
     star = None
     if tdef.rating is not None and score is not None:
         star = _star_for(conn, tdef, product, score)
+        if verdict is not None and verdict.star_cap is not None:
+            star = min(star, verdict.star_cap)
     upgrade = bool(
         star is not None and tdef.on_upgrade and product.current_star is not None and star > product.current_star
     )
@@ -367,6 +386,8 @@ def advance(
     if star is not None:
         event_data["star"] = star
     event_data.update(tdef.sets)
+    if verdict is not None:
+        event_data["round"] = {"id": verdict.round_id, "name": verdict.round_name, "council_id": verdict.council_id}
     seq = product.history_count + 1
     star_now = star if star is not None and tdef.rating.final else product.current_star
     _write_product(
@@ -404,7 +425,9 @@ def advance(
                 "product_id": product.id,
                 "event_id": event.id,
                 "level": tdef.rating.level,
-                "organisation_id": membership.organisation_id if membership else None,
+                "organisation_id": verdict.organisation_id
+                if verdict is not None
+                else (membership.organisation_id if membership else None),
                 "score": score,
                 "star": star,
                 "final": tdef.rating.final,
@@ -433,7 +456,7 @@ def _steps(definition: WorkflowDefinition) -> _Steps:
         for t in definition.transitions:
             for source in dict.fromkeys(t.sources):
                 by_step.setdefault((source, t.trigger), []).append(t)
-        keys = frozenset({"star"} | {key for t in definition.transitions for key in t.sets})
+        keys = frozenset({"star", "round"} | {key for t in definition.transitions for key in t.sets})
         known = _STEPS[id(definition)] = _Steps(definition, by_step, keys)
     return known
 

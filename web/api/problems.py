@@ -86,6 +86,15 @@ PROBLEMS: dict[str, ProblemType] = {
             "The workflow has no such step from the product's current state.",
         ),
     ),
+    "conflict": ProblemType(
+        409,
+        Text("Xung đột trạng thái", "Conflict with the current state"),
+        Text(
+            "Yêu cầu đúng nhưng đối tượng không còn ở trạng thái cho phép (ví dụ đợt đã kết thúc): đọc lại rồi xem.",
+            "The request is valid but the object is no longer in a state that allows it (a round already "
+            "closed, for example): read it again.",
+        ),
+    ),
     "too_large": ProblemType(
         413,
         Text("Tệp quá lớn", "The file is too large"),
