@@ -35,6 +35,7 @@ from ..i18n import Text, join
 from .definition import Catalogue
 from .loader import _check_keys, _line, _mapping, _Problems, _text, read_yaml
 
+CRITERIA_DIR = "criteria"  # beside the catalogue and the definitions
 SET_FILE = "set.yaml"
 KINDS = ("council", "commune")
 TRANSCRIBED = ("full", "partial", "parts_only")
@@ -212,8 +213,8 @@ class Sheet:
             if criterion is None:
                 problems.append(
                     Text(
-                        f"Phiếu {self.label.vi} không có tiêu chí mã {code!r}",
-                        f"The sheet {self.label.en} has no criterion {code!r}",
+                        f"Không có tiêu chí mã {code!r} trong {self.label.vi}",
+                        f"There is no criterion {code!r} on the {self.label.en}",
                     )
                 )
                 continue
@@ -825,7 +826,17 @@ def _missing_groups(
     return out
 
 
+def uncovered_workflows(criteria: CriteriaSets, definitions: list) -> list[tuple[str, int | None, str]]:
+    """Definitions whose key has no criteria set of the same name (their councils would have no sheet)."""
+    return [
+        (d.path, None, f"workflow {d.key} has no criteria set: add {criteria.directory}/{d.key}/{SET_FILE}")
+        for d in definitions
+        if d.key not in criteria.sets
+    ]
+
+
 __all__ = [
+    "CRITERIA_DIR",
     "KINDS",
     "SET_FILE",
     "TRANSCRIBED",
@@ -839,4 +850,5 @@ __all__ = [
     "SheetScore",
     "load_criteria",
     "to_decimal",
+    "uncovered_workflows",
 ]
