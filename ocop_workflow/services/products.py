@@ -479,7 +479,7 @@ class _Steps:
 
 _STEPS: dict[int, _Steps] = {}
 # What the engine writes into a rating's history row (see `_results`) and a round's verdict.
-_ENGINE_KEYS = frozenset({"star", "round", "not_recognised_at", "recognised_by", "star_cap"})
+_ENGINE_KEYS = frozenset({"star", "not_recognised_at", "recognised_by", "star_cap"})
 
 
 def _steps(definition: WorkflowDefinition) -> _Steps:
