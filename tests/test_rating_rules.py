@@ -23,6 +23,7 @@ from ocop_workflow.services.products import Verdict, advance, score_outcomes
 from .helpers import VN, attach, move, new_product, product_row, rate, required_docs
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
+_LAST_EVENT = select(ProductEvent).order_by(ProductEvent.seq.desc())
 
 
 def to_first_council(db, registry, world, upload_dir, workflow: str) -> int:
@@ -76,7 +77,7 @@ def test_central_below_90_keeps_the_provinces_4_stars_credited_to_the_province(
     # the central result is kept, not final, with its own band ("not recognised at 5★")
     assert central_row == [("central", central_org, central, star_for_score(central), False)]
     with db.session() as s:
-        event = s.scalars(select(ProductEvent).where(ProductEvent.product_id == pid).order_by(ProductEvent.seq.desc())).first()
+        event = s.scalars(_LAST_EVENT.where(ProductEvent.product_id == pid)).first()
         assert event.data["not_recognised_at"] == 5 and event.data["recognised_by"] == "province"
         assert event.data["star"] == 4
 
@@ -196,7 +197,8 @@ def test_labels_say_what_happens(registry):
 @pytest.mark.parametrize("workflow", ["ocop-148", "ocop-1489"])
 def test_a_score_on_a_step_without_one_is_refused(db, registry, world, upload_dir, workflow):
     pid = to_first_council(db, registry, world, upload_dir, workflow)
-    secretariat = world.user("district_secretariat" if workflow == "ocop-148" else "province_secretariat", "D1" if workflow == "ocop-148" else "P")
+    role, org = ("district_secretariat", "D1") if workflow == "ocop-148" else ("province_secretariat", "P")
+    secretariat = world.user(role, org)
     before = product_row(db, pid)
     with pytest.raises(InvalidData) as refused:
         move(db, registry, secretariat, pid, "return_for_revision", comment="x", score=7)
@@ -205,7 +207,7 @@ def test_a_score_on_a_step_without_one_is_refused(db, registry, world, upload_di
     assert (after.state, after.version) == (before.state, before.version)
     assert move(db, registry, secretariat, pid, "return_for_revision", comment="x") == "implementation"
     with db.session() as s:
-        last = s.scalars(select(ProductEvent).where(ProductEvent.product_id == pid).order_by(ProductEvent.seq.desc())).first()
+        last = s.scalars(_LAST_EVENT.where(ProductEvent.product_id == pid)).first()
         assert last.score is None
 
 
@@ -233,7 +235,8 @@ def test_a_verdict_rates_with_the_councils_organisation_and_round(db, registry, 
     pid2 = to_province(db, registry, world, upload_dir, "ocop-148", 75)
     capped = Verdict(8, "Đợt 2/2026", 4, world.orgs["P"], 85, 3)
     with db.transaction() as s:
-        done = advance(s, registry, pid2, "rate_province", load_actor(s, world.user("province_secretariat", "P")), verdict=capped)
+        secretary = load_actor(s, world.user("province_secretariat", "P"))
+        done = advance(s, registry, pid2, "rate_province", secretary, verdict=capped)
         assert done.data["star_cap"] == 3
     assert final_rating(db, pid2) == ("province", world.orgs["P"], 85, 3, True)
 

@@ -31,7 +31,7 @@ def to_review(db, registry, world, upload_dir, *, group="food", kind="cooperativ
 
 def test_full_148_cycle_with_return_and_upgrade(db, registry, world, upload_dir):
     pid = to_review(db, registry, world, upload_dir)
-    district_sec, district = world.user("district_secretariat", "D1"), world.user("district_council", "D1")
+    district_sec = world.user("district_secretariat", "D1")
     with pytest.raises(GuardFailed) as refused:
         move(db, registry, district_sec, pid, "return_for_revision")
     assert "comment" in refused.value.message("en")
@@ -64,7 +64,6 @@ def test_full_148_cycle_with_return_and_upgrade(db, registry, world, upload_dir)
 
 
 def test_district_below_70_ends_at_district_and_low_scores_are_not_certified(db, registry, world, upload_dir):
-    district = world.user("district_council", "D1")
     pid = to_review(db, registry, world, upload_dir)
     assert rate(db, registry, pid, "rate_district", 62.5) == "rated"
     assert product_row(db, pid).current_star == 3

@@ -18,9 +18,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..engine import Registry, TransitionDef, WorkflowDefinition, star_for_score
 from ..engine.definition import CERTIFIED_MIN_STAR
-from ..levels import rank
 from ..errors import GuardFailed, InvalidData, InvalidTrigger, NotFound, StaleVersion
 from ..i18n import Text
+from ..levels import rank
 from ..models import Document, Organisation, Producer, Product, ProductEvent, Rating, User
 from ..validation import check_text
 from .access import Actor, get_visible_producer, get_visible_product, product_not_found
@@ -651,7 +651,9 @@ _LATEST_RATING = (
     .order_by(_RATINGS.c.id.desc())
     .limit(1)
 )
-_ORG_LEVELS = select(_ORGS.c.id, _ORGS.c.code, _ORGS.c.level).where(_ORGS.c.code.in_(bindparam("codes", expanding=True)))
+_ORG_LEVELS = select(_ORGS.c.id, _ORGS.c.code, _ORGS.c.level).where(
+    _ORGS.c.code.in_(bindparam("codes", expanding=True))
+)
 
 
 def _org_at_level(conn: Connection, commune_path: str, level: str) -> int | None:
@@ -705,7 +707,8 @@ def _results(
             forward = None
     below_range = band < rule.min_star
     lower = forward is not None and band < star_for_score(forward.score)
-    if forward is not None and (below_range or (lower and definition.evaluation.lower_score == "previous_level_stands")):
+    previous_stands = lower and definition.evaluation.lower_score == "previous_level_stands"
+    if forward is not None and (below_range or previous_stands):
         kept = {
             "level": forward.level,
             "organisation_id": forward.organisation_id,

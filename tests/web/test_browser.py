@@ -122,7 +122,8 @@ def rate_as_a_round_would(app, pid: int, trigger: str, score: float, comment: st
 
     ocop = app.extensions["ocop"]
     with ocop.db.transaction() as s:
-        advance(s, ocop.registry, pid, trigger, Actor.system_actor(ocop.registry.policy), comment=comment, data={"score": score})
+        system = Actor.system_actor(ocop.registry.policy)
+        advance(s, ocop.registry, pid, trigger, system, comment=comment, data={"score": score})
 
 
 def test_the_cycle_in_a_browser(server, browser, tmp_path, web_template):

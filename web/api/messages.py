@@ -95,7 +95,8 @@ def reason(err: ValidationError, where: str) -> tuple[str, Text]:
             "; ".join(f"{t.vi}: bắt buộc phải có" for t in texts), "; ".join(f"{t.en} is required" for t in texts)
         )
     if kind == "additionalProperties":
-        extra = sorted(str(k) for k in value if k not in err.schema.get("properties", {})) if isinstance(value, dict) else []
+        known = err.schema.get("properties", {})
+        extra = sorted(str(k) for k in value if k not in known) if isinstance(value, dict) else []
         names = ", ".join(extra)
         return name, Text(f"Trường không được nhận: {names}", f"Fields not accepted: {names}")
     if kind == "type":
