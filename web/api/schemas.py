@@ -39,6 +39,9 @@ TAGS = [
     ("products", "Products, their steps, history and dossier documents"),
     ("workflows", "Workflow definitions and diagrams"),
     ("account", "The caller and their notifications"),
+    ("councils", "Evaluation councils (hội đồng) and their members"),
+    ("rounds", "Evaluation rounds (đợt đánh giá): products, closing, minutes and score tables"),
+    ("sheets", "A council member's own score sheet (phiếu đánh giá)"),
     ("meta", "This description and the problem types"),
 ]
 
@@ -82,6 +85,8 @@ STRINGS = {"type": "array", "items": STR}
 
 
 def components(registry: Registry) -> dict:
+    from .round_schemas import round_components  # it builds on the helpers above
+
     cat = registry.catalogue
     groups = sorted(cat.product_groups)
     doc_types = sorted(cat.document_types)
@@ -326,6 +331,7 @@ def components(registry: Registry) -> dict:
                 ),
             }
         ),
+        **round_components(),
         "DocumentType": {"type": "string", "enum": doc_types},
         "ProductGroup": {"type": "string", "enum": groups},
     }
