@@ -347,7 +347,10 @@ def _pick_column(columns: dict[str, dict[str, float]], email: str) -> dict[str, 
 @click.argument("product_id", type=click.IntRange(1, 2**31 - 1))
 @click.option("--as", "as_email", required=True, help="the member whose sheet this is")
 @click.option(
-    "--from-xlsx", "xlsx", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    "--from-xlsx",
+    "xlsx",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="the filled form (`ocop sheet template`); with one column per member, the one headed with --as",
 )
 @click.option("--draft", is_flag=True, help="save as a draft instead of submitting")
@@ -394,4 +397,3 @@ def sheet_template(ctx: Context, group, set_key, kind, round_id, product_id, as_
     else:
         raise click.UsageError("give --group, or --round and --product")
     _write(out or Path(template_filename(criteria)), template_xlsx(criteria, cli_locale()))
-

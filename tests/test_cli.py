@@ -69,9 +69,7 @@ def test_product_commands_follow_the_rules(cli_env, registry, tmp_path):
         ["product", "advance", str(pid), "withdraw", "--as", officer, "--comment", "x", "--score", "7"], cli_env
     )
     assert scored.returncode != 0 and "Traceback" not in scored.stderr
-    assert scored.stderr.strip() == (
-        "error: This step takes no score: only a council's rating step records a score"
-    )
+    assert scored.stderr.strip() == ("error: This step takes no score: only a council's rating step records a score")
     missing = run(["product", "advance", str(pid), "approve_plan", "--as", officer], cli_env)
     assert missing.returncode == 1
     assert "Production and business plan" in missing.stderr and "Introduction of the organisation" in missing.stderr

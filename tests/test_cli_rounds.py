@@ -69,8 +69,20 @@ def test_a_round_on_paper_typed_in_from_the_form(cli_env, registry, tmp_path):
 
     out = ok(
         run(
-            ["council", "create", "--org", "D1", "--name", "Hội đồng OCOP huyện Lục Ngạn",
-             "--decision-number", "123/QĐ-UBND", "--decision-date", "2026-01-05", "--as", sec],
+            [
+                "council",
+                "create",
+                "--org",
+                "D1",
+                "--name",
+                "Hội đồng OCOP huyện Lục Ngạn",
+                "--decision-number",
+                "123/QĐ-UBND",
+                "--decision-date",
+                "2026-01-05",
+                "--as",
+                sec,
+            ],
             cli_env,
         )
     )
@@ -79,12 +91,18 @@ def test_a_round_on_paper_typed_in_from_the_form(cli_env, registry, tmp_path):
         ok(run(["council", "member", council, "--user", email, "--position", position, "--as", sec], cli_env))
     listed = json.loads(ok(run(["council", "list", "--json"], cli_env)))
     assert [m["position"] for m in listed[0]["members"]] == ["chair", "member", "member", "secretary"]
-    refused(run(["council", "member", council, "--user", "nobody@x.vn", "--position", "member", "--as", sec], cli_env),
-            "No user")
+    refused(
+        run(["council", "member", council, "--user", "nobody@x.vn", "--position", "member", "--as", sec], cli_env),
+        "No user",
+    )
 
     meeting = (date.today() + timedelta(days=14)).isoformat()
-    out = ok(run(["round", "create", "--council", council, "--name", "Đợt 1", "--meeting-date", meeting, "--as", sec],
-                 cli_env))
+    out = ok(
+        run(
+            ["round", "create", "--council", council, "--name", "Đợt 1", "--meeting-date", meeting, "--as", sec],
+            cli_env,
+        )
+    )
     round_id = re.search(r"round #(\d+)", out).group(1)
     ok(run(["round", "add", round_id, str(pid), "--as", sec], cli_env))
     ok(run(["round", "open", round_id, "--as", sec], cli_env))
@@ -107,32 +125,44 @@ def test_a_round_on_paper_typed_in_from_the_form(cli_env, registry, tmp_path):
     out = ok(run(["sheet", "submit", round_id, str(pid), "--as", CHAIR, "--from-xlsx", str(form)], cli_env))
     assert "submitted, total 90" in out
     # one sheet of three: below the quorum (two thirds)
-    refused(run(["round", "close", round_id, "--product", str(pid), "--as", SECRETARY], cli_env),
-            "The quorum is not met: 1 of 3 members have submitted, at least 2 are needed")
-    refused(run(["sheet", "submit", round_id, str(pid), "--as", MEMBER2, "--from-xlsx", str(form)], cli_env),
-            f"none is headed {MEMBER2}")
+    refused(
+        run(["round", "close", round_id, "--product", str(pid), "--as", SECRETARY], cli_env),
+        "The quorum is not met: 1 of 3 members have submitted, at least 2 are needed",
+    )
+    refused(
+        run(["sheet", "submit", round_id, str(pid), "--as", MEMBER2, "--from-xlsx", str(form)], cli_env),
+        f"none is headed {MEMBER2}",
+    )
     not_xlsx = tmp_path / "phieu.txt"
     not_xlsx.write_text("A;40\n")
-    refused(run(["sheet", "submit", round_id, str(pid), "--as", MEMBER2, "--from-xlsx", str(not_xlsx)],
-                {**cli_env, "OCOP_LANG": "vi"}), "Tệp không phải là bảng tính Excel (.xlsx)")
-    refused(run(["sheet", "submit", round_id, str(pid), "--as", sec, "--from-xlsx", str(form)], cli_env),
-            "Only this council's")  # the secretariat holds no seat
+    refused(
+        run(
+            ["sheet", "submit", round_id, str(pid), "--as", MEMBER2, "--from-xlsx", str(not_xlsx)],
+            {**cli_env, "OCOP_LANG": "vi"},
+        ),
+        "Tệp không phải là bảng tính Excel (.xlsx)",
+    )
+    refused(
+        run(["sheet", "submit", round_id, str(pid), "--as", sec, "--from-xlsx", str(form)], cli_env),
+        "Only this council's",
+    )  # the secretariat holds no seat
     out = ok(run(["sheet", "submit", round_id, str(pid), "--as", MEMBER1, "--from-xlsx", str(form)], cli_env))
     assert "submitted, total 81" in out
 
     refused(run(["round", "close", round_id, "--product", str(pid), "--as", CHAIR], cli_env), "Only this council's")
     out = ok(run(["round", "close", round_id, "--product", str(pid), "--as", SECRETARY], cli_env))
     assert "85.50" in out and "Forwarded to the next level" in out
-    refused(run(["round", "close", round_id, "--product", str(pid), "--as", SECRETARY], cli_env),
-            "already closed")
+    refused(run(["round", "close", round_id, "--product", str(pid), "--as", SECRETARY], cli_env), "already closed")
     late = tmp_path / "muon.xlsx"
     ok(run(["sheet", "template", "--group", "food", "--out", str(late)], cli_env))
     wb = load_workbook(late)
     for i, points in enumerate((30, 20, 20), start=1):
         wb.active.cell(row=head + i, column=6).value = points
     wb.save(late)
-    refused(run(["sheet", "submit", round_id, str(pid), "--as", MEMBER2, "--from-xlsx", str(late)], cli_env),
-            "Scoring of this product is closed")
+    refused(
+        run(["sheet", "submit", round_id, str(pid), "--as", MEMBER2, "--from-xlsx", str(late)], cli_env),
+        "Scoring of this product is closed",
+    )
     out = ok(run(["round", "close", round_id, "--as", SECRETARY], cli_env))
     assert "minutes filed in 1 dossiers" in out
     refused(run(["round", "close", round_id, "--as", SECRETARY], cli_env), "already closed")

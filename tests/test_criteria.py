@@ -193,8 +193,12 @@ MISTAKES = {
         "max_points: 45\n",
         ("part A is worth 40 points in ocop-148", "not 45"),
     ),
-    "set-parts-not-100": Mistake(SET148, r"parts: \{A: 40, B: 25, C: 35\}", "parts: {A: 40, B: 25, C: 30}",
-                                 ("parts must add up to 100 points, they add up to 95",)),
+    "set-parts-not-100": Mistake(
+        SET148,
+        r"parts: \{A: 40, B: 25, C: 35\}",
+        "parts: {A: 40, B: 25, C: 30}",
+        ("parts must add up to 100 points, they add up to 95",),
+    ),
     "criteria-not-summing-to-part": Mistake(
         FOOD,
         r"max_points: 30\n(?=            options:\n              - \{points: 0, vi: \"Chưa có\")",
@@ -243,30 +247,46 @@ MISTAKES = {
         ("criterion 'C1' option 1", "needs a label with both 'vi' and 'en'"),
     ),
     "group-without-council-sheet": Mistake(
-        "ocop-148/tourism.yaml", "", "", ("product group 'tourism' has no council sheet",),
-        at=r"^key: ocop-148$", report=SET148, delete=True,
+        "ocop-148/tourism.yaml",
+        "",
+        "",
+        ("product group 'tourism' has no council sheet",),
+        at=r"^key: ocop-148$",
+        report=SET148,
+        delete=True,
     ),
     "off-step-maximum": Mistake(
         FOOD, r"step: 0.5", "step: 0.7", ("criterion 'C2'", "max_points 30 is not a multiple of step 0.7")
     ),
     "options-on-a-free-criterion": Mistake(
-        FOOD, r"(?<=\n)(            free: true\n)", r"\1            options: []\n",
-        ("criterion 'C2'", "has no options"), at=r"options: \[\]",
+        FOOD,
+        r"(?<=\n)(            free: true\n)",
+        r"\1            options: []\n",
+        ("criterion 'C2'", "has no options"),
+        at=r"options: \[\]",
     ),
     "bad-yaml": Mistake(FOOD, r"label: \{vi: \"Cảm quan\"", 'label: {vi: "Cảm quan" ]', ("bad YAML",)),
-    "unknown-set-used": Mistake(SET1489, r"^uses: ocop-148$", "uses: ocop-149",
-                                ("uses names unknown criteria set 'ocop-149'",)),
-    "mandatory-without-rule": Mistake(
-        SET148, r"mandatory_rule:\n(  .*\n)+", "",
-        ("sheet 'food'", "mandatory criteria but neither the sheet nor set.yaml gives a mandatory_rule"),
-        at=r"^  - key: food$", report=FOOD,
+    "unknown-set-used": Mistake(
+        SET1489, r"^uses: ocop-148$", "uses: ocop-149", ("uses names unknown criteria set 'ocop-149'",)
     ),
-    "caps-star-not-a-star": Mistake(SET148, r"caps_star_at: 2", "caps_star_at: 7",
-                                    ("caps_star_at must be a star from 1 to 4",)),
+    "mandatory-without-rule": Mistake(
+        SET148,
+        r"mandatory_rule:\n(  .*\n)+",
+        "",
+        ("sheet 'food'", "mandatory criteria but neither the sheet nor set.yaml gives a mandatory_rule"),
+        at=r"^  - key: food$",
+        report=FOOD,
+    ),
+    "caps-star-not-a-star": Mistake(
+        SET148, r"caps_star_at: 2", "caps_star_at: 7", ("caps_star_at must be a star from 1 to 4",)
+    ),
     "two-sheets-for-one-group": Mistake(
-        "ocop-148/beverages.yaml", r"^group: beverages$", "group: food",
+        "ocop-148/beverages.yaml",
+        r"^group: beverages$",
+        "group: food",
         ("sheet ocop-148/food is for the same group, sub-group and kind as ocop-148/beverages",),
-        at=r"^  - key: food$", report=FOOD,  # the files load in name order: beverages.yaml first
+        at=r"^  - key: food$",
+        report=FOOD,  # the files load in name order: beverages.yaml first
     ),
 }
 

@@ -295,9 +295,7 @@ class CriteriaSets:
         try:
             return self.sheets[sheet_key]
         except KeyError:
-            raise NotFound(
-                Text(f"Không có phiếu đánh giá {sheet_key}", f"No scoring sheet {sheet_key}")
-            ) from None
+            raise NotFound(Text(f"Không có phiếu đánh giá {sheet_key}", f"No scoring sheet {sheet_key}")) from None
 
     def sheet_for(self, set_key: str, group: str | None, subgroup: str | None = None, kind: str = "council") -> Sheet:
         """The sheet of `group` (and `subgroup`) in a set, following `uses` to the set it reuses.

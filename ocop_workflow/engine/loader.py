@@ -544,7 +544,7 @@ def _quorum(value: Any, problems: _Problems, line: int | None) -> Fraction:
             raise ValueError
         quorum = Fraction(str(value).strip())
     except (ValueError, ZeroDivisionError):
-        problems.add(line, f"evaluation: quorum must be a fraction such as \"2/3\" or 0.75, got {value!r}")
+        problems.add(line, f'evaluation: quorum must be a fraction such as "2/3" or 0.75, got {value!r}')
         return Fraction(2, 3)
     if not 0 < quorum <= 1:
         problems.add(line, f"evaluation: quorum must be above 0 and at most 1, got {value}")

@@ -52,6 +52,7 @@ class CouncilRules:
     positions: dict[str, Text]
     score: frozenset[str]
     close: frozenset[str]
+    records: frozenset[str] = frozenset()  # document types a council files about a dossier
 
 
 @dataclass
@@ -172,9 +173,9 @@ def _notices(raw: dict, cat: Catalogue, problems: _Problems) -> tuple[dict[str, 
     return supervisors, cert
 
 
-def _council(raw: dict, problems: _Problems) -> CouncilRules:
+def _council(raw: dict, cat: Catalogue, problems: _Problems) -> CouncilRules:
     node = _mapping(raw.get("councils"), problems, "councils", _line(raw, "councils"))
-    _check_keys(node, {"positions", "score", "close"}, {"positions", "score", "close"}, problems, "councils")
+    _check_keys(node, {"positions", "score", "close", "records"}, {"positions", "score", "close"}, problems, "councils")
     pos = _mapping(node.get("positions"), problems, "councils.positions", _line(node, "positions"))
     positions = {
         key: _text(label, problems, f"councils.positions.{key}", _line(pos, key)) for key, label in pos.items()
@@ -193,7 +194,11 @@ def _council(raw: dict, problems: _Problems) -> CouncilRules:
                 problems.add(_line(node, what), f"councils.{what}: unknown position {name!r}")
         return frozenset(listed)
 
-    return CouncilRules(positions, names("score"), names("close"))
+    records = _name_list(node.get("records"), problems, "councils.records", _line(node, "records"))
+    for name in records:
+        if name not in cat.document_types:
+            problems.add(_line(node, "records"), f"councils.records: unknown document type {name!r}")
+    return CouncilRules(positions, names("score"), names("close"), frozenset(records))
 
 
 def load_policy(path: Path, cat: Catalogue, definitions: list[WorkflowDefinition] | None) -> Policy:
@@ -217,7 +222,7 @@ def load_policy(path: Path, cat: Catalogue, definitions: list[WorkflowDefinition
     actions = _actions(raw, cat, problems)
     attach, review = _dossier(raw, cat, definitions, problems)
     supervisors, cert = _notices(raw, cat, problems)
-    council = _council(raw, problems)
+    council = _council(raw, cat, problems)
     problems.raise_if_any()
     return Policy(
         actions=actions,

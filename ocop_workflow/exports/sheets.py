@@ -82,16 +82,30 @@ def build_sheets_xlsx(view: RoundView, registry: Registry, locale: str = "vi") -
     summary.title = _title("Summary" if en else "Tong hop", taken)
     _header(
         summary,
-        ["ID", "Product" if en else "Sản phẩm", "Producer" if en else "Chủ thể", "Criteria sheet" if en else "Phiếu",
-         "Valid sheets" if en else "Số phiếu hợp lệ", "Average" if en else "Điểm trung bình",
-         "Star" if en else "Hạng sao", "Outcome" if en else "Kết quả"],
+        [
+            "ID",
+            "Product" if en else "Sản phẩm",
+            "Producer" if en else "Chủ thể",
+            "Criteria sheet" if en else "Phiếu",
+            "Valid sheets" if en else "Số phiếu hợp lệ",
+            "Average" if en else "Điểm trung bình",
+            "Star" if en else "Hạng sao",
+            "Outcome" if en else "Kết quả",
+        ],
     )
     for ev in view.entries:
         entry, closed = ev.entry, ev.entry.status == "closed"
         summary.append(
-            [ev.product.id, ev.product.name, ev.product.producer.name, entry.sheet_key,
-             len(entry.present or []) if closed else None, entry.average if closed else None,
-             stars(entry.star, locale) if closed and entry.star else None, outcome_text(ev).get(locale)]
+            [
+                ev.product.id,
+                ev.product.name,
+                ev.product.producer.name,
+                entry.sheet_key,
+                len(entry.present or []) if closed else None,
+                entry.average if closed else None,
+                stars(entry.star, locale) if closed and entry.star else None,
+                outcome_text(ev).get(locale),
+            ]
         )
         if closed and entry.average is not None:
             summary.cell(row=summary.max_row, column=6).number_format = "0.00"
@@ -103,9 +117,16 @@ def build_sheets_xlsx(view: RoundView, registry: Registry, locale: str = "vi") -
         parts = [p.key for p in criteria.parts]
         _header(
             ws,
-            ["ID", "Product" if en else "Sản phẩm", "Member" if en else "Thành viên", "E-mail", *codes,
-             *[("Part " if en else "Phần ") + p for p in parts], "Total" if en else "Tổng điểm",
-             "Status" if en else "Trạng thái"],
+            [
+                "ID",
+                "Product" if en else "Sản phẩm",
+                "Member" if en else "Thành viên",
+                "E-mail",
+                *codes,
+                *[("Part " if en else "Phần ") + p for p in parts],
+                "Total" if en else "Tổng điểm",
+                "Status" if en else "Trạng thái",
+            ],
         )
         for ev in entries:
             sheets = {s.user_id: s for s in ev.entry.sheets}
@@ -167,8 +188,14 @@ def template_xlsx(criteria_sheet, locale: str = "vi") -> bytes:
     for part in criteria_sheet.parts:
         for c in part.criteria:
             ws.append(
-                [c.code, part.key, c.label.get(locale) + (" (*)" if c.mandatory else ""), c.max_points,
-                 c.allowed().get(locale), None]
+                [
+                    c.code,
+                    part.key,
+                    c.label.get(locale) + (" (*)" if c.mandatory else ""),
+                    c.max_points,
+                    c.allowed().get(locale),
+                    None,
+                ]
             )
             ws.cell(row=ws.max_row, column=3).alignment = Alignment(wrap_text=True)
     for col, width in zip("ABCDEF", (8, 7, 60, 12, 30, 12), strict=True):

@@ -315,4 +315,11 @@ __all__ = [
     "ATTACH_DOCUMENT",
     "CLOSE_SCORING",
     "SCORE_SHEET",
-    "TAKE_STEP", "Decision", "admin_roots", "authorize", "can", "managed_users", "require"]
+    "TAKE_STEP",
+    "Decision",
+    "admin_roots",
+    "authorize",
+    "can",
+    "managed_users",
+    "require",
+]

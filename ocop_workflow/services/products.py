@@ -368,7 +368,9 @@ def advance(
     step takes its score from a `verdict` (an evaluation round's result); without one only the
     system actor (imports, the demo, tests) may fire it. The rating follows the definition's
     `evaluation` rule (`_results`)."""
-    conn, product = _load_for_move(session, actor, product_id)
+    # A verdict comes from a round the actor may see and the product lies in it (services.rounds):
+    # the council's secretary may be seated without a role over the product's commune.
+    conn, product = _load_for_move(session, actor, product_id, in_scope=verdict is not None)
     data = dict(data or {})
     raw_score = data.pop("score", None)
     if verdict is not None:
@@ -570,7 +572,9 @@ _FOR_MOVE = (
 )
 
 
-def _load_for_move(session: Session, actor: Actor, product_id: int) -> tuple[Connection, _Moving]:
+def _load_for_move(
+    session: Session, actor: Actor, product_id: int, *, in_scope: bool = False
+) -> tuple[Connection, _Moving]:
     """The session's connection and the product as a move reads it; NotFound when missing or out of scope."""
     session.flush()  # what the ORM's autoflush would do before a read: the move sees pending changes
     conn = session.connection()
@@ -580,7 +584,7 @@ def _load_for_move(session: Session, actor: Actor, product_id: int) -> tuple[Con
     *fields, commune_id, path, kind, _doc_id, _doc_type, _sha = rows[0]
     dossier = tuple((doc_id, doc_type, sha) for *_, doc_id, doc_type, sha in rows if doc_id is not None)
     moving = _Moving(*fields, commune=_Commune(commune_id, path), producer=_Producer(kind), dossier=dossier)
-    if not actor.can_see(moving.commune, moving.producer_id):
+    if not in_scope and not actor.can_see(moving.commune, moving.producer_id):
         raise product_not_found(product_id)
     return conn, moving
 

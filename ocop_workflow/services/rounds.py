@@ -169,6 +169,18 @@ def sheet_for_product(registry: Registry, definition: WorkflowDefinition, produc
     return registry.criteria.sheet_for(_criteria_set(definition), product.product_group, None, kind=kind)
 
 
+def scored_fingerprint(policy, docs: list) -> str:
+    """The fingerprint of the dossier the members score: the current documents without the records
+    councils file about it (`councils.records` in the permission file: a district's minutes filed
+    after the province took the product into its round do not change what the province scores)."""
+    records = policy.council.records if policy.council else frozenset()
+    return dossier_fingerprint([d for d in docs if d.doc_type not in records])
+
+
+def current_fingerprint(session: Session, policy, product_id: int) -> str:
+    return scored_fingerprint(policy, current_documents(session, product_id))
+
+
 def left_reason(entry: RoundProduct, product: Product, fingerprint: str | None) -> Text | None:
     """Why a pending product has left its round (None while it is still the dossier added)."""
     if product.state != entry.review_state:
@@ -249,7 +261,7 @@ def add_product(
             RoundProduct.round_id != found.id,
         )
     ).first()
-    if busy is not None and left_reason(busy, product, dossier_fingerprint(docs)) is None:
+    if busy is not None and left_reason(busy, product, scored_fingerprint(actor.policy, docs)) is None:
         raise Conflict(
             Text(
                 f"Sản phẩm «{product.name}» đang được chấm trong đợt #{busy.round_id}",
@@ -257,7 +269,7 @@ def add_product(
             )
         )
     sheet = sheet_for_product(registry, definition, product, council.level)
-    fingerprint = dossier_fingerprint(docs)
+    fingerprint = scored_fingerprint(actor.policy, docs)
     entry = session.scalars(
         select(RoundProduct).where(RoundProduct.round_id == found.id, RoundProduct.product_id == product.id)
     ).first()
@@ -413,7 +425,7 @@ def close_product(
     if entry.status != "pending":
         raise Conflict(_already(entry))
     product = entry.product
-    why = left_reason(entry, product, dossier_fingerprint(current_documents(session, product.id)))
+    why = left_reason(entry, product, current_fingerprint(session, actor.policy, product.id))
     if why is not None:
         raise Conflict(why)
     definition = definition_of(registry, product)
@@ -513,7 +525,7 @@ def close_round(
         if entry.status != "pending":
             continue
         product = session.get(Product, entry.product_id)
-        why = left_reason(entry, product, dossier_fingerprint(current_documents(session, product.id)))
+        why = left_reason(entry, product, current_fingerprint(session, actor.policy, product.id))
         if why is None:
             still.append(product.name)
         else:
@@ -583,7 +595,7 @@ def round_view(session: Session, registry: Registry, actor: Actor, round_id: int
         product = entry.product
         left = None
         if entry.status == "pending":
-            left = left_reason(entry, product, dossier_fingerprint(current_documents(session, product.id)))
+            left = left_reason(entry, product, current_fingerprint(session, actor.policy, product.id))
         elif entry.status == "left":
             left = Text(entry.left_reason or "", entry.left_reason or "")
         definition = definition_of(registry, product)

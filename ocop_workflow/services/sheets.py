@@ -27,8 +27,7 @@ from ..validation import check_text
 from .access import Actor
 from .authz import SCORE_SHEET, require
 from .councils import member_of
-from .products import current_documents, dossier_fingerprint
-from .rounds import _entry, get_visible_round, left_reason
+from .rounds import _entry, current_fingerprint, get_visible_round, left_reason
 
 MAX_REASON = 1000
 
@@ -63,11 +62,11 @@ def sheet_view(session: Session, registry: Registry, actor: Actor, round_id: int
     own = next((s for s in entry.sheets if s.user_id == actor.id), None)
     left = None
     if entry.status == "pending":
-        left = left_reason(entry, entry.product, dossier_fingerprint(current_documents(session, entry.product_id)))
+        left = left_reason(entry, entry.product, current_fingerprint(session, actor.policy, entry.product_id))
     return SheetView(found, entry, entry.product, registry.criteria.get(entry.sheet_key), own, seat, left)
 
 
-def _writable(session: Session, found: EvaluationRound, entry: RoundProduct) -> None:
+def _writable(session: Session, actor: Actor, found: EvaluationRound, entry: RoundProduct) -> None:
     if found.status == "draft":
         raise Conflict(Text("Đợt chưa mở để chấm điểm", "The round is not open for scoring yet"))
     if found.status == "closed" or entry.status == "closed":
@@ -79,7 +78,7 @@ def _writable(session: Session, found: EvaluationRound, entry: RoundProduct) -> 
         )
     if entry.status == "left":
         raise Conflict(Text("Sản phẩm đã rời đợt đánh giá", "The product has left the round"))
-    why = left_reason(entry, entry.product, dossier_fingerprint(current_documents(session, entry.product_id)))
+    why = left_reason(entry, entry.product, current_fingerprint(session, actor.policy, entry.product_id))
     if why is not None:
         raise Conflict(why)
 
@@ -111,7 +110,7 @@ def save_sheet(
     """Save the member's answers ({criterion code: points}); `submit` requires every criterion."""
     found, entry, seat = _load(session, registry, actor, round_id, product_id)
     require(actor, SCORE_SHEET, found.council, member=seat)
-    _writable(session, found, entry)
+    _writable(session, actor, found, entry)
     if not isinstance(answers, dict):
         raise InvalidData(
             Text("Phiếu chấm phải là bảng {mã tiêu chí: điểm}", "Answers must map criterion codes to points")
@@ -150,7 +149,7 @@ def recuse(
     """Declare a conflict of interest: the member is left out of this product's scoring."""
     found, entry, seat = _load(session, registry, actor, round_id, product_id)
     require(actor, SCORE_SHEET, found.council, member=seat)
-    _writable(session, found, entry)
+    _writable(session, actor, found, entry)
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
         raise InvalidData(Text("Cần ghi lý do xin không chấm", "A reason for the recusal is required"))

@@ -68,9 +68,7 @@ def round_components() -> dict:
         "MemberSeat": obj({"position": position}, closed=True),
         "RoundSummary": obj(round_summary),
         "RoundList": items_of("RoundSummary"),
-        "RoundCreate": obj(
-            {"council_id": ID, "name": text(MAX_ROUND_NAME, 1), "meeting_date": DATE}, closed=True
-        ),
+        "RoundCreate": obj({"council_id": ID, "name": text(MAX_ROUND_NAME, 1), "meeting_date": DATE}, closed=True),
         "RoundProductAdd": obj({"product_id": ID}, closed=True),
         "MemberSheet": obj(
             {
@@ -187,5 +185,3 @@ def round_components() -> dict:
             closed=True,
         ),
     }
-
-

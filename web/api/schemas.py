@@ -273,9 +273,7 @@ def components(registry: Registry) -> dict:
                 ),
                 "score": nullable(ref("Range")),
                 "star": nullable(ref("Range")),
-                "rating": nullable(
-                    obj({"level": STR, "max_star": INT, "min_star": INT, "final": BOOL})
-                ),
+                "rating": nullable(obj({"level": STR, "max_star": INT, "min_star": INT, "final": BOOL})),
                 "sets": {"type": "object", "additionalProperties": STR},
             }
         ),
