@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import threading
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +15,7 @@ from ocop_workflow.services.access import load_actor
 from ocop_workflow.services.products import current_documents, dossier_fingerprint
 
 from .council_world import MEETING, TODAY, Seated, parts, review_product, seat_council
-from .helpers import attach, count, move, new_product, product_row
+from .helpers import count, move, new_product, product_row
 
 
 @pytest.fixture
@@ -176,9 +175,9 @@ def test_closing_without_quorum_is_refused_and_changes_nothing(db, registry, wor
         _close(db, registry, seated.secretaries[0], rid, pid)
     assert "đã nộp 1/3 phiếu, cần ít nhất 2" in refused.value.message("vi")
     assert _entry(db, rid, pid).status == "pending" and product_row(db, pid).state == "district_review"
-    with db.transaction() as s:  # nor may the round close with a product still being scored
-        with pytest.raises(Conflict, match="still being scored"):
-            rounds.close_round(s, registry, load_actor(s, seated.secretaries[0], TODAY), rid)
+    # nor may the round close with a product still being scored
+    with db.transaction() as s, pytest.raises(Conflict, match="still being scored"):
+        rounds.close_round(s, registry, load_actor(s, seated.secretaries[0], TODAY), rid)
 
 
 def test_scoring_after_closing_is_refused(db, registry, world, upload_dir, seated):
@@ -201,9 +200,9 @@ def test_scoring_after_closing_is_refused(db, registry, world, upload_dir, seate
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(ScoreSheet)) == 2
         assert {sh.total for sh in s.scalars(select(ScoreSheet))} == {60.0, 62.0}
-    with db.transaction() as s:  # and the round is over: closing it again is refused
-        with pytest.raises(Conflict, match="already closed"):
-            rounds.close_round(s, registry, load_actor(s, seated.secretaries[0], TODAY), rid)
+    # and the round is over: closing it again is refused
+    with db.transaction() as s, pytest.raises(Conflict, match="already closed"):
+        rounds.close_round(s, registry, load_actor(s, seated.secretaries[0], TODAY), rid)
 
 
 def test_scoring_before_the_round_opens_is_refused(db, registry, world, upload_dir, seated):
