@@ -264,7 +264,9 @@ def test_demo_logins_have_work_waiting(demo: Demo) -> None:
         council_user = load_actor(s, demo.login("district_council").email, NOW.date())
         for product in waiting:
             options = {o.trigger: o for o in available_triggers(s, demo.registry, council_user, product)}
-            assert options["rate_district"].rating and not options["rate_district"].available
+            rating = options["rate_district"]
+            assert not rating.missing, rating.missing
+            assert rating.rating and not rating.role_ok  # scored in a round, never typed in by a person
         council = next(c for c in list_councils(s, secretariat) if c.organisation.code == "219")
         trial = rounds.create_round(
             s, secretariat, council.id, name="Đợt thử", meeting_date=NOW.date() + timedelta(days=7)
