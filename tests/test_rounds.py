@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ocop_workflow.errors import Conflict, InvalidData, NotFound, PermissionDenied
-from ocop_workflow.models import EvaluationRound, ProductEvent, Rating, RoundProduct, ScoreSheet
+from ocop_workflow.models import Document, EvaluationRound, ProductEvent, Rating, RoundProduct, ScoreSheet
 from ocop_workflow.services import rounds, sheets
 from ocop_workflow.services.access import load_actor
 from ocop_workflow.services.products import current_documents, dossier_fingerprint
@@ -147,6 +147,24 @@ def test_the_whole_round(db, registry, world, upload_dir, seated):
 def _ids(db, emails: list[str]) -> list[int]:
     with db.session() as s:
         return sorted(load_actor(s, e, TODAY).id for e in emails)
+
+
+def test_an_incomplete_dossier_is_not_added(db, registry, world, upload_dir, seated):
+    """A dossier that lost a required document (here: its lab test report no longer current, as after
+    an import) cannot be scored: the refusal names what is missing, and the round stays empty."""
+    pid = review_product(db, registry, world, upload_dir)
+    with db.transaction() as s:
+        lab = select(Document).where(Document.product_id == pid, Document.doc_type == "lab_test_report")
+        s.scalars(lab).one().current = False
+    with db.transaction() as s:
+        actor = load_actor(s, seated.secretariat, TODAY)
+        rid = rounds.create_round(s, actor, seated.council_id, name="Đợt 2", meeting_date=MEETING).id
+        with pytest.raises(InvalidData, match="missing “Laboratory test report”") as refused:
+            rounds.add_product(s, registry, actor, rid, pid)
+        assert "thiếu" in refused.value.message("vi")
+        with pytest.raises(InvalidData, match="no products"):  # nor can an empty round open
+            rounds.open_round(s, actor, rid, today=TODAY)
+    assert count(db, RoundProduct) == 0
 
 
 # --- the refusals of Build 4 ---------------------------------------------------------------------------
