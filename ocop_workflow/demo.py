@@ -8,6 +8,14 @@ same calls a user makes: documents are attached first, then the product is advan
 the actor whose role the step needs, with back-dated `now=` timestamps so that the
 history reads like 2023–2025 and some products have been waiting a long time.
 
+Three councils (Lục Ngạn district, Bắc Giang province, the central council; `data/demo_people.yaml`)
+rate through evaluation rounds, as issue #9 has it: for each of their rating steps the product is
+added to the council's round of that half-year, every member fills a score sheet (one sometimes
+recuses) whose totals average to the planned score, and the secretary closes the product, which
+fires the rating step. Those rounds are closed; one more round of the province council is open
+now, with its sheets half done. Ratings by the councils of other districts, which the demo does not
+seat, are recorded by the system actor (historic records).
+
 The result is deterministic for a given `seed` and `now` (apart from the random names
 the document store gives files on disk).
 """
@@ -15,6 +23,7 @@ the document store gives files on disk).
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import struct
 import unicodedata
@@ -31,9 +40,13 @@ from sqlalchemy.orm import Session
 
 from .db import Database
 from .engine import Registry, star_for_score
-from .errors import InvalidData
+from .errors import Conflict, InvalidData
 from .i18n import Text
-from .models import Organisation, Producer, Product, ProductEvent
+from .models import EvaluationRound, Organisation, Producer, Product, ProductEvent
+from .reminders.calendar import WorkingDays
+from .services import councils as council_service
+from .services import rounds as round_service
+from .services import sheets as sheet_service
 from .services.access import Actor, load_actor
 from .services.authz import ATTACH_DOCUMENT, TAKE_STEP, can
 from .services.directory import add_membership, create_organisation, create_user
@@ -395,6 +408,10 @@ PRODUCTS: list[_Spec] = [
         f"{BASE} send province:66 upgrade submit send province:76",
         "ocop-1489",
     ),
+    _Spec("hg_htx", "Mỳ Chũ gạo lứt đỏ", "food", GRAIN, "2025-07", "-20d", f"{BASE} send", "ocop-1489"),
+    _Spec(
+        "qs_tht", "Vải thiều sấy nguyên cùi Quý Sơn", "food", PROCESSED, "2025-08", "-14d", f"{BASE} send", "ocop-1489"
+    ),
     _Spec(
         "tdi_hh",
         "Bánh gai Tân Dĩnh",
@@ -701,6 +718,62 @@ def _round(at: datetime) -> str:
     return f"Đợt {1 if local.month <= 6 else 2}/{local.year}"
 
 
+# --------------------------------------------------------------------------- councils and rounds
+
+SPREAD = (-1.5, -1.0, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75, 1.0, 1.5)  # how far members' totals stray
+BAND_LIMITS = (30, 50, 70, 90)
+RECUSAL = "Thành viên có người thân là thành viên của chủ thể; xin không chấm điểm sản phẩm này."
+# the open round's sheets, member by member: submitted, draft, recused, or not started (None)
+HALF_DONE = (
+    ("submitted", "submitted", "submitted", "submitted", "draft"),
+    ("submitted", "submitted", "draft", "recused", None),
+    ("draft", None, None, None, None),
+)
+
+
+@dataclass
+class _Council:
+    id: int
+    org: str
+    scorers: list[str]  # e-mails of the scoring seats, in the decision's order
+    secretary: str
+    round_id: int | None = None  # its round being filled now (historic rounds: one a half-year)
+    period: str | None = None
+    last_at: datetime | None = None
+
+
+def _sheet_totals(score: float, n: int, rng: random.Random) -> list[float]:
+    """Members' totals (quarter points) near `score`, whose average stays in the score's band."""
+    base = math.floor(score * 4) / 4
+    totals = [min(100.0, max(0.0, base + rng.choice(SPREAD))) for _ in range(n)]
+    average = round_service.average_of(totals)
+    if any((score >= limit) != (average >= limit) for limit in BAND_LIMITS):
+        return [base] * n
+    return totals
+
+
+def _answers(sheet, total: float) -> dict[str, float]:
+    """A sheet's answers adding up to `total`: shared out in proportion to the criteria's maxima (the
+    council sheets are scored per part, in quarter points); an option criterion takes its nearest option."""
+    full = sum(c.max_points for c in sheet.criteria)
+    answers: dict[str, float] = {}
+    left = total
+    for c in sheet.criteria:
+        share = total * c.max_points / full
+        if c.free:
+            value = min(c.max_points, math.floor(share * 4) / 4)
+        else:
+            value = min((o.points for o in c.options), key=lambda p, share=share: abs(p - share))
+        answers[c.code] = value
+        left -= value
+    for c in sheet.criteria:  # the rounding remainder, where there is room
+        if c.free and left > 0:
+            extra = min(c.max_points - answers[c.code], math.floor(left * 4) / 4)
+            answers[c.code] += extra
+            left -= extra
+    return answers
+
+
 # --------------------------------------------------------------------------- loading
 
 
@@ -723,6 +796,8 @@ class _Loader:
         self.refresh: dict[int, set[str]] = {}  # timeline index -> documents to upload again
         self.versions: dict[tuple[int, str], int] = {}
         self.written: list[Path] = []
+        self.councils: dict[str, _Council] = {}  # organisation code -> its council
+        self.calendar = WorkingDays()
 
     # ---- directory
     def organisations(self) -> None:
@@ -771,6 +846,155 @@ class _Loader:
         user = create_user(self.s, email=email, name=name, password=None)
         add_membership(self.s, self.registry, user, self.orgs[org_code], role, actor=self.system)
         self.emails[(role, org_code)] = email
+
+    def seat_councils(self) -> None:
+        """The councils of `demo_people.yaml`, set up by their decisions, with their seats."""
+        rules = self.registry.policy.council
+        for spec in PEOPLE.get("councils", []):
+            decision = spec["decision"]
+            council = council_service.create_council(
+                self.s,
+                self.system,
+                organisation_id=self.orgs[spec["org"]].id,
+                name=spec["name"],
+                decision_number=decision["number"],
+                decision_date=decision["date"],
+            )
+            council.created_at = datetime.combine(decision["date"], time(9), tzinfo=ICT).astimezone(UTC)
+            scorers, secretary = [], None
+            for seat in spec["seats"]:
+                email = f"{seat['local']}@{DEMO_DOMAIN}"
+                council_service.set_member(self.s, self.system, council.id, email, seat["position"])
+                if seat["position"] in rules.score:
+                    scorers.append(email)
+                elif seat["position"] in rules.close and secretary is None:
+                    secretary = email
+            if secretary is None or not scorers:
+                raise InvalidData(Text(f"Hội đồng {spec['name']}: thiếu thư ký", f"{spec['name']}: no secretary"))
+            self.councils[spec["org"]] = _Council(council.id, spec["org"], scorers, secretary)
+
+    def person(self, email: str) -> Actor:
+        if email not in self.actors:
+            self.actors[email] = load_actor(self.s, email, self.now.date(), policy=self.registry.policy)
+        return self.actors[email]
+
+    def _new_round(self, council: _Council, name: str, period: str, at: datetime) -> EvaluationRound:
+        meeting = at.astimezone(ICT).date()
+        found = round_service.create_round(self.s, self.system, council.id, name=name, meeting_date=meeting)
+        sent = meeting - timedelta(days=1)  # the dossiers reach the members a working day before
+        while self.calendar.add(sent, 1) > meeting:
+            sent -= timedelta(days=1)
+        found.created_at = _office_hours(sent - timedelta(days=7), self.rng)
+        council.round_id, council.period = found.id, period
+        return found
+
+    def _end_round(self, council: _Council) -> None:
+        if council.round_id is None:
+            return
+        at = min((council.last_at or self.now) + timedelta(hours=4), self.now - timedelta(minutes=1))
+        round_service.close_round(self.s, self.registry, self.person(council.secretary), council.round_id, now=at)
+        council.round_id = council.period = None
+
+    def _add(self, council: _Council, product: Product, at: datetime) -> int:
+        """Put the product in the council's round of the half-year (a new one when the product was already
+        rated in it: returned and sent again within the half-year); open the round if it is new."""
+        period = _round(at)
+        if council.period != period:
+            self._end_round(council)
+            self._new_round(council, period, period, at)
+        added = at - timedelta(hours=3)
+        try:
+            round_service.add_product(self.s, self.registry, self.system, council.round_id, product.id, now=added)
+        except Conflict:
+            self._end_round(council)
+            self._new_round(council, f"{period} (phiên bổ sung)", period, at)
+            round_service.add_product(self.s, self.registry, self.system, council.round_id, product.id, now=added)
+        found = self.s.get(EvaluationRound, council.round_id)
+        if found.status == "draft":
+            sent_at = found.created_at + timedelta(days=7)
+            round_service.open_round(self.s, self.system, found.id, today=sent_at.astimezone(ICT).date(), now=sent_at)
+        return found.id
+
+    def _score(self, council: _Council, round_id: int, product: Product, planned: float, at: datetime) -> None:
+        """Every scoring member submits a sheet near the planned score; one may recuse if the quorum allows."""
+        definition = self.registry.get(product.workflow_key, product.workflow_version)
+        needed = round_service.quorum_needed(len(council.scorers), definition.evaluation.quorum)
+        recused = None
+        if len(council.scorers) > needed and self.rng.random() < 0.25:
+            recused = self.rng.choice(council.scorers)
+        voting = [e for e in council.scorers if e != recused]
+        totals = dict(zip(voting, _sheet_totals(planned, len(voting), self.rng), strict=True))
+        entry = round_service._entry(self.s, round_id, product.id)
+        sheet = self.registry.criteria.get(entry.sheet_key)
+        for i, email in enumerate(council.scorers):
+            when = at - timedelta(minutes=100 - 12 * i)
+            if email == recused:
+                sheet_service.recuse(self.s, self.registry, self.person(email), round_id, product.id, RECUSAL, now=when)
+            else:
+                answers = _answers(sheet, totals[email])
+                sheet_service.save_sheet(
+                    self.s, self.registry, self.person(email), round_id, product.id, answers, submit=True, now=when
+                )
+
+    def rate_in_round(self, t: _Timeline, council: _Council, planned: float, at: datetime) -> ProductEvent:
+        """A council's rating step as it happens: the round, the members' sheets, the secretary's close."""
+        product = self.products[t.index]
+        round_id = self._add(council, product, at)
+        self._score(council, round_id, product, planned, at)
+        entry = round_service.close_product(
+            self.s, self.registry, self.person(council.secretary), round_id, product.id, now=at
+        )
+        council.last_at = at
+        return self.s.get(ProductEvent, entry.event_id)
+
+    def finish_rounds(self) -> None:
+        """Close the historic rounds, then open the province council's round of now, its sheets half done."""
+        for council in self.councils.values():
+            self._end_round(council)
+        council = self.councils.get(PROVINCE[0])
+        if council is None:
+            return
+        waiting = []
+        for product in sorted(self.products.values(), key=lambda p: p.id):
+            definition = self.registry.get(product.workflow_key, product.workflow_version)
+            if product.state == round_service.review_state_of(self.registry, definition, "province"):
+                waiting.append(product)
+        if not waiting:
+            return
+        today = self.now.astimezone(ICT).date()
+        meeting = self.calendar.add(today, 3)
+        sent = today - timedelta(days=2)
+        found = round_service.create_round(
+            self.s, self.person(council.secretary), council.id, name=f"{_round(self.now)} – họp ngày {meeting:%d/%m}",
+            meeting_date=meeting,
+        )
+        found.created_at = self.now - timedelta(days=4)
+        secretariat = self.system
+        for product in waiting:
+            round_service.add_product(
+                self.s, self.registry, secretariat, found.id, product.id, now=self.now - timedelta(days=3)
+            )
+        round_service.open_round(self.s, secretariat, found.id, today=sent, now=self.now - timedelta(days=2))
+        for n, product in enumerate(waiting):
+            plan = HALF_DONE[n % len(HALF_DONE)]
+            entry = round_service._entry(self.s, found.id, product.id)
+            sheet = self.registry.criteria.get(entry.sheet_key)
+            planned = self.rng.choice((62.5, 71.0, 78.25, 84.5))
+            totals = _sheet_totals(planned, len(council.scorers), self.rng)
+            for i, email in enumerate(council.scorers):
+                what = plan[i] if i < len(plan) else None
+                when = self.now - timedelta(hours=30 - 3 * i - n)
+                actor = self.person(email)
+                if what == "recused":
+                    sheet_service.recuse(self.s, self.registry, actor, found.id, product.id, RECUSAL, now=when)
+                elif what == "draft":
+                    half = dict(list(_answers(sheet, totals[i]).items())[:-1])  # the last part not scored yet
+                    sheet_service.save_sheet(self.s, self.registry, actor, found.id, product.id, half, now=when)
+                elif what == "submitted":
+                    answers = _answers(sheet, totals[i])
+                    sheet_service.save_sheet(
+                        self.s, self.registry, actor, found.id, product.id, answers, submit=True, now=when
+                    )
 
     def create_producers(self) -> None:
         for key, name, kind, commune, taxed in PRODUCERS:
@@ -938,10 +1162,19 @@ class _Loader:
         trigger = self.trigger(t, tok)
         data: dict = {}
         comment: str | None
+        actor: Actor | None = None
         if tok in RATING_CAP:
             score = _jitter(float(arg or 0), self.rng)
-            data = {"score": score, "round": _round(step.at)}
+            council = self.councils.get(self._org_at(t, tok) or "")
+            if council is not None:
+                event = self.rate_in_round(t, council, score, step.at)
+                if step.after_at is not None:
+                    self._after_rating(t, tok, event, step.after_at)
+                return
+            # that district's council is not in the demo: the system records its result (a historic record)
+            data = {"score": score}
             comment = self._rating_comment(t, tok, score)
+            actor = self.system
         elif tok == "return":
             doc_type, comment = RETURN_REASONS[arg or "lab"]
             self.refresh.setdefault(t.index, set()).add(doc_type)
@@ -957,7 +1190,7 @@ class _Loader:
             comment = self.rng.choice(COMMENTS[tok])
             if tok in ("upgrade", "reeval"):
                 self.refresh.setdefault(t.index, set()).update({"registration_form", "self_assessment_report"})
-        actor = self.step_actor(t, trigger)
+        actor = actor or self.step_actor(t, trigger)
         event = advance(self.s, self.registry, product.id, trigger, actor, comment=comment, data=data, now=step.at)
         if tok in RATING_CAP and step.after_at is not None:
             self._after_rating(t, tok, event, step.after_at)
@@ -1075,8 +1308,10 @@ def load_demo(
             loader.organisations()
             loader.create_producers()
             logins = loader.users()
+            loader.seat_councils()
             timelines = [_plan(i, spec, rng, now) for i, spec in enumerate(PRODUCTS)]
             loader.run(timelines)
+            loader.finish_rounds()
     except BaseException:
         if loader is not None:
             for path in loader.written:

@@ -18,11 +18,25 @@ from ocop_workflow.db import Database
 from ocop_workflow.demo import DemoLogin, load_demo, summary
 from ocop_workflow.engine import Registry, get_registry, star_for_score
 from ocop_workflow.errors import InvalidData, NotFound
-from ocop_workflow.models import Document, Organisation, Producer, Product, ProductEvent, Rating, User
+from ocop_workflow.models import (
+    Council,
+    Document,
+    EvaluationRound,
+    Organisation,
+    Producer,
+    Product,
+    ProductEvent,
+    Rating,
+    RoundProduct,
+    User,
+)
 from ocop_workflow.passwords import verify_password
+from ocop_workflow.services import rounds
 from ocop_workflow.services.access import load_actor
+from ocop_workflow.services.councils import list_councils
 from ocop_workflow.services.documents import CONTENT_TYPES, sniff
 from ocop_workflow.services.products import available_triggers, get_product
+from ocop_workflow.services.sheets import member_queue
 
 NOW = datetime(2025, 11, 20, 3, 0, tzinfo=UTC)
 WORKFLOWS = ("ocop-148", "ocop-1489")
@@ -160,7 +174,11 @@ def test_returns_withdrawals_upgrades_and_re_evaluations_are_shown(demo: Demo) -
     types = Counter(p.application_type for p in products.values())
     assert types["upgrade"] >= 3 and types["re_evaluation"] >= 1
     scored = [e for h in events.values() for e in h if e.trigger.startswith("rate_")]
-    assert all(e.score is not None and e.comment and e.data.get("star") for e in scored)
+    assert all(e.score is not None and e.data.get("star") for e in scored)
+    # a seated council's result comes from its round; the others' are the system's historic records
+    in_rounds = [e for e in scored if "round" in e.data]
+    assert in_rounds and all(e.data["round"]["name"].startswith("Đợt ") for e in in_rounds)
+    assert all(e.comment for e in scored if "round" not in e.data)
 
 
 def test_timestamps_tell_a_2023_to_2025_story(demo: Demo) -> None:
@@ -233,19 +251,29 @@ def test_each_officer_sees_only_their_own_unit(demo: Demo) -> None:
 
 
 def test_demo_logins_have_work_waiting(demo: Demo) -> None:
-    """The district council of Lục Ngạn can rate a Phượng Sơn dossier at once: it is complete (the
-    score itself comes from an evaluation round, not from a button on the product)."""
+    """The Lục Ngạn dossiers waiting for the district council are complete: its secretariat can put
+    them in a round at once (the rating itself comes from the round, not from a button)."""
     with demo.db.session() as s:
-        council = load_actor(s, demo.login("district_council").email, NOW.date())
+        secretariat = load_actor(s, demo.login("district_secretariat").email, NOW.date())
         waiting = list(
-            s.scalars(select(Product).where(council.org_filter(Product.commune_id), Product.state == "district_review"))
+            s.scalars(
+                select(Product).where(secretariat.org_filter(Product.commune_id), Product.state == "district_review")
+            )
         )
         assert waiting
+        council_user = load_actor(s, demo.login("district_council").email, NOW.date())
         for product in waiting:
-            options = {o.trigger: o for o in available_triggers(s, demo.registry, council, product)}
+            options = {o.trigger: o for o in available_triggers(s, demo.registry, council_user, product)}
             rating = options["rate_district"]
             assert not rating.missing, rating.missing
             assert rating.rating and not rating.role_ok  # scored in a round, never typed in by a person
+        council = next(c for c in list_councils(s, secretariat) if c.organisation.code == "219")
+        trial = rounds.create_round(
+            s, secretariat, council.id, name="Đợt thử", meeting_date=NOW.date() + timedelta(days=7)
+        )
+        for product in waiting:
+            assert rounds.add_product(s, demo.registry, secretariat, trial.id, product.id).status == "pending"
+        s.rollback()
         officer = load_actor(s, demo.login("commune_officer", "Xã Phượng Sơn").email, NOW.date())
         ideas = list(s.scalars(select(Product).where(officer.org_filter(Product.commune_id), Product.state == "idea")))
         assert ideas and any(
@@ -324,3 +352,69 @@ def test_the_same_seed_gives_the_same_demo(demo: Demo, tmp_path: Path) -> None:
             assert s1.execute(codes).all() == s2.execute(codes).all()
     finally:
         again.db.dispose()
+
+
+def test_councils_of_the_three_levels_with_their_seats(demo: Demo) -> None:
+    logins = {x.email: x for x in demo.logins}
+    with demo.db.session() as s:
+        councils = {c.organisation.code: c for c in s.scalars(select(Council))}
+        assert set(councils) == {"219", "24", "VN"}
+        assert councils["219"].name.endswith("huyện Lục Ngạn") and councils["24"].name.endswith("tỉnh Bắc Giang")
+        for council in councils.values():
+            positions = Counter(m.position for m in council.members)
+            assert positions["chair"] == 1 and positions["secretary"] == 1
+            assert positions["member"] + positions["vice_chair"] >= 3
+            assert council.decision_number and council.decision_date <= NOW.date()
+            for seat in council.members:  # every seat is a demo login of the council's own unit
+                login = logins[seat.user.email]
+                assert login.organisation == council.organisation.name
+        assert councils["219"].members[-1].user.email == demo.login("district_secretariat").email
+        assert {m.user.email for m in councils["24"].members if m.position == "chair"} == {
+            demo.login("province_council").email
+        }
+
+
+def test_closed_rounds_rated_the_products_with_their_sheets(demo: Demo) -> None:
+    with demo.db.session() as s:
+        closed = list(s.scalars(select(EvaluationRound).where(EvaluationRound.status == "closed")))
+        assert {r.council.organisation.code for r in closed} == {"219", "24", "VN"}
+        entries = [e for r in closed for e in r.entries]
+        assert len(entries) >= 20 and all(e.status == "closed" for e in entries)
+        recusals = 0
+        quorum = demo.registry.latest("ocop-148").evaluation.quorum
+        for e in entries:
+            submitted = [sh for sh in e.sheets if sh.status == "submitted"]
+            recusals += sum(1 for sh in e.sheets if sh.status == "recused")
+            assert len(submitted) >= rounds.quorum_needed(len(e.sheets), quorum)
+            assert e.average == rounds.average_of([sh.total for sh in submitted])
+            assert all(sh.total == sum(sh.answers.values()) for sh in submitted)
+            assert sorted(e.present) == sorted(sh.user_id for sh in submitted)
+            event = s.get(ProductEvent, e.event_id)
+            assert event.score == e.average and event.data["round"]["id"] == e.round_id
+            assert event.actor_id == e.closed_by_id and event.to_state == e.to_state
+            assert e.round.opened_at < min(sh.submitted_at for sh in submitted) <= e.closed_at <= e.round.closed_at
+        assert recusals >= 1
+        assert {e.outcome for e in entries} >= {"recognised", "forwarded"}
+
+
+def test_an_open_round_with_its_sheets_half_done(demo: Demo) -> None:
+    with demo.db.session() as s:
+        (found,) = s.scalars(select(EvaluationRound).where(EvaluationRound.status == "open"))
+        assert found.council.organisation.code == "24" and found.meeting_date > NOW.date()
+        entries = list(found.entries)
+        assert len(entries) >= 2 and all(e.status == "pending" for e in entries)
+        statuses = Counter(sh.status for e in entries for sh in e.sheets)
+        assert statuses["submitted"] and statuses["draft"] and statuses["recused"]
+        scorers = {m.user_id for m in found.council.members if m.position != "secretary"}
+        assert any(len(e.sheets) < len(scorers) for e in entries)  # some members have not started
+        secretary = load_actor(s, demo.login("province_secretariat").email, NOW.date())
+        view = rounds.round_view(s, demo.registry, secretary, found.id)
+        assert view.can_close and any(ev.tally.quorum_met for ev in view.entries)
+        assert not all(ev.tally.quorum_met for ev in view.entries)
+        assert not any(ev.sheets_visible for ev in view.entries)
+        member = load_actor(s, demo.login("province_council").email, NOW.date())
+        queue = member_queue(s, member)
+        assert {q.round.id for q in queue} == {found.id} and len(queue) == len(entries)
+        assert {(q.sheet.status if q.sheet else None) for q in queue} >= {"submitted", "draft"}
+        pending = s.scalar(select(func.count()).select_from(RoundProduct).where(RoundProduct.status == "pending"))
+        assert pending == len(entries)
