@@ -100,7 +100,12 @@ def seed(path: Path, registry: Registry, n_products: int, n_members: int) -> Set
         actor = load_actor(s, officer)
         pids = [
             create_product(
-                s, registry, actor, name=f"Sản phẩm vải #{i + 1}", product_group=GROUP, producer_id=producer_id,
+                s,
+                registry,
+                actor,
+                name=f"Sản phẩm vải #{i + 1}",
+                product_group=GROUP,
+                producer_id=producer_id,
                 workflow_key=WORKFLOW,
             ).id
             for i in range(n_products)
@@ -118,10 +123,17 @@ def seed(path: Path, registry: Registry, n_products: int, n_members: int) -> Set
             content = f"%PDF-1.4 bench {pid} {doc_type}".encode()
             rows.append(
                 {
-                    "product_id": pid, "doc_type": doc_type, "original_name": f"{doc_type}.pdf",
-                    "stored_name": secrets.token_hex(16), "size": len(content),
-                    "sha256": hashlib.sha256(content).hexdigest(), "content_type": "application/pdf",
-                    "uploaded_by_id": officer, "uploaded_at": now, "replaces_id": None, "current": True,
+                    "product_id": pid,
+                    "doc_type": doc_type,
+                    "original_name": f"{doc_type}.pdf",
+                    "stored_name": secrets.token_hex(16),
+                    "size": len(content),
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                    "content_type": "application/pdf",
+                    "uploaded_by_id": officer,
+                    "uploaded_at": now,
+                    "replaces_id": None,
+                    "current": True,
                 }
             )
     with db.transaction() as s:
@@ -135,7 +147,11 @@ def seed(path: Path, registry: Registry, n_products: int, n_members: int) -> Set
     with db.transaction() as s:
         actor = load_actor(s, secretariat, TODAY)
         council = councils.create_council(
-            s, actor, organisation_id=ln.id, name="Hội đồng OCOP huyện Lục Ngạn", decision_number="01/QĐ-UBND",
+            s,
+            actor,
+            organisation_id=ln.id,
+            name="Hội đồng OCOP huyện Lục Ngạn",
+            decision_number="01/QĐ-UBND",
             decision_date=date(2026, 1, 5),
         )
         for i, uid in enumerate(members):
@@ -226,10 +242,14 @@ def main(argv: list[str] | None = None) -> int:
     ms = [x * 1000 for x in saves]
     p50, p95, p99 = (percentile(ms, p) for p in (50, 95, 99))
     close_budget = CLOSE_ALL_S * args.products / CLOSE_FOR
-    print(f"save_sheet: {len(ms)} saves (drafts then submissions): p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
-          f"p99 {p99:.1f} ms, mean {statistics.fmean(ms):.1f} ms; budget p99 < {SAVE_P99_MS:.0f} ms")
-    print(f"close_product: {args.products} products in {closing:.2f} s ({closing / args.products * 1000:.1f} ms each); "
-          f"budget < {close_budget:.2f} s")
+    print(
+        f"save_sheet: {len(ms)} saves (drafts then submissions): p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
+        f"p99 {p99:.1f} ms, mean {statistics.fmean(ms):.1f} ms; budget p99 < {SAVE_P99_MS:.0f} ms"
+    )
+    print(
+        f"close_product: {args.products} products in {closing:.2f} s ({closing / args.products * 1000:.1f} ms each); "
+        f"budget < {close_budget:.2f} s"
+    )
     if problems:
         print("checks FAILED:\n  " + "\n  ".join(problems[:20]))
         return 2

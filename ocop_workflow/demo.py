@@ -965,7 +965,10 @@ class _Loader:
         meeting = self.calendar.add(today, 3)
         sent = today - timedelta(days=2)
         found = round_service.create_round(
-            self.s, self.person(council.secretary), council.id, name=f"{_round(self.now)} – họp ngày {meeting:%d/%m}",
+            self.s,
+            self.person(council.secretary),
+            council.id,
+            name=f"{_round(self.now)} – họp ngày {meeting:%d/%m}",
             meeting_date=meeting,
         )
         found.created_at = self.now - timedelta(days=4)

@@ -71,7 +71,11 @@ def review_product(
     move(db, registry, officer, pid, "accept_idea")
     move(db, registry, officer, pid, "approve_plan")
     attach(
-        db, registry, officer, pid, required_docs(registry, "ocop-148", "submit_to_district", "food", "cooperative"),
+        db,
+        registry,
+        officer,
+        pid,
+        required_docs(registry, "ocop-148", "submit_to_district", "food", "cooperative"),
         upload_dir,
     )
     assert move(db, registry, officer, pid, "submit_to_district") == "district_review"

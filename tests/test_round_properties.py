@@ -210,9 +210,7 @@ def test_closing_records_the_average_of_the_submitted_sheets_or_refuses_below_qu
     forwarded = average >= DISTRICT_FORWARDS_FROM
     event("forwarded" if forwarded else "rated at the district")
     assert entry.to_state == ("province_review" if forwarded else "rated")
-    assert entry.outcome == (
-        "forwarded" if forwarded else ("recognised" if band(average) >= 3 else "not_recognised")
-    )
+    assert entry.outcome == ("forwarded" if forwarded else ("recognised" if band(average) >= 3 else "not_recognised"))
     after = product_row(lab.db, pid)
     assert after.state == entry.to_state
     if not forwarded:

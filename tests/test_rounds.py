@@ -37,7 +37,12 @@ def _round(db, registry, seated: Seated, pids: list[int], *, open_it: bool = Tru
 def _save(db, registry, email, rid, pid, total=None, *, submit=True, answers=None):
     with db.transaction() as s:
         return sheets.save_sheet(
-            s, registry, load_actor(s, email, TODAY), rid, pid, answers if answers is not None else parts(total),
+            s,
+            registry,
+            load_actor(s, email, TODAY),
+            rid,
+            pid,
+            answers if answers is not None else parts(total),
             submit=submit,
         ).version
 
@@ -118,7 +123,11 @@ def test_the_whole_round(db, registry, world, upload_dir, seated):
     entry = _close(db, registry, secretary, rid, jam)
     # (60 + 65.5) / 2 = 62.75: below 70, the district recognises it with 3★
     assert (entry.status, entry.average, entry.star, entry.outcome, entry.to_state) == (
-        "closed", 62.75, 3, "recognised", "rated"
+        "closed",
+        62.75,
+        3,
+        "recognised",
+        "rated",
     )
     assert sorted(entry.present) == sorted(_ids(db, [chair, m2])) and entry.recused == _ids(db, [m3])
     jam_row = product_row(db, jam)
