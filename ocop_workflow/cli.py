@@ -413,12 +413,19 @@ def workflow_list(ctx: Context) -> None:
 def workflow_check(path: Path) -> None:
     """Validate a folder of definitions (with its catalogue.yaml) or a single definition file."""
     if path.is_dir():
+        from .engine.criteria import CRITERIA_DIR
         from .engine.permissions import PERMISSIONS_FILE, load_policy
+        from .engine.registry import load_sets
 
         cat, defs = load_directory(path)
         if (path / PERMISSIONS_FILE).exists():
             load_policy(path / PERMISSIONS_FILE, cat, defs)
             click.echo(f"ok: permissions — {path / PERMISSIONS_FILE}")
+        if (path / CRITERIA_DIR).is_dir():
+            criteria = load_sets(path, cat, defs)
+            for key in sorted(criteria.sets):
+                n = len([s for s in criteria.sheets.values() if s.set_key == key])
+                click.echo(f"ok: criteria {key} ({n} sheets) — {path / CRITERIA_DIR / key}")
     else:
         from .engine.loader import CATALOGUE_FILE, load_catalogue, load_definition
 

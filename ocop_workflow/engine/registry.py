@@ -18,8 +18,9 @@ from pathlib import Path
 
 from transitions import Machine, MachineError
 
-from ..errors import NotFound
+from ..errors import DefinitionError, NotFound
 from ..i18n import Text
+from .criteria import CRITERIA_DIR, CriteriaSets, load_criteria, uncovered_workflows
 from .definition import Catalogue, TransitionDef, WorkflowDefinition
 from .loader import load_directory
 from .permissions import PERMISSIONS_FILE, Policy, load_policy
@@ -78,6 +79,7 @@ class Registry:
     definitions: dict[tuple[str, int], WorkflowDefinition]
     default_key: str = "ocop-148"
     policy: Policy | None = None
+    criteria: CriteriaSets | None = None
 
     def __post_init__(self) -> None:
         self._machines: dict[tuple[str, int], Machine] = {}
@@ -94,7 +96,8 @@ class Registry:
             from ..config import _shipped_dir
 
             policy = load_policy(_shipped_dir("workflows") / PERMISSIONS_FILE, catalogue, None)
-        return cls(catalogue, {(d.key, d.version): d for d in defs}, default_key, policy)
+        criteria = load_sets(Path(directory), catalogue, defs)
+        return cls(catalogue, {(d.key, d.version): d for d in defs}, default_key, policy, criteria)
 
     def get(self, key: str, version: int | None = None) -> WorkflowDefinition:
         if version is None:
@@ -148,6 +151,22 @@ class Registry:
         if not moved:  # the engine selected a transition the machine does not have: a bug
             raise RuntimeError(f"{d.ident}: machine refused {tdef.trigger} from {state}")
         return subject.state
+
+
+def load_sets(directory: Path, catalogue: Catalogue, defs: list[WorkflowDefinition]) -> CriteriaSets:
+    """The criteria sets of a folder of definitions (`<folder>/criteria/`), checked against its catalogue
+    and definitions; a folder without one (tests, drafts) gets the shipped sets, whose product groups
+    are then not checked against the folder's catalogue, as for the permission file."""
+    own = Path(directory) / CRITERIA_DIR
+    if not own.is_dir():
+        from ..config import _shipped_dir
+
+        return load_criteria(_shipped_dir("workflows") / CRITERIA_DIR, catalogue, check_groups=False)
+    criteria = load_criteria(own, catalogue)
+    problems = uncovered_workflows(criteria, defs)
+    if problems:
+        raise DefinitionError(problems)
+    return criteria
 
 
 @lru_cache(maxsize=8)
