@@ -83,7 +83,7 @@ MISTAKES = {
     ),
     # unknown role, document type, product group, producer kind, level
     "unknown-role": sub(
-        rf"    roles: \[district_council\](?=\n    label: \{{vi: {Q}Chấm điểm và công nhận cấp huyện)",
+        rf"    roles: \[district_council\](?=\n    label: \{{vi: {Q}Kết quả Hội đồng huyện: dưới 70)",
         "    roles: [district_counsil]",
         ("transition 'rate_district'", "unknown role 'district_counsil'"),
     ),
@@ -114,6 +114,47 @@ MISTAKES = {
         r"^    rating: \{level: district, max_star: 3\}$",
         "    rating: {level: distric, max_star: 3}",
         ("transition 'rate_district'", "unknown level 'distric'"),
+    ),
+    "min-star-above-max-star": sub(
+        r"^    rating: \{level: district, max_star: 3\}$",
+        "    rating: {level: district, max_star: 3, min_star: 4}",
+        ("transition 'rate_district'", "min_star is above max_star"),
+    ),
+    "fallback-star-from-is-gone": sub(
+        r"^    rating: \{level: central, max_star: 5, min_star: 5\}$",
+        "    rating: {level: central, max_star: 5, fallback_star_from: province}",
+        ("transition 'rate_central' rating", "unknown key 'fallback_star_from'"),
+    ),
+    # the evaluation block: one rule per definition
+    "evaluation-unknown-lower-score": sub(
+        r"^  lower_score: own_band$",
+        "  lower_score: keep_the_best",
+        ("evaluation: lower_score must be one of own_band, previous_level_stands", "'keep_the_best'"),
+    ),
+    "evaluation-quorum-above-one": sub(
+        r'^  quorum: "2/3"$', '  quorum: "4/3"', ("evaluation: quorum must be above 0 and at most 1", "4/3")
+    ),
+    "evaluation-quorum-zero": sub(
+        r'^  quorum: "2/3"$', "  quorum: 0", ("evaluation: quorum must be above 0 and at most 1",), file=F1489
+    ),
+    "evaluation-quorum-not-a-fraction": sub(
+        r'^  quorum: "2/3"$', "  quorum: two thirds", ("evaluation: quorum must be a fraction",)
+    ),
+    "evaluation-unknown-rounding": sub(
+        r"^  rounding: half_up$", "  rounding: bankers", ("evaluation: rounding must be one of half_up",)
+    ),
+    "evaluation-bad-decimals": sub(
+        r"^  decimals: 2$", "  decimals: -1", ("evaluation: decimals must be a whole number from 0 to 4",)
+    ),
+    "evaluation-unknown-key": sub(
+        r"^  decimals: 2$", "  decimal: 2", ("evaluation: unknown key 'decimal'",), file=F1489
+    ),
+    "evaluation-criteria-set-a-path": sub(
+        r"^  criteria_set: ocop-148$", "  criteria_set: ../etc", ("evaluation: criteria_set must be a folder name",)
+    ),
+    "evaluation-is-a-list": Mistake(
+        ((r"^evaluation:\n(  .*\n|  #.*\n)+", "evaluation: [own_band]\n"),),
+        ("evaluation must be a mapping",),
     ),
     "max-star-out-of-range": sub(
         r"^    rating: \{level: district, max_star: 3\}$",

@@ -3,6 +3,7 @@
 from .definition import (
     Catalogue,
     DocumentRequirement,
+    Evaluation,
     Range,
     RatingRule,
     StateDef,
@@ -17,6 +18,7 @@ from .registry import Registry, get_registry
 __all__ = [
     "Catalogue",
     "DocumentRequirement",
+    "Evaluation",
     "Range",
     "RatingRule",
     "Registry",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
+from fractions import Fraction
 
 from ..i18n import Text
 
@@ -72,15 +73,46 @@ class DocumentRequirement:
 class RatingRule:
     """A transition that records a council's score: the star is the band, capped at max_star.
 
-    `final` is false where the council only forwards the dossier; `fallback_star_from` names
-    the level whose star stands when this level's band does not reach max_star (the central
-    council either grants 5★ or leaves the province's star).
+    `final` is false where the council only forwards the dossier. `min_star` is the lowest star
+    this level decides on: the central council decides only whether a product reaches 5★
+    (`min_star: 5`); a band below it is "not recognised at 5★" and the forwarding level's result
+    stands. What a level does with a forwarded product it scores lower is the definition's
+    `evaluation.lower_score` (see `Evaluation`).
     """
 
     level: str
     max_star: int
     final: bool = True
-    fallback_star_from: str | None = None
+    min_star: int = 1
+
+
+LOWER_SCORE_POLICIES = ("own_band", "previous_level_stands")
+ROUNDING_RULES = ("half_up",)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How a definition turns council scores into results (the top-level `evaluation:` block).
+
+    * `lower_score`: a product forwarded by a lower council that this council scores in a lower
+      band (district 75 → province 60). `own_band`: this council's score decides, its star by its
+      band, recognised by this level (not certified below 3★). `previous_level_stands`: the
+      forwarding level's result stands (its score, its star capped at its maximum, recognised by
+      it); this council's rating is kept, not final. Either way a band below the council's
+      `min_star` (the central council, 5★ only) leaves the forwarding level's result standing.
+    * `quorum`: the share of the council's members that must have submitted a sheet before the
+      secretary may close a product (the round service reads it).
+    * `rounding`, `decimals`: the recorded score is the average of the submitted totals rounded
+      half-up (0.005 → 0.01) to `decimals` places (the round service reads them).
+    * `criteria_set`: the folder under `workflows/criteria/` whose sheets the members score.
+    """
+
+    lower_score: str = "own_band"
+    quorum: Fraction = Fraction(2, 3)
+    rounding: str = "half_up"
+    decimals: int = 2
+    criteria_set: str = ""
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -143,6 +175,7 @@ class WorkflowDefinition:
     effective_from: date | None = None
     sla_calendar: str = "calendar"
     migrate_from: dict[str, dict[str, str]] = field(default_factory=dict)
+    evaluation: Evaluation = field(default_factory=Evaluation)
     path: str = ""
 
     @property

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import deque
 from datetime import date
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,10 @@ from ..levels import LEVELS
 from .definition import (
     REQUIRABLE_FIELDS,
     Catalogue,
+    LOWER_SCORE_POLICIES,
+    ROUNDING_RULES,
     DocumentRequirement,
+    Evaluation,
     Range,
     RatingRule,
     RoleDef,
@@ -255,7 +259,9 @@ _TOP_KEYS = {
     "states",
     "transitions",
     "migrate_from",
+    "evaluation",
 }
+_EVALUATION_KEYS = {"lower_score", "quorum", "rounding", "decimals", "criteria_set", "source"}
 SETTABLE = {"application_type": {"first_rating", "upgrade", "re_evaluation"}}
 
 
@@ -283,6 +289,7 @@ def _load_definition(path: Path, cat: Catalogue) -> tuple[WorkflowDefinition, _L
         if _is_transition_mapping(node, raw, problems)
     ]
     migrate_from = _load_migrate_from(raw, problems, check_state)
+    evaluation = _load_evaluation(raw, problems)
 
     definition = WorkflowDefinition(
         key=str(raw["key"]),
@@ -295,6 +302,7 @@ def _load_definition(path: Path, cat: Catalogue) -> tuple[WorkflowDefinition, _L
         effective_from=effective if isinstance(effective, date) else None,
         sla_calendar=str(raw.get("sla_calendar", "calendar")),
         migrate_from=migrate_from,
+        evaluation=evaluation,
         path=str(path),
     )
     problems.raise_if_any()
@@ -456,25 +464,89 @@ def _load_rating(node: _LineDict, cat: Catalogue, problems: _Problems, where: st
         return None
     _check_keys(
         rating_node,
-        {"level", "max_star", "final", "fallback_star_from"},
+        {"level", "max_star", "min_star", "final"},
         {"level", "max_star"},
         problems,
         f"{where} rating",
     )
-    for lvl in (rating_node.get("level"), rating_node.get("fallback_star_from")):
-        if lvl is not None and (not isinstance(lvl, str) or lvl not in cat.levels):
-            problems.add(_line(rating_node), f"{where}: unknown level {lvl!r}")
-    max_star = rating_node.get("max_star")
-    if isinstance(max_star, bool) or max_star not in (1, 2, 3, 4, 5):
-        problems.add(_line(rating_node, "max_star"), f"{where}: max_star must be 1 to 5")
+    lvl = rating_node.get("level")
+    if lvl is not None and (not isinstance(lvl, str) or lvl not in cat.levels):
+        problems.add(_line(rating_node), f"{where}: unknown level {lvl!r}")
+    stars = {}
+    for key, default in (("max_star", 5), ("min_star", 1)):
+        value = rating_node.get(key, default)
+        if isinstance(value, bool) or value not in (1, 2, 3, 4, 5):
+            problems.add(_line(rating_node, key), f"{where}: {key} must be 1 to 5")
+            value = default
+        stars[key] = value
+    if stars["min_star"] > stars["max_star"]:
+        problems.add(_line(rating_node, "min_star"), f"{where}: min_star is above max_star")
     if not isinstance(rating_node.get("final", True), bool):
         problems.add(_line(rating_node, "final"), f"{where} rating: final must be true or false")
     return RatingRule(
-        level=str(rating_node.get("level")),
-        max_star=int(max_star) if isinstance(max_star, int) else 5,
+        level=str(lvl),
+        max_star=stars["max_star"],
+        min_star=stars["min_star"],
         final=bool(rating_node.get("final", True)),
-        fallback_star_from=rating_node.get("fallback_star_from"),
     )
+
+
+def _load_evaluation(raw: _LineDict, problems: _Problems) -> Evaluation:
+    """The `evaluation:` block (see `Evaluation`); every key is optional, with the documented default."""
+    key = str(raw.get("key", ""))
+    node = _mapping(raw.get("evaluation"), problems, "evaluation", _line(raw, "evaluation"))
+    if not node:
+        return Evaluation(criteria_set=key)
+    _check_keys(node, _EVALUATION_KEYS, set(), problems, "evaluation")
+    policy = node.get("lower_score", "own_band")
+    if policy not in LOWER_SCORE_POLICIES:
+        problems.add(
+            _line(node, "lower_score"),
+            f"evaluation: lower_score must be one of {', '.join(LOWER_SCORE_POLICIES)}, got {policy!r}",
+        )
+        policy = "own_band"
+    quorum = _quorum(node.get("quorum", "2/3"), problems, _line(node, "quorum"))
+    rounding = node.get("rounding", "half_up")
+    if rounding not in ROUNDING_RULES:
+        problems.add(
+            _line(node, "rounding"), f"evaluation: rounding must be one of {', '.join(ROUNDING_RULES)}, got {rounding!r}"
+        )
+        rounding = "half_up"
+    decimals = node.get("decimals", 2)
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 4:
+        problems.add(_line(node, "decimals"), f"evaluation: decimals must be a whole number from 0 to 4, got {decimals!r}")
+        decimals = 2
+    criteria_set = node.get("criteria_set", key)
+    if not _is_name(criteria_set) or "/" in criteria_set or criteria_set.startswith("."):
+        problems.add(_line(node, "criteria_set"), f"evaluation: criteria_set must be a folder name, got {criteria_set!r}")
+        criteria_set = key
+    source = node.get("source", "")
+    if not isinstance(source, str):
+        problems.add(_line(node, "source"), "evaluation: source must be text (the clause the rules come from)")
+        source = ""
+    return Evaluation(
+        lower_score=policy,
+        quorum=quorum,
+        rounding=rounding,
+        decimals=decimals,
+        criteria_set=criteria_set,
+        source=source,
+    )
+
+
+def _quorum(value: Any, problems: _Problems, line: int | None) -> Fraction:
+    """A share of the council written "2/3", 0.75 or 1; it must lie in (0, 1]."""
+    try:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ValueError
+        quorum = Fraction(str(value).strip())
+    except (ValueError, ZeroDivisionError):
+        problems.add(line, f"evaluation: quorum must be a fraction such as \"2/3\" or 0.75, got {value!r}")
+        return Fraction(2, 3)
+    if not 0 < quorum <= 1:
+        problems.add(line, f"evaluation: quorum must be above 0 and at most 1, got {value}")
+        return Fraction(2, 3)
+    return quorum
 
 
 def _load_migrate_from(raw: _LineDict, problems: _Problems, check_state: _StateChecker) -> dict[str, dict[str, str]]:

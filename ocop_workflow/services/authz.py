@@ -92,8 +92,26 @@ def _by_roles(actor: Actor, roles: frozenset[str] | tuple[str, ...], obj: Any, w
     )
 
 
-def _step(actor: Actor, obj: Any, transition: TransitionDef) -> Decision:
+def _step(actor: Actor, obj: Any, transition: TransitionDef, verdict: Any) -> Decision:
+    """A workflow step. A council's rating step is fired from an evaluation round: the round's
+    verdict stands in for the role check (the round service authorised the secretary's close and
+    the members scored); without one no person fires it, only the system actor (imports, demo)."""
     roles = frozenset(transition.roles)
+    if transition.rating is not None:
+        if verdict is not None:
+            return _ALLOWED
+        names, label = actor.policy.role_names(roles), transition.label
+        return Decision(
+            False,
+            Text(
+                f"Không nhập điểm trực tiếp cho bước «{label.vi}»: điểm là trung bình các phiếu chấm của thành viên "
+                f"Hội đồng ({names.vi}) trong một đợt đánh giá; thư ký Hội đồng chốt kết quả ở trang đợt đánh giá",
+                f"The step “{label.en}” takes no score typed in: the score is the average of the council members' "
+                f"({names.en}) score sheets in an evaluation round; the council's secretary closes it on the "
+                "round's page",
+            ),
+            roles=tuple(sorted(roles)),
+        )
     decision = _by_roles(actor, roles, obj, transition.label)
     if decision:
         return decision
@@ -251,6 +269,7 @@ def authorize(
     transition: TransitionDef | None = None,
     definition: WorkflowDefinition | None = None,
     decided_level: str | None = None,
+    verdict: Any = None,
     member: CouncilMember | None = None,
 ) -> Decision:
     """May `actor` do `action` on `obj`? The object is in scope (callers load it through `access`).
@@ -258,14 +277,15 @@ def authorize(
     `action` is a key of the permission file's `actions`, or "attach_document" (with `doc_type`, or
     None for "anything at all", the product's `definition` and, after a decision, the
     `decided_level`: see `documents.decided_level`), or "take_step" (with the
-    definition's `transition`), or "score_sheet" / "close_scoring" (with the actor's `member` row of
+    definition's `transition`, and for a council's rating step the round's `verdict`,
+    `products.Verdict`), or "score_sheet" / "close_scoring" (with the actor's `member` row of
     the council, None when not a member). `obj` is the product, producer, organisation or user acted on, or
     None for "anywhere" (menus: may this actor create products at all?).
     """
     if actor.system:
         return _ALLOWED
     if action == TAKE_STEP:
-        return _step(actor, obj, transition)
+        return _step(actor, obj, transition, verdict)
     if action == ATTACH_DOCUMENT:
         return _attach(actor, obj, doc_type, definition, decided_level)
     if action in (SCORE_SHEET, CLOSE_SCORING):

@@ -17,6 +17,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..engine import Registry, TransitionDef, WorkflowDefinition, star_for_score
+from ..engine.definition import CERTIFIED_MIN_STAR
+from ..levels import rank
 from ..errors import GuardFailed, InvalidData, InvalidTrigger, NotFound, StaleVersion
 from ..i18n import Text
 from ..models import Document, Organisation, Producer, Product, ProductEvent, Rating, User
@@ -31,6 +33,41 @@ EDIT_TRIGGER = "edit"
 EDITABLE_FIELDS = ("name", "product_group", "subgroup")
 NAME_LABEL = Text("Tên sản phẩm", "Product name")
 SUBGROUP_LABEL = Text("Nhóm con", "Sub-group")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A council's result for one product, from an evaluation round (services.rounds): the average
+    of the members' sheets (`score`, already rounded by the definition's rule), the round and the
+    council that produced it, the organisation the council belongs to, and a star cap where a
+    mandatory criterion failed by the majority caps the star.
+
+    `advance(..., verdict=...)` fires a rating step with it: the round service has checked that
+    the secretary may close the product, so the verdict stands in for the role check of the step.
+    """
+
+    round_id: int
+    round_name: str
+    council_id: int
+    organisation_id: int
+    score: float
+    star_cap: int | None
+    members_present: tuple[int, ...] = ()
+    members_recused: tuple[int, ...] = ()
+
+
+NO_SCORE_HERE = Text(
+    "Bước này không nhận điểm: chỉ bước ghi kết quả chấm điểm của Hội đồng mới có điểm",
+    "This step takes no score: only a council's rating step records a score",
+)
+VERDICT_NOT_A_RATING = Text(
+    "Kết quả của đợt đánh giá chỉ dùng cho bước ghi kết quả chấm điểm của Hội đồng",
+    "A round's result can only be recorded by a council's rating step",
+)
+VERDICT_AND_SCORE = Text(
+    "Điểm lấy từ kết quả của đợt đánh giá; không nhập thêm điểm",
+    "The score comes from the round's result; do not send another score",
+)
 
 
 def _now(now: datetime | None) -> datetime:
@@ -194,20 +231,6 @@ def update_product(
     return product
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """A council's closed result for one product (services.rounds): the round and its average."""
-
-    round_id: int
-    round_name: str
-    council_id: int
-    organisation_id: int
-    score: float
-    star_cap: int | None = None
-    members_present: tuple[int, ...] = ()
-    members_recused: tuple[int, ...] = ()
-
-
 @dataclass
 class TriggerOption:
     """One thing the actor might do now, with the reasons it cannot be done yet."""
@@ -220,6 +243,7 @@ class TriggerOption:
     needs_score: bool = False
     needs_comment: bool = False
     destinations: tuple[str, ...] = ()
+    rating: bool = False  # a council's rating step: done from an evaluation round, not by a button
 
     @property
     def available(self) -> bool:
@@ -315,6 +339,7 @@ def available_triggers(
                 needs_score=any(t.needs_score for t in cands),
                 needs_comment=any("comment" in t.fields for t in cands),
                 destinations=tuple(dict.fromkeys(t.dest for t in cands)),
+                rating=any(t.rating is not None for t in cands),
             )
         )
     return options
@@ -337,12 +362,20 @@ def advance(
 
     The product is read once, first: a missing or out-of-scope product is NotFound whatever else
     the call holds. The returned Move names the definition (`workflow_key`, `workflow_version`)
-    and the new state, so a caller needs no second read to describe the move."""
+    and the new state, so a caller needs no second read to describe the move.
+
+    A score is taken only by a step that needs one (InvalidData otherwise). A council's rating
+    step takes its score from a `verdict` (an evaluation round's result); without one only the
+    system actor (imports, the demo, tests) may fire it. The rating follows the definition's
+    `evaluation` rule (`_results`)."""
     conn, product = _load_for_move(session, actor, product_id)
     data = dict(data or {})
-    score = _validate_inputs(comment, data.pop("score", None))
+    raw_score = data.pop("score", None)
     if verdict is not None:
-        score = verdict.score
+        if raw_score is not None and raw_score != "":
+            raise InvalidData(VERDICT_AND_SCORE)
+        raw_score = verdict.score
+    score = _validate_inputs(comment, raw_score)
     comment = (comment or "").strip() or None
     if expected_version is not None and product.version != expected_version:
         raise StaleVersion(expected_version, product.version)
@@ -359,8 +392,12 @@ def advance(
             trigger=trigger,
             state=product.state,
         )
+    if score is not None and not any(t.needs_score for t in cands):
+        raise InvalidData(NO_SCORE_HERE)
     tdef = _candidate_for_score(cands, score)
-    membership = None if verdict is not None else authorize(actor, TAKE_STEP, product, transition=tdef).check()
+    if verdict is not None and tdef.rating is None:
+        raise InvalidData(VERDICT_NOT_A_RATING)
+    membership = authorize(actor, TAKE_STEP, product, transition=tdef, verdict=verdict).check()
     missing = _missing_for(
         registry, tdef, product, {doc_type for _id, doc_type, _sha in product.dossier}, comment, score, True
     )
@@ -368,28 +405,36 @@ def advance(
         raise GuardFailed(missing)
 
     at = _now(now)
-    star = None
-    if tdef.rating is not None and score is not None:
-        star = _star_for(conn, tdef, product, score)
-        if verdict is not None and verdict.star_cap is not None:
-            star = min(star, verdict.star_cap)
-    upgrade = bool(
-        star is not None and tdef.on_upgrade and product.current_star is not None and star > product.current_star
-    )
-    from_state = product.state
-    to_state = registry.fire(definition, from_state, tdef, upgrade)
-
+    results: list[dict] = []
+    star_now = product.current_star
     # The star and the settings a step makes (application_type …) belong to the engine: a caller's
     # `data` may add remarks to the history row but never claim a star or a setting.
     engine_keys = steps.engine_keys
     event_data = {k: v for k, v in data.items() if isinstance(k, str) and k not in engine_keys}
-    if star is not None:
-        event_data["star"] = star
-    event_data.update(tdef.sets)
+    if tdef.rating is not None and score is not None:
+        if verdict is not None:
+            org_id = verdict.organisation_id
+        elif membership is not None:
+            org_id = membership.organisation_id
+        else:
+            org_id = _org_at_level(conn, product.commune.path, tdef.rating.level)
+        results, star_now, notes = _results(
+            conn, definition, tdef, product, score, org_id, verdict.star_cap if verdict is not None else None
+        )
+        event_data.update(notes)
     if verdict is not None:
         event_data["round"] = {"id": verdict.round_id, "name": verdict.round_name, "council_id": verdict.council_id}
+    upgrade = bool(
+        results
+        and tdef.on_upgrade
+        and product.current_star is not None
+        and star_now is not None
+        and star_now > product.current_star
+    )
+    from_state = product.state
+    to_state = registry.fire(definition, from_state, tdef, upgrade)
+    event_data.update(tdef.sets)
     seq = product.history_count + 1
-    star_now = star if star is not None and tdef.rating.final else product.current_star
     _write_product(
         session,
         conn,
@@ -418,22 +463,8 @@ def advance(
         data=event_data,
         dossier_fingerprint=_fingerprint(product.dossier),
     )
-    if star is not None:
-        conn.execute(
-            _INSERT_RATING,
-            {
-                "product_id": product.id,
-                "event_id": event.id,
-                "level": tdef.rating.level,
-                "organisation_id": verdict.organisation_id
-                if verdict is not None
-                else (membership.organisation_id if membership else None),
-                "score": score,
-                "star": star,
-                "final": tdef.rating.final,
-                "at": at,
-            },
-        )
+    for row in results:
+        conn.execute(_INSERT_RATING, {**row, "product_id": product.id, "event_id": event.id, "at": at})
     return event
 
 
@@ -447,6 +478,8 @@ class _Steps:
 
 
 _STEPS: dict[int, _Steps] = {}
+# What the engine writes into a rating's history row (see `_results`) and a round's verdict.
+_ENGINE_KEYS = frozenset({"star", "round", "not_recognised_at", "recognised_by", "star_cap"})
 
 
 def _steps(definition: WorkflowDefinition) -> _Steps:
@@ -456,7 +489,7 @@ def _steps(definition: WorkflowDefinition) -> _Steps:
         for t in definition.transitions:
             for source in dict.fromkeys(t.sources):
                 by_step.setdefault((source, t.trigger), []).append(t)
-        keys = frozenset({"star", "round"} | {key for t in definition.transitions for key in t.sets})
+        keys = frozenset(_ENGINE_KEYS | {key for t in definition.transitions for key in t.sets})
         known = _STEPS[id(definition)] = _Steps(definition, by_step, keys)
     return known
 
@@ -610,23 +643,90 @@ def _insert_event(conn: Connection, actor: Actor, **values: object) -> Move:
 
 
 _RATINGS = Rating.__table__
-_PREVIOUS_STAR = (
-    select(_RATINGS.c.star)
-    .where(_RATINGS.c.product_id == bindparam("product_id"), _RATINGS.c.level == bindparam("level"))
+# The product's latest rating: a forwarding (not final) one from the level below is what the
+# council now scoring it was asked to confirm.
+_LATEST_RATING = (
+    select(_RATINGS.c.level, _RATINGS.c.organisation_id, _RATINGS.c.score, _RATINGS.c.star, _RATINGS.c.final)
+    .where(_RATINGS.c.product_id == bindparam("product_id"))
     .order_by(_RATINGS.c.id.desc())
     .limit(1)
 )
+_ORG_LEVELS = select(_ORGS.c.id, _ORGS.c.code, _ORGS.c.level).where(_ORGS.c.code.in_(bindparam("codes", expanding=True)))
 
 
-def _star_for(conn: Connection, tdef: TransitionDef, product: _Moving, score: float) -> int:
+def _org_at_level(conn: Connection, commune_path: str, level: str) -> int | None:
+    """The product's unit at `level` (its commune's ancestor), or the nearest one above it when the
+    tree has none there (a commune straight under its province): who a system-recorded rating is
+    credited to, as the reminders' `Directory.owner` finds the owner of a state."""
+    codes = [c for c in commune_path.split("/") if c]
+    if not codes:
+        return None
+    found = {code: (org_id, lvl) for org_id, code, lvl in conn.execute(_ORG_LEVELS, {"codes": codes})}
+    chain = [found[c] for c in reversed(codes) if c in found]  # nearest first
+    for org_id, lvl in chain:
+        if lvl == level:
+            return org_id
+    return next((org_id for org_id, lvl in chain if rank(lvl) < rank(level)), None)
+
+
+def _results(
+    conn: Connection,
+    definition: WorkflowDefinition,
+    tdef: TransitionDef,
+    product: _Moving,
+    score: float,
+    organisation_id: int | None,
+    star_cap: int | None,
+) -> tuple[list[dict], int | None, dict]:
+    """The rating rows a council's score writes, the product's star after it, and the notes for the
+    history row: the one rule of the definition (`definition.evaluation`, see NOTES/README).
+
+    * The council's star is its band, capped at the step's `max_star` (and at a verdict's cap).
+    * A band below the step's `min_star` (the central council decides only on 5★) is "not
+      recognised at min_star★": the council's rating is kept, not final, and the forwarding
+      level's result (its score and star) becomes the final rating, credited to that level.
+    * A final step scoring a product forwarded from a lower level in a lower band follows
+      `evaluation.lower_score`: `own_band` (this council's result is final) or
+      `previous_level_stands` (as above: the forwarding level's result is the final one).
+    """
     rule = tdef.rating
     band = star_for_score(score)
-    star = min(band, rule.max_star)
-    if rule.fallback_star_from and band < rule.max_star:
-        previous = conn.execute(_PREVIOUS_STAR, {"product_id": product.id, "level": rule.fallback_star_from}).scalar()
-        if previous is not None:
-            star = previous
-    return star
+    star = min(band, rule.max_star, star_cap if star_cap is not None else 5)
+    own = {"level": rule.level, "organisation_id": organisation_id, "score": score, "star": star}
+    if not rule.final:
+        return [{**own, "final": False}], product.current_star, {"star": star}
+    latest = conn.execute(_LATEST_RATING, {"product_id": product.id}).first()
+    forward = None
+    if latest is not None and not latest.final and latest.level != rule.level:
+        try:
+            if rank(latest.level) > rank(rule.level):  # from a level below this one
+                forward = latest
+        except ValueError:
+            forward = None
+    below_range = band < rule.min_star
+    lower = forward is not None and band < star_for_score(forward.score)
+    if forward is not None and (below_range or (lower and definition.evaluation.lower_score == "previous_level_stands")):
+        kept = {
+            "level": forward.level,
+            "organisation_id": forward.organisation_id,
+            "score": forward.score,
+            "star": forward.star,
+            "final": True,
+        }
+        notes = {"star": forward.star, "recognised_by": forward.level}
+        if below_range:
+            notes["not_recognised_at"] = rule.min_star
+        # the council's own rating first, the standing result last: the level that decided last
+        # (documents.decided_level) is the one whose recognition stands
+        return [{**own, "final": False}, kept], forward.star, notes
+    if below_range:  # nothing forwarded to stand (an imported product): the council's rating is kept
+        return [{**own, "final": False}], product.current_star, {"not_recognised_at": rule.min_star}
+    notes = {"star": star}
+    if star >= CERTIFIED_MIN_STAR:
+        notes["recognised_by"] = rule.level
+    if star_cap is not None and band > star:
+        notes["star_cap"] = star_cap
+    return [{**own, "final": True}], star, notes
 
 
 def history(session: Session, actor: Actor, product_id: int) -> list[ProductEvent]:
@@ -642,6 +742,7 @@ def get_product(session: Session, actor: Actor, product_id: int) -> Product:
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "Verdict",
     "EDIT_TRIGGER",
     "Move",
     "NotFound",

@@ -7,6 +7,7 @@ registry), so the description follows the rules instead of restating them.
 from __future__ import annotations
 
 from ocop_workflow.engine import Registry
+from ocop_workflow.engine.definition import LOWER_SCORE_POLICIES
 from ocop_workflow.levels import LEVELS
 from ocop_workflow.models import APPLICATION_TYPES, PRODUCER_KINDS
 from ocop_workflow.services.documents import CONTENT_TYPES
@@ -38,6 +39,9 @@ TAGS = [
     ("products", "Products, their steps, history and dossier documents"),
     ("workflows", "Workflow definitions and diagrams"),
     ("account", "The caller and their notifications"),
+    ("councils", "Evaluation councils (hội đồng) and their members"),
+    ("rounds", "Evaluation rounds (đợt đánh giá): products, closing, minutes and score tables"),
+    ("sheets", "A council member's own score sheet (phiếu đánh giá)"),
     ("meta", "This description and the problem types"),
 ]
 
@@ -81,6 +85,8 @@ STRINGS = {"type": "array", "items": STR}
 
 
 def components(registry: Registry) -> dict:
+    from .round_schemas import round_components  # it builds on the helpers above
+
     cat = registry.catalogue
     groups = sorted(cat.product_groups)
     doc_types = sorted(cat.document_types)
@@ -268,7 +274,7 @@ def components(registry: Registry) -> dict:
                 "score": nullable(ref("Range")),
                 "star": nullable(ref("Range")),
                 "rating": nullable(
-                    obj({"level": STR, "max_star": INT, "final": BOOL, "fallback_star_from": nullable(STR)})
+                    obj({"level": STR, "max_star": INT, "min_star": INT, "final": BOOL})
                 ),
                 "sets": {"type": "object", "additionalProperties": STR},
             }
@@ -285,6 +291,16 @@ def components(registry: Registry) -> dict:
                 "sla_calendar": STR,
                 "states": {"type": "array", "items": ref("State")},
                 "transitions": {"type": "array", "items": ref("Transition")},
+                "evaluation": obj(
+                    {
+                        "lower_score": {"type": "string", "enum": list(LOWER_SCORE_POLICIES)},
+                        "quorum": {**STR, "description": "share of the council's members, e.g. 2/3"},
+                        "rounding": STR,
+                        "decimals": INT,
+                        "criteria_set": STR,
+                        "source": STR,
+                    }
+                ),
             }
         ),
         "Notification": obj(
@@ -315,6 +331,7 @@ def components(registry: Registry) -> dict:
                 ),
             }
         ),
+        **round_components(),
         "DocumentType": {"type": "string", "enum": doc_types},
         "ProductGroup": {"type": "string", "enum": groups},
     }

@@ -157,7 +157,7 @@ class Serializer:
                     "level": t.rating.level,
                     "max_star": t.rating.max_star,
                     "final": t.rating.final,
-                    "fallback_star_from": t.rating.fallback_star_from,
+                    "min_star": t.rating.min_star,
                 }
             transitions.append(
                 {
@@ -190,6 +190,14 @@ class Serializer:
                 for s in d.states.values()
             ],
             "transitions": transitions,
+            "evaluation": {
+                "lower_score": d.evaluation.lower_score,
+                "quorum": str(d.evaluation.quorum),
+                "rounding": d.evaluation.rounding,
+                "decimals": d.evaluation.decimals,
+                "criteria_set": d.evaluation.criteria_set,
+                "source": d.evaluation.source,
+            },
         }
 
     def notification(self, n: Notification) -> dict:
