@@ -8,6 +8,7 @@ from datetime import datetime
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.widgets import TextInput
 
 from ..forms import Form, InputRequired, Optional, length, required
 
@@ -15,7 +16,10 @@ DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
 
 
 class VnDateField(DateField):
-    """A date typed as dd/mm/yyyy (Vietnamese offices' way); yyyy-mm-dd is accepted too."""
+    """A date typed as dd/mm/yyyy (Vietnamese offices' way); yyyy-mm-dd is accepted too. A text input:
+    the browser's date picker shows and sends dates in its own locale's format."""
+
+    widget = TextInput()
 
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators, format=list(DATE_FORMATS), **kwargs)

@@ -391,7 +391,7 @@ def sheets_xlsx(round_id: int):
     view = round_service.round_view(s, reg, who, round_id)  # 404 outside, before anything else
     from ocop_workflow.exports import build_sheets_xlsx  # branch wt-api
 
-    return _download(build_sheets_xlsx(view, reg), XLSX, f"phieu-cham-dot-{round_id}.xlsx")
+    return _download(build_sheets_xlsx(view, reg, locale()), XLSX, f"phieu-cham-dot-{round_id}.xlsx")
 
 
 # --- the member's queue and score sheet ---------------------------------------------------------------

@@ -90,7 +90,8 @@
     sent.push(pending);
     if (sent.length > 20) { sent.shift(); }
     say(msg("saving"));
-    fetch(form.action || window.location.href, {
+    /* not form.action: the buttons named "action" shadow that property */
+    fetch(form.getAttribute("action") || window.location.href, {
       method: "POST", body: body, credentials: "same-origin",
       headers: { "X-Requested-With": "fetch", "Accept": "application/json" }
     }).then(function (r) {
