@@ -34,7 +34,7 @@ WIDE, PHONE = 1280, 375
 class Tab(Walker):
     """A Walker whose every screenshot is taken at 1280 px and at 375 px."""
 
-    def __init__(self, browser, base: str, who: str, width: int) -> None:
+    def __init__(self, browser, base: str, who: str, width: int) -> None:  # noqa: F811
         super().__init__(browser, base, who, width=width)
         self.width = width
 
