@@ -78,7 +78,7 @@ from ocop_workflow.models import Document
 from ocop_workflow.services.access import Actor, load_actor
 from ocop_workflow.services.directory import add_membership, create_organisation, create_user
 from ocop_workflow.services.producers import create_producer
-from ocop_workflow.services.products import advance, create_product
+from ocop_workflow.services.products import Verdict, advance, create_product
 
 BUDGET = 1000.0  # advances per second through the services
 PEER_FACTOR = 1.3  # services/reload must be at least this many times the best tool peer ...
@@ -241,16 +241,24 @@ def services_phase(path: Path, registry: Registry, world: World, *, reload_actor
         with db.session() as s:
             cached = {key: load_actor(s, uid) for key, uid in world.user_ids.items()}
     user_ids = world.user_ids
-    plan = [(step, user_ids[step.user], {"score": step.score} if step.score is not None else None) for step in CYCLE]
+    # a council's rating comes from a round: the secretary's close passes the round's verdict
+    plan = [
+        (
+            step,
+            user_ids[step.user],
+            Verdict(1, "bench", 1, world.org_ids[step.org_code], step.score, None) if step.score is not None else None,
+        )
+        for step in CYCLE
+    ]
     try:
         pids = yield (0.0, 0.0)
         while pids is not None:
             started, cpu = time.perf_counter(), time.process_time()
             for pid in pids:
-                for step, uid, data in plan:
+                for step, uid, verdict in plan:
                     with db.transaction() as s:
                         actor = load_actor(s, uid) if reload_actor else cached[step.user]
-                        event = advance(s, registry, pid, step.trigger, actor, data=data)
+                        event = advance(s, registry, pid, step.trigger, actor, verdict=verdict)
                     if event.to_state != step.to_state:
                         raise AssertionError(
                             f"product {pid}: {step.trigger} went to {event.to_state}, not {step.to_state}"
@@ -307,7 +315,10 @@ def _raw_batch(conn: sqlite3.Connection, world: World, pids: list[int]) -> None:
     user_ids, org_ids = world.user_ids, world.org_ids
     plan = []
     for step in CYCLE:
-        data = {"star": step.star} if step.star is not None else {}
+        data: dict = {}
+        if step.star is not None:  # what `advance` writes for a round's verdict (products._results)
+            data = {"star": step.star, **({"recognised_by": step.rating_level} if step.final else {})}
+            data["round"] = {"id": 1, "name": "bench", "council_id": 1}
         plan.append((step, user_ids[step.user], org_ids.get(step.org_code or ""), json.dumps(data)))
     execute = conn.execute
     for pid in pids:

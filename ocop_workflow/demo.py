@@ -811,6 +811,10 @@ class _Loader:
         (so under 1489 the association, listed first, sends the dossier where it has an officer)."""
         product = self.products[t.index]
         definition = self.registry.get(product.workflow_key, product.workflow_version)
+        if any(tdef.rating is not None for tdef in definition.candidates(product.state, trigger)):
+            # a council's score comes from a round's sheets; the demo's past rounds are history it
+            # records as the system (the rating is credited to the product's unit at that level)
+            return self.system
         for tdef in definition.candidates(product.state, trigger):
             for actor in self._people(t, tdef.roles):
                 if can(actor, TAKE_STEP, product, transition=tdef):

@@ -95,6 +95,31 @@ def move(
         return event.to_state
 
 
+def rate(
+    db: Database,
+    registry: Registry,
+    product_id: int,
+    trigger: str,
+    score: float,
+    *,
+    comment: str | None = None,
+    verdict=None,
+) -> str:
+    """A council's rating step, as the system records it (a person's score comes only from an
+    evaluation round's verdict; `verdict` passes one). Returns the new state."""
+    with db.transaction() as s:
+        return advance(
+            s,
+            registry,
+            product_id,
+            trigger,
+            Actor.system_actor(registry.policy),
+            comment=comment,
+            data=None if verdict is not None else {"score": score},
+            verdict=verdict,
+        ).to_state
+
+
 def required_docs(registry: Registry, workflow: str, trigger: str, group: str, kind: str) -> list[str]:
     d = registry.latest(workflow)
     docs: list[str] = []

@@ -64,6 +64,14 @@ def test_product_commands_follow_the_rules(cli_env, registry, tmp_path):
     ok = run(["product", "advance", str(pid), "accept_idea", "--as", officer], cli_env)
     assert ok.returncode == 0, ok.stderr
     assert "idea → production_plan" in ok.stdout
+    # a score on a step that takes none is refused, with one clear line
+    scored = run(
+        ["product", "advance", str(pid), "withdraw", "--as", officer, "--comment", "x", "--score", "7"], cli_env
+    )
+    assert scored.returncode != 0 and "Traceback" not in scored.stderr
+    assert scored.stderr.strip() == (
+        "error: This step takes no score: only a council's rating step records a score"
+    )
     missing = run(["product", "advance", str(pid), "approve_plan", "--as", officer], cli_env)
     assert missing.returncode == 1
     assert "Production and business plan" in missing.stderr and "Introduction of the organisation" in missing.stderr

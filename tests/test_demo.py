@@ -233,7 +233,8 @@ def test_each_officer_sees_only_their_own_unit(demo: Demo) -> None:
 
 
 def test_demo_logins_have_work_waiting(demo: Demo) -> None:
-    """The district council of Lục Ngạn can rate a Phượng Sơn dossier at once: it is complete."""
+    """The district council of Lục Ngạn can rate a Phượng Sơn dossier at once: it is complete (the
+    score itself comes from an evaluation round, not from a button on the product)."""
     with demo.db.session() as s:
         council = load_actor(s, demo.login("district_council").email, NOW.date())
         waiting = list(
@@ -242,7 +243,9 @@ def test_demo_logins_have_work_waiting(demo: Demo) -> None:
         assert waiting
         for product in waiting:
             options = {o.trigger: o for o in available_triggers(s, demo.registry, council, product)}
-            assert options["rate_district"].available, options["rate_district"].missing
+            rating = options["rate_district"]
+            assert not rating.missing, rating.missing
+            assert rating.rating and not rating.role_ok  # scored in a round, never typed in by a person
         officer = load_actor(s, demo.login("commune_officer", "Xã Phượng Sơn").email, NOW.date())
         ideas = list(s.scalars(select(Product).where(officer.org_filter(Product.commune_id), Product.state == "idea")))
         assert ideas and any(

@@ -13,7 +13,9 @@ invariants after every step:
 * replaying the history from the 'create' event gives the current state, each step a transition
   the definition allows;
 * the current star is the star of the last final rating; a rating's star is the band of its score
-  capped at the level's max star (or the province's star that the central council leaves standing).
+  capped at the level's max star; a council scoring below its `min_star` (the central council
+  below 90) leaves the forwarding level's result standing as the final rating (definition's
+  `evaluation`). A council's rating step is fired with a round's verdict (a person alone is refused).
 
 The template database is migrated and filled once per module; every Hypothesis example starts from a
 fresh copy of it, so examples are independent. The run is derandomized (same walks on every machine, no
@@ -49,12 +51,13 @@ from ocop_workflow import migrate_db
 from ocop_workflow.db import Database
 from ocop_workflow.engine import Registry, TransitionDef, WorkflowDefinition
 from ocop_workflow.errors import OcopError
+from ocop_workflow.levels import rank
 from ocop_workflow.models import Document, Producer, Product, ProductEvent, Rating
 from ocop_workflow.services import directory
 from ocop_workflow.services import producers as producer_service
 from ocop_workflow.services.access import Actor, load_actor
 from ocop_workflow.services.documents import attach_document
-from ocop_workflow.services.products import advance, create_product
+from ocop_workflow.services.products import Verdict, advance, create_product
 from ocop_workflow.validation import has_control
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
@@ -218,6 +221,7 @@ class ProductModel:
     level_star: dict[str, int] = field(default_factory=dict)
     producer: int = 0
     last_rating_level: str | None = None
+    last_rating: tuple | None = None  # (level, organisation code, score, star, final)
 
     def may_attach(self, role_levels: dict[str, str], memberships: list[tuple[str, str]], doc_type: str) -> bool:
         """The dossier's phases, written out again: open at the commune (unless the state is a review),
@@ -245,8 +249,10 @@ class Expected:
     to_state: str
     tdef: TransitionDef
     score: float | None
-    star: int | None
+    star: int | None  # the star the history row names
     organisation: str | None  # the membership that acts (for ratings)
+    rows: tuple[tuple, ...] = ()  # the rating rows written: (level, organisation code, score, star, final)
+    star_now: int | None = None
 
 
 STATS: Counter = Counter()
@@ -462,6 +468,7 @@ class EngineMachine(RuleBasedStateMachine):
         comment: str | None,
         raw_score: object,
         expected_version: int | None,
+        verdict_org: str | None = None,
     ) -> Expected | None:
         """What the rules say must happen, or None when the move must be refused."""
         valid, score = parse_score(raw_score)
@@ -475,14 +482,17 @@ class EngineMachine(RuleBasedStateMachine):
         cands = d.candidates(m.state, trigger)
         if not cands:
             return None
-        if score is None or all(t.score is None for t in cands):
-            tdef = cands[0]
-        else:
-            fitting = [t for t in cands if t.score is None or t.score.contains(score)]
-            if not fitting:
+        if score is not None and not any(t.needs_score for t in cands):
+            return None  # no score on a step that takes none
+        tdef = self.candidate(cands, score)
+        if tdef is None:
+            return None
+        if tdef.rating is not None:  # only a round's verdict rates; it stands in for the role check
+            if verdict_org is None:
                 return None
-            tdef = fitting[0]
-        acting = self.world.over(user, m.commune, set(tdef.roles), m.producer)
+            acting = [("verdict", verdict_org)]
+        else:
+            acting = self.world.over(user, m.commune, set(tdef.roles), m.producer)
         if not acting:
             return None
         if tdef.documents and not set(tdef.documents.required_for(m.group, m.kind)) <= m.docs:
@@ -493,15 +503,40 @@ class EngineMachine(RuleBasedStateMachine):
             return None
         if tdef.needs_score and score is None:
             return None
-        star = None
-        if tdef.rating is not None and score is not None:
-            star = min(band(score), tdef.rating.max_star)
-            fallback = tdef.rating.fallback_star_from
-            if fallback and band(score) < tdef.rating.max_star and fallback in m.level_star:
-                star = m.level_star[fallback]
-        upgrade = star is not None and tdef.on_upgrade and m.star is not None and star > m.star
         nearest = max(acting, key=lambda ro: len(self.world.paths[ro[1]]))[1]
-        return Expected(tdef.on_upgrade if upgrade else tdef.dest, tdef, score, star, nearest)
+        star, rows, star_now = None, (), m.star
+        if tdef.rating is not None and score is not None:
+            star, rows, star_now = self.rating_rule(m, d, tdef, score, nearest)
+        upgrade = bool(rows) and tdef.on_upgrade and m.star is not None and star_now is not None and star_now > m.star
+        return Expected(tdef.on_upgrade if upgrade else tdef.dest, tdef, score, star, nearest, rows, star_now)
+
+    @staticmethod
+    def candidate(cands: list[TransitionDef], score: float | None) -> TransitionDef | None:
+        """The transition a score picks among a trigger's candidates (None: it fits none)."""
+        if score is None or all(t.score is None for t in cands):
+            return cands[0]
+        fitting = [t for t in cands if t.score is None or t.score.contains(score)]
+        return fitting[0] if fitting else None
+
+    @staticmethod
+    def rating_rule(
+        m: ProductModel, d: WorkflowDefinition, tdef: TransitionDef, score: float, org: str
+    ) -> tuple[int | None, tuple[tuple, ...], int | None]:
+        """The rule of issue #9, written out again: (the history row's star, rows, the product's star)."""
+        rule = tdef.rating
+        b = band(score)
+        own = (rule.level, org, score, min(b, rule.max_star))
+        if not rule.final:
+            return own[3], ((*own, False),), m.star
+        last = m.last_rating
+        forward = last if last is not None and not last[4] and rank(last[0]) > rank(rule.level) else None
+        below = b < rule.min_star
+        lower = forward is not None and b < band(forward[2])
+        if forward is not None and (below or (lower and d.evaluation.lower_score == "previous_level_stands")):
+            return forward[3], ((*own, False), (*forward[:4], True)), forward[3]
+        if below:
+            return None, ((*own, False),), m.star
+        return own[3], ((*own, True),), own[3]
 
     @rule(pid=products, data=st.data(), comment=comments, score=scores)
     def advance_random(self, pid: int, data: st.DataObject, comment: str | None, score: object) -> None:
@@ -563,9 +598,12 @@ class EngineMachine(RuleBasedStateMachine):
         if not fitting:  # e.g. a 148 product in a commune without a district: nobody may rate it
             return
         email = data.draw(st.sampled_from(fitting), label="actor")
-        score = data.draw(
-            bad_scores if score_dice == 0 else st.none() if score_dice == 1 else valid_scores, label="score"
-        )
+        if any(t.needs_score for t in d.candidates(m.state, trigger)):
+            score = data.draw(
+                bad_scores if score_dice == 0 else st.none() if score_dice == 1 else valid_scores, label="score"
+            )
+        else:  # a step without a score: sometimes one anyway, which must be refused
+            score = data.draw(valid_scores, label="score") if score_dice == 0 else None
         comment = data.draw(st.sampled_from(["Đồng ý", "Thiếu phiếu kiểm nghiệm"]), label="comment")
         self._advance(pid, trigger, email, comment, score, data.draw(st.sampled_from([None, m.version])))
 
@@ -575,7 +613,17 @@ class EngineMachine(RuleBasedStateMachine):
         m = self.model[pid]
         d = m.definition
         user = self.user(email)
-        want = self.expected(m, trigger, user, comment, score, expected_version)
+        # a council member of the product's level acts as the round's secretary: the round's verdict
+        # carries the score and the council's organisation (a person without one is refused)
+        verdict, verdict_org = None, None
+        valid, parsed = parse_score(score)
+        cands = d.candidates(m.state, trigger)
+        rating_roles = {r for t in cands if t.rating is not None for r in t.roles}
+        council = self.world.over(user, m.commune, rating_roles, m.producer) if rating_roles else []
+        if council and valid and parsed is not None:
+            verdict_org = max(council, key=lambda ro: len(self.world.paths[ro[1]]))[1]
+            verdict = Verdict(1, "Đợt 1", 1, self.world.org_ids[verdict_org], parsed, None)
+        want = self.expected(m, trigger, user, comment, score, expected_version, verdict_org)
         before = self.snapshot()
 
         def action(s):
@@ -586,8 +634,9 @@ class EngineMachine(RuleBasedStateMachine):
                 trigger,
                 load_actor(s, email),
                 comment=comment,
-                data={"score": score} if score is not None else None,
+                data={"score": score} if score is not None and verdict is None else None,
                 expected_version=expected_version,
+                verdict=verdict,
             )
             return e.id, e.seq, e.from_state, e.to_state, e.trigger, e.score, dict(e.data), e.comment
 
@@ -605,24 +654,19 @@ class EngineMachine(RuleBasedStateMachine):
         assert event_data.get("star") == want.star, what
         products, events, ratings, documents, files = self.snapshot()
         assert events == before[1] + 1, "an accepted move is exactly one new history row"
-        assert ratings == before[2] + (1 if want.star is not None else 0)
+        assert ratings == before[2] + len(want.rows)
         assert (documents, files) == before[3:]
         others = [p for p in products if p[0] != pid]
         assert others == [p for p in before[0] if p[0] != pid], "an accepted move changes only its product"
-        if want.star is not None:
+        if want.rows:
             with self.db.session() as s:
-                rating = s.scalars(select(Rating).where(Rating.event_id == event_id)).one()
-                assert (rating.level, rating.star, rating.score, rating.final) == (
-                    want.tdef.rating.level,
-                    want.star,
-                    want.score,
-                    want.tdef.rating.final,
-                )
-                assert rating.organisation_id == self.world.org_ids[want.organisation]
-            m.level_star[want.tdef.rating.level] = want.star
-            m.last_rating_level = want.tdef.rating.level
-            if want.tdef.rating.final:
-                m.star = want.star
+                written = s.scalars(select(Rating).where(Rating.event_id == event_id).order_by(Rating.id)).all()
+                assert [(r.level, r.organisation_id, r.score, r.star, r.final) for r in written] == [
+                    (level, self.world.org_ids[org], sc, star, final) for level, org, sc, star, final in want.rows
+                ], what
+            m.last_rating = want.rows[-1]
+            m.last_rating_level = want.rows[-1][0]
+            m.star = want.star_now
         m.state, m.events, m.version = to_state, m.events + 1, m.version + 1
         for key, value in want.tdef.sets.items():
             if key == "application_type":
@@ -671,38 +715,52 @@ class EngineMachine(RuleBasedStateMachine):
         first = events[0]
         assert (first.trigger, first.from_state, first.to_state) == ("create", None, d.initial)
         state = first.to_state
-        by_event = {r.event_id: r for r in ratings}
+        by_event: dict[int, list[Rating]] = {}
+        for r in ratings:
+            by_event.setdefault(r.event_id, []).append(r)
         for e in events[1:]:
             assert (e.workflow_key, e.workflow_version) == (p.workflow_key, p.workflow_version)
             assert e.from_state == state, "history must chain from one state to the next"
             allowed = [t for t in d.candidates(state, e.trigger) if e.to_state in (t.dest, t.on_upgrade)]
             assert allowed, f"{e.trigger}: {state} -> {e.to_state} is not a transition of {d.ident}"
             state = e.to_state
-            rating = by_event.get(e.id)
-            if rating is not None:
-                assert rating.score == e.score and e.data.get("star") == rating.star
+            rows = by_event.get(e.id, [])
+            if rows:
+                assert rows[0].score == e.score, "the council's own rating comes first"
+                assert e.data.get("star") == (rows[-1].star if rows[-1].final or len(rows) == 1 else None) or (
+                    "not_recognised_at" in e.data and "star" not in e.data
+                )
             else:
                 assert "star" not in e.data, "only a rating puts a star in the history"
         assert state == p.state, "replaying the history gives the current state"
 
         final = [r for r in ratings if r.final]
         assert p.current_star == (final[-1].star if final else None), "the star is the last final rating's"
-        for i, r in enumerate(ratings):
-            event = next(e for e in events if e.id == r.event_id)
+        previous: Rating | None = None
+        for event_id, rows in by_event.items():
+            event = next(e for e in events if e.id == event_id)
+            own = rows[0]
             tdef = next(
                 t
                 for t in d.candidates(event.from_state, event.trigger)
-                if t.rating and (t.score is None or t.score.contains(r.score))
+                if t.rating and (t.score is None or t.score.contains(own.score))
             )
-            assert r.level == tdef.rating.level and r.final == tdef.rating.final
-            fallback = tdef.rating.fallback_star_from
-            earlier = [x.star for x in ratings[:i] if x.level == fallback] if fallback else []
-            if fallback and band(r.score) < tdef.rating.max_star and earlier:
-                assert r.star == earlier[-1], "below the top band the central council leaves the province's star"
+            assert own.level == tdef.rating.level
+            assert own.star == min(band(own.score), tdef.rating.max_star), "the band, capped at the level's max"
+            if len(rows) == 2:  # below the council's range: the forwarding level's result stands
+                kept = rows[1]
+                assert previous is not None and not previous.final and kept.final and not own.final
+                assert (kept.level, kept.organisation_id, kept.score, kept.star) == (
+                    previous.level,
+                    previous.organisation_id,
+                    previous.score,
+                    previous.star,
+                )
+            elif band(own.score) < tdef.rating.min_star:
+                assert not own.final
             else:
-                assert r.star == min(band(r.score), tdef.rating.max_star), "the band, capped at the level's max"
-            if event.to_state in ("rated", "upgraded"):
-                assert r.final
+                assert own.final == tdef.rating.final
+            previous = rows[-1]
 
 
 EXAMPLES, STEPS = 5, 150  # per definition: about 750–1000 rule steps each

@@ -31,7 +31,7 @@ from ocop_workflow.reminders.sweep import add_months, run_sweep
 from ocop_workflow.services.access import Actor, load_actor
 from ocop_workflow.services.products import advance
 
-from .helpers import T0, VN, attach, count, make_products, move, new_product, required_docs
+from .helpers import T0, VN, attach, count, make_products, move, new_product, rate, required_docs
 
 BASE_URL = "https://ocop.example.vn"
 
@@ -354,7 +354,7 @@ def rated_product(db, registry, world, upload_dir, score: float = 62.5) -> int:
         upload_dir,
     )
     move(db, registry, officer, pid, "submit_to_district")
-    move(db, registry, world.user("district_council", "D1"), pid, "rate_district", score=score)
+    rate(db, registry, pid, "rate_district", score)
     return pid
 
 
@@ -406,7 +406,7 @@ def test_no_certificate_notice_below_3_stars_or_after_a_newer_rating(db, registr
     assert {q.product_id for q in report.queued} == {pid} and low not in {q.product_id for q in report.queued}
     move(db, registry, officer, pid, "apply_reevaluation")
     move(db, registry, officer, pid, "submit_to_district")
-    move(db, registry, world.user("district_council", "D1"), pid, "rate_district", score=65)
+    rate(db, registry, pid, "rate_district", 65)
     with db.session() as s:
         new_rating = s.scalars(select(Rating.at).where(Rating.product_id == pid).order_by(Rating.id.desc())).first()
     smtp.start()

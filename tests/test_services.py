@@ -12,7 +12,7 @@ from ocop_workflow.services.access import Actor, load_actor
 from ocop_workflow.services.documents import get_document, list_documents
 from ocop_workflow.services.products import advance, available_triggers, get_product, history
 
-from .helpers import attach, move, new_product, product_row, required_docs
+from .helpers import attach, move, new_product, product_row, rate, required_docs
 
 OFFICER = "commune_officer@C1"
 
@@ -31,7 +31,7 @@ def to_review(db, registry, world, upload_dir, *, group="food", kind="cooperativ
 
 def test_full_148_cycle_with_return_and_upgrade(db, registry, world, upload_dir):
     pid = to_review(db, registry, world, upload_dir)
-    district_sec, district = world.user("district_secretariat", "D1"), world.user("district_council", "D1")
+    district_sec = world.user("district_secretariat", "D1")
     with pytest.raises(GuardFailed) as refused:
         move(db, registry, district_sec, pid, "return_for_revision")
     assert "comment" in refused.value.message("en")
@@ -40,8 +40,8 @@ def test_full_148_cycle_with_return_and_upgrade(db, registry, world, upload_dir)
         == "implementation"
     )
     move(db, registry, world.user("commune_officer", "C1"), pid, "submit_to_district")
-    assert move(db, registry, district, pid, "rate_district", score=75) == "province_review"
-    assert move(db, registry, world.user("province_council", "P"), pid, "rate_province", score=82) == "rated"
+    assert rate(db, registry, pid, "rate_district", 75) == "province_review"
+    assert rate(db, registry, pid, "rate_province", 82) == "rated"
     p = product_row(db, pid)
     assert (p.state, p.current_star) == ("rated", 4)
 
@@ -49,9 +49,9 @@ def test_full_148_cycle_with_return_and_upgrade(db, registry, world, upload_dir)
     move(db, registry, officer, pid, "apply_upgrade")
     assert product_row(db, pid).application_type == "upgrade"
     move(db, registry, officer, pid, "submit_to_district")
-    move(db, registry, district, pid, "rate_district", score=80)
-    move(db, registry, world.user("province_council", "P"), pid, "rate_province", score=93)
-    assert move(db, registry, world.user("central_council", "VN"), pid, "rate_central", score=95) == "upgraded"
+    rate(db, registry, pid, "rate_district", 80)
+    rate(db, registry, pid, "rate_province", 93)
+    assert rate(db, registry, pid, "rate_central", 95) == "upgraded"
     assert product_row(db, pid).current_star == 5
     with db.session() as s:
         events = history(s, load_actor(s, officer), pid)
@@ -64,12 +64,11 @@ def test_full_148_cycle_with_return_and_upgrade(db, registry, world, upload_dir)
 
 
 def test_district_below_70_ends_at_district_and_low_scores_are_not_certified(db, registry, world, upload_dir):
-    district = world.user("district_council", "D1")
     pid = to_review(db, registry, world, upload_dir)
-    assert move(db, registry, district, pid, "rate_district", score=62.5) == "rated"
+    assert rate(db, registry, pid, "rate_district", 62.5) == "rated"
     assert product_row(db, pid).current_star == 3
     pid2 = to_review(db, registry, world, upload_dir)
-    move(db, registry, district, pid2, "rate_district", score=45)
+    rate(db, registry, pid2, "rate_district", 45)
     p = product_row(db, pid2)
     assert p.current_star == 2 and not p.certified
     with pytest.raises(GuardFailed):  # only certified products can apply for an upgrade
@@ -78,9 +77,9 @@ def test_district_below_70_ends_at_district_and_low_scores_are_not_certified(db,
 
 def test_central_review_below_90_keeps_the_province_star(db, registry, world, upload_dir):
     pid = to_review(db, registry, world, upload_dir)
-    move(db, registry, world.user("district_council", "D1"), pid, "rate_district", score=91)
-    move(db, registry, world.user("province_council", "P"), pid, "rate_province", score=92)
-    assert move(db, registry, world.user("central_council", "VN"), pid, "rate_central", score=60) == "rated"
+    rate(db, registry, pid, "rate_district", 91)
+    rate(db, registry, pid, "rate_province", 92)
+    assert rate(db, registry, pid, "rate_central", 60) == "rated"
     assert product_row(db, pid).current_star == 4
 
 
@@ -268,7 +267,7 @@ def test_1489_route_goes_from_commune_straight_to_province(db, registry, world, 
     assert move(db, registry, officer, pid, "send_to_province") == "province_review"
     with pytest.raises(NotFound):  # no district under 1489 for another district's council either
         move(db, registry, world.user("district_council", "D2"), pid, "rate_district", score=80)
-    assert move(db, registry, world.user("province_council", "P"), pid, "rate_province", score=55) == "rated"
+    assert rate(db, registry, pid, "rate_province", 55) == "rated"
     p = product_row(db, pid)
     assert (p.workflow_key, p.current_star) == ("ocop-1489", 3)
 

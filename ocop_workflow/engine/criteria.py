@@ -810,16 +810,13 @@ def _clash(sheet: Sheet, sheets: dict[str, Sheet]) -> str | None:
 def _missing_groups(
     sets: dict[str, CriteriaSet], sheets: dict[str, Sheet], catalogue: Catalogue
 ) -> list[tuple[str, int | None, str]]:
-    """Every catalogue product group needs a council sheet in every set (its own or one it uses)."""
+    """Every catalogue product group needs a council sheet in every set. A set that uses another is
+    covered by it: a group the used set lacks is reported once, in the used set."""
     out = []
     for s in sets.values():
-        covered: set[str] = set()
-        seen: set[str] = set()
-        key: str | None = s.key
-        while key is not None and key in sets and key not in seen:
-            seen.add(key)
-            covered |= {x.group for x in sheets.values() if x.set_key == key and x.kind == "council" and x.group}
-            key = sets[key].uses
+        if s.uses is not None:
+            continue
+        covered = {x.group for x in sheets.values() if x.set_key == s.key and x.kind == "council" and x.group}
         for group in catalogue.product_groups:
             if group not in covered:
                 out.append((s.path, s.line, f"criteria set {s.key}: product group {group!r} has no council sheet"))

@@ -17,10 +17,10 @@ from ..errors import DefinitionError
 from ..i18n import Text
 from ..levels import LEVELS
 from .definition import (
-    REQUIRABLE_FIELDS,
-    Catalogue,
     LOWER_SCORE_POLICIES,
+    REQUIRABLE_FIELDS,
     ROUNDING_RULES,
+    Catalogue,
     DocumentRequirement,
     Evaluation,
     Range,
@@ -508,17 +508,20 @@ def _load_evaluation(raw: _LineDict, problems: _Problems) -> Evaluation:
     quorum = _quorum(node.get("quorum", "2/3"), problems, _line(node, "quorum"))
     rounding = node.get("rounding", "half_up")
     if rounding not in ROUNDING_RULES:
-        problems.add(
-            _line(node, "rounding"), f"evaluation: rounding must be one of {', '.join(ROUNDING_RULES)}, got {rounding!r}"
-        )
+        known = ", ".join(ROUNDING_RULES)
+        problems.add(_line(node, "rounding"), f"evaluation: rounding must be one of {known}, got {rounding!r}")
         rounding = "half_up"
     decimals = node.get("decimals", 2)
     if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 4:
-        problems.add(_line(node, "decimals"), f"evaluation: decimals must be a whole number from 0 to 4, got {decimals!r}")
+        problems.add(
+            _line(node, "decimals"), f"evaluation: decimals must be a whole number from 0 to 4, got {decimals!r}"
+        )
         decimals = 2
     criteria_set = node.get("criteria_set", key)
     if not _is_name(criteria_set) or "/" in criteria_set or criteria_set.startswith("."):
-        problems.add(_line(node, "criteria_set"), f"evaluation: criteria_set must be a folder name, got {criteria_set!r}")
+        problems.add(
+            _line(node, "criteria_set"), f"evaluation: criteria_set must be a folder name, got {criteria_set!r}"
+        )
         criteria_set = key
     source = node.get("source", "")
     if not isinstance(source, str):

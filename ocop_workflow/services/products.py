@@ -18,9 +18,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..engine import Registry, TransitionDef, WorkflowDefinition, star_for_score
 from ..engine.definition import CERTIFIED_MIN_STAR
-from ..levels import rank
 from ..errors import GuardFailed, InvalidData, InvalidTrigger, NotFound, StaleVersion
 from ..i18n import Text
+from ..levels import rank
 from ..models import Document, Organisation, Producer, Product, ProductEvent, Rating, User
 from ..validation import check_text
 from .access import Actor, get_visible_producer, get_visible_product, product_not_found
@@ -651,7 +651,9 @@ _LATEST_RATING = (
     .order_by(_RATINGS.c.id.desc())
     .limit(1)
 )
-_ORG_LEVELS = select(_ORGS.c.id, _ORGS.c.code, _ORGS.c.level).where(_ORGS.c.code.in_(bindparam("codes", expanding=True)))
+_ORG_LEVELS = select(_ORGS.c.id, _ORGS.c.code, _ORGS.c.level).where(
+    _ORGS.c.code.in_(bindparam("codes", expanding=True))
+)
 
 
 def _org_at_level(conn: Connection, commune_path: str, level: str) -> int | None:
@@ -705,7 +707,8 @@ def _results(
             forward = None
     below_range = band < rule.min_star
     lower = forward is not None and band < star_for_score(forward.score)
-    if forward is not None and (below_range or (lower and definition.evaluation.lower_score == "previous_level_stands")):
+    previous_stands = lower and definition.evaluation.lower_score == "previous_level_stands"
+    if forward is not None and (below_range or previous_stands):
         kept = {
             "level": forward.level,
             "organisation_id": forward.organisation_id,
@@ -729,6 +732,87 @@ def _results(
     return [{**own, "final": True}], star, notes
 
 
+_LEVEL_NAMES = {
+    "commune": Text("cấp xã", "the commune"),
+    "district": Text("cấp huyện", "the district"),
+    "province": Text("cấp tỉnh", "the province"),
+    "central": Text("Trung ương", "the central level"),
+}
+_BANDS = ((0.0, 30.0, 1), (30.0, 50.0, 2), (50.0, 70.0, 3), (70.0, 90.0, 4), (90.0, 100.0, 5))
+
+
+@dataclass(frozen=True)
+class ScoreOutcome:
+    """What a council's score in [min, below) does from a review state (below None: up to 100
+    inclusive): where the product goes, the star range and who recognises it, in both languages.
+    The web's score sheet and round pages show the list before anything is submitted."""
+
+    trigger: str
+    min: float
+    below: float | None
+    destination: str
+    destination_label: Text
+    stars: tuple[int, int] | None  # None: the forwarding level's star stands
+    result: Text
+
+    @property
+    def range_text(self) -> Text:
+        if self.below is None:
+            return Text(f"từ {self.min:g} đến 100 điểm", f"{self.min:g} to 100 points")
+        return Text(f"từ {self.min:g} đến dưới {self.below:g} điểm", f"{self.min:g} to under {self.below:g} points")
+
+
+def score_outcomes(definition: WorkflowDefinition, state: str) -> list[ScoreOutcome]:
+    """For a review state, what each score range of its rating step(s) will do, following the
+    definition's rules (`_results`): recognised by <level>, forwarded to <level>, not recognised,
+    or (below the council's `min_star`) the forwarding level's result stands. [] for a state no
+    council scores."""
+    out: list[ScoreOutcome] = []
+    for t in definition.transitions_from(state):
+        rule = t.rating
+        if rule is None:
+            continue
+        lo_t = t.score.min if t.score is not None and t.score.min is not None else 0.0
+        hi_t = t.score.below if t.score is not None and t.score.below is not None else None
+        dest = definition.states.get(t.dest)
+        dest_label = definition.state_label(t.dest)
+        here = _LEVEL_NAMES.get(rule.level, Text(rule.level, rule.level))
+        segments: list[tuple[float, float | None, tuple[int, int] | None, Text]] = []
+        for lo, hi, band in _BANDS:
+            top = None if hi >= 100 else hi
+            if (hi_t is not None and lo >= hi_t) or (top is not None and top <= lo_t):
+                continue
+            seg_lo, seg_hi = max(lo, lo_t), top if hi_t is None else (hi_t if top is None else min(top, hi_t))
+            star = min(band, rule.max_star)
+            if not rule.final:
+                up = _LEVEL_NAMES.get(dest.level if dest else "", Text(t.dest, t.dest))
+                stars, result = (star, star), Text(f"gửi lên {up.vi}", f"forwarded to {up.en}")
+            elif band < rule.min_star:
+                stars = None
+                result = Text(
+                    f"không công nhận {rule.min_star} sao; giữ kết quả của cấp đã đề nghị",
+                    f"not recognised at {rule.min_star}★; the result of the level that proposed it stands",
+                )
+            elif star >= CERTIFIED_MIN_STAR:
+                stars, result = (star, star), Text(f"{here.vi} công nhận", f"recognised by {here.en}")
+            else:
+                stars, result = (star, star), Text("không được công nhận", "not recognised")
+            if segments and segments[-1][3] == result and segments[-1][1] == seg_lo:
+                prev = segments[-1]
+                merged = None if prev[2] is None or stars is None else (prev[2][0], stars[1])
+                segments[-1] = (prev[0], seg_hi, merged, result)
+            else:
+                segments.append((seg_lo, seg_hi, stars, result))
+        if rule.final and definition.evaluation.lower_score == "previous_level_stands":
+            note = Text(
+                " (nếu thấp hơn mức cấp dưới đã chấm khi gửi lên: giữ kết quả của cấp dưới)",
+                " (if lower than the band the level below forwarded it with: that level's result stands)",
+            )
+            segments = [(a, b, c, Text(r.vi + note.vi, r.en + note.en)) for a, b, c, r in segments]
+        out.extend(ScoreOutcome(t.trigger, a, b, t.dest, dest_label, c, r) for a, b, c, r in segments)
+    return sorted(out, key=lambda o: o.min)
+
+
 def history(session: Session, actor: Actor, product_id: int) -> list[ProductEvent]:
     """The product's moves, oldest first; NotFound when out of the actor's scope."""
     get_visible_product(session, actor, product_id)
@@ -746,6 +830,7 @@ __all__ = [
     "EDIT_TRIGGER",
     "Move",
     "NotFound",
+    "ScoreOutcome",
     "TriggerOption",
     "advance",
     "available_triggers",
@@ -754,5 +839,6 @@ __all__ = [
     "dossier_fingerprint",
     "get_product",
     "history",
+    "score_outcomes",
     "update_product",
 ]

@@ -464,7 +464,11 @@ def close_product(
             ),
             now=at,
         )
-        rating = session.execute(select(Rating.star, Rating.final).where(Rating.event_id == move.id)).first()
+        # this council's own rating row (a central council below 90 leaves a second, final row: the
+        # province's recognition, which stands)
+        rating = session.execute(
+            select(Rating.star, Rating.final).where(Rating.event_id == move.id, Rating.level == council.level)
+        ).first()
         star = rating.star if rating else None
         final_state = definition.states[move.to_state].final
         if not final_state:

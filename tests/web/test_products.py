@@ -7,6 +7,8 @@ from conftest import PDF, csrf, login, text, upload
 from sqlalchemy import select
 
 from ocop_workflow.models import Producer, Product, User
+from ocop_workflow.services.access import Actor
+from ocop_workflow.services.products import advance
 
 
 def _step(client, pid: int, trigger: str, version: int, **extra):
@@ -128,21 +130,29 @@ def test_the_cycle_with_a_return_for_revision(env):
     assert "Bị trả lại để bổ sung" in page and "Bổ sung phiếu kiểm nghiệm" in page
     assert _step(officer, pid, "submit_to_district", env.state_of(pid)[1]).status_code == 302
     # without confirmation nothing happens
-    r = dcouncil.post(
+    r = dsec.post(
         f"/products/{pid}/advance",
         data={
-            "csrf_token": csrf(dcouncil, "/"),
-            "trigger": "rate_district",
+            "csrf_token": csrf(dsec, "/"),
+            "trigger": "return_for_revision",
             "expected_version": env.state_of(pid)[1],
-            "score": "75",
+            "comment": "Thiếu nhãn",
         },
     )
     assert r.status_code == 422 and "Hãy đánh dấu ô để xác nhận bước này." in text(r)
+    # the council's score comes from a round: no rating button, and a forged form is refused
+    assert 'id="step-rate_district"' not in text(dcouncil.get(f"/products/{pid}"))
     assert _step(dcouncil, pid, "rate_district", env.state_of(pid)[1], score="150").status_code == 422
-    assert _step(dcouncil, pid, "rate_district", env.state_of(pid)[1], score="75").status_code == 302
+    r = _step(dcouncil, pid, "rate_district", env.state_of(pid)[1], score="75")
+    assert r.status_code == 403 and "đợt đánh giá" in text(r)
+    assert env.state_of(pid)[0] == "district_review"
+    registry = env.app.extensions["ocop"].registry
+    with env.db.transaction() as s:  # the round's result, as the system records it
+        system = Actor.system_actor(registry.policy)
+        advance(s, registry, pid, "rate_district", system, data={"score": 75})
     assert env.state_of(pid)[0] == "province_review"
-    r = _step(pcouncil, pid, "rate_province", env.state_of(pid)[1], score="82.5", comment="Đạt 4 sao")
-    assert r.status_code == 302
+    with env.db.transaction() as s:
+        advance(s, registry, pid, "rate_province", system, comment="Đạt 4 sao", data={"score": 82.5})
     page = text(officer.get(f"/products/{pid}"))
     assert 'id="current-state">Đã đánh giá' in page and "★★★★" in page and "Đạt 4 sao" in page
     assert "Người dùng dsec" in page  # the timeline names the actors

@@ -29,7 +29,7 @@ from ocop_workflow.services.products import advance, create_product, get_product
 
 from ..context import db_session, read_session, registry, release_reads, state
 from ..extensions import limiter
-from . import problems
+from . import messages, problems
 from . import schemas as S
 from .auth import api_actor, api_token, rate_limit_key, require_actor
 from .problems import api_locale, localized, problem
@@ -82,7 +82,10 @@ def reply(body: dict, status: int = 200, headers: dict | None = None) -> Respons
 # --- errors: problem details for everything under /api/v1 ---------------------------------------
 @bp.errorhandler(RequestInvalid)
 def _invalid(exc: RequestInvalid) -> Response:
-    return problem("invalid_request", invalid_params=[{"name": n, "reason": r} for n, r in exc.problems])
+    loc = api_locale()
+    reasons = [(n, r.get(loc)) for n, r in exc.problems]
+    detail = "; ".join(r for _n, r in reasons)
+    return problem("invalid_request", detail, invalid_params=[{"name": n, "reason": r} for n, r in reasons])
 
 
 @bp.errorhandler(UnsupportedMediaType)
@@ -390,7 +393,9 @@ def upload_document_view(product_id: int) -> Response:
     release_reads()  # the body may arrive slowly
     storage = request.files.get("file")
     fields = {"doc_type": request.form.get("doc_type")}
-    problems_found = [(name, "required") for name, value in (*fields.items(), ("file", storage)) if value is None]
+    problems_found = [
+        (name, messages.required(name)) for name, value in (*fields.items(), ("file", storage)) if value is None
+    ]
     problems_found += multipart_schema_errors({k: v for k, v in fields.items() if v is not None})
     if problems_found:
         raise RequestInvalid(problems_found)

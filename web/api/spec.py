@@ -22,8 +22,10 @@ from flask import Blueprint, Flask, current_app, request
 from jsonschema import Draft202012Validator
 from werkzeug.routing import IntegerConverter, Rule
 
+from ocop_workflow.i18n import Text
 from ocop_workflow.validation import control_error, has_control
 
+from . import messages
 from . import schemas as S
 
 TOKEN_SCHEME = "bearerToken"
@@ -256,8 +258,8 @@ def document() -> dict:
 class RequestInvalid(Exception):
     """The request does not match its declared shape (HTTP 400); `problems` are (name, reason)."""
 
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        super().__init__("; ".join(f"{n}: {r}" for n, r in problems))
+    def __init__(self, problems: list[tuple[str, Text]]) -> None:
+        super().__init__("; ".join(f"{n}: {r.en}" for n, r in problems))
         self.problems = problems
 
 
@@ -272,12 +274,10 @@ def _validator(schema: dict) -> Draft202012Validator:
     return Draft202012Validator(wrapped)
 
 
-def _errors(schema: dict, value: Any, where: str) -> list[tuple[str, str]]:
-    out = []
-    for err in sorted(_validator(schema).iter_errors(value), key=lambda e: list(e.absolute_path)):
-        path = ".".join(str(p) for p in err.absolute_path)
-        out.append((f"{where}.{path}" if path else where, err.message[:300]))
-    return out
+def _errors(schema: dict, value: Any, where: str) -> list[tuple[str, Text]]:
+    """Every way `value` breaks `schema`, each as (where.path, a translated reason: web/api/messages.py)."""
+    errors = sorted(_validator(schema).iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path])
+    return [messages.reason(err, where) for err in errors]
 
 
 def _coerce(schema: dict, raw: str) -> Any:
@@ -359,12 +359,11 @@ def read_json_body() -> Any:
     try:
         body = json.loads(raw, parse_constant=_no_constant)
     except RecursionError:
-        raise RequestInvalid([("body", f"nested deeper than {MAX_JSON_DEPTH} levels")]) from None
+        raise RequestInvalid([("body", messages.too_deep(MAX_JSON_DEPTH))]) from None
     except ValueError:  # JSONDecodeError and UnicodeDecodeError included
-        raise RequestInvalid([("body", "not valid JSON")]) from None
-    reason = _json_body_problems(body)
-    if reason is not None:
-        raise RequestInvalid([("body", reason)])
+        raise RequestInvalid([("body", messages.NOT_JSON)]) from None
+    if _json_body_problems(body) is not None:
+        raise RequestInvalid([("body", messages.too_deep(MAX_JSON_DEPTH))])
     return body
 
 
@@ -380,7 +379,7 @@ def parse_json() -> dict[str, Any]:
     return body
 
 
-def multipart_schema_errors(fields: dict[str, Any]) -> list[tuple[str, str]]:
+def multipart_schema_errors(fields: dict[str, Any]) -> list[tuple[str, Text]]:
     op = OPERATIONS[request.endpoint]
     props = {k: v for k, v in op.multipart["properties"].items() if k in fields}
     schema = {"type": "object", "properties": props}
