@@ -83,14 +83,22 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context, ensure=True)
 
 
+ROUND_COMMANDS = {"council": "council", "round": "round_group", "sheet": "sheet"}
+
+
 class OcopGroup(click.Group):
     """The root group; commands from other packages (the web server) join via entry points."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | {ep.name for ep in _plugins()})
+        return sorted(set(super().list_commands(ctx)) | {ep.name for ep in _plugins()} | set(ROUND_COMMANDS))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         cmd = super().get_command(ctx, name)
+        if cmd is None and name in ROUND_COMMANDS:
+            # councils, rounds and sheets live in cli_rounds.py, which builds on this module
+            from . import cli_rounds
+
+            return getattr(cli_rounds, ROUND_COMMANDS[name])
         if cmd is None:
             for ep in _plugins():
                 if ep.name == name:

@@ -173,6 +173,8 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
             "key": registry.default_key,
             "rest": "nothing/here",
             "filename": "style.css",
+            "council_id": "1",
+            "round_id": "1",
         }
     group = sorted(cat.product_groups)[0]
     forms = {
@@ -234,6 +236,22 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
             "workflow_key": registry.default_key,
         },
         "api.transition_view": {"trigger": trigger, "comment": "Đạt", "data": {"score": 75}, "version": version},
+        # councils and rounds (issue #9): no council or round exists, so the walk reaches the checks and
+        # the lookups (404), which is where bad input could break them
+        "api.create_council_view": {
+            "organisation_id": world.orgs["D1"],
+            "name": "Hội đồng",
+            "decision_number": "1/QĐ",
+            "decision_date": "2026-01-05",
+            "valid_from": None,
+            "valid_until": None,
+        },
+        "api.create_round_view": {"council_id": 1, "name": "Đợt 1", "meeting_date": "2026-03-10"},
+        "api.add_round_product_view": {"product_id": product_id},
+        "api.open_round_view": {},
+        "api.close_round_product_view": {},
+        "api.close_round_view": {},
+        "api.recusal_view": {"reason": "Người nhà", "version": None},
     }
     from web import create_app
 
