@@ -19,7 +19,7 @@ from ..models import EvaluationRound, Organisation, Product, RoundProduct, Score
 from . import products as product_service
 from .access import Actor
 from .councils import visible_councils
-from .rounds import rating_transitions, review_state_of
+from .rounds import review_state_of
 
 MAX_CANDIDATES = 500
 
@@ -91,6 +91,16 @@ def rounds_of_product(session: Session, actor: Actor, product: Product) -> list[
     return out
 
 
+def may_have_rounds(registry: Registry, definition: WorkflowDefinition, product: Product, events) -> bool:
+    """Whether the product page should look for rounds: a council holds the dossier now, or a round's
+    verdict is in the history. Saves the product page a statement for the products that never met
+    a council (most of them)."""
+    if any(isinstance(e.data, dict) and e.data.get("round") for e in events):
+        return True
+    state = definition.states.get(product.state)
+    return state is not None and registry.policy.phase(definition.key, state) == "review"
+
+
 def visible_round_ids(session: Session, actor: Actor, round_ids: list[int]) -> set[int]:
     """Which of these rounds the actor may open (a round link is shown only when it leads somewhere)."""
     from ..models import Council
@@ -116,39 +126,28 @@ class ScoreOutcome:
 
 
 def score_outcomes(registry: Registry, definition: WorkflowDefinition, state: str) -> list[ScoreOutcome]:
-    """What each score range does from `state`.
-
-    Uses `products.score_outcomes(definition, state)` when the rating rules (branch wt-rules) provide
-    it; until then, a plain reading of the rating steps' score ranges and destinations.
-    """
-    better = getattr(product_service, "score_outcomes", None)
-    if better is not None:  # the rating rules' own description (wt-rules)
-        return [_as_outcome(o) for o in better(definition, state)]
-    out = []
-    for t in rating_transitions(definition, state):
-        low = getattr(t.score, "min", None) if t.score is not None else None
-        high = getattr(t.score, "below", None) if t.score is not None else None
-        dest = definition.state_label(t.dest)
-        out.append(ScoreOutcome(low, high, Text(f"{t.label.vi} → {dest.vi}", f"{t.label.en} → {dest.en}")))
-    return sorted(out, key=lambda o: (o.low is None, o.low or 0))
+    """What each score range does from `state`, as the rating rules say (`products.score_outcomes`):
+    the stars, who recognises (or that the product is forwarded) and where the product goes."""
+    return [_described(o) for o in product_service.score_outcomes(definition, state)]
 
 
-def _as_outcome(raw: object) -> ScoreOutcome:
-    if isinstance(raw, ScoreOutcome):
-        return raw
-    if isinstance(raw, dict):
-        low, high, label = raw.get("low", raw.get("min")), raw.get("high", raw.get("below")), raw.get("label")
+def _described(o: product_service.ScoreOutcome) -> ScoreOutcome:
+    if o.stars is None:
+        stars = ""
     else:
-        low = getattr(raw, "low", getattr(raw, "min", None))
-        high = getattr(raw, "high", getattr(raw, "below", None))
-        label = getattr(raw, "label", None) or getattr(raw, "text", None)
-    if not isinstance(label, Text):
-        label = Text(str(label or ""), str(label or ""))
-    return ScoreOutcome(low, high, label)
+        low, high = o.stars
+        stars = f"{low}★ " if low == high else f"{low}–{high}★ "
+    dest = o.destination_label
+    return ScoreOutcome(
+        o.min,
+        o.below,
+        Text(f"{stars}{o.result.vi} → {dest.vi}", f"{stars}{o.result.en} → {dest.en}"),
+    )
 
 
 __all__ = [
     "ProductRound",
+    "may_have_rounds",
     "ScoreOutcome",
     "candidate_products",
     "rounds_of_product",

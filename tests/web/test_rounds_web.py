@@ -190,7 +190,8 @@ def test_the_round_from_creation_to_closing(env, world):
     assert "Lưu nháp" in sheet_page and "Nộp phiếu" in sheet_page and "Xin không chấm" in sheet_page
     assert 'name="c:A"' in sheet_page and "sheet.js" in sheet_page
     outcomes = re.search(r'<ul class="outcomes">(.*?)</ul>', sheet_page, re.S).group(1)
-    assert outcomes.count("<li>") == 2 and "70" in outcomes and "tỉnh" in outcomes  # what each range leads to
+    assert outcomes.count("<li>") == 3  # what each range of the average leads to
+    assert "70,00 trở lên</span>: 3★ gửi lên cấp tỉnh" in outcomes
     t1 = token_of(m1, sheet_url)
     base = {"csrf_token": t1, "action": "submit", "expected_version": "0"}
     r = m1.post(sheet_url, data=base | {"c:A": "35", "c:B": "20"})

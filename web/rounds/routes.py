@@ -14,12 +14,13 @@ tell "my own save whose reply was lost" (same answers: carry on) from a change m
 
 from __future__ import annotations
 
+import time
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from ocop_workflow.errors import Conflict, InvalidData, OcopError, StaleVersion
 from ocop_workflow.models import COUNCIL_POSITIONS, CouncilMember
@@ -65,29 +66,42 @@ def date_filter(value) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
 
 
+SEATS_TTL = 60.0  # seconds a user's seats are kept for the menu (this process's changes clear it at once)
+
+
+def _seat_cache() -> dict:
+    from flask import current_app
+
+    return current_app.extensions.setdefault("ocop_council_seats", {})
+
+
+def forget_seats() -> None:
+    """After a change of seats: the menu reads them again."""
+    _seat_cache().clear()
+
+
 @bp.app_template_global()
 def council_nav() -> dict:
     """What the navigation shows of councils: the queue for members with a scoring seat, the
-    councils for those who may set them up or sit on one."""
+    councils for those who may set them up or sit on one. The seats are kept a minute per user in
+    this process, so that a page costs no statement for its menu."""
     if not current_user.is_authenticated:
         return {"queue": False, "councils": False}
-    from flask import g
-
-    cached = g.get("ocop_council_nav")
-    if cached is not None:
-        return cached
     who = current_user.actor
-    s = read_session()
-    seated = s.scalar(select(exists().where(CouncilMember.user_id == who.id)))
-    positions = sorted(who.policy.council.score)
-    scoring = seated and s.scalar(
-        select(exists().where(CouncilMember.user_id == who.id, CouncilMember.position.in_(positions)))
-    )
-    cached = g.ocop_council_nav = {
-        "queue": bool(scoring),
-        "councils": bool(seated) or can(who, "manage_councils") or can(who, "run_rounds"),
+    cache = _seat_cache()
+    now = time.monotonic()
+    hit = cache.get(who.id)
+    if hit is not None and now - hit[0] < SEATS_TTL:
+        return hit[1]
+    seats = set(read_session().scalars(select(CouncilMember.position).where(CouncilMember.user_id == who.id)))
+    value = {
+        "queue": bool(seats & set(who.policy.council.score)),
+        "councils": bool(seats) or can(who, "manage_councils") or can(who, "run_rounds"),
     }
-    return cached
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[who.id] = (now, value)
+    return value
 
 
 def position_label(key: str) -> str:
@@ -204,6 +218,7 @@ def set_member(council_id: int):
     except (InvalidData, Conflict) as exc:
         s.rollback()
         return render_council(council_id, member_form=form, error=_message(exc), status=status_for(exc))
+    forget_seats()
     flash(_("%(name)s: %(position)s.", name=seat.user.name, position=position_label(seat.position)), "success")
     return redirect(url_for("rounds.council", council_id=council_id))
 
@@ -221,6 +236,7 @@ def remove_member(council_id: int):
     except InvalidData as exc:
         s.rollback()
         return render_council(council_id, error=_message(exc), status=status_for(exc))
+    forget_seats()
     flash(_("The member has been removed from the council."), "success")
     return redirect(url_for("rounds.council", council_id=council_id))
 
