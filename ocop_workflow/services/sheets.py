@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..engine import Registry
+from ..engine.criteria import to_decimal
 from ..errors import Conflict, InvalidData, StaleVersion
 from ..i18n import Text
 from ..models import Council, CouncilMember, EvaluationRound, Product, RoundProduct, ScoreSheet
@@ -119,7 +120,7 @@ def save_sheet(
     scored = criteria.score(answers, complete=submit)
     sheet = _own_sheet(session, entry, actor, expected_version)
     clean = {c.code: answers[c.code] for c in criteria.criteria if answers.get(c.code) not in (None, "")}
-    sheet.answers = {k: float(v) for k, v in clean.items()}
+    sheet.answers = {k: float(to_decimal(v)) for k, v in clean.items()}  # "35,5" too: checked by score()
     sheet.part_totals = dict(scored.part_totals)
     sheet.total = scored.total
     sheet.failed_mandatory = list(scored.failed_mandatory)

@@ -226,6 +226,26 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
         "notifications.open_one": {},
         "notifications.read_all": {},
         "notifications.email_mode": {"mode": "digest"},
+        # councils, rounds and score sheets on the web (issue #9): no council or round exists, so the
+        # walk reaches the form checks and the lookups (404)
+        "rounds.create_council": {
+            "organisation_id": str(world.orgs["D1"]),
+            "name": "Hội đồng",
+            "decision_number": "1/QĐ",
+            "decision_date": "05/01/2026",
+            "valid_from": "",
+            "valid_until": "",
+        },
+        "rounds.set_member": {"email": "hoidong@test.ocop.vn", "position": "member"},
+        "rounds.remove_member": {"email": "hoidong@test.ocop.vn"},
+        "rounds.create_round": {"name": "Đợt 1", "meeting_date": "10/03/2026"},
+        "rounds.add_product": {"product_id": str(product_id)},
+        "rounds.remove_product": {},
+        "rounds.open_round": {},
+        "rounds.close_product": {},
+        "rounds.close_round": {},
+        "rounds.sheet": {"action": "save", "expected_version": "0", "c:A": "10", "c:B": "", "c:C": "5"},
+        "rounds.recuse": {"reason": "Người nhà"},
     }
     json_bodies = {
         "api.create_product_view": {

@@ -20,6 +20,7 @@ from ocop_workflow.services.listing import ProductFilter, get_visible_organisati
 from ocop_workflow.services.producers import creatable_communes, producers_for_actor, update_producer
 from ocop_workflow.services.product_page import product_view
 from ocop_workflow.services.products import advance, create_product, definition_of, get_product, update_product
+from ocop_workflow.services.round_pages import may_have_rounds, rounds_of_product
 
 from ..context import actor, db_session, locale, registry, state
 from ..documents.forms import UploadForm
@@ -306,6 +307,7 @@ def render_detail(
         flow=flow,
         return_reason=return_reason,
         ratings=view.ratings,
+        product_rounds=rounds_of_product(s, who, product) if may_have_rounds(reg, definition, product, events) else [],
         can_upload=can_upload,
         upload_form=upload_form,
         error=error,
