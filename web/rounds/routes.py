@@ -114,9 +114,7 @@ def _position_choices() -> list:
 
 
 def _wants_json() -> bool:
-    return request.headers.get("X-Requested-With") == "fetch" or (
-        request.accept_mimetypes.best == "application/json"
-    )
+    return request.headers.get("X-Requested-With") == "fetch" or (request.accept_mimetypes.best == "application/json")
 
 
 def _message(exc: OcopError) -> str:
