@@ -12,7 +12,7 @@ from conftest import csrf, login, text
 from rounds_world import MEMBERS, meeting_day, open_round_with, setup_council
 from sqlalchemy import select
 
-from ocop_workflow.models import Product, RoundProduct, ScoreSheet, User
+from ocop_workflow.models import Document, Product, RoundProduct, ScoreSheet, User
 
 
 def login_email(client, env, email: str):
@@ -246,6 +246,12 @@ def test_the_round_from_creation_to_closing(env, world):
     assert r.status_code == 409
     r = c.post(f"/rounds/{rid}/close", data={"csrf_token": token})
     assert r.status_code == 302 and "Đã kết thúc" in text(c.get(round_url))
+    # closing the round filed its minutes into the product's dossier
+    with env.db.session() as s:
+        filed = s.scalars(
+            select(Document).where(Document.product_id == pid, Document.doc_type == "council_minutes")
+        ).all()
+        assert len(filed) == 1 and filed[0].original_name.endswith(".docx")
     # the product page shows the round, each member's total and the average
     product_page = text(c.get(f"/products/{pid}"))
     assert "Đợt 1" in product_page and "85,50" in product_page and "75,00" in product_page and "80,25" in product_page

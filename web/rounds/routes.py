@@ -23,6 +23,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ocop_workflow.errors import Conflict, InvalidData, OcopError, StaleVersion
+from ocop_workflow.exports import close_round_and_file_minutes
 from ocop_workflow.models import COUNCIL_POSITIONS, CouncilMember
 from ocop_workflow.services import councils as council_service
 from ocop_workflow.services import rounds as round_service
@@ -31,7 +32,7 @@ from ocop_workflow.services.authz import can, require
 from ocop_workflow.services.products import definition_of
 from ocop_workflow.services.round_pages import candidate_products, score_outcomes
 
-from ..context import actor, db_session, locale, read_session, registry
+from ..context import actor, db_session, locale, read_session, registry, state
 from ..errors import status_for
 from ..forms import choices
 from ..inputs import StaleForm, hidden_int
@@ -372,7 +373,15 @@ def close_product(round_id: int, product_id: int):
 def close_round(round_id: int):
     return _round_action(
         round_id,
-        lambda s, who: round_service.close_round(s, registry(), who, round_id),
+        lambda s, who: close_round_and_file_minutes(
+            s,
+            registry(),
+            who,
+            round_id,
+            upload_dir=state().upload_dir,
+            max_bytes=state().max_upload_bytes,
+            zip_limits=state().zip_limits,
+        ),
         _("The round is closed."),
     )
 
