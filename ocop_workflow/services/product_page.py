@@ -29,6 +29,16 @@ class ProductView:
     # catalogue order: empty when the dossier is closed to the actor
     attachable: list[str] = field(default_factory=list)
 
+    def rating_note(self, rating: Rating) -> str | None:
+        """What a rating that is not final was: "forwarded" (the level sent the dossier on), or
+        "not_recognised" (a higher council scored below its band, the level that proposed the
+        product keeps its result: the same move wrote that level's final rating)."""
+        if rating.final:
+            return None
+        if any(r.event_id == rating.event_id and r.id != rating.id for r in self.ratings):
+            return "not_recognised"
+        return "forwarded"
+
     @property
     def current_documents(self) -> list[Document]:
         return [d for d in self.documents if d.current]

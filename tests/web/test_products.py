@@ -266,3 +266,20 @@ def test_a_step_on_an_unknown_or_hidden_product_is_404_whatever_the_form_holds(e
     r = client.post(f"/products/{pid}/advance", data={"csrf_token": token, **forms["unknown step"]})
     assert r.status_code == 409 and "no_such_step" in text(r)
     assert env.state_of(pid) == before
+
+
+def test_a_central_refusal_shows_as_not_recognised_and_the_province_keeps_its_4_stars(env):
+    """District 92 → province 91 → central 85: the product page credits the 4★ to the province and
+    says the central council did not recognise it, instead of calling the central row "forwarded"."""
+    pid = env.product()
+    env.to_district(pid)
+    registry = env.app.extensions["ocop"].registry
+    system = Actor.system_actor(registry.policy)
+    with env.db.transaction() as s:
+        for trigger, score in (("rate_district", 92), ("rate_province", 91), ("rate_central", 85)):
+            advance(s, registry, pid, trigger, system, data={"score": score})
+    page = text(login(env.app.test_client(), env, "officer").get(f"/products/{pid}"))
+    assert "không công nhận ở cấp này; giữ kết quả của cấp đề nghị" in page
+    # the district's and the province's first rows forwarded the dossier; the central row did not
+    assert page.count("(chuyển lên cấp trên)") == 2
+    assert page.count("(không công nhận ở cấp này") == 1

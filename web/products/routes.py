@@ -307,6 +307,7 @@ def render_detail(
         flow=flow,
         return_reason=return_reason,
         ratings=view.ratings,
+        rating_note=view.rating_note,
         product_rounds=rounds_of_product(s, who, product) if may_have_rounds(reg, definition, product, events) else [],
         can_upload=can_upload,
         upload_form=upload_form,
