@@ -173,7 +173,7 @@ def round_add(ctx: Context, round_id: int, product_ids: tuple[int, ...], as_emai
     with ctx.db.transaction() as s:
         who = _actor(ctx, s, as_email)
         for pid in product_ids:
-            entry = rounds.add_product(s, ctx.registry, who, round_id, pid)
+            entry = rounds.add_product(s, ctx.registry, who, round_id, pid, today=_today(ctx))
             click.echo(f"round #{round_id}: product #{pid} added (sheet {entry.sheet_key})")
 
 

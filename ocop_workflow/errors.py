@@ -30,9 +30,10 @@ class PermissionDenied(OcopError):
 class StaleVersion(OcopError):
     code = "stale_version"
 
-    def __init__(self, expected: int | None = None, actual: int | None = None) -> None:
+    def __init__(self, expected: int | None = None, actual: int | None = None, text: Text | None = None) -> None:
         super().__init__(
-            Text(
+            text
+            or Text(
                 "Hồ sơ đã được người khác cập nhật; vui lòng tải lại trang và thử lại.",
                 "Someone else has changed this product in the meantime; reload it and try again.",
             ),

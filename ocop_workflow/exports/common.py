@@ -9,7 +9,7 @@ from datetime import date
 
 from ..i18n import Text
 from ..models import Council, ScoreSheet
-from ..services.rounds import OUTCOME_LABELS, EntryView, RoundView
+from ..services.rounds import OUTCOME_LABELS, EntryView, RoundView, stored_left_reason
 
 
 def number(value: float | None, locale: str = "vi", decimals: int = 2) -> str:
@@ -57,7 +57,7 @@ def outcome_text(ev: EntryView) -> Text:
     if entry.status == "closed" and entry.outcome in OUTCOME_LABELS:
         return OUTCOME_LABELS[entry.outcome]
     if entry.status == "left" or ev.left is not None:
-        why = ev.left or Text(entry.left_reason or "", entry.left_reason or "")
+        why = ev.left or stored_left_reason(entry) or Text("", "")
         return Text(f"Rời đợt: {why.vi}", f"Left the round: {why.en}")
     return Text("Chưa kết thúc chấm điểm", "Still being scored")
 

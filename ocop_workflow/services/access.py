@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import instance_dict
 from ..engine import Policy, get_registry
 from ..errors import NotFound, PermissionDenied
 from ..i18n import Text
-from ..models import Membership, Organisation, Producer, Product, User
+from ..models import CouncilMember, EvaluationRound, Membership, Organisation, Producer, Product, RoundProduct, User
 from ..validation import valid_id
 
 
@@ -271,9 +271,32 @@ def get_visible_product(session: Session, actor: Actor, product_id: int, *, for_
     product = (
         session.scalars(_PRODUCT_WITH_PLACE, {"product_id": product_id}).one_or_none() if valid_id(product_id) else None
     )
-    if product is None or not actor.can_see(product.commune, product.producer_id):
+    if product is None:
+        raise product_not_found(product_id)
+    if not actor.can_see(product.commune, product.producer_id) and not _sent_to_member(session, actor, product.id):
         raise product_not_found(product_id)
     return product
+
+
+def _sent_to_member(session: Session, actor: Actor, product_id: int) -> bool:
+    """Whether the product is in an open round of a council the actor sits on: its dossier is sent to
+    the council's members (148/QĐ-TTg, the councils' rules), an invited expert from outside the area
+    included. Reading only: what a person may *do* stays with `authz.authorize` and their roles."""
+    if actor.id is None:
+        return False
+    stmt = (
+        select(RoundProduct.id)
+        .join(EvaluationRound, EvaluationRound.id == RoundProduct.round_id)
+        .join(CouncilMember, CouncilMember.council_id == EvaluationRound.council_id)
+        .where(
+            RoundProduct.product_id == product_id,
+            RoundProduct.status == "pending",
+            EvaluationRound.status == "open",
+            CouncilMember.user_id == actor.id,
+        )
+        .limit(1)
+    )
+    return session.scalar(stmt) is not None
 
 
 def get_visible_producer(session: Session, actor: Actor, producer_id: int) -> Producer:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..errors import Conflict, InvalidData, NotFound
 from ..i18n import Text
-from ..models import COUNCIL_POSITIONS, Council, CouncilMember, Organisation, User
+from ..models import COUNCIL_POSITIONS, Council, CouncilMember, EvaluationRound, Organisation, User
 from ..validation import clean_line, valid_id
 from .access import Actor
 from .authz import require
@@ -132,11 +132,42 @@ def _user_by(session: Session, user: int | str) -> User:
     return found
 
 
+def _seats_frozen(session: Session, council: Council) -> None:
+    """While a round is open the seats are what the members were sent the dossiers as: the quorum
+    and the average are counted over them, so changing them would change which submitted sheets
+    count. The decision that changes a council's members applies to its next round."""
+    open_round = session.scalar(
+        select(EvaluationRound.name).where(EvaluationRound.council_id == council.id, EvaluationRound.status == "open")
+    )
+    if open_round is not None:
+        raise Conflict(
+            Text(
+                f"Hội đồng đang có đợt «{open_round}» mở để chấm điểm: chỉ thay đổi thành viên trước khi mở đợt "
+                "hoặc sau khi đợt kết thúc",
+                f"The council's round “{open_round}” is open for scoring: change its members before a round opens "
+                "or after it closes",
+            )
+        )
+
+
+def _no_producer_accounts(actor: Actor, person: User) -> None:
+    """A producer's own account never sits on a council: it would score its own products."""
+    acting = actor.policy.acts_for_producer
+    if any(m.role in acting for m in person.memberships):
+        raise InvalidData(
+            Text(
+                f"«{person.name}» là tài khoản của chủ thể sản xuất: không thể là thành viên hội đồng chấm điểm",
+                f"“{person.name}” is a producer's account: it cannot sit on an evaluation council",
+            )
+        )
+
+
 def set_member(session: Session, actor: Actor, council_id: int, user: int | str, position: str) -> CouncilMember:
     """Seat a user on the council in a position (chair, vice_chair, member, secretary), or change
     the position of someone already seated."""
     council = get_visible_council(session, actor, council_id)
     require(actor, "manage_councils", council)
+    _seats_frozen(session, council)
     if position not in COUNCIL_POSITIONS:
         labels = actor.policy.council.positions
         known = ", ".join(f"{k} ({labels[k].vi})" for k in COUNCIL_POSITIONS)
@@ -145,6 +176,7 @@ def set_member(session: Session, actor: Actor, council_id: int, user: int | str,
             Text(f"Vị trí «{position}» không có; chọn: {known}", f"Unknown position “{position}”; choose: {known_en}")
         )
     person = _user_by(session, user)
+    _no_producer_accounts(actor, person)
     seat = member_of(council, person.id)
     if position == "chair" and any(m.position == "chair" and m.user_id != person.id for m in council.members):
         raise Conflict(Text("Hội đồng đã có Chủ tịch", "The council already has a chair"))
@@ -160,6 +192,7 @@ def set_member(session: Session, actor: Actor, council_id: int, user: int | str,
 def remove_member(session: Session, actor: Actor, council_id: int, user: int | str) -> None:
     council = get_visible_council(session, actor, council_id)
     require(actor, "manage_councils", council)
+    _seats_frozen(session, council)
     person = _user_by(session, user)
     seat = member_of(council, person.id)
     if seat is None:

@@ -19,7 +19,7 @@ from ..models import EvaluationRound, Organisation, Product, RoundProduct, Score
 from . import products as product_service
 from .access import Actor
 from .councils import visible_councils
-from .rounds import review_state_of
+from .rounds import review_state_of, stored_left_reason
 
 MAX_CANDIDATES = 500
 
@@ -65,6 +65,11 @@ class ProductRound:
     round: EvaluationRound
     totals: list[tuple[User, ScoreSheet]]  # each member's sheet, once the product's scoring is closed
     visible: bool = False  # the actor may open the round's page
+
+    @property
+    def left(self):
+        """Why the product left the round (Text), recorded when the round closed."""
+        return stored_left_reason(self.entry)
 
 
 def rounds_of_product(session: Session, actor: Actor, product: Product) -> list[ProductRound]:

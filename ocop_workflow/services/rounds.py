@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
@@ -35,7 +36,7 @@ from ..engine import Registry, TransitionDef, WorkflowDefinition
 from ..errors import Conflict, InvalidData, NotFound
 from ..i18n import Text
 from ..models import Council, CouncilMember, EvaluationRound, Product, Rating, RoundProduct, ScoreSheet
-from ..reminders.calendar import WorkingDays
+from ..reminders.calendar import DEFAULT_TZ, WorkingDays
 from ..validation import clean_line, valid_id
 from .access import Actor, get_visible_product
 from .authz import CLOSE_SCORING, require
@@ -43,6 +44,7 @@ from .councils import get_visible_council, member_of, scoring_members, visible_c
 from .products import Verdict, advance, current_documents, definition_of, dossier_fingerprint
 
 MAX_ROUND_NAME = 200
+VN_TZ = ZoneInfo(DEFAULT_TZ)
 OUTCOMES = ("recognised", "forwarded", "not_recognised", "assessed")
 OUTCOME_LABELS = {
     "recognised": Text("Công nhận ở cấp này", "Recognised at this level"),
@@ -59,6 +61,17 @@ STATUS_LABELS = {
 
 def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
+
+
+def local_today(now: datetime | None = None) -> date:
+    """Today in Vietnam: a meeting date is a local date (at 01:30 on the 3rd in Hà Nội it is still
+    the 2nd in UTC)."""
+    return _now(now).astimezone(VN_TZ).date()
+
+
+def _earliest_meeting(today: date) -> date:
+    """Dossiers reach the members at least one working day before the meeting (148's councils' rules)."""
+    return WorkingDays().add(today, 1)
 
 
 def _round_not_found(round_id: object) -> NotFound:
@@ -181,19 +194,38 @@ def current_fingerprint(session: Session, policy, product_id: int) -> str:
     return scored_fingerprint(policy, current_documents(session, product_id))
 
 
-def left_reason(entry: RoundProduct, product: Product, fingerprint: str | None) -> Text | None:
-    """Why a pending product has left its round (None while it is still the dossier added)."""
+LEFT_REASONS = {
+    "left_review": Text(
+        "Sản phẩm đã rời bước thẩm định (trả lại để bổ sung hoặc rút hồ sơ)",
+        "The product has left the review (returned for revision or withdrawn)",
+    ),
+    "dossier_changed": Text(
+        "Hồ sơ đã thay đổi sau khi đưa vào đợt: thành viên phải chấm hồ sơ mới trong một đợt khác",
+        "The dossier changed after it was added: members must score the new dossier in another round",
+    ),
+}
+
+
+def left_code(entry: RoundProduct, product: Product, fingerprint: str | None) -> str | None:
+    """Why a pending product has left its round, as a key of LEFT_REASONS (None while it is still
+    the dossier added). Stored as the key, so every reader gets it in their own language."""
     if product.state != entry.review_state:
-        return Text(
-            "Sản phẩm đã rời bước thẩm định (trả lại để bổ sung hoặc rút hồ sơ)",
-            "The product has left the review (returned for revision or withdrawn)",
-        )
+        return "left_review"
     if fingerprint is not None and fingerprint != entry.dossier_fingerprint:
-        return Text(
-            "Hồ sơ đã thay đổi sau khi đưa vào đợt: thành viên phải chấm hồ sơ mới trong một đợt khác",
-            "The dossier changed after it was added: members must score the new dossier in another round",
-        )
+        return "dossier_changed"
     return None
+
+
+def left_reason(entry: RoundProduct, product: Product, fingerprint: str | None) -> Text | None:
+    code = left_code(entry, product, fingerprint)
+    return LEFT_REASONS[code] if code else None
+
+
+def stored_left_reason(entry: RoundProduct) -> Text | None:
+    """The reason recorded when the round closed (older rows may hold text: shown as it is)."""
+    if entry.left_reason is None:
+        return None
+    return LEFT_REASONS.get(entry.left_reason) or Text(entry.left_reason, entry.left_reason)
 
 
 def _entry(session: Session, round_id: int, product_id: object) -> RoundProduct:
@@ -215,7 +247,14 @@ def _not_closed(found: EvaluationRound) -> None:
 
 
 def add_product(
-    session: Session, registry: Registry, actor: Actor, round_id: int, product_id: int, *, now: datetime | None = None
+    session: Session,
+    registry: Registry,
+    actor: Actor,
+    round_id: int,
+    product_id: int,
+    *,
+    today: date | None = None,
+    now: datetime | None = None,
 ) -> RoundProduct:
     """Put a product in a round: it must lie under the council's organisation, be in the level's
     review state with a complete dossier, and not be in another round's scoring."""
@@ -223,13 +262,32 @@ def add_product(
     council = found.council
     require(actor, "run_rounds", council)
     _not_closed(found)
+    if found.status == "open" and found.meeting_date < _earliest_meeting(today or local_today(now)):
+        raise Conflict(
+            Text(
+                f"Đợt đã mở và họp ngày {found.meeting_date:%d/%m/%Y}: hồ sơ thêm bây giờ không đến thành viên "
+                "trước ít nhất 01 ngày làm việc; hãy đưa sản phẩm vào đợt sau",
+                f"The round is open and meets on {found.meeting_date:%d/%m/%Y}: a dossier added now would not reach "
+                "the members one working day before; put the product in a later round",
+            )
+        )
     product = get_visible_product(session, actor, product_id)
     if not product.commune.path.startswith(council.organisation.path):
         raise NotFound(Text(f"Không tìm thấy sản phẩm #{product_id}", f"Product #{product_id} not found"))
     definition = definition_of(registry, product)
     state = review_state_of(registry, definition, council.level)
-    if state is None or product.state != state:
-        where = definition.state_label(state) if state else Text("—", "—")
+    if state is None:
+        level = registry.catalogue.levels.get(council.level, Text(council.level, council.level))
+        raise Conflict(
+            Text(
+                f"Theo quy trình «{definition.title.vi}», sản phẩm «{product.name}» không qua hội đồng cấp "
+                f"{level.vi.lower()}",
+                f"Under “{definition.title.en}” the product “{product.name}” is not evaluated by a "
+                f"{level.en.lower()} council",
+            )
+        )
+    if product.state != state:
+        where = definition.state_label(state)
         raise Conflict(
             Text(
                 f"Sản phẩm «{product.name}» không ở bước «{where.vi}» nên hội đồng này chưa chấm được",
@@ -316,8 +374,8 @@ def open_round(
     require(actor, "run_rounds", found.council)
     if found.status != "draft":
         raise Conflict(Text("Đợt này đã được mở", "This round is already open"))
-    today = today or _now(now).date()
-    earliest = WorkingDays().add(today, 1)
+    today = today or local_today(now)
+    earliest = _earliest_meeting(today)
     if found.meeting_date < earliest:
         raise InvalidData(
             Text(
@@ -525,11 +583,11 @@ def close_round(
         if entry.status != "pending":
             continue
         product = session.get(Product, entry.product_id)
-        why = left_reason(entry, product, current_fingerprint(session, actor.policy, product.id))
-        if why is None:
+        code = left_code(entry, product, current_fingerprint(session, actor.policy, product.id))
+        if code is None:
             still.append(product.name)
         else:
-            entry.status, entry.left_reason = "left", why.vi[:200]
+            entry.status, entry.left_reason = "left", code
     if still:
         raise Conflict(
             Text(
@@ -597,7 +655,7 @@ def round_view(session: Session, registry: Registry, actor: Actor, round_id: int
         if entry.status == "pending":
             left = left_reason(entry, product, current_fingerprint(session, actor.policy, product.id))
         elif entry.status == "left":
-            left = Text(entry.left_reason or "", entry.left_reason or "")
+            left = stored_left_reason(entry)
         definition = definition_of(registry, product)
         view.entries.append(
             EntryView(entry, product, left, tally(actor, council, entry, definition), entry.status == "closed")
@@ -619,7 +677,11 @@ __all__ = [
     "create_round",
     "dossier_requirements",
     "get_visible_round",
+    "LEFT_REASONS",
+    "left_code",
     "left_reason",
+    "local_today",
+    "stored_left_reason",
     "list_rounds",
     "open_round",
     "quorum_needed",

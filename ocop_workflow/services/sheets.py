@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..engine import Registry
 from ..engine.criteria import to_decimal
-from ..errors import Conflict, InvalidData, StaleVersion
+from ..errors import Conflict, InvalidData, PermissionDenied, StaleVersion
 from ..i18n import Text
 from ..models import Council, CouncilMember, EvaluationRound, Product, RoundProduct, ScoreSheet
 from ..validation import check_text
@@ -31,6 +31,10 @@ from .councils import member_of
 from .rounds import _entry, current_fingerprint, get_visible_round, left_reason
 
 MAX_REASON = 1000
+_SHEET_CHANGED = Text(
+    "Phiếu chấm này đã được lưu ở nơi khác (một thẻ hoặc máy khác) sau khi bạn mở nó; hãy tải lại phiếu",
+    "This score sheet was saved elsewhere (another tab or device) after you opened it; reload the sheet",
+)
 
 
 @dataclass
@@ -84,15 +88,26 @@ def _writable(session: Session, actor: Actor, found: EvaluationRound, entry: Rou
         raise Conflict(why)
 
 
+def _not_own_product(actor: Actor, product: Product) -> None:
+    """Nobody scores a product made by a producer they act for (a conflict of interest by definition)."""
+    if any(m.producer_id == product.producer_id for m in actor.memberships if m.producer_id is not None):
+        raise PermissionDenied(
+            Text(
+                "Bạn là tài khoản của chủ thể làm ra sản phẩm này: không được chấm điểm, hãy xin không chấm",
+                "Your account acts for this product's producer: you may not score it; declare a recusal",
+            )
+        )
+
+
 def _own_sheet(session: Session, entry: RoundProduct, actor: Actor, expected_version: int | None) -> ScoreSheet:
     sheet = next((s for s in entry.sheets if s.user_id == actor.id), None)
     if sheet is None:
         if expected_version not in (None, 0):
-            raise StaleVersion(expected_version, 0)
+            raise StaleVersion(expected_version, 0, _SHEET_CHANGED)
         sheet = ScoreSheet(entry=entry, round_product_id=entry.id, user_id=actor.id, answers={}, part_totals={})
         session.add(sheet)
     elif expected_version is not None and sheet.version != expected_version:
-        raise StaleVersion(expected_version, sheet.version)
+        raise StaleVersion(expected_version, sheet.version, _SHEET_CHANGED)
     return sheet
 
 
@@ -112,6 +127,7 @@ def save_sheet(
     found, entry, seat = _load(session, registry, actor, round_id, product_id)
     require(actor, SCORE_SHEET, found.council, member=seat)
     _writable(session, actor, found, entry)
+    _not_own_product(actor, entry.product)
     if not isinstance(answers, dict):
         raise InvalidData(
             Text("Phiếu chấm phải là bảng {mã tiêu chí: điểm}", "Answers must map criterion codes to points")
@@ -132,7 +148,7 @@ def save_sheet(
     try:
         session.flush()
     except StaleDataError:
-        raise StaleVersion(expected_version) from None
+        raise StaleVersion(expected_version, None, _SHEET_CHANGED) from None
     return sheet
 
 
@@ -197,6 +213,8 @@ def member_queue(session: Session, actor: Actor) -> list[QueueItem]:
     )
     items = []
     for entry in rows:
+        if left_reason(entry, entry.product, current_fingerprint(session, actor.policy, entry.product_id)):
+            continue  # returned for revision, withdrawn or changed: nothing to score any more
         own = next((s for s in entry.sheets if s.user_id == actor.id), None)
         items.append(QueueItem(entry.round, entry, entry.product, own))
     return items

@@ -372,7 +372,7 @@ def round_view(round_id: int) -> Response:
 )
 def add_round_product_view(round_id: int) -> Response:
     body = parse_json()
-    rounds.add_product(db_session(), registry(), api_actor(), round_id, body["product_id"])
+    rounds.add_product(db_session(), registry(), api_actor(), round_id, body["product_id"], today=_today())
     return _round_reply(round_id)
 
 

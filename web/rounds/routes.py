@@ -15,6 +15,7 @@ tell "my own save whose reply was lost" (same answers: carry on) from a change m
 from __future__ import annotations
 
 import time
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -333,7 +334,7 @@ def add_product(round_id: int):
     product_id = form.product_id.data
     return _round_action(
         round_id,
-        lambda s, who: round_service.add_product(s, registry(), who, round_id, product_id),
+        lambda s, who: round_service.add_product(s, registry(), who, round_id, product_id, today=_local_today()),
         _("The product has been added to the round."),
     )
 
@@ -353,7 +354,7 @@ def remove_product(round_id: int, product_id: int):
 def open_round(round_id: int):
     return _round_action(
         round_id,
-        lambda s, who: round_service.open_round(s, who, round_id),
+        lambda s, who: round_service.open_round(s, who, round_id, today=_local_today()),
         _("The round is open: members can now score its products."),
     )
 
@@ -384,6 +385,11 @@ def close_round(round_id: int):
         ),
         _("The round is closed."),
     )
+
+
+def _local_today() -> date:
+    """Today in the application's time zone (meeting dates are local dates)."""
+    return datetime.now(state().tz).date()
 
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
