@@ -278,6 +278,9 @@ def test_sheet_pages_are_for_the_council_only(env, world):
     assert m.get(f"/rounds/{rid}/products/999999/sheet").status_code == 404
     assert m.get(f"/rounds/{2**40}/products/{pid}/sheet").status_code == 404
     assert m.get("/queue").status_code == 200
+    # the sheet links to the dossier the member scores, and the member may open it
+    assert f'id="open-dossier" href="/products/{pid}"' in m.get(sheet_url).get_data(as_text=True)
+    assert m.get(f"/products/{pid}").status_code == 200
 
 
 def test_a_repeated_save_after_a_lost_reply_is_harmless_and_a_stale_one_says_so(env, world):
