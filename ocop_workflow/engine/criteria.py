@@ -46,7 +46,19 @@ CENT = Decimal("0.01")
 def _fmt(value: float | Decimal) -> str:
     """A point value as people write it: 2, 2.5, 0.25."""
     d = Decimal(str(value)).normalize()
-    return format(d, "f")
+    text = format(d, "f")
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def _fmt_vi(value: float | Decimal) -> str:
+    """The same in Vietnamese writing: a decimal comma (2,5; 0,25)."""
+    return _fmt(value).replace(".", ",")
+
+
+def _shown(value: object) -> str:
+    """A refused value as the message repeats it: never a whole page of digits."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "…"
 
 
 def to_decimal(value: object) -> Decimal | None:
@@ -102,12 +114,15 @@ class Criterion:
     def allowed(self) -> Text:
         """The values this criterion takes, for a refusal."""
         if self.free:
-            step = _fmt(self.step or DEFAULT_STEP)
+            step = self.step or DEFAULT_STEP
             return Text(
-                f"từ 0 đến {_fmt(self.max_points)}, bước {step}", f"0 to {_fmt(self.max_points)} in steps of {step}"
+                f"từ 0 đến {_fmt_vi(self.max_points)}, bước {_fmt_vi(step)}",
+                f"0 to {_fmt(self.max_points)} in steps of {_fmt(step)}",
             )
-        values = ", ".join(_fmt(o.points) for o in self.options)
-        return Text(f"một trong các mức {values}", f"one of {values}")
+        return Text(
+            "một trong các mức " + "; ".join(_fmt_vi(o.points) for o in self.options),
+            "one of " + ", ".join(_fmt(o.points) for o in self.options),
+        )
 
     def check(self, value: object) -> tuple[Decimal | None, Text | None]:
         """The points `value` gives on this criterion, or the reason it is refused."""
@@ -115,14 +130,15 @@ class Criterion:
         who = self.describe()
         if d is None:
             return None, Text(
-                f"Tiêu chí {who.vi}: {value!r} không phải là một số", f"Criterion {who.en}: {value!r} is not a number"
+                f"Tiêu chí {who.vi}: {_shown(value)} không phải là một số",
+                f"Criterion {who.en}: {_shown(value)} is not a number",
             )
         allowed = self.allowed()
         if self.free:
             step = Decimal(str(self.step)) if self.step else DEFAULT_STEP
             if d < 0 or d > Decimal(str(self.max_points)) or d % step != 0:
                 return None, Text(
-                    f"Tiêu chí {who.vi}: {_fmt(d)} điểm không hợp lệ (phải {allowed.vi})",
+                    f"Tiêu chí {who.vi}: {_fmt_vi(d)} điểm không hợp lệ (phải {allowed.vi})",
                     f"Criterion {who.en}: {_fmt(d)} points is not allowed (must be {allowed.en})",
                 )
             return d, None
@@ -130,7 +146,7 @@ class Criterion:
             if Decimal(str(option.points)) == d:
                 return d, None
         return None, Text(
-            f"Tiêu chí {who.vi}: {_fmt(d)} điểm không phải là một mức điểm của tiêu chí (phải là {allowed.vi})",
+            f"Tiêu chí {who.vi}: {_fmt_vi(d)} điểm không phải là một mức điểm của tiêu chí (phải là {allowed.vi})",
             f"Criterion {who.en}: {_fmt(d)} points is not one of its options (must be {allowed.en})",
         )
 
