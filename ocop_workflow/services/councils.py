@@ -11,7 +11,8 @@ invited expert from another unit sees the council it sits on). Anyone else gets 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -19,12 +20,14 @@ from sqlalchemy.orm import Session, selectinload
 from ..errors import Conflict, InvalidData, NotFound
 from ..i18n import Text
 from ..models import COUNCIL_POSITIONS, Council, CouncilMember, EvaluationRound, Organisation, User
+from ..reminders.calendar import DEFAULT_TZ
 from ..validation import clean_line, valid_id
 from .access import Actor
 from .authz import require
 from .listing import get_visible_organisation
 
 MAX_NAME = 200
+VN_TZ = ZoneInfo(DEFAULT_TZ)
 MAX_DECISION_NUMBER = 64
 
 
@@ -69,7 +72,14 @@ def member_of(council: Council, user_id: int | None) -> CouncilMember | None:
     return next((m for m in council.members if m.user_id == user_id), None)
 
 
-def _check_dates(decision_date: date, valid_from: date, valid_until: date | None) -> None:
+def _check_dates(decision_date: date, valid_from: date, valid_until: date | None, today: date) -> None:
+    if decision_date > today:
+        raise InvalidData(
+            Text(
+                f"Ngày ký quyết định thành lập ({decision_date:%d/%m/%Y}) chưa đến: hãy nhập quyết định đã ký",
+                f"The decision date ({decision_date:%d/%m/%Y}) is in the future: enter a decision already signed",
+            )
+        )
     if valid_until is not None and valid_until < valid_from:
         raise InvalidData(
             Text(
@@ -96,6 +106,7 @@ def create_council(
     decision_date: date,
     valid_from: date | None = None,
     valid_until: date | None = None,
+    today: date | None = None,
 ) -> Council:
     """Set up a council of an organisation (of the actor's own level) by its establishment decision."""
     org = get_visible_organisation(session, actor, organisation_id)
@@ -105,7 +116,9 @@ def create_council(
         decision_number, Text("Số quyết định", "Decision number"), max_length=MAX_DECISION_NUMBER
     )
     valid_from = valid_from or decision_date
-    _check_dates(decision_date, valid_from, valid_until)
+    if not isinstance(decision_date, date):
+        raise InvalidData(Text("Cần ngày ký quyết định thành lập", "The decision date is required"))
+    _check_dates(decision_date, valid_from, valid_until, today or datetime.now(VN_TZ).date())
     council = Council(
         organisation_id=org.id,
         organisation=org,

@@ -178,7 +178,7 @@ def test_councils_and_members_through_the_api(setup):
         "organisation_id": env.world.orgs["D1"],
         "name": "Hội đồng OCOP huyện Lục Ngạn 2027",
         "decision_number": "9/QĐ-UBND",
-        "decision_date": "2027-01-04",
+        "decision_date": "2026-11-04",
     }
     r = api.post(f"{API}/councils", json=body)
     assert r.status_code == 201, r.get_json()
@@ -190,7 +190,9 @@ def test_councils_and_members_through_the_api(setup):
     r = api.open("DELETE", f"{API}/councils/{new}/members/{dcouncil}")
     assert r.status_code == 200 and r.get_json()["members"] == []
     # dates the rules refuse, in both languages; councils of other levels' organisations
-    late = {**body, "valid_from": "2026-12-01"}
+    future = problem_of(api.post(f"{API}/councils", json={**body, "decision_date": "2099-01-01"}), 422, "invalid_data")
+    assert "01/01/2099" in future["detail"]
+    late = {**body, "valid_from": "2026-10-01"}
     en = problem_of(api.post(f"{API}/councils", json=late, headers={"Accept-Language": "en"}), 422, "invalid_data")
     assert en["detail"] == "A council cannot be in force before the decision that sets it up"
     vi = problem_of(api.post(f"{API}/councils", json=late, headers={"Accept-Language": "vi"}), 422, "invalid_data")
