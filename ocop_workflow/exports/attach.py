@@ -60,22 +60,23 @@ def attach_minutes(
     for ev in view.entries:
         if ev.entry.status != "closed":
             continue
-        filed.append(
-            attach_document(
-                session,
-                system,
-                ev.product.id,
-                doc_type,
-                filename,
-                content,
-                upload_dir=upload_dir,
-                max_bytes=max_bytes,
-                known_types=registry.catalogue.document_types,
-                zip_limits=zip_limits,
-                now=now,
-                registry=registry,
-            )
+        doc = attach_document(
+            session,
+            system,
+            ev.product.id,
+            doc_type,
+            filename,
+            content,
+            upload_dir=upload_dir,
+            max_bytes=max_bytes,
+            known_types=registry.catalogue.document_types,
+            zip_limits=zip_limits,
+            now=now,
+            registry=registry,
         )
+        doc.uploaded_by_id = actor.id  # the dossier names who filed the record: the secretary who closed
+        filed.append(doc)
+    session.flush()
     return filed
 
 

@@ -252,6 +252,8 @@ def test_the_round_from_creation_to_closing(env, world):
             select(Document).where(Document.product_id == pid, Document.doc_type == "council_minutes")
         ).all()
         assert len(filed) == 1 and filed[0].original_name.endswith(".docx")
+        secretary = s.scalars(select(User).where(User.email == env.world.emails["dsec"])).one()
+        assert filed[0].uploaded_by_id == secretary.id  # the dossier names who filed the minutes
     # the product page shows the round, each member's total and the average
     product_page = text(c.get(f"/products/{pid}"))
     assert "Đợt 1" in product_page and "85,50" in product_page and "75,00" in product_page and "80,25" in product_page
