@@ -57,7 +57,6 @@ import hashlib
 import json
 import os
 import re
-import secrets
 import sqlite3
 import statistics
 import subprocess
@@ -69,12 +68,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import insert
+from bulk import insert_documents  # a sibling module: the bench runs as a script
 
 from ocop_workflow.db import Database
 from ocop_workflow.engine import Registry, get_registry
 from ocop_workflow.migrate_db import upgrade
-from ocop_workflow.models import Document
 from ocop_workflow.services.access import Actor, load_actor
 from ocop_workflow.services.directory import add_membership, create_organisation, create_user
 from ocop_workflow.services.producers import create_producer
@@ -189,28 +187,7 @@ def seed(path: Path, registry: Registry, n_products: int) -> World:
                 product_ids.append(product.id)
 
     doc_types = required_documents(registry)
-    now = datetime.now(UTC)
-    rows = []
-    for pid in product_ids:
-        for doc_type in doc_types:
-            content = f"%PDF-1.4 bench {pid} {doc_type}".encode()
-            rows.append(
-                {
-                    "product_id": pid,
-                    "doc_type": doc_type,
-                    "original_name": f"{doc_type}.pdf",
-                    "stored_name": secrets.token_hex(16),
-                    "size": len(content),
-                    "sha256": hashlib.sha256(content).hexdigest(),
-                    "content_type": "application/pdf",
-                    "uploaded_by_id": user_ids["producer"],
-                    "uploaded_at": now,
-                    "replaces_id": None,
-                    "current": True,
-                }
-            )
-    with db.transaction() as s:
-        s.execute(insert(Document), rows)
+    insert_documents(db, product_ids, doc_types, user_ids["producer"])
     db.dispose()
     return World(user_ids, org_ids, product_ids, doc_types)
 

@@ -25,23 +25,22 @@ missed, 2 when a check fails.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import math
-import secrets
 import statistics
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from bulk import insert_documents  # a sibling module: the bench runs as a script
+from sqlalchemy import select
 
 from ocop_workflow.db import Database
 from ocop_workflow.engine import Registry, get_registry
 from ocop_workflow.migrate_db import upgrade
-from ocop_workflow.models import Document, Product, RoundProduct
+from ocop_workflow.models import Product, RoundProduct
 from ocop_workflow.services import councils, rounds, sheets
 from ocop_workflow.services.access import Actor, load_actor
 from ocop_workflow.services.directory import add_membership, create_organisation, create_user
@@ -116,28 +115,7 @@ def seed(path: Path, registry: Registry, n_products: int, n_members: int) -> Set
         for t in definition.transitions:
             if t.trigger == trigger and t.documents:
                 doc_types += [d for d in t.documents.required_for(GROUP, PRODUCER_KIND) if d not in doc_types]
-    now = datetime.now(UTC)
-    rows = []
-    for pid in pids:
-        for doc_type in doc_types:
-            content = f"%PDF-1.4 bench {pid} {doc_type}".encode()
-            rows.append(
-                {
-                    "product_id": pid,
-                    "doc_type": doc_type,
-                    "original_name": f"{doc_type}.pdf",
-                    "stored_name": secrets.token_hex(16),
-                    "size": len(content),
-                    "sha256": hashlib.sha256(content).hexdigest(),
-                    "content_type": "application/pdf",
-                    "uploaded_by_id": officer,
-                    "uploaded_at": now,
-                    "replaces_id": None,
-                    "current": True,
-                }
-            )
-    with db.transaction() as s:
-        s.execute(insert(Document), rows)
+    insert_documents(db, pids, doc_types, officer)
     with db.transaction() as s:
         actor = load_actor(s, officer)
         for pid in pids:

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..engine import Registry, TransitionDef, WorkflowDefinition
 from ..errors import Conflict, InvalidData, NotFound
 from ..i18n import Text
-from ..models import Council, CouncilMember, EvaluationRound, Product, Rating, RoundProduct, ScoreSheet
+from ..models import Council, CouncilMember, Document, EvaluationRound, Product, Rating, RoundProduct, ScoreSheet
 from ..reminders.calendar import DEFAULT_TZ, WorkingDays
 from ..validation import clean_line, valid_id
 from .access import Actor, get_visible_product
@@ -192,6 +192,17 @@ def scored_fingerprint(policy, docs: list) -> str:
 
 def current_fingerprint(session: Session, policy, product_id: int) -> str:
     return scored_fingerprint(policy, current_documents(session, product_id))
+
+
+def current_fingerprints(session: Session, policy, product_ids: list[int]) -> dict[int, str]:
+    """`current_fingerprint` of many products with one query (a round page of 100 products)."""
+    if not product_ids:
+        return {}
+    docs: dict[int, list[Document]] = {pid: [] for pid in product_ids}
+    stmt = select(Document).where(Document.product_id.in_(sorted(set(product_ids))), Document.current.is_(True))
+    for doc in session.scalars(stmt):
+        docs[doc.product_id].append(doc)
+    return {pid: scored_fingerprint(policy, found) for pid, found in docs.items()}
 
 
 LEFT_REASONS = {
@@ -579,11 +590,11 @@ def close_round(
     if found.status != "open":
         raise Conflict(Text("Đợt chưa mở để chấm điểm", "The round is not open for scoring"))
     still: list[str] = []
-    for entry in found.entries:
-        if entry.status != "pending":
-            continue
+    pending = [e for e in found.entries if e.status == "pending"]
+    prints = current_fingerprints(session, actor.policy, [e.product_id for e in pending])
+    for entry in pending:
         product = session.get(Product, entry.product_id)
-        code = left_code(entry, product, current_fingerprint(session, actor.policy, product.id))
+        code = left_code(entry, product, prints[product.id])
         if code is None:
             still.append(product.name)
         else:
@@ -649,11 +660,12 @@ def round_view(session: Session, registry: Registry, actor: Actor, round_id: int
         can_run=can(actor, "run_rounds", council),
         can_close=can(actor, CLOSE_SCORING, council, member=seat),
     )
+    prints = current_fingerprints(session, actor.policy, [e.product_id for e in entries if e.status == "pending"])
     for entry in entries:
         product = entry.product
         left = None
         if entry.status == "pending":
-            left = left_reason(entry, product, current_fingerprint(session, actor.policy, product.id))
+            left = left_reason(entry, product, prints[product.id])
         elif entry.status == "left":
             left = stored_left_reason(entry)
         definition = definition_of(registry, product)

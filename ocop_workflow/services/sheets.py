@@ -28,7 +28,7 @@ from ..validation import check_text
 from .access import Actor
 from .authz import SCORE_SHEET, require
 from .councils import member_of
-from .rounds import _entry, current_fingerprint, get_visible_round, left_reason
+from .rounds import _entry, current_fingerprint, current_fingerprints, get_visible_round, left_reason
 
 MAX_REASON = 1000
 _SHEET_CHANGED = Text(
@@ -88,6 +88,15 @@ def _writable(session: Session, actor: Actor, found: EvaluationRound, entry: Rou
         raise Conflict(why)
 
 
+def _scoring(session: Session, registry: Registry, actor: Actor, round_id: int, product_id: int) -> RoundProduct:
+    """The round's entry a member writes a sheet for: a scoring seat, the round open, the product
+    still the dossier added (what saving and recusing both require)."""
+    found, entry, seat = _load(session, registry, actor, round_id, product_id)
+    require(actor, SCORE_SHEET, found.council, member=seat)
+    _writable(session, actor, found, entry)
+    return entry
+
+
 def _not_own_product(actor: Actor, product: Product) -> None:
     """Nobody scores a product made by a producer they act for (a conflict of interest by definition)."""
     if any(m.producer_id == product.producer_id for m in actor.memberships if m.producer_id is not None):
@@ -124,9 +133,7 @@ def save_sheet(
     now: datetime | None = None,
 ) -> ScoreSheet:
     """Save the member's answers ({criterion code: points}); `submit` requires every criterion."""
-    found, entry, seat = _load(session, registry, actor, round_id, product_id)
-    require(actor, SCORE_SHEET, found.council, member=seat)
-    _writable(session, actor, found, entry)
+    entry = _scoring(session, registry, actor, round_id, product_id)
     _not_own_product(actor, entry.product)
     if not isinstance(answers, dict):
         raise InvalidData(
@@ -164,9 +171,7 @@ def recuse(
     now: datetime | None = None,
 ) -> ScoreSheet:
     """Declare a conflict of interest: the member is left out of this product's scoring."""
-    found, entry, seat = _load(session, registry, actor, round_id, product_id)
-    require(actor, SCORE_SHEET, found.council, member=seat)
-    _writable(session, actor, found, entry)
+    entry = _scoring(session, registry, actor, round_id, product_id)
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
         raise InvalidData(Text("Cần ghi lý do xin không chấm", "A reason for the recusal is required"))
@@ -211,9 +216,11 @@ def member_queue(session: Session, actor: Actor) -> list[QueueItem]:
         )
         .order_by(EvaluationRound.meeting_date, RoundProduct.round_id, RoundProduct.id)
     )
+    rows = list(rows)
+    prints = current_fingerprints(session, actor.policy, [e.product_id for e in rows])
     items = []
     for entry in rows:
-        if left_reason(entry, entry.product, current_fingerprint(session, actor.policy, entry.product_id)):
+        if left_reason(entry, entry.product, prints[entry.product_id]):
             continue  # returned for revision, withdrawn or changed: nothing to score any more
         own = next((s for s in entry.sheets if s.user_id == actor.id), None)
         items.append(QueueItem(entry.round, entry, entry.product, own))
