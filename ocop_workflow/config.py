@@ -115,6 +115,10 @@ class Settings:
     mail_claim_timeout_seconds: int = field(default_factory=lambda: _env_int("OCOP_MAIL_CLAIM_TIMEOUT", "600"))
     smtp_timeout_seconds: int = field(default_factory=lambda: _env_int("OCOP_SMTP_TIMEOUT", "30"))
     certificate_months: int = field(default_factory=lambda: _env_int("OCOP_CERTIFICATE_MONTHS", "36"))
+    # the number format of certificates for provinces that set none (services.certificates.check_format)
+    certificate_format: str = field(
+        default_factory=lambda: os.environ.get("OCOP_CERTIFICATE_FORMAT") or "OCOP-{province}-{year}-{seq:05d}"
+    )
     certificate_notice_days: tuple[int, ...] = field(
         default_factory=lambda: tuple(
             sorted(

@@ -88,6 +88,8 @@ class Organisation(Base):
     path: Mapped[str] = mapped_column(String(400))
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
+    # a province's format of certificate numbers (services.certificates.CODE_FIELDS); None: the default
+    certificate_format: Mapped[str | None] = mapped_column(String(80))
 
     parent: Mapped[Organisation | None] = relationship(remote_side=[id])
 
@@ -187,6 +189,9 @@ class Product(Base):
     state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     current_star: Mapped[int | None] = mapped_column(Integer)
     application_type: Mapped[str] = mapped_column(String(16), default="first_rating")
+    # when the current application (first rating, upgrade, re-evaluation) started: the documents its
+    # definition asks to upload again must be newer than this (a new dossier generation)
+    application_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     history_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -195,10 +200,6 @@ class Product(Base):
 
     producer: Mapped[Producer] = relationship()
     commune: Mapped[Organisation] = relationship()
-
-    @property
-    def certified(self) -> bool:
-        return self.current_star is not None and self.current_star >= 3
 
     @validates("name")
     def _fold_name(self, _key: str, value: str) -> str:
@@ -417,6 +418,123 @@ class ScoreSheet(Base):
 
     entry: Mapped[RoundProduct] = relationship(back_populates="sheets")
     user: Mapped[User] = relationship()
+
+
+# --- recognition decisions and certificates (issue #10) ------------------------------------------
+# Decision 148/QĐ-TTg, Phụ lục II: after the council's result, the People's Committee of the recognising
+# level (UBND huyện 3★, UBND tỉnh 4★, the ministry 5★; under 1489 the province 3★ and 4★) decides the
+# recognition (quyết định công nhận) and issues each product a certificate valid 36 months.
+DECISION_STATUSES = ("draft", "signed")
+
+
+class RecognitionDecision(Base):
+    """A recognition decision of one organisation (its level's People's Committee): drafted by the
+    secretariat over the products awaiting that level's recognition, then signed by the chair, which
+    moves every listed product on and issues its certificate."""
+
+    __tablename__ = "recognition_decisions"
+    __table_args__ = (
+        CheckConstraint(f"status IN {DECISION_STATUSES}", name="status"),
+        CheckConstraint(f"level IN {LEVELS}", name="level"),
+        UniqueConstraint("organisation_id", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation_rounds.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    number: Mapped[str | None] = mapped_column(String(40))
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    signer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signer_title: Mapped[str | None] = mapped_column(String(200))
+    drafted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    drafted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    organisation: Mapped[Organisation] = relationship()
+    round: Mapped[EvaluationRound | None] = relationship()
+    signer: Mapped[User | None] = relationship(foreign_keys=[signer_id])
+    drafted_by: Mapped[User | None] = relationship(foreign_keys=[drafted_by_id])
+    entries: Mapped[list[DecisionProduct]] = relationship(
+        back_populates="decision", order_by="DecisionProduct.id", cascade="all, delete-orphan"
+    )
+
+
+class DecisionProduct(Base):
+    """One product a decision recognises, with the star and score of the council result it recognises."""
+
+    __tablename__ = "decision_products"
+    __table_args__ = (
+        UniqueConstraint("decision_id", "product_id"),
+        CheckConstraint("star BETWEEN 3 AND 5", name="star"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("recognition_decisions.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    star: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float | None] = mapped_column(Float)
+    rating_id: Mapped[int | None] = mapped_column(ForeignKey("ratings.id"))
+
+    decision: Mapped[RecognitionDecision] = relationship(back_populates="entries")
+    product: Mapped[Product] = relationship()
+
+
+class Certificate(Base):
+    """An OCOP certificate (giấy chứng nhận). Its status is never stored: valid, expiring and expired
+    follow from today and `expires_on`; superseded and revoked from the dates those facts took effect
+    (services.certificates.status_of). The product's and producer's names are kept as printed.
+    `code` is unique and never reused (a revoked certificate keeps it)."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (
+        CheckConstraint("star BETWEEN 3 AND 5", name="star"),
+        CheckConstraint(f"level IN {LEVELS}", name="level"),
+        CheckConstraint("expires_on > issued_on", name="dates"),
+        Index("ix_certificates_product_issued", "product_id", "issued_on"),
+        Index("ix_certificates_expires_on", "expires_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    producer_id: Mapped[int] = mapped_column(ForeignKey("producers.id"))
+    product_name: Mapped[str] = mapped_column(String(200))
+    producer_name: Mapped[str] = mapped_column(String(200))
+    star: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(16))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("recognition_decisions.id"), index=True)
+    issued_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    superseded_on: Mapped[date | None] = mapped_column(Date)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
+    revoked_on: Mapped[date | None] = mapped_column(Date)
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+    revoke_decision: Mapped[str | None] = mapped_column(String(40))
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    product: Mapped[Product] = relationship()
+    producer: Mapped[Producer] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    decision: Mapped[RecognitionDecision | None] = relationship()
+    revoked_by: Mapped[User | None] = relationship()
+
+
+class CertificateCounter(Base):
+    """The last sequence number given in one numbering scope (a province and year): numbers only ever
+    go up, so a code is never given twice, even after a revocation."""
+
+    __tablename__ = "certificate_counters"
+
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
 
 
 # --- reminders and notifications (issue #5) ----------------------------------------------------

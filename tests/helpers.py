@@ -173,3 +173,33 @@ def make_products(
             ).id
             for i in range(n)
         ]
+
+
+def recognise(
+    db: Database,
+    registry: Registry,
+    product_ids: list[int] | int,
+    *,
+    drafter: str,
+    signer: str,
+    organisation_id: int,
+    number: str = "123/QĐ-UBND",
+    signed_on=None,
+    now: datetime | None = None,
+):
+    """Draft a recognition decision over the products (as `drafter`, the level's secretariat) and sign it
+    (as `signer`, the chair). Returns (decision id, [certificate codes])."""
+    from ocop_workflow.config import Settings
+    from ocop_workflow.services.decisions import draft_decision, sign_decision
+
+    ids = [product_ids] if isinstance(product_ids, int) else list(product_ids)
+    with db.transaction() as s:
+        decision = draft_decision(
+            s, registry, load_actor(s, drafter), organisation_id=organisation_id, product_ids=ids, now=now
+        )
+        decision_id = decision.id
+    with db.transaction() as s:
+        signed = sign_decision(
+            s, registry, Settings(), load_actor(s, signer), decision_id, number=number, signed_on=signed_on, now=now
+        )
+        return decision_id, [c.code for c in signed.certificates]

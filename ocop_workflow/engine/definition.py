@@ -116,6 +116,42 @@ class Evaluation:
 
 
 @dataclass(frozen=True)
+class Recognition:
+    """Who recognises a council's result (the top-level `recognition:` block, issue #10): the level
+    whose People's Committee decides each star (`by_star`), and the state a product waits in for that
+    level's decision (`awaiting`). 148: district 3★, province 4★, centre 5★; 1489: province 3★-4★."""
+
+    by_star: dict[int, str]
+    awaiting: dict[str, str]
+    source: str = ""
+
+    def level_for(self, star: int | None) -> str | None:
+        return self.by_star.get(star) if star is not None else None
+
+
+@dataclass(frozen=True)
+class CertificateRequirement:
+    """A step's condition on the product's certificate today (`requires: certificate:`): `valid`
+    true needs a valid certificate (its star in `star` when given), false needs none."""
+
+    valid: bool
+    star: Range | None = None
+
+    def describe(self) -> Text:
+        if not self.valid:
+            return Text(
+                "sản phẩm không được có giấy chứng nhận OCOP còn hiệu lực",
+                "the product must not hold a valid OCOP certificate",
+            )
+        if self.star is None:
+            return Text("cần giấy chứng nhận OCOP còn hiệu lực", "a valid OCOP certificate is needed")
+        return Text(
+            f"cần giấy chứng nhận OCOP còn hiệu lực với hạng sao {self.star.describe()}",
+            f"a valid OCOP certificate with a star {self.star.describe()} is needed",
+        )
+
+
+@dataclass(frozen=True)
 class StateDef:
     key: str
     label: Text
@@ -140,6 +176,12 @@ class TransitionDef:
     rating: RatingRule | None = None
     sets: dict[str, str] = field(default_factory=dict)
     line: int | None = None
+    # issue #10: the level whose recognition decision this step records (fired only from a signed
+    # decision); the step's condition on the certificate; whether the documents the application
+    # type renews must be newer than the application (a new dossier generation)
+    signs: str | None = None
+    certificate: CertificateRequirement | None = None
+    renewed: bool = False
 
     @property
     def needs_score(self) -> bool:
@@ -176,6 +218,9 @@ class WorkflowDefinition:
     sla_calendar: str = "calendar"
     migrate_from: dict[str, dict[str, str]] = field(default_factory=dict)
     evaluation: Evaluation = field(default_factory=Evaluation)
+    recognition: Recognition | None = None
+    # application type -> the documents a new application of that type must upload again
+    renew: dict[str, DocumentRequirement] = field(default_factory=dict)
     path: str = ""
 
     @property

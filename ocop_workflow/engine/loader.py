@@ -21,10 +21,12 @@ from .definition import (
     REQUIRABLE_FIELDS,
     ROUNDING_RULES,
     Catalogue,
+    CertificateRequirement,
     DocumentRequirement,
     Evaluation,
     Range,
     RatingRule,
+    Recognition,
     RoleDef,
     StateDef,
     TransitionDef,
@@ -246,7 +248,8 @@ def _documents(node: Any, cat: Catalogue, problems: _Problems, where: str) -> Do
     )
 
 
-_TRANSITION_KEYS = {"trigger", "source", "dest", "roles", "label", "on_upgrade", "requires", "rating", "sets"}
+_TRANSITION_KEYS = {"trigger", "source", "dest", "roles", "label", "on_upgrade", "requires", "rating", "sets", "signs"}
+_REQUIRES_KEYS = {"documents", "fields", "score", "star", "certificate", "renewed"}
 _STATE_KEYS = {"key", "label", "level", "sla_days", "final"}
 _TOP_KEYS = {
     "key",
@@ -260,6 +263,8 @@ _TOP_KEYS = {
     "transitions",
     "migrate_from",
     "evaluation",
+    "recognition",
+    "applications",
 }
 _EVALUATION_KEYS = {"lower_score", "quorum", "rounding", "decimals", "criteria_set", "source"}
 SETTABLE = {"application_type": {"first_rating", "upgrade", "re_evaluation"}}
@@ -290,6 +295,8 @@ def _load_definition(path: Path, cat: Catalogue) -> tuple[WorkflowDefinition, _L
     ]
     migrate_from = _load_migrate_from(raw, problems, check_state)
     evaluation = _load_evaluation(raw, problems)
+    recognition = _load_recognition(raw, states, problems)
+    renew = _load_applications(raw, cat, problems)
 
     definition = WorkflowDefinition(
         key=str(raw["key"]),
@@ -303,9 +310,12 @@ def _load_definition(path: Path, cat: Catalogue) -> tuple[WorkflowDefinition, _L
         sla_calendar=str(raw.get("sla_calendar", "calendar")),
         migrate_from=migrate_from,
         evaluation=evaluation,
+        recognition=recognition,
+        renew=renew,
         path=str(path),
     )
     problems.raise_if_any()
+    _check_recognition(definition, problems)
     _check_graph(definition, problems)
     problems.raise_if_any()
     return definition, raw
@@ -403,12 +413,27 @@ def _load_transition(
     roles = _transition_roles(node, cat, problems, where)
     req = _mapping(node.get("requires"), problems, f"{where} requires", _line(node, "requires"))
     if req:
-        _check_keys(req, {"documents", "fields", "score", "star"}, set(), problems, f"{where} requires")
+        _check_keys(
+            req,
+            {"documents", "fields", "score", "star", "certificate", "renewed"},
+            set(),
+            problems,
+            f"{where} requires",
+        )
     fields = tuple(_name_list(req.get("fields"), problems, f"{where} fields", _line(req, "fields")))
     for f in fields:
         if f not in REQUIRABLE_FIELDS:
             problems.add(_line(req, "fields"), f"{where}: unknown field {f!r} (allowed: comment, score)")
     rating = _load_rating(node, cat, problems, where)
+    signs = node.get("signs")
+    if signs is not None and signs not in LEVELS:
+        problems.add(_line(node, "signs"), f"{where}: signs must be a level ({', '.join(LEVELS)}), got {signs!r}")
+    if signs is not None and (rating is not None or req.get("score") is not None):
+        problems.add(_line(node, "signs"), f"{where}: a signing step takes no score")
+    renewed = req.get("renewed", False)
+    if not isinstance(renewed, bool):
+        problems.add(_line(req, "renewed"), f"{where}: renewed must be true or false")
+        renewed = False
     sets = dict(_mapping(node.get("sets"), problems, f"{where} sets", _line(node, "sets")))
     for k, v in sets.items():
         if k not in SETTABLE or not isinstance(v, str) or v not in SETTABLE[k]:
@@ -427,7 +452,28 @@ def _load_transition(
         rating=rating,
         sets=sets,
         line=_line(node),
+        signs=signs if isinstance(signs, str) else None,
+        certificate=_certificate_requirement(req.get("certificate"), problems, where, _line(req, "certificate")),
+        renewed=renewed,
     )
+
+
+def _certificate_requirement(
+    node: Any, problems: _Problems, where: str, line: int | None
+) -> CertificateRequirement | None:
+    """`requires: certificate: {valid: true|false, star: {min, below}}` (issue #10)."""
+    if node is None:
+        return None
+    node = _mapping(node, problems, f"{where} certificate", line)
+    _check_keys(node, {"valid", "star"}, {"valid"}, problems, f"{where} certificate")
+    valid = node.get("valid")
+    if not isinstance(valid, bool):
+        problems.add(line, f"{where} certificate: valid must be true or false")
+        valid = True
+    star = _range(node.get("star"), problems, f"{where} certificate star", _line(node, "star"))
+    if star is not None and not valid:
+        problems.add(line, f"{where} certificate: a star condition needs valid: true")
+    return CertificateRequirement(valid=valid, star=star)
 
 
 def _transition_sources(
@@ -537,6 +583,81 @@ def _load_evaluation(raw: _LineDict, problems: _Problems) -> Evaluation:
     )
 
 
+def _load_recognition(raw: _LineDict, states: dict[str, StateDef], problems: _Problems) -> Recognition | None:
+    """The `recognition:` block: `by_star` {3..5: level}, `awaiting` {level: state of that level}."""
+    node = raw.get("recognition")
+    if node is None:
+        return None
+    node = _mapping(node, problems, "recognition", _line(raw, "recognition"))
+    _check_keys(node, {"by_star", "awaiting", "source"}, {"by_star", "awaiting"}, problems, "recognition")
+    by_star: dict[int, str] = {}
+    stars = _mapping(node.get("by_star"), problems, "recognition by_star", _line(node, "by_star"))
+    for star, level in stars.items():
+        if isinstance(star, bool) or not isinstance(star, int) or not 3 <= star <= 5:
+            problems.add(_line(stars, star), f"recognition by_star: stars are 3, 4 or 5, got {star!r}")
+        elif level not in LEVELS:
+            problems.add(_line(stars, star), f"recognition by_star {star}: unknown level {level!r}")
+        else:
+            by_star[star] = level
+    missing = [s for s in (3, 4, 5) if s not in stars]
+    if missing:
+        problems.add(_line(node, "by_star"), f"recognition by_star: say who recognises {missing}")
+    awaiting: dict[str, str] = {}
+    waits = _mapping(node.get("awaiting"), problems, "recognition awaiting", _line(node, "awaiting"))
+    for level, state in waits.items():
+        where = f"recognition awaiting {level}"
+        if state not in states:
+            problems.add(_line(waits, level), f"{where}: unknown state {state!r}")
+        elif states[state].level != level:
+            problems.add(_line(waits, level), f"{where}: state {state!r} belongs to level {states[state].level!r}")
+        else:
+            awaiting[str(level)] = str(state)
+    for level in dict.fromkeys(by_star.values()):
+        if level not in waits:
+            problems.add(_line(node, "awaiting"), f"recognition awaiting: no state for the {level} level's decision")
+    source = node.get("source", "")
+    return Recognition(by_star=by_star, awaiting=awaiting, source=source if isinstance(source, str) else "")
+
+
+def _load_applications(raw: _LineDict, cat: Catalogue, problems: _Problems) -> dict[str, DocumentRequirement]:
+    """`applications: renew: {application type: documents}`: what a new application uploads again."""
+    node = raw.get("applications")
+    if node is None:
+        return {}
+    node = _mapping(node, problems, "applications", _line(raw, "applications"))
+    _check_keys(node, {"renew"}, {"renew"}, problems, "applications")
+    renew: dict[str, DocumentRequirement] = {}
+    types = _mapping(node.get("renew"), problems, "applications renew", _line(node, "renew"))
+    for kind, docs in types.items():
+        if kind not in SETTABLE["application_type"]:
+            problems.add(_line(types, kind), f"applications renew: unknown application type {kind!r}")
+            continue
+        req = _documents(docs, cat, problems, f"applications renew {kind}")
+        if req is not None:
+            renew[str(kind)] = req
+    return renew
+
+
+def _check_recognition(d: WorkflowDefinition, problems: _Problems) -> None:
+    """Every awaiting state is left by exactly one signing step of its level, and signing steps
+    only leave awaiting states; `renewed` needs an `applications` block."""
+    awaiting = d.recognition.awaiting if d.recognition else {}
+    for t in d.transitions:
+        if t.signs is not None:
+            wanted = awaiting.get(t.signs)
+            if wanted is None or set(t.sources) != {wanted}:
+                problems.add(
+                    t.line,
+                    f"transition {t.trigger!r}: a step that signs the {t.signs} level's decision must leave "
+                    f"its awaiting state ({wanted or 'none declared in recognition.awaiting'}) and only it",
+                )
+        if t.renewed and not d.renew:
+            problems.add(t.line, f"transition {t.trigger!r}: requires renewed, but no applications.renew is declared")
+    for level, state in awaiting.items():
+        if not any(t.signs == level for t in d.transitions_from(state)):
+            problems.add(d.states[state].line, f"state {state!r}: no step signs the {level} level's decision")
+
+
 def _quorum(value: Any, problems: _Problems, line: int | None) -> Fraction:
     """A share of the council written "2/3", 0.75 or 1; it must lie in (0, 1]."""
     try:
@@ -594,6 +715,8 @@ def _edges(d: WorkflowDefinition) -> dict[str, set[str]]:
             edges[s].add(t.dest)
             if t.on_upgrade:
                 edges[s].add(t.on_upgrade)
+            if t.rating is not None and d.recognition is not None:  # a result to recognise waits for it
+                edges[s].update(d.recognition.awaiting.values())
     return edges
 
 

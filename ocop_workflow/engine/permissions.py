@@ -33,6 +33,10 @@ ACTIONS = (
     "read_outbox",
     "manage_councils",
     "run_rounds",
+    "draft_decisions",
+    "sign_decisions",
+    "revoke_certificates",
+    "set_certificate_format",
 )
 PHASES = ("open", "review", "closed")
 

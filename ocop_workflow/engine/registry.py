@@ -29,20 +29,22 @@ log = logging.getLogger(__name__)
 
 
 class _Subject:
-    """What the machine moves: a state plus the transition the engine selected."""
+    """What the machine moves: a state plus the transition the engine selected, whether it is an
+    upgrade, and the state a result to recognise waits in (None: not one)."""
 
-    __slots__ = ("state", "selected", "upgrade")
+    __slots__ = ("state", "selected", "upgrade", "awaiting")
 
-    def __init__(self, state: str, selected: TransitionDef, upgrade: bool) -> None:
+    def __init__(self, state: str, selected: TransitionDef, upgrade: bool, awaiting: str | None = None) -> None:
         self.state = state
         self.selected = selected
         self.upgrade = upgrade
+        self.awaiting = awaiting
 
 
-def _condition(tdef: TransitionDef, upgrade: bool):
+def _condition(tdef: TransitionDef, upgrade: bool, awaiting: str | None = None):
     def check(event_data) -> bool:
         model = event_data.model
-        return model.selected is tdef and model.upgrade is upgrade
+        return model.selected is tdef and model.upgrade is upgrade and model.awaiting == awaiting
 
     return check
 
@@ -62,6 +64,17 @@ def build_machine(d: WorkflowDefinition) -> Machine:
                     "conditions": [_condition(tdef, True)],
                 }
             )
+            if tdef.rating is not None and d.recognition is not None:
+                # a result the recognising level must decide on waits for its decision (issue #10)
+                for state in dict.fromkeys(d.recognition.awaiting.values()):
+                    specs.append(
+                        {
+                            "trigger": tdef.trigger,
+                            "source": source,
+                            "dest": state,
+                            "conditions": [_condition(tdef, False, state)],
+                        }
+                    )
     return Machine(
         model=None,
         states=list(d.states),
@@ -83,7 +96,7 @@ class Registry:
 
     def __post_init__(self) -> None:
         self._machines: dict[tuple[str, int], Machine] = {}
-        self._fired: dict[tuple[int, str, int, bool], tuple[WorkflowDefinition, TransitionDef, str]] = {}
+        self._fired: dict[tuple, tuple[WorkflowDefinition, TransitionDef, str]] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -128,22 +141,24 @@ class Registry:
                     machine = self._machines[ident] = build_machine(d)
         return machine
 
-    def fire(self, d: WorkflowDefinition, state: str, tdef: TransitionDef, upgrade: bool) -> str:
+    def fire(
+        self, d: WorkflowDefinition, state: str, tdef: TransitionDef, upgrade: bool, awaiting: str | None = None
+    ) -> str:
         """Run the move through the definition's machine and return the new state.
 
         The machine's answer depends only on (definition, state, transition, upgrade), so it is
         asked once per combination and its verdict kept: a step then costs a dict look-up instead
         of a trip through the machine's event, conditions and callbacks."""
-        key = (id(d), state, id(tdef), upgrade)
+        key = (id(d), state, id(tdef), upgrade, awaiting)
         known = self._fired.get(key)
         if known is not None and known[0] is d and known[1] is tdef:  # the ids are of these very objects
             return known[2]
-        dest = self._fire(d, state, tdef, upgrade)
+        dest = self._fire(d, state, tdef, upgrade, awaiting)
         self._fired[key] = (d, tdef, dest)
         return dest
 
-    def _fire(self, d: WorkflowDefinition, state: str, tdef: TransitionDef, upgrade: bool) -> str:
-        subject = _Subject(state, tdef, upgrade)
+    def _fire(self, d: WorkflowDefinition, state: str, tdef: TransitionDef, upgrade: bool, awaiting: str | None) -> str:
+        subject = _Subject(state, tdef, upgrade, awaiting)
         try:
             moved = self.machine(d).events[tdef.trigger].trigger(subject)
         except (MachineError, KeyError):

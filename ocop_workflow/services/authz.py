@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, exists, false, select
 from ..engine import TransitionDef, WorkflowDefinition
 from ..errors import PermissionDenied
 from ..i18n import Text
-from ..models import Council, CouncilMember, Membership, Organisation, Producer, User
+from ..models import Certificate, Council, CouncilMember, Membership, Organisation, Producer, RecognitionDecision, User
 from .access import Actor
 
 ATTACH_DOCUMENT = "attach_document"
@@ -35,7 +35,15 @@ TAKE_STEP = "take_step"
 # establishment decision names who scores and who keeps the record.
 SCORE_SHEET = "score_sheet"
 CLOSE_SCORING = "close_scoring"
-_COUNCIL_ACTIONS = ("manage_councils", "run_rounds")
+# Actions done by the roles of an object's own level (a council's, a decision's, a certificate's).
+_OWN_LEVEL_ACTIONS = (
+    "manage_councils",
+    "run_rounds",
+    "draft_decisions",
+    "sign_decisions",
+    "revoke_certificates",
+    "set_certificate_format",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +100,27 @@ def _by_roles(actor: Actor, roles: frozenset[str] | tuple[str, ...], obj: Any, w
     )
 
 
-def _step(actor: Actor, obj: Any, transition: TransitionDef, verdict: Any) -> Decision:
+def _step(actor: Actor, obj: Any, transition: TransitionDef, verdict: Any, recognition: Any) -> Decision:
     """A workflow step. A council's rating step is fired from an evaluation round: the round's
     verdict stands in for the role check (the round service authorised the secretary's close and
-    the members scored); without one no person fires it, only the system actor (imports, demo)."""
+    the members scored); without one no person fires it, only the system actor (imports, demo).
+    Likewise a signing step is fired by signing a recognition decision (`recognition`: the decision
+    service authorised the chair's signature); no one fires it product by product."""
     roles = frozenset(transition.roles)
+    if transition.signs is not None:
+        if recognition is not None:
+            return _ALLOWED
+        names, label = actor.policy.role_names(roles), transition.label
+        return Decision(
+            False,
+            Text(
+                f"Bước «{label.vi}» được thực hiện khi {names.vi} ký quyết định công nhận ở trang Quyết định "
+                "công nhận, cho mọi sản phẩm của quyết định",
+                f"The step “{label.en}” is taken when the {names.en} signs the recognition decision on the "
+                "Recognition decisions page, for every product of the decision",
+            ),
+            roles=tuple(sorted(roles)),
+        )
     if transition.rating is not None:
         if verdict is not None:
             return _ALLOWED
@@ -193,10 +217,11 @@ _FROZEN = {
 }
 
 
-def _council_work(actor: Actor, rule, obj: Any) -> Decision:
-    """Councils and rounds are run by the roles of the council's own level, in an organisation that
-    covers the council's (`obj`: the council, or the organisation a council is set up for)."""
-    org = obj.organisation if isinstance(obj, Council) else obj
+def _own_level(actor: Actor, rule, obj: Any) -> Decision:
+    """Councils, rounds, recognition decisions and certificates are handled by the roles of the
+    object's own level, in an organisation that covers the object's (`obj`: the council, decision or
+    certificate, or the organisation one is made for)."""
+    org = obj.organisation if isinstance(obj, (Council, RecognitionDecision, Certificate)) else obj
     if org is None:
         return _by_roles(actor, rule.roles, None, rule.label)
     roles = frozenset(r for r in rule.roles if actor.policy.roles[r].level in (org.level, "any"))
@@ -270,6 +295,7 @@ def authorize(
     definition: WorkflowDefinition | None = None,
     decided_level: str | None = None,
     verdict: Any = None,
+    recognition: Any = None,
     member: CouncilMember | None = None,
 ) -> Decision:
     """May `actor` do `action` on `obj`? The object is in scope (callers load it through `access`).
@@ -278,14 +304,15 @@ def authorize(
     None for "anything at all", the product's `definition` and, after a decision, the
     `decided_level`: see `documents.decided_level`), or "take_step" (with the
     definition's `transition`, and for a council's rating step the round's `verdict`,
-    `products.Verdict`), or "score_sheet" / "close_scoring" (with the actor's `member` row of
+    `products.Verdict`, for a signing step the signed decision, `products.Recognised`), or
+    "score_sheet" / "close_scoring" (with the actor's `member` row of
     the council, None when not a member). `obj` is the product, producer, organisation or user acted on, or
     None for "anywhere" (menus: may this actor create products at all?).
     """
     if actor.system:
         return _ALLOWED
     if action == TAKE_STEP:
-        return _step(actor, obj, transition, verdict)
+        return _step(actor, obj, transition, verdict, recognition)
     if action == ATTACH_DOCUMENT:
         return _attach(actor, obj, doc_type, definition, decided_level)
     if action in (SCORE_SHEET, CLOSE_SCORING):
@@ -297,8 +324,8 @@ def authorize(
         return _edit_product(actor, rule, obj, definition)
     if action == "administer_users":
         return _administer(actor, rule, obj)
-    if action in _COUNCIL_ACTIONS:
-        return _council_work(actor, rule, obj)
+    if action in _OWN_LEVEL_ACTIONS:
+        return _own_level(actor, rule, obj)
     return _by_roles(actor, rule.roles, obj, rule.label)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from ..models import Document, Organisation, Producer, Product, ProductEvent, Ra
 from ..validation import check_text
 from .access import Actor, get_visible_producer, get_visible_product, product_not_found
 from .authz import TAKE_STEP, authorize, require
+from .certificates import Held, end_certificate, held_certificate, local_day
 
 MAX_COMMENT = 4000
 MAX_NAME = 200
@@ -54,6 +55,24 @@ class Verdict:
     star_cap: int | None
     members_present: tuple[int, ...] = ()
     members_recused: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Recognised:
+    """A signed recognition decision (services.decisions), as a signing step records it: the
+    decision service has checked that the chair may sign, so it stands in for the step's role check
+    (`advance(..., recognition=...)`)."""
+
+    decision_id: int
+    number: str
+    signed_on: date
+    organisation_id: int
+
+
+NOT_SIGNED_HERE = Text(
+    "Bước này ghi việc ký quyết định công nhận: chỉ thực hiện được khi ký một quyết định",
+    "This step records the signing of a recognition decision: it is taken only by signing one",
+)
 
 
 NO_SCORE_HERE = Text(
@@ -123,6 +142,7 @@ def create_product(
         state=definition.initial,
         state_entered_at=at,
         application_type="first_rating",
+        application_started_at=at,
         history_count=1,
         created_at=at,
     )
@@ -244,6 +264,7 @@ class TriggerOption:
     needs_comment: bool = False
     destinations: tuple[str, ...] = ()
     rating: bool = False  # a council's rating step: done from an evaluation round, not by a button
+    signing: bool = False  # signing a recognition decision: done from the decision's page, not by a button
 
     @property
     def available(self) -> bool:
@@ -258,7 +279,12 @@ def _missing_for(
     comment: str | None,
     score: float | None,
     check_inputs: bool,
+    held: Held | None = None,
+    renewed_docs: set[str] | None = None,
 ) -> list[Text]:
+    """What stands between `product` and the step: documents, the star, the certificate it holds
+    today (`held`), the documents its application must upload again (`renewed_docs`: the types
+    uploaded since the application started), and the step's inputs when `check_inputs`."""
     cat = registry.catalogue
     missing: list[Text] = []
     if tdef.documents:
@@ -266,6 +292,23 @@ def _missing_for(
             if doc_type not in have_docs:
                 label = cat.document_types[doc_type]
                 missing.append(Text(f"thiếu tài liệu «{label.vi}»", f"missing document “{label.en}”"))
+    if tdef.renewed and renewed_docs is not None:
+        definition = registry.get(product.workflow_key, product.workflow_version)
+        renew = definition.renew.get(product.application_type)
+        for doc_type in renew.required_for(product.product_group, product.producer.kind) if renew else ():
+            if doc_type not in renewed_docs and doc_type in have_docs:
+                label = cat.document_types[doc_type]
+                missing.append(
+                    Text(
+                        f"phải nộp lại «{label.vi}» cho lần đăng ký này (bản hiện có nộp trước khi đăng ký)",
+                        f"“{label.en}” must be uploaded again for this application (the one on file predates it)",
+                    )
+                )
+    if tdef.certificate is not None:
+        rule = tdef.certificate
+        ok = (held is not None and (rule.star is None or rule.star.contains(held.star))) if rule.valid else held is None
+        if not ok:
+            missing.append(rule.describe())
     if tdef.star is not None and not tdef.star.contains(product.current_star):
         missing.append(
             Text(f"hạng sao hiện tại phải {tdef.star.describe()}", f"the current star must be {tdef.star.describe()}")
@@ -320,7 +363,11 @@ def available_triggers(
 ) -> list[TriggerOption]:
     """Every trigger of the product's current state, with whether this actor may fire it and what is missing."""
     definition = definition_of(registry, product)
-    have = {d.doc_type for d in (docs if docs is not None else current_documents(session, product.id))}
+    docs = docs if docs is not None else current_documents(session, product.id)
+    have = {d.doc_type for d in docs}
+    renewed = _renewed_types(product.application_started_at, ((d.doc_type, d.uploaded_at) for d in docs))
+    steps = definition.transitions_from(product.state)
+    held = held_certificate(session, product.id, local_day()) if any(t.certificate for t in steps) else None
     options = []
     for trigger in definition.triggers_from(product.state):
         cands = definition.candidates(product.state, trigger)
@@ -328,7 +375,8 @@ def available_triggers(
         allowed = tuple(dict.fromkeys(r for t in cands for r in t.roles))
         missing: list[Text] = []
         for t in cands:
-            missing.extend(m for m in _missing_for(registry, t, product, have, None, None, False) if m not in missing)
+            found = _missing_for(registry, t, product, have, None, None, False, held, renewed)
+            missing.extend(m for m in found if m not in missing)
         options.append(
             TriggerOption(
                 trigger=trigger,
@@ -340,6 +388,7 @@ def available_triggers(
                 needs_comment=any("comment" in t.fields for t in cands),
                 destinations=tuple(dict.fromkeys(t.dest for t in cands)),
                 rating=any(t.rating is not None for t in cands),
+                signing=any(t.signs is not None for t in cands),
             )
         )
     return options
@@ -357,6 +406,7 @@ def advance(
     expected_version: int | None = None,
     now: datetime | None = None,
     verdict: Verdict | None = None,
+    recognition: Recognised | None = None,
 ) -> Move:
     """Fire `trigger` on a product for `actor`. Raises a typed OcopError and changes nothing when refused.
 
@@ -367,10 +417,12 @@ def advance(
     A score is taken only by a step that needs one (InvalidData otherwise). A council's rating
     step takes its score from a `verdict` (an evaluation round's result); without one only the
     system actor (imports, the demo, tests) may fire it. The rating follows the definition's
-    `evaluation` rule (`_results`)."""
+    `evaluation` rule (`_results`); a result the definition's `recognition` says a level must
+    recognise waits in that level's awaiting state (`_recognition`). A signing step takes the signed
+    decision (`recognition`) and, like a rating step, is fired by no one else but the system actor."""
     # A verdict comes from a round the actor may see and the product lies in it (services.rounds):
     # the council's secretary may be seated without a role over the product's commune.
-    conn, product = _load_for_move(session, actor, product_id, in_scope=verdict is not None)
+    conn, product = _load_for_move(session, actor, product_id, in_scope=verdict is not None or recognition is not None)
     data = dict(data or {})
     raw_score = data.pop("score", None)
     if verdict is not None:
@@ -383,30 +435,19 @@ def advance(
         raise StaleVersion(expected_version, product.version)
     definition = definition_of(registry, product)
     steps = _steps(definition)
-    cands = steps.by_step.get((product.state, trigger), [])
-    if not cands:
-        state = definition.state_label(product.state)
-        raise InvalidTrigger(
-            Text(
-                f"Không thể thực hiện «{trigger}» khi sản phẩm ở bước «{state.vi}»",
-                f"“{trigger}” is not possible while the product is at “{state.en}”",
-            ),
-            trigger=trigger,
-            state=product.state,
-        )
-    if score is not None and not any(t.needs_score for t in cands):
-        raise InvalidData(NO_SCORE_HERE)
-    tdef = _candidate_for_score(cands, score)
-    if verdict is not None and tdef.rating is None:
-        raise InvalidData(VERDICT_NOT_A_RATING)
-    membership = authorize(actor, TAKE_STEP, product, transition=tdef, verdict=verdict).check()
+    tdef = _select_step(definition, steps, product.state, trigger, score, verdict, recognition)
+    membership = authorize(actor, TAKE_STEP, product, transition=tdef, verdict=verdict, recognition=recognition).check()
+    at = _now(now)
+    rated_here = tdef.rating is not None and definition.recognition is not None
+    wants_held = tdef.certificate is not None or tdef.signs is not None or rated_here
+    held = held_certificate(conn, product.id, local_day(at)) if wants_held else None
+    renewed = _renewed_types(product.application_started_at, ((t, u) for _i, t, _h, u in product.dossier))
     missing = _missing_for(
-        registry, tdef, product, {doc_type for _id, doc_type, _sha in product.dossier}, comment, score, True
+        registry, tdef, product, {t for _i, t, _h, _u in product.dossier}, comment, score, True, held, renewed
     )
     if missing:
         raise GuardFailed(missing)
 
-    at = _now(now)
     results: list[dict] = []
     star_now = product.current_star
     # The star and the settings a step makes (application_type …) belong to the engine: a caller's
@@ -419,22 +460,27 @@ def advance(
         elif membership is not None:
             org_id = membership.organisation_id
         else:
-            org_id = _org_at_level(conn, product.commune.path, tdef.rating.level)
+            org_id = org_at_level(conn, product.commune.path, tdef.rating.level)
         results, star_now, notes = _results(
             conn, definition, tdef, product, score, org_id, verdict.star_cap if verdict is not None else None
         )
         event_data.update(notes)
+    awaiting, ended = None, None
+    if results and definition.recognition is not None:
+        star_now, awaiting, ended = _recognition(definition, product, results, star_now, held, event_data)
     if verdict is not None:
         event_data["round"] = {"id": verdict.round_id, "name": verdict.round_name, "council_id": verdict.council_id}
-    upgrade = bool(
-        results
-        and tdef.on_upgrade
-        and product.current_star is not None
-        and star_now is not None
-        and star_now > product.current_star
-    )
+    if recognition is not None:
+        event_data["decision"] = {
+            "id": recognition.decision_id,
+            "number": recognition.number,
+            "signed_on": recognition.signed_on.isoformat(),
+        }
+    upgrade = _is_upgrade(definition, tdef, product, bool(results), star_now, held, awaiting)
     from_state = product.state
-    to_state = registry.fire(definition, from_state, tdef, upgrade)
+    to_state = registry.fire(definition, from_state, tdef, upgrade, awaiting)
+    if ended is not None:
+        end_certificate(conn, ended.id, local_day(at))
     event_data.update(tdef.sets)
     seq = product.history_count + 1
     _write_product(
@@ -447,6 +493,7 @@ def advance(
         history_count=seq,
         current_star=star_now,
         application_type=tdef.sets.get("application_type", product.application_type),
+        application_started_at=at if "application_type" in tdef.sets else product.application_started_at,
     )
     event = _insert_event(
         conn,
@@ -481,7 +528,19 @@ class _Steps:
 
 _STEPS: dict[int, _Steps] = {}
 # What the engine writes into a rating's history row (see `_results`) and a round's verdict.
-_ENGINE_KEYS = frozenset({"star", "round", "not_recognised_at", "recognised_by", "star_cap"})
+_ENGINE_KEYS = frozenset(
+    {
+        "star",
+        "round",
+        "not_recognised_at",
+        "recognised_by",
+        "star_cap",
+        "decision",
+        "awaiting_recognition",
+        "upgrade_not_granted",
+        "certificate_ended",
+    }
+)
 
 
 def _steps(definition: WorkflowDefinition) -> _Steps:
@@ -498,7 +557,7 @@ def _steps(definition: WorkflowDefinition) -> _Steps:
 
 # The write path of every move, as prebuilt Core statements (a statement built per call costs
 # more than the SQL it runs). The product's columns a move may change:
-_MOVED = ("state", "state_entered_at", "history_count", "current_star", "application_type")
+_MOVED = ("state", "state_entered_at", "history_count", "current_star", "application_type", "application_started_at")
 _PRODUCTS = Product.__table__
 _PRODUCT_MAPPER = inspect(Product)
 _MOVE_PRODUCT = (
@@ -537,10 +596,11 @@ class _Moving:
     current_star: int | None
     history_count: int
     application_type: str
+    application_started_at: datetime | None
     producer_id: int
     commune: _Commune
     producer: _Producer
-    dossier: tuple[tuple[int, str, str], ...]  # the current documents: (id, doc_type, sha256)
+    dossier: tuple[tuple[int, str, str, datetime], ...]  # the current documents: (id, doc_type, sha256, uploaded)
 
 
 _ORGS, _PRODUCERS = Organisation.__table__, Producer.__table__
@@ -557,6 +617,7 @@ _FOR_MOVE = (
         _PRODUCTS.c.current_star,
         _PRODUCTS.c.history_count,
         _PRODUCTS.c.application_type,
+        _PRODUCTS.c.application_started_at,
         _PRODUCTS.c.producer_id,
         _PRODUCTS.c.commune_id,
         _ORGS.c.path,
@@ -564,6 +625,7 @@ _FOR_MOVE = (
         _DOCS.c.id,
         _DOCS.c.doc_type,
         _DOCS.c.sha256,
+        _DOCS.c.uploaded_at,
     )
     .join(_ORGS, _ORGS.c.id == _PRODUCTS.c.commune_id)
     .join(_PRODUCERS, _PRODUCERS.c.id == _PRODUCTS.c.producer_id)
@@ -581,17 +643,122 @@ def _load_for_move(
     rows = conn.execute(_FOR_MOVE, {"product_id": product_id}).all()
     if not rows:
         raise product_not_found(product_id)
-    *fields, commune_id, path, kind, _doc_id, _doc_type, _sha = rows[0]
-    dossier = tuple((doc_id, doc_type, sha) for *_, doc_id, doc_type, sha in rows if doc_id is not None)
+    *fields, commune_id, path, kind, _doc_id, _doc_type, _sha, _up = rows[0]
+    dossier = tuple((doc_id, t, sha, up) for *_, doc_id, t, sha, up in rows if doc_id is not None)
     moving = _Moving(*fields, commune=_Commune(commune_id, path), producer=_Producer(kind), dossier=dossier)
     if not in_scope and not actor.can_see(moving.commune, moving.producer_id):
         raise product_not_found(product_id)
     return conn, moving
 
 
-def _fingerprint(dossier: tuple[tuple[int, str, str], ...]) -> str:
-    """`dossier_fingerprint` of the (id, doc_type, sha256) rows of the current documents."""
-    return hashlib.sha256("\n".join(sorted(f"{t}:{h}:{i}" for i, t, h in dossier)).encode()).hexdigest()
+def _fingerprint(dossier: tuple[tuple[int, str, str, datetime], ...]) -> str:
+    """`dossier_fingerprint` of the (id, doc_type, sha256, uploaded) rows of the current documents."""
+    return hashlib.sha256("\n".join(sorted(f"{t}:{h}:{i}" for i, t, h, _u in dossier)).encode()).hexdigest()
+
+
+def _select_step(
+    definition: WorkflowDefinition,
+    steps: _Steps,
+    state: str,
+    trigger: str,
+    score: float | None,
+    verdict: Verdict | None,
+    recognition: Recognised | None,
+) -> TransitionDef:
+    """The transition `trigger` fires from `state` (by the score where several share the trigger);
+    InvalidTrigger when there is none, InvalidData when the inputs do not fit the step."""
+    cands = steps.by_step.get((state, trigger), [])
+    if not cands:
+        label = definition.state_label(state)
+        raise InvalidTrigger(
+            Text(
+                f"Không thể thực hiện «{trigger}» khi sản phẩm ở bước «{label.vi}»",
+                f"“{trigger}” is not possible while the product is at “{label.en}”",
+            ),
+            trigger=trigger,
+            state=state,
+        )
+    if score is not None and not any(t.needs_score for t in cands):
+        raise InvalidData(NO_SCORE_HERE)
+    tdef = _candidate_for_score(cands, score)
+    if verdict is not None and tdef.rating is None:
+        raise InvalidData(VERDICT_NOT_A_RATING)
+    if recognition is not None and tdef.signs is None:
+        raise InvalidData(NOT_SIGNED_HERE)
+    return tdef
+
+
+def _is_upgrade(
+    definition: WorkflowDefinition,
+    tdef: TransitionDef,
+    product: _Moving,
+    rated: bool,
+    star_now: int | None,
+    held: Held | None,
+    awaiting: str | None,
+) -> bool:
+    """Whether the step ends at its `on_upgrade` state. With recognition decisions (issue #10) that is
+    the signing of a star above the certificate it replaces; without them (version 1 definitions) a
+    rating above the product's star."""
+    if not tdef.on_upgrade:
+        return False
+    if tdef.signs is not None:
+        return held is not None and (star_now or 0) > held.star
+    return bool(
+        rated
+        and awaiting is None
+        and definition.recognition is None
+        and product.current_star is not None
+        and star_now is not None
+        and star_now > product.current_star
+    )
+
+
+def _renewed_types(started: datetime | None, uploads) -> set[str]:
+    """The document types uploaded since the current application started ((doc_type, uploaded_at)
+    pairs of the current documents); every type when the start is unknown (nothing to renew)."""
+    if started is None:
+        return {t for t, _u in uploads}
+    started = started.replace(tzinfo=UTC) if started.tzinfo is None else started
+    return {t for t, u in uploads if u is not None and (u if u.tzinfo else u.replace(tzinfo=UTC)) >= started}
+
+
+def _recognition(
+    definition: WorkflowDefinition,
+    product: _Moving,
+    results: list[dict],
+    star_now: int | None,
+    held: Held | None,
+    notes: dict,
+) -> tuple[int | None, str | None, Held | None]:
+    """What a council's result means for recognition (the definition's `recognition` block, issue #10):
+    the product's star after it, the awaiting state of the level that must recognise it (None: no
+    decision is due) and the certificate that stops counting (None: none). Writes its notes.
+
+    * A failed upgrade (an upgrade application whose result is not above the star of the certificate
+      the product holds) changes nothing: the certificate stands with its star.
+    * A result of 3★ or more waits for the decision of the level `by_star` names (a re-evaluation too,
+      even at the same star: the new decision renews the certificate).
+    * A re-evaluation below 3★ ends the certificate it re-assessed (148: re-evaluation may lower the star).
+    """
+    final = [r for r in results if r["final"]]
+    if not final:
+        return star_now, None, None
+    star = final[-1]["star"]
+    if product.application_type == "upgrade" and held is not None and star <= held.star:
+        notes.pop("recognised_by", None)
+        notes["upgrade_not_granted"] = held.star
+        notes["star"] = held.star
+        return held.star, None, None
+    if star >= CERTIFIED_MIN_STAR:
+        level = definition.recognition.level_for(star)
+        notes["recognised_by"] = level
+        notes["awaiting_recognition"] = level
+        return star_now, definition.recognition.awaiting[level], None
+    if product.application_type == "re_evaluation" and held is not None:
+        notes["certificate_ended"] = held.code
+        return star_now, None, held
+    return star_now, None, None
 
 
 def _write_product(
@@ -660,7 +827,7 @@ _ORG_LEVELS = select(_ORGS.c.id, _ORGS.c.code, _ORGS.c.level).where(
 )
 
 
-def _org_at_level(conn: Connection, commune_path: str, level: str) -> int | None:
+def org_at_level(conn: Connection, commune_path: str, level: str) -> int | None:
     """The product's unit at `level` (its commune's ancestor), or the nearest one above it when the
     tree has none there (a commune straight under its province): who a system-recorded rating is
     credited to, as the reminders' `Directory.owner` finds the owner of a state."""
