@@ -64,9 +64,7 @@ MOTTO = (
 )
 T = {
     "title": Text("GIẤY CHỨNG NHẬN SẢN PHẨM OCOP", "OCOP PRODUCT CERTIFICATE"),
-    "programme": Text(
-        "Chương trình Mỗi xã một sản phẩm (OCOP)", "One Commune One Product (OCOP) programme"
-    ),
+    "programme": Text("Chương trình Mỗi xã một sản phẩm (OCOP)", "One Commune One Product (OCOP) programme"),
     "rank": Text("Sản phẩm đạt hạng {stars}", "Product rated {stars}"),
     "product": Text("Tên sản phẩm:", "Product:"),
     "group": Text("Nhóm sản phẩm:", "Product group:"),
