@@ -32,6 +32,7 @@ from fpdf.enums import Align, XPos, YPos
 
 from ..i18n import Text
 from .common import day, safe_name, stars
+from .decision_docx import vn_date_parts
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "data" / "fonts"
 FONT = "DejaVu"
@@ -107,14 +108,6 @@ def _nfc(doc: CertificateDoc) -> CertificateDoc:
         if isinstance(value := getattr(doc, f.name), str)
     }
     return replace(doc, **changes)
-
-
-def vn_date_parts(value: date) -> tuple[str, str, str]:
-    """Day, month and year as Decree 30/2020 writes them: a leading zero for days below 10 and
-    for months 1 and 2 ("ngày 05 tháng 02 năm 2026", "ngày 15 tháng 9 năm 2026")."""
-    d = f"{value.day:02d}"
-    m = f"{value.month:02d}" if value.month < 3 else str(value.month)
-    return d, m, str(value.year)
 
 
 def certificate_filename(doc: CertificateDoc) -> str:
