@@ -198,8 +198,8 @@ def test_the_star_is_drawn_as_that_many_stars_and_written(tmp_path, star):
 
 
 def test_long_names_wrap_and_stay_on_the_one_page_clear_of_the_qr_code(tmp_path):
-    words = "Vải thiều Lục Ngạn sấy khô đặc sản vùng đồi Phượng Sơn"
-    product = (words + " ") * 5
+    phrase = "Vải thiều Lục Ngạn sấy khô đặc sản vùng đồi Phượng Sơn"
+    product = (phrase + " ") * 5
     producer = "Hợp tác xã Nông sản Phượng Sơn huyện Lục Ngạn " * 5
     long = replace(DOC, product_name=product[:200].strip(), producer_name=producer[:200].strip())
     assert len(long.product_name) >= 195 and len(long.producer_name) >= 195
@@ -211,17 +211,63 @@ def test_long_names_wrap_and_stay_on_the_one_page_clear_of_the_qr_code(tmp_path)
     assert "OCOP-24-2026-00007" in text
     assert qr_of(render(pdf, "certificate-long-names")) == [DOC.verify_url]
     # Every word lies on the page, and the data rows end above the QR code and the signer (150 mm).
-    bbox = run("pdftotext", "-bbox", str(pdf), "-")
-    page = re.search(r'<page width="([\d.]+)" height="([\d.]+)"', bbox)
+    page = re.search(r'<page width="([\d.]+)" height="([\d.]+)"', run("pdftotext", "-bbox", str(pdf), "-"))
     assert page is not None
     page_w, page_h = float(page.group(1)), float(page.group(2))
     qr_top = 150 / 25.4 * 72
-    for x_min, _y_min, x_max, y_max, word in re.findall(
-        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', bbox
-    ):
-        assert float(x_min) >= 0 and float(x_max) <= page_w and float(y_max) <= page_h, word
+    for x_min, _y_min, x_max, y_max, word in words(pdf):
+        assert x_min >= 0 and x_max <= page_w and y_max <= page_h, word
         if word in ("Vải", "Lục", "Ngạn", "Hợp", "Nông"):
-            assert float(y_max) < qr_top, f"{word} runs into the QR code / signature block"
+            assert y_max < qr_top, f"{word} runs into the QR code / signature block"
+    assert overlaps(pdf) == []
+
+
+def words(pdf: Path) -> list[tuple[float, float, float, float, str]]:
+    """Every word on the page with its box (x_min, y_min, x_max, y_max in points, from the top)."""
+    bbox = run("pdftotext", "-bbox", str(pdf), "-")
+    return [
+        (float(a), float(b), float(c), float(d), w)
+        for a, b, c, d, w in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', bbox
+        )
+    ]
+
+
+def overlaps(pdf: Path) -> list[tuple[str, str]]:
+    """Pairs of words whose boxes overlap by more than a point both ways: text printed over text."""
+    found = []
+    boxes = words(pdf)
+    for i, (ax0, ay0, ax1, ay1, a) in enumerate(boxes):
+        for bx0, by0, bx1, by1, b in boxes[i + 1 :]:
+            if min(ax1, bx1) - max(ax0, bx0) > 1 and min(ay1, by1) - max(ay0, by0) > 1:
+                found.append((a, b))
+    return found
+
+
+def test_no_text_is_printed_over_other_text(tmp_path):
+    assert overlaps(write(tmp_path, DOC)) == []
+
+
+def test_every_field_at_its_longest_still_fits_one_page_without_overlaps(tmp_path):
+    """Names are at most 200 characters in the database; with all of them that long (wide capitals),
+    the page shrinks or shortens them but keeps one page, readable text and a readable QR code."""
+    wide = ("ĐƯỜNG MƯỜNG WỪNG " * 20)[:200]
+    worst = replace(
+        DOC,
+        product_name=wide,
+        product_group=wide,
+        producer_name=wide,
+        commune_name=wide,
+        province_name=wide,
+        recognising_body=wide,
+        signer_title=wide,
+        signer_name=wide,
+    )
+    pdf = write(tmp_path, worst)
+    assert pages(pdf) == 1
+    assert overlaps(pdf) == []
+    assert "GIẤY CHỨNG NHẬN SẢN PHẨM OCOP" in text_of(pdf)
+    assert qr_of(render(pdf, "certificate-every-field-long")) == [DOC.verify_url]
 
 
 def test_a_historic_certificate_without_decision_or_signer_builds(tmp_path):

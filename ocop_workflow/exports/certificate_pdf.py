@@ -140,12 +140,27 @@ def _frame(pdf: FPDF) -> None:
     pdf.rect(11, 11, PAGE_W - 22, PAGE_H - 22)
 
 
+def _boxed(pdf: FPDF, x: float, y: float, w: float, text: str, size: float, max_lines: int, style: str = "B") -> float:
+    """`text` centred in at most `max_lines` lines of width `w` at `size` pt or smaller (down to 7 pt),
+    cut with "…" if even that is not enough, so a long name never runs into its neighbours.
+    Answers the y below the text."""
+    while True:
+        pdf.set_font(FONT, style, size)
+        lines = pdf.multi_cell(w, size * 0.5, text, dry_run=True, output="LINES")
+        if len(lines) <= max_lines or size <= 7:
+            break
+        size -= 0.5
+    if len(lines) > max_lines:
+        lines = lines[: max_lines - 1] + [lines[max_lines - 1].rstrip()[:-1] + "…"]
+    pdf.set_xy(x, y)
+    for line in lines:
+        pdf.cell(w, size * 0.5, line, align=Align.C, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    return pdf.get_y()
+
+
 def _header(pdf: FPDF, doc: CertificateDoc, locale: str) -> None:
     pdf.set_text_color(*DARK)
-    pdf.set_font(FONT, "B", 10.5)
-    pdf.set_xy(16, 16)
-    pdf.multi_cell(112, 5.2, doc.recognising_body.upper(), align=Align.C)
-    body_end = pdf.get_y()
+    body_end = _boxed(pdf, 16, 16, 112, doc.recognising_body.upper(), 10.5, 3)
     pdf.set_draw_color(*DARK)
     pdf.set_line_width(0.3)
     pdf.line(52, body_end + 1.2, 92, body_end + 1.2)
@@ -265,12 +280,10 @@ def _signer(pdf: FPDF, doc: CertificateDoc, locale: str) -> None:
     pdf.set_font(FONT, "", 11)
     pdf.set_xy(x, 150)
     pdf.cell(w, 6, _t("signed_day", locale, d=d, m=m, y=y), align=Align.C, new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.set_font(FONT, "B", 11.5)
-    pdf.multi_cell(w, 5.6, doc.signer_title.upper(), align=Align.C)
+    # A title may run over lines ("KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH"); up to three above the signature.
+    _boxed(pdf, x, pdf.get_y(), w, doc.signer_title.upper(), 11.5, 3)
     if doc.signer_name:
-        pdf.set_font(FONT, "B", 12)
-        pdf.set_xy(x, 186)
-        pdf.multi_cell(w, 6, doc.signer_name, align=Align.C)
+        _boxed(pdf, x, 185, w, doc.signer_name, 12, 2)
 
 
 def build_certificate_pdf(doc: CertificateDoc, locale: str = "vi") -> bytes:
