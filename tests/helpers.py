@@ -203,3 +203,94 @@ def recognise(
             s, registry, Settings(), load_actor(s, signer), decision_id, number=number, signed_on=signed_on, now=now
         )
         return decision_id, [c.code for c in signed.certificates]
+
+
+# --- issue #10: recognition decisions, certificates, renewed dossiers -------------------------------
+# Who drafts and who signs each level's decision in tests/world.py's world (the district is the one
+# above the product's commune: C1, C2 -> D1; C3 -> D2).
+RECOGNISERS = {
+    "district": ("district_secretariat", "district_chair"),
+    "province": ("province_secretariat", "province_chair"),
+    "central": ("central_council", "central_chair"),
+}
+_NUMBERS = iter(range(1, 10**6))
+
+
+def recognising_org(level: str, commune: str = "C1") -> str:
+    """The code of the organisation of `level` above `commune` in the test world."""
+    if level == "district":
+        return {"C1": "D1", "C2": "D1", "C3": "D2"}[commune]
+    return {"province": "P", "central": "VN"}[level]
+
+
+def recognise_by(
+    db: Database,
+    registry: Registry,
+    world,
+    product_ids: list[int] | int,
+    level: str,
+    *,
+    commune: str = "C1",
+    number: str | None = None,
+    signed_on=None,
+    now: datetime | None = None,
+):
+    """`recognise` by the secretariat and the chair of `level` (above `commune`), with a fresh decision
+    number unless one is given. Returns (decision id, [certificate codes])."""
+    drafter, signer = RECOGNISERS[level]
+    org = recognising_org(level, commune)
+    return recognise(
+        db,
+        registry,
+        product_ids,
+        drafter=world.user(drafter, org),
+        signer=world.user(signer, org),
+        organisation_id=world.orgs[org],
+        number=number or f"{next(_NUMBERS)}/QĐ-UBND",
+        signed_on=signed_on,
+        now=now,
+    )
+
+
+def renewed_docs(registry: Registry, workflow: str, application_type: str, group: str, kind: str) -> list[str]:
+    """The documents a new application of `application_type` must upload again (the definition's
+    `applications: renew:` block)."""
+    renew = registry.latest(workflow).renew.get(application_type)
+    return list(renew.required_for(group, kind)) if renew else []
+
+
+def renew(
+    db: Database,
+    registry: Registry,
+    email: str,
+    product_id: int,
+    upload_dir: Path,
+    *,
+    application_type: str,
+    workflow: str = "ocop-148",
+    group: str = "food",
+    kind: str = "household",
+) -> list[str]:
+    """Upload again what the application must renew; returns the document types."""
+    docs = renewed_docs(registry, workflow, application_type, group, kind)
+    attach(db, registry, email, product_id, docs, upload_dir, content=PDF + f"renewed {next(_NUMBERS)}".encode())
+    return docs
+
+
+def certificates_of(db: Database, product_id: int, today=None) -> list[tuple[str, int, str, str]]:
+    """A product's certificates, newest first: (code, star, level, status on `today`)."""
+    from ocop_workflow.services.certificates import local_day, product_certificates, status_of
+
+    day = today or local_day()
+    with db.session() as s:
+        return [(c.code, c.star, c.level, status_of(c, day)) for c in product_certificates(s, product_id)]
+
+
+def is_certified(db: Database, product_id: int, today=None) -> bool:
+    """'Certified' as issue #10 defines it: holds a certificate valid on `today`."""
+    from ocop_workflow.services.certificates import local_day, standings
+
+    day = today or local_day()
+    with db.session() as s:
+        standing = standings(s, [product_id], day).get(product_id)
+        return standing is not None and standing.certified
