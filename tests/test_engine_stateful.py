@@ -54,11 +54,11 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select
 
 from ocop_workflow import migrate_db
+from ocop_workflow.config import Settings
 from ocop_workflow.db import Database
 from ocop_workflow.engine import Registry, TransitionDef, WorkflowDefinition
 from ocop_workflow.errors import OcopError
 from ocop_workflow.levels import rank
-from ocop_workflow.config import Settings
 from ocop_workflow.models import Certificate, Document, Producer, Product, ProductEvent, Rating, RecognitionDecision
 from ocop_workflow.services import directory
 from ocop_workflow.services import producers as producer_service
@@ -518,17 +518,7 @@ class EngineMachine(RuleBasedStateMachine):
             acting = self.world.over(user, m.commune, set(tdef.roles), m.producer)
         if not acting:
             return None
-        if tdef.documents and not set(tdef.documents.required_for(m.group, m.kind)) <= m.docs:
-            return None
-        if tdef.star is not None and not tdef.star.contains(m.star):
-            return None
-        if not self.certificate_ok(m, tdef):
-            return None
-        if tdef.renewed and any(t in m.docs and t not in m.fresh for t in self.to_renew(m)):
-            return None  # a document of the application's renew list predates the application
-        if "comment" in tdef.fields and not (comment or "").strip():
-            return None
-        if tdef.needs_score and score is None:
+        if not self.guards_hold(m, tdef, comment, score):
             return None
         nearest = max(acting, key=lambda ro: len(self.world.paths[ro[1]]))[1]
         star, rows, star_now = None, (), m.star
@@ -538,7 +528,35 @@ class EngineMachine(RuleBasedStateMachine):
             upgrade = bool(rows) and tdef.on_upgrade and m.star is not None and star_now is not None
             upgrade = upgrade and star_now > m.star
             return Expected(tdef.on_upgrade if upgrade else tdef.dest, tdef, score, star, nearest, rows, star_now)
-        # version 2: the result waits for the recognising level's decision (only signing upgrades)
+        return self.recognition_rule(m, d, tdef, score, star, nearest, rows, star_now)
+
+    def guards_hold(self, m: ProductModel, tdef: TransitionDef, comment: str | None, score: float | None) -> bool:
+        """The step's `requires:` written out again: documents, star, certificate, renewed documents, inputs."""
+        if tdef.documents and not set(tdef.documents.required_for(m.group, m.kind)) <= m.docs:
+            return False
+        if tdef.star is not None and not tdef.star.contains(m.star):
+            return False
+        if not self.certificate_ok(m, tdef):
+            return False
+        if tdef.renewed and any(t in m.docs and t not in m.fresh for t in self.to_renew(m)):
+            return False  # a document of the application's renew list predates the application
+        if "comment" in tdef.fields and not (comment or "").strip():
+            return False
+        return not (tdef.needs_score and score is None)
+
+    @staticmethod
+    def recognition_rule(
+        m: ProductModel,
+        d: WorkflowDefinition,
+        tdef: TransitionDef,
+        score: float | None,
+        star: int | None,
+        nearest: str,
+        rows: tuple[tuple, ...],
+        star_now: int | None,
+    ) -> Expected:
+        """Version 2: a final result of 3★ or more waits for the recognising level's decision (only signing
+        upgrades); a failed upgrade keeps the certificate's star; a re-evaluation below 3★ ends it."""
         to_state, ends = tdef.dest, False
         finals = [r for r in rows if r[4]]
         if finals:
