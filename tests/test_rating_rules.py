@@ -199,11 +199,23 @@ def test_score_outcomes_say_where_each_range_leads(registry, tmp_path):
     district = [(o.min, o.below, o.destination, o.stars, o.result.en) for o in score_outcomes(d148, "district_review")]
     assert district == [
         (0, 50, "rated", (1, 2), "not recognised"),
-        (50, 70, "rated", (3, 3), "recognised by the district"),
+        (50, 70, "district_recognition", (3, 3), "recognised by the district"),  # v2: waits for its decision
         (70, None, "province_review", (3, 3), "forwarded to the province"),
+    ]
+    # the province's council under 148: a 3★ result is the district's to recognise, 4★ the province's
+    province = [(o.min, o.below, o.destination, o.stars, o.result.en) for o in score_outcomes(d148, "province_review")]
+    assert province[1:3] == [
+        (50, 70, "district_recognition", (3, 3), "recognised by the district"),
+        (70, 90, "province_recognition", (4, 4), "recognised by the province"),
     ]
     central = score_outcomes(d1489, "central_review")
     assert [(o.min, o.below, o.stars) for o in central] == [(0, 90, None), (90, None, (5, 5))]
+    # below 90 the province's 4★ stands and waits for the province; 90+ waits for the ministry
+    assert [o.destination for o in central] == ["province_recognition", "central_recognition"]
+    assert [(o.stars, o.destination) for o in score_outcomes(d1489, "province_review")][1] == (
+        (3, 4),
+        "province_recognition",
+    )
     assert "không công nhận 5 sao" in central[0].result.vi and central[1].result.en == "recognised by the central level"
     assert central[0].range_text.vi == "từ 0 đến dưới 90 điểm" and central[1].range_text.en == "90 to 100 points"
     assert [o.result.en for o in score_outcomes(d1489, "province_review")][1] == "recognised by the province"
