@@ -185,7 +185,8 @@ def verify(setup: Setup, registry: Registry) -> list[str]:
         entry, product = entries[pid], products[pid]
         totals = [sum(totals_for(i, j).values()) for j in range(len(setup.members))]
         average = rounds.average_of(totals)
-        expected_state = "province_review" if average >= 70 else "rated"
+        # 148 v2: 70+ goes to the province; 3★ (50+) waits for the district's recognition decision
+        expected_state = "province_review" if average >= 70 else "district_recognition" if average >= 50 else "rated"
         if entry.status != "closed" or entry.average != average or product.state != expected_state:
             problems.append(
                 f"product #{pid}: {entry.status} {entry.average} {product.state}, expected closed {average} "

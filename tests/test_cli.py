@@ -139,7 +139,8 @@ def test_workflow_show_and_migrate(cli_env, registry, tmp_path):
     assert (p.workflow_key, p.state) == ("ocop-1489", "production_plan")
     shown = json.loads(run(["product", "show", str(pid), "--json"], cli_env).stdout)
     assert shown["history"][-1]["trigger"] == "migrate_workflow"
-    assert shown["history"][-1]["data"] == {"from_workflow": "ocop-148@v1", "to_workflow": "ocop-1489@v1"}
+    # new products start on the latest version (v2) and move to the latest of the target
+    assert shown["history"][-1]["data"] == {"from_workflow": "ocop-148@v2", "to_workflow": "ocop-1489@v2"}
     db.dispose()
 
 
@@ -153,7 +154,7 @@ def test_migration_refuses_unmapped_states(sqlite_db, registry, tmp_path):
 
     folder = tmp_path / "wf"
     shutil.copytree(Path(__file__).resolve().parent.parent / "workflows", folder)
-    path = folder / "ocop-1489.v1.yaml"
+    path = folder / "ocop-1489.v2.yaml"  # the migration's target: the latest version
     path.write_text(
         path.read_text(encoding="utf-8").replace("    district_review: commune_review\n", ""), encoding="utf-8"
     )

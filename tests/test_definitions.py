@@ -394,11 +394,17 @@ def test_same_key_and_version_in_two_files(tmp_path: Path) -> None:
 def test_bumping_the_version_of_the_copy_is_fine(tmp_path: Path) -> None:
     folder = tmp_path / "workflows"
     shutil.copytree(WORKFLOWS, folder)
-    text = (folder / F148).read_text(encoding="utf-8").replace("version: 1\n", "version: 2\n")
-    (folder / "ocop-148.v2.yaml").write_text(text, encoding="utf-8")
+    text = (folder / "ocop-148.v2.yaml").read_text(encoding="utf-8").replace("version: 2\n", "version: 3\n")
+    (folder / "ocop-148.v3.yaml").write_text(text, encoding="utf-8")
     _cat, defs = load_directory(folder)
-    assert sorted(d.ident for d in defs) == ["ocop-1489@v1", "ocop-148@v1", "ocop-148@v2"]
-    assert Registry.from_directory(folder).latest("ocop-148").version == 2
+    assert sorted(d.ident for d in defs) == [
+        "ocop-1489@v1",
+        "ocop-1489@v2",
+        "ocop-148@v1",
+        "ocop-148@v2",
+        "ocop-148@v3",
+    ]
+    assert Registry.from_directory(folder).latest("ocop-148").version == 3
 
 
 def test_missing_catalogue_is_reported(tmp_path: Path) -> None:
@@ -415,18 +421,32 @@ def test_missing_catalogue_is_reported(tmp_path: Path) -> None:
 
 def test_shipped_definitions_load_cleanly() -> None:
     cat, defs = load_directory(WORKFLOWS)
-    by_key = {d.key: d for d in defs}
-    assert sorted(by_key) == ["ocop-148", "ocop-1489"]
+    assert sorted(d.ident for d in defs) == ["ocop-1489@v1", "ocop-1489@v2", "ocop-148@v1", "ocop-148@v2"]
+    by_key = {d.key: d for d in sorted(defs, key=lambda d: d.version)}  # the latest version of each key
+    assert {d.version for d in by_key.values()} == {2}
     for d in defs:
-        assert d.version == 1 and d.initial == "idea"
-        assert d.path == str(WORKFLOWS / f"{d.key}.v1.yaml")
+        assert d.initial == "idea"
+        assert d.path == str(WORKFLOWS / f"{d.key}.v{d.version}.yaml")
         assert {s for s, st in d.states.items() if st.final} == {"rated", "upgraded", "withdrawn"}
         for t in d.transitions:
             assert set(t.sources) <= set(d.states) and t.dest in d.states
             assert set(t.roles) <= set(cat.roles)
     assert "district_review" in by_key["ocop-148"].states
     assert "district_review" not in by_key["ocop-1489"].states  # the district tier is abolished by 1489
-    assert set(by_key["ocop-1489"].migrate_from["ocop-148"]) == set(by_key["ocop-148"].states)
+    # 1489 v2 maps every state any version of 148 has, the v2 awaiting states included
+    states_148 = {s for d in defs if d.key == "ocop-148" for s in d.states}
+    assert set(by_key["ocop-1489"].migrate_from["ocop-148"]) == states_148
+    # each v2 moves its own v1 products over, state for state
+    for key, d in by_key.items():
+        v1 = next(o for o in defs if o.ident == f"{key}@v1")
+        assert d.migrate_from[key] == {s: s for s in v1.states}
+    # v2: who recognises which star, and the state a product waits in for that level's decision
+    assert by_key["ocop-148"].recognition.by_star == {3: "district", 4: "province", 5: "central"}
+    assert by_key["ocop-1489"].recognition.by_star == {3: "province", 4: "province", 5: "central"}
+    assert "district_recognition" not in by_key["ocop-1489"].states
+    for d in by_key.values():
+        assert set(d.recognition.awaiting.values()) <= set(d.states)
+        assert {t.signs for t in d.transitions if t.signs} == set(d.recognition.awaiting)
 
 
 def test_machines_are_built_once_and_cached(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -444,8 +464,9 @@ def test_machines_are_built_once_and_cached(monkeypatch: pytest.MonkeyPatch) -> 
         machines[d.ident] = reg.machine(d)
         assert reg.machine(d) is machines[d.ident]
         assert reg.machine(reg.get(d.key, d.version)) is machines[d.ident]
-    assert sorted(built) == sorted(["ocop-148@v1", "ocop-1489@v1"])
+    assert sorted(built) == sorted(["ocop-148@v1", "ocop-1489@v1", "ocop-148@v2", "ocop-1489@v2"])
     assert machines["ocop-148@v1"] is not machines["ocop-1489@v1"]
+    assert machines["ocop-148@v1"] is not machines["ocop-148@v2"]
 
     # firing a move keeps no reference to the subject (model=None, nothing added)
     d = reg.get("ocop-148", 1)
@@ -456,7 +477,7 @@ def test_machines_are_built_once_and_cached(monkeypatch: pytest.MonkeyPatch) -> 
     assert machines[d.ident].models == []
     with pytest.raises(RuntimeError):  # a transition the machine does not have from this state
         reg.fire(d, "rated", accept, False)
-    assert sorted(built) == sorted(["ocop-148@v1", "ocop-1489@v1"])
+    assert sorted(built) == sorted(["ocop-148@v1", "ocop-1489@v1", "ocop-148@v2", "ocop-1489@v2"])
 
 
 def test_concurrent_first_use_builds_one_machine(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,6 +16,12 @@ invariants after every step:
   capped at the level's max star; a council scoring below its `min_star` (the central council
   below 90) leaves the forwarding level's result standing as the final rating (definition's
   `evaluation`). A council's rating step is fired with a round's verdict (a person alone is refused).
+* version 2 (issue #10): a final result of 3★ or more waits in the awaiting state of the level the
+  definition's `recognition` names; only a signed recognition decision (services.decisions, drafted by
+  that level's secretariat, signed by its chair) moves it on and issues the certificate, which
+  supersedes the one held; a failed upgrade keeps the certificate and its star; a re-evaluation below
+  3★ ends it; applications need (or, for `apply_again`, must not have) a valid certificate, and the
+  step that sends the dossier needs the application's documents uploaded again.
 
 The template database is migrated and filled once per module; every Hypothesis example starts from a
 fresh copy of it, so examples are independent. The run is derandomized (same walks on every machine, no
@@ -48,14 +54,17 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select
 
 from ocop_workflow import migrate_db
+from ocop_workflow.config import Settings
 from ocop_workflow.db import Database
 from ocop_workflow.engine import Registry, TransitionDef, WorkflowDefinition
 from ocop_workflow.errors import OcopError
 from ocop_workflow.levels import rank
-from ocop_workflow.models import Document, Producer, Product, ProductEvent, Rating
+from ocop_workflow.models import Certificate, Document, Producer, Product, ProductEvent, Rating, RecognitionDecision
 from ocop_workflow.services import directory
 from ocop_workflow.services import producers as producer_service
 from ocop_workflow.services.access import Actor, load_actor
+from ocop_workflow.services.certificates import held_certificate, local_day
+from ocop_workflow.services.decisions import draft_decision, sign_decision
 from ocop_workflow.services.documents import attach_document
 from ocop_workflow.services.products import Verdict, advance, create_product
 from ocop_workflow.validation import has_control
@@ -222,6 +231,8 @@ class ProductModel:
     producer: int = 0
     last_rating_level: str | None = None
     last_rating: tuple | None = None  # (level, organisation code, score, star, final)
+    cert_star: int | None = None  # the star of the certificate valid today (v2), None: none
+    fresh: set[str] = field(default_factory=set)  # document types uploaded since the application started
 
     def may_attach(self, role_levels: dict[str, str], memberships: list[tuple[str, str]], doc_type: str) -> bool:
         """The dossier's phases, written out again: open at the commune (unless the state is a review),
@@ -253,6 +264,7 @@ class Expected:
     organisation: str | None  # the membership that acts (for ratings)
     rows: tuple[tuple, ...] = ()  # the rating rows written: (level, organisation code, score, star, final)
     star_now: int | None = None
+    ends_certificate: bool = False  # a re-evaluation below 3★ ends the certificate it re-assessed
 
 
 STATS: Counter = Counter()
@@ -306,6 +318,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.db = Database(f"sqlite:///{self.dir / 'ocop.sqlite3'}")
         self.uploads = self.dir / "uploads"
         self.model: dict[int, ProductModel] = {}
+        self.numbers = 0  # decision numbers, unique per organisation
         STATS["examples"] += 1
 
     def teardown(self) -> None:
@@ -323,8 +336,15 @@ class EngineMachine(RuleBasedStateMachine):
             events = s.scalar(select(func.count()).select_from(ProductEvent))
             ratings = s.scalar(select(func.count()).select_from(Rating))
             documents = tuple(s.execute(select(Document.id, Document.current).order_by(Document.id)))
+            certificates = tuple(
+                tuple(r) for r in s.execute(select(Certificate.__table__).order_by(Certificate.id))
+            )
+            decisions = tuple(
+                tuple(r)
+                for r in s.execute(select(RecognitionDecision.id, RecognitionDecision.status).order_by("id"))
+            )
         files = sorted(os.listdir(self.uploads)) if self.uploads.exists() else []
-        return products, events, ratings, documents, files
+        return products, events, ratings, documents, files, certificates, decisions
 
     def run(self, action):
         """Run `action(session)` in a writer session: commit on success, roll back on a refusal."""
@@ -416,8 +436,8 @@ class EngineMachine(RuleBasedStateMachine):
             self.expect_refused(before, exc, f"attach {doc_type} {content[:12]!r} by {email}")
             return
         assert exc is None, f"attach {doc_type} by {email} was refused: {exc}"
-        products, events, ratings, documents, files = self.snapshot()
-        assert (products, events, ratings) == before[:3]
+        products, events, ratings, documents, files, *rest = self.snapshot()
+        assert (products, events, ratings) == before[:3] and rest == list(before[5:])
         assert len(documents) == len(before[3]) + 1 and len(files) == len(before[4]) + 1
         with self.db.session() as s:
             doc = s.get(Document, doc_id)
@@ -426,6 +446,7 @@ class EngineMachine(RuleBasedStateMachine):
             if doc.replaces_id is not None:
                 assert s.get(Document, doc.replaces_id).current is False
         m.docs.add(doc_type)
+        m.fresh.add(doc_type)
         STATS["attached"] += 1
 
     @rule(pid=products, data=st.data())
@@ -453,7 +474,7 @@ class EngineMachine(RuleBasedStateMachine):
             if t.documents
             for doc_type in t.documents.required_for(m.group, m.kind)
             if doc_type not in m.docs
-        ]
+        ] + [doc_type for doc_type in self.to_renew(m) if doc_type not in m.fresh]
         needed = list(dict.fromkeys(needed))
         if needed and not all_of_them:
             needed.remove(data.draw(st.sampled_from(needed), label="left out"))
@@ -487,6 +508,8 @@ class EngineMachine(RuleBasedStateMachine):
         tdef = self.candidate(cands, score)
         if tdef is None:
             return None
+        if tdef.signs is not None:  # only a signed recognition decision takes a signing step
+            return None
         if tdef.rating is not None:  # only a round's verdict rates; it stands in for the role check
             if verdict_org is None:
                 return None
@@ -495,20 +518,75 @@ class EngineMachine(RuleBasedStateMachine):
             acting = self.world.over(user, m.commune, set(tdef.roles), m.producer)
         if not acting:
             return None
-        if tdef.documents and not set(tdef.documents.required_for(m.group, m.kind)) <= m.docs:
-            return None
-        if tdef.star is not None and not tdef.star.contains(m.star):
-            return None
-        if "comment" in tdef.fields and not (comment or "").strip():
-            return None
-        if tdef.needs_score and score is None:
+        if not self.guards_hold(m, tdef, comment, score):
             return None
         nearest = max(acting, key=lambda ro: len(self.world.paths[ro[1]]))[1]
         star, rows, star_now = None, (), m.star
         if tdef.rating is not None and score is not None:
             star, rows, star_now = self.rating_rule(m, d, tdef, score, nearest)
-        upgrade = bool(rows) and tdef.on_upgrade and m.star is not None and star_now is not None and star_now > m.star
-        return Expected(tdef.on_upgrade if upgrade else tdef.dest, tdef, score, star, nearest, rows, star_now)
+        if d.recognition is None:  # version 1: a rating above the product's star is an upgrade
+            upgrade = bool(rows) and tdef.on_upgrade and m.star is not None and star_now is not None
+            upgrade = upgrade and star_now > m.star
+            return Expected(tdef.on_upgrade if upgrade else tdef.dest, tdef, score, star, nearest, rows, star_now)
+        return self.recognition_rule(m, d, tdef, score, star, nearest, rows, star_now)
+
+    def guards_hold(self, m: ProductModel, tdef: TransitionDef, comment: str | None, score: float | None) -> bool:
+        """The step's `requires:` written out again: documents, star, certificate, renewed documents, inputs."""
+        if tdef.documents and not set(tdef.documents.required_for(m.group, m.kind)) <= m.docs:
+            return False
+        if tdef.star is not None and not tdef.star.contains(m.star):
+            return False
+        if not self.certificate_ok(m, tdef):
+            return False
+        if tdef.renewed and any(t in m.docs and t not in m.fresh for t in self.to_renew(m)):
+            return False  # a document of the application's renew list predates the application
+        if "comment" in tdef.fields and not (comment or "").strip():
+            return False
+        return not (tdef.needs_score and score is None)
+
+    @staticmethod
+    def recognition_rule(
+        m: ProductModel,
+        d: WorkflowDefinition,
+        tdef: TransitionDef,
+        score: float | None,
+        star: int | None,
+        nearest: str,
+        rows: tuple[tuple, ...],
+        star_now: int | None,
+    ) -> Expected:
+        """Version 2: a final result of 3★ or more waits for the recognising level's decision (only signing
+        upgrades); a failed upgrade keeps the certificate's star; a re-evaluation below 3★ ends it."""
+        to_state, ends = tdef.dest, False
+        finals = [r for r in rows if r[4]]
+        if finals:
+            result = finals[-1][3]
+            if m.application_type == "upgrade" and m.cert_star is not None and result <= m.cert_star:
+                star = star_now = m.cert_star  # a failed upgrade: the certificate and its star stand
+            elif result >= 3:
+                to_state = d.recognition.awaiting[d.recognition.by_star[result]]
+            elif m.application_type == "re_evaluation" and m.cert_star is not None:
+                ends = True
+        return Expected(to_state, tdef, score, star, nearest, rows, star_now, ends)
+
+    @staticmethod
+    def certificate_ok(m: ProductModel, tdef: TransitionDef) -> bool:
+        """`requires: certificate:` written out again: valid (its star in range) or none."""
+        rule = tdef.certificate
+        if rule is None:
+            return True
+        if rule.valid:
+            return m.cert_star is not None and (rule.star is None or rule.star.contains(m.cert_star))
+        return m.cert_star is None
+
+    @staticmethod
+    def to_renew(m: ProductModel) -> list[str]:
+        """The documents the current application uploads again, when the state has a step that checks them."""
+        d = m.definition
+        if not any(t.renewed for t in d.transitions_from(m.state)):
+            return []
+        renew = d.renew.get(m.application_type)
+        return list(renew.required_for(m.group, m.kind)) if renew else []
 
     @staticmethod
     def candidate(cands: list[TransitionDef], score: float | None) -> TransitionDef | None:
@@ -564,14 +642,72 @@ class EngineMachine(RuleBasedStateMachine):
 
     def movable(self, m: ProductModel) -> bool:
         d = m.definition
-        if d.states[m.state].final and (m.star or 0) < 3:
-            return False
-        return any(
-            self.world.over(u, m.commune, set(t.roles), m.producer)
-            for u in self.world.users
-            for t in d.transitions_from(m.state)
-            if t.trigger not in ("withdraw", "return_for_revision")
+        steps = [t for t in d.transitions_from(m.state) if t.trigger not in ("withdraw", "return_for_revision")]
+        if d.states[m.state].final:
+            # v1: a 1★ or 2★ product cannot re-apply; v2: an application whose certificate condition holds
+            steps = [t for t in steps if (t.star is None or t.star.contains(m.star)) and self.certificate_ok(m, t)]
+        return any(self.world.over(u, m.commune, set(t.roles), m.producer) for u in self.world.users for t in steps)
+
+    def awaiting_level(self, m: ProductModel) -> str | None:
+        d = m.definition
+        if d.recognition is None:
+            return None
+        return next((lvl for lvl, state in d.recognition.awaiting.items() if state == m.state), None)
+
+    def recognising_org(self, m: ProductModel, level: str) -> str | None:
+        """The organisation of `level` above the product's commune."""
+        found = [
+            code
+            for code, org_level, _ in TREE
+            if org_level == level and self.world.paths[m.commune].startswith(self.world.paths[code])
+        ]
+        return found[0] if found else None
+
+    def sign(self, pid: int, data: st.DataObject) -> None:
+        """The awaiting level's secretariat drafts a decision over the product and its chair signs it; sometimes
+        a person who may not sign tries (refused, nothing written)."""
+        m = self.model[pid]
+        level = self.awaiting_level(m)
+        org = self.recognising_org(m, level)
+        if org is None:
+            return
+        drafter_role = {"district": "district_secretariat", "province": "province_secretariat"}.get(
+            level, "central_council"
         )
+        right = f"{level}_chair.{org.lower()}@test.ocop.vn"
+        wrong = [f"{drafter_role}.{org.lower()}@test.ocop.vn"]
+        if level == "district":
+            wrong.append("province_chair.p@test.ocop.vn")  # the level's own chair signs, not the one above
+        signer = data.draw(st.sampled_from([right] * 4 + wrong), label="signer")
+        self.numbers += 1
+        number = f"{self.numbers}/QĐ-UBND"
+        before = self.snapshot()
+
+        def action(s):
+            draft = draft_decision(
+                s, REGISTRY, load_actor(s, f"{drafter_role}.{org.lower()}@test.ocop.vn"),
+                organisation_id=self.world.org_ids[org], product_ids=[pid],
+            )
+            signed = sign_decision(s, REGISTRY, Settings(), load_actor(s, signer), draft.id, number=number)
+            return [(c.code, c.star, c.level) for c in signed.certificates]
+
+        issued, exc = self.run(action)
+        what = f"signing {level} decision over #{pid} ({m.key}, {m.state}) by {signer}"
+        if signer != right:
+            self.expect_refused(before, exc, what)
+            return
+        assert exc is None, f"{what} was refused: {exc.code}: {exc}"
+        assert [(star, lvl) for _c, star, lvl in issued] == [(m.star, level)], what
+        step = next(t for t in m.definition.transitions_from(m.state) if t.signs == level)
+        upgraded = m.cert_star is not None and m.star > m.cert_star
+        products, events, ratings, documents, files, certificates, decisions = self.snapshot()
+        assert (events, ratings, documents, files) == (before[1] + 1, before[2], before[3], before[4])
+        assert len(certificates) == len(before[5]) + 1 and len(decisions) == len(before[6]) + 1
+        assert [p for p in products if p[0] != pid] == [p for p in before[0] if p[0] != pid]
+        m.state = step.on_upgrade if upgraded and step.on_upgrade else step.dest
+        m.events, m.version, m.cert_star = m.events + 1, m.version + 1, m.star
+        STATS[f"signed:{m.key}:{level}"] += 1
+        STATS[f"reached:{m.key}:{m.state}"] += 1
 
     @precondition(lambda self: self.active())
     @rule(data=st.data(), documents_dice=st.integers(0, 5), score_dice=st.integers(0, 9))
@@ -584,6 +720,9 @@ class EngineMachine(RuleBasedStateMachine):
         """
         STATS["rule_steps"] += 1
         pid = data.draw(st.sampled_from(self.active()), label="product")
+        if self.awaiting_level(self.model[pid]) is not None and documents_dice:  # mostly: the decision is signed
+            self.sign(pid, data)
+            return
         if documents_dice:  # mostly with the documents the state's triggers ask for, sometimes all but one
             self.attach_what_the_next_steps_need(pid, data, all_of_them=documents_dice > 1)
         m = self.model[pid]
@@ -652,10 +791,11 @@ class EngineMachine(RuleBasedStateMachine):
         assert stored_score == want.score
         assert stored_comment == ((comment or "").strip() or None)
         assert event_data.get("star") == want.star, what
-        products, events, ratings, documents, files = self.snapshot()
+        products, events, ratings, documents, files, certificates, decisions = self.snapshot()
         assert events == before[1] + 1, "an accepted move is exactly one new history row"
         assert ratings == before[2] + len(want.rows)
-        assert (documents, files) == before[3:]
+        assert (documents, files) == before[3:5]
+        assert len(certificates) == len(before[5]) and decisions == before[6], "only signing issues certificates"
         others = [p for p in products if p[0] != pid]
         assert others == [p for p in before[0] if p[0] != pid], "an accepted move changes only its product"
         if want.rows:
@@ -668,9 +808,12 @@ class EngineMachine(RuleBasedStateMachine):
             m.last_rating_level = want.rows[-1][0]
             m.star = want.star_now
         m.state, m.events, m.version = to_state, m.events + 1, m.version + 1
+        if want.ends_certificate:
+            m.cert_star = None
         for key, value in want.tdef.sets.items():
             if key == "application_type":
                 m.application_type = value
+                m.fresh = set()  # a new dossier generation
         STATS[f"moved:{m.key}:{trigger}->{to_state}"] += 1
         STATS[f"reached:{m.key}:{to_state}"] += 1
 
@@ -688,6 +831,8 @@ class EngineMachine(RuleBasedStateMachine):
             for r in s.scalars(select(Rating).order_by(Rating.id)):
                 ratings.setdefault(r.product_id, []).append(r)
             docs = list(s.scalars(select(Document)))
+            today = local_day()
+            held = {pid: held_certificate(s, pid, today) for pid in self.model}
         assert set(products) == set(self.model)
         for pid, m in self.model.items():
             p = products[pid]
@@ -705,6 +850,7 @@ class EngineMachine(RuleBasedStateMachine):
             current = [doc.doc_type for doc in docs if doc.product_id == pid and doc.current]
             assert len(current) == len(set(current)), "one current document per type"
             assert set(current) == m.docs
+            assert (held[pid].star if held[pid] else None) == m.cert_star, "the certificate valid today"
         files = sorted(os.listdir(self.uploads)) if self.uploads.exists() else []
         assert sorted(doc.stored_name for doc in docs) == files, "every stored file has its row and no more"
 
@@ -712,6 +858,7 @@ class EngineMachine(RuleBasedStateMachine):
         self, p: Product, d: WorkflowDefinition, events: list[ProductEvent], ratings: list[Rating]
     ) -> None:
         assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        star_now = None
         first = events[0]
         assert (first.trigger, first.from_state, first.to_state) == ("create", None, d.initial)
         state = first.to_state
@@ -721,21 +868,32 @@ class EngineMachine(RuleBasedStateMachine):
         for e in events[1:]:
             assert (e.workflow_key, e.workflow_version) == (p.workflow_key, p.workflow_version)
             assert e.from_state == state, "history must chain from one state to the next"
-            allowed = [t for t in d.candidates(state, e.trigger) if e.to_state in (t.dest, t.on_upgrade)]
+            waits = set(d.recognition.awaiting.values()) if d.recognition else set()
+            allowed = [
+                t
+                for t in d.candidates(state, e.trigger)
+                if e.to_state in (t.dest, t.on_upgrade) or (t.rating is not None and e.to_state in waits)
+            ]
             assert allowed, f"{e.trigger}: {state} -> {e.to_state} is not a transition of {d.ident}"
             state = e.to_state
             rows = by_event.get(e.id, [])
             if rows:
                 assert rows[0].score == e.score, "the council's own rating comes first"
-                assert e.data.get("star") == (rows[-1].star if rows[-1].final or len(rows) == 1 else None) or (
-                    "not_recognised_at" in e.data and "star" not in e.data
-                )
+                if "upgrade_not_granted" in e.data:  # a failed upgrade names the star of the certificate kept
+                    assert e.data["star"] == e.data["upgrade_not_granted"] >= rows[-1].star
+                    star_now = e.data["star"]
+                else:
+                    assert e.data.get("star") == (
+                        rows[-1].star if rows[-1].final or len(rows) == 1 else None
+                    ) or ("not_recognised_at" in e.data and "star" not in e.data)
+                    finals = [r for r in rows if r.final]
+                    star_now = finals[-1].star if finals else star_now
             else:
                 assert "star" not in e.data, "only a rating puts a star in the history"
+                if e.trigger == "recognise":
+                    assert e.data["decision"]["number"], "a signing names its decision"
         assert state == p.state, "replaying the history gives the current state"
-
-        final = [r for r in ratings if r.final]
-        assert p.current_star == (final[-1].star if final else None), "the star is the last final rating's"
+        assert p.current_star == star_now, "the star is the last final rating's (or the certificate's kept)"
         previous: Rating | None = None
         for event_id, rows in by_event.items():
             event = next(e for e in events if e.id == event_id)
@@ -789,8 +947,9 @@ def test_random_walks_through_each_definition(world: World, key: str) -> None:
         print(f"  {name}: {count}")
     # the walk must really get somewhere in both definitions, or it proves little
     assert STATS[f"created:{key}"] > 0
-    for state in ("province_review", "central_review", "rated"):
+    for state in ("province_review", "central_review", "rated", "province_recognition"):
         assert STATS[f"reached:{key}:{state}"] > 0, f"{key} never reached {state}"
+    assert STATS[f"signed:{key}:province"] > 0, f"no {key} decision was signed"
     for code in ("invalid_trigger", "permission_denied", "guard_failed", "invalid_data", "not_found"):
         assert STATS[f"refused:{code}"] > 0, f"no move was refused with {code}"
 

@@ -20,7 +20,18 @@ from ocop_workflow.reminders.sweep import add_months, run_sweep
 from ocop_workflow.services.access import load_actor
 from ocop_workflow.services.products import Verdict, advance, score_outcomes
 
-from .helpers import VN, attach, move, new_product, product_row, rate, required_docs
+from .helpers import (
+    VN,
+    attach,
+    certificates_of,
+    is_certified,
+    move,
+    new_product,
+    product_row,
+    rate,
+    recognise_by,
+    required_docs,
+)
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 _LAST_EVENT = select(ProductEvent).order_by(ProductEvent.seq.desc())
@@ -68,16 +79,22 @@ def test_central_below_90_keeps_the_provinces_4_stars_credited_to_the_province(
 ):
     pid = to_province(db, registry, world, upload_dir, workflow, 92)
     assert rate(db, registry, pid, "rate_province", 91) == "central_review"
-    assert rate(db, registry, pid, "rate_central", central) == "rated"
+    # the province's 4★ stands: the product waits for the province's decision, not the ministry's
+    assert rate(db, registry, pid, "rate_central", central) == "province_recognition"
+    assert not is_certified(db, pid)
+    recognise_by(db, registry, world, pid, "province")
     p = product_row(db, pid)
-    assert (p.state, p.current_star, p.certified) == ("rated", 4, True)
+    assert (p.state, p.current_star, is_certified(db, pid)) == ("rated", 4, True)
+    assert [c[1:] for c in certificates_of(db, pid)] == [(4, "province", "valid")]
     province, central_org = world.orgs["P"], world.orgs["VN"]
     assert final_rating(db, pid) == ("province", province, 91, 4, True)
     central_row = [r for r in ratings(db, pid) if r[0] == "central"]
     # the central result is kept, not final, with its own band ("not recognised at 5★")
     assert central_row == [("central", central_org, central, star_for_score(central), False)]
     with db.session() as s:
-        event = s.scalars(_LAST_EVENT.where(ProductEvent.product_id == pid)).first()
+        event = s.scalars(
+            _LAST_EVENT.where(ProductEvent.product_id == pid, ProductEvent.trigger == "rate_central")
+        ).first()
         assert event.data["not_recognised_at"] == 5 and event.data["recognised_by"] == "province"
         assert event.data["star"] == 4
 
@@ -86,9 +103,11 @@ def test_central_below_90_keeps_the_provinces_4_stars_credited_to_the_province(
 def test_central_90_or_more_recognises_5_stars(db, registry, world, upload_dir, workflow):
     pid = to_province(db, registry, world, upload_dir, workflow, 92)
     rate(db, registry, pid, "rate_province", 91)
-    assert rate(db, registry, pid, "rate_central", 90) == "rated"
+    assert rate(db, registry, pid, "rate_central", 90) == "central_recognition"
+    recognise_by(db, registry, world, pid, "central")
     assert final_rating(db, pid) == ("central", world.orgs["VN"], 90, 5, True)
-    assert product_row(db, pid).current_star == 5
+    assert (product_row(db, pid).state, product_row(db, pid).current_star) == ("rated", 5)
+    assert [c[1:] for c in certificates_of(db, pid)] == [(5, "central", "valid")]
 
 
 def test_certificate_notices_after_a_central_refusal_go_to_the_province(db, registry, world, upload_dir, smtp):
@@ -102,6 +121,7 @@ def test_certificate_notices_after_a_central_refusal_go_to_the_province(db, regi
     pid = to_province(db, registry, world, upload_dir, "ocop-148", 92)
     rate(db, registry, pid, "rate_province", 91)
     rate(db, registry, pid, "rate_central", 85)
+    recognise_by(db, registry, world, pid, "province")  # signed the day of the result
     with db.session() as s:
         at = s.scalar(select(Rating.at).where(Rating.product_id == pid, Rating.final.is_(True)))
     expires = add_months(at.astimezone(VN).date(), 36)
@@ -115,30 +135,36 @@ def test_certificate_notices_after_a_central_refusal_go_to_the_province(db, regi
 
 # --- one rule for a lower score at a higher level -----------------------------------------------------
 @pytest.mark.parametrize(
-    ("province", "star", "certified"),
-    [(60, 3, True), (40, 2, False), (70, 4, True)],
+    ("province", "star", "recogniser"),
+    [(60, 3, "district"), (40, 2, None), (70, 4, "province")],
 )
-def test_148_own_band_the_provinces_score_decides(db, registry, world, upload_dir, province, star, certified):
+def test_148_own_band_the_provinces_score_decides(db, registry, world, upload_dir, province, star, recogniser):
+    """The province's score decides the star; who recognises it is the definition's `by_star` (148:
+    the district recognises 3★ whichever council scored it); below 3★ nothing is recognised."""
     assert registry.latest("ocop-148").evaluation.lower_score == "own_band"
     pid = to_province(db, registry, world, upload_dir, "ocop-148", 75)
-    assert rate(db, registry, pid, "rate_province", province) == "rated"
+    expected = f"{recogniser}_recognition" if recogniser else "rated"
+    assert rate(db, registry, pid, "rate_province", province) == expected
     assert final_rating(db, pid) == ("province", world.orgs["P"], province, star, True)
     assert ratings(db, pid)[0] == ("district", world.orgs["D1"], 75, 3, False)
+    if recogniser:
+        assert not is_certified(db, pid)
+        recognise_by(db, registry, world, pid, recogniser)
     p = product_row(db, pid)
-    assert (p.current_star, p.certified) == (star, certified)
+    assert (p.state, p.current_star, is_certified(db, pid)) == ("rated", star, recogniser is not None)
 
 
 @pytest.mark.parametrize(("province", "star"), [(60, 3), (40, 2)])
 def test_1489_province_is_the_first_council_its_band_decides(db, registry, world, upload_dir, province, star):
     pid = to_province(db, registry, world, upload_dir, "ocop-1489")
-    assert rate(db, registry, pid, "rate_province", province) == "rated"
+    assert rate(db, registry, pid, "rate_province", province) == ("province_recognition" if star >= 3 else "rated")
     assert ratings(db, pid) == [("province", world.orgs["P"], province, star, True)]
 
 
 def _registry_with(tmp_path: Path, lower_score: str) -> Registry:
     folder = tmp_path / "workflows-previous"
     shutil.copytree(WORKFLOWS, folder)
-    for name in ("ocop-148.v1.yaml", "ocop-1489.v1.yaml"):
+    for name in ("ocop-148.v1.yaml", "ocop-1489.v1.yaml", "ocop-148.v2.yaml", "ocop-1489.v2.yaml"):
         path = folder / name
         path.write_text(
             re.sub(r"^  lower_score: own_band$", f"  lower_score: {lower_score}", path.read_text("utf-8"), flags=re.M),
@@ -152,7 +178,7 @@ def test_previous_level_stands_keeps_the_districts_result(db, registry, world, u
     other = _registry_with(tmp_path, "previous_level_stands")
     assert other.latest("ocop-148").evaluation.lower_score == "previous_level_stands"
     pid = to_province(db, registry, world, upload_dir, "ocop-148", 75)
-    assert rate(db, other, pid, "rate_province", province) == "rated"
+    assert rate(db, other, pid, "rate_province", province) == "district_recognition"  # the district's 3★ stands
     assert final_rating(db, pid) == ("district", world.orgs["D1"], 75, 3, True)
     assert ("province", world.orgs["P"], province, 3 if province >= 50 else 2, False) in ratings(db, pid)
     assert product_row(db, pid).current_star == 3
@@ -173,11 +199,23 @@ def test_score_outcomes_say_where_each_range_leads(registry, tmp_path):
     district = [(o.min, o.below, o.destination, o.stars, o.result.en) for o in score_outcomes(d148, "district_review")]
     assert district == [
         (0, 50, "rated", (1, 2), "not recognised"),
-        (50, 70, "rated", (3, 3), "recognised by the district"),
+        (50, 70, "district_recognition", (3, 3), "recognised by the district"),  # v2: waits for its decision
         (70, None, "province_review", (3, 3), "forwarded to the province"),
+    ]
+    # the province's council under 148: a 3★ result is the district's to recognise, 4★ the province's
+    province = [(o.min, o.below, o.destination, o.stars, o.result.en) for o in score_outcomes(d148, "province_review")]
+    assert province[1:3] == [
+        (50, 70, "district_recognition", (3, 3), "recognised by the district"),
+        (70, 90, "province_recognition", (4, 4), "recognised by the province"),
     ]
     central = score_outcomes(d1489, "central_review")
     assert [(o.min, o.below, o.stars) for o in central] == [(0, 90, None), (90, None, (5, 5))]
+    # below 90 the province's 4★ stands and waits for the province; 90+ waits for the ministry
+    assert [o.destination for o in central] == ["province_recognition", "central_recognition"]
+    assert [(o.stars, o.destination) for o in score_outcomes(d1489, "province_review")][1] == (
+        (3, 4),
+        "province_recognition",
+    )
     assert "không công nhận 5 sao" in central[0].result.vi and central[1].result.en == "recognised by the central level"
     assert central[0].range_text.vi == "từ 0 đến dưới 90 điểm" and central[1].range_text.en == "90 to 100 points"
     assert [o.result.en for o in score_outcomes(d1489, "province_review")][1] == "recognised by the province"
@@ -226,7 +264,7 @@ def test_a_verdict_rates_with_the_councils_organisation_and_round(db, registry, 
     verdict = Verdict(7, "Đợt 1/2026", 3, world.orgs["D1"], 66.67, None, members_present=(1, 2, 3))
     with db.transaction() as s:
         move_ = advance(s, registry, pid, "rate_district", load_actor(s, secretary), verdict=verdict)
-        assert (move_.to_state, move_.score) == ("rated", 66.67)
+        assert (move_.to_state, move_.score) == ("district_recognition", 66.67)
         assert move_.data["round"] == {"id": 7, "name": "Đợt 1/2026", "council_id": 3}
         assert move_.data["recognised_by"] == "district"
     assert ratings(db, pid) == [("district", world.orgs["D1"], 66.67, 3, True)]
@@ -269,14 +307,14 @@ def test_the_shipped_definitions_state_their_rule(registry):
 def test_evaluation_defaults_and_fractions(tmp_path):
     folder = tmp_path / "wf"
     shutil.copytree(WORKFLOWS, folder)
-    path = folder / "ocop-1489.v1.yaml"
+    path = folder / "ocop-1489.v2.yaml"  # the latest versions
     text = path.read_text("utf-8")
     text = re.sub(r"^evaluation:\n(  .*\n|  #.*\n)+", "", text, flags=re.M)
     path.write_text(text, "utf-8")
-    p148 = folder / "ocop-148.v1.yaml"
+    p148 = folder / "ocop-148.v2.yaml"
     p148.write_text(p148.read_text("utf-8").replace('  quorum: "2/3"', "  quorum: 0.75"), "utf-8")
     _cat, defs = load_directory(folder)
-    by_key = {d.key: d for d in defs}
+    by_key = {d.key: d for d in defs if d.version == 2}
     default = by_key["ocop-1489"].evaluation
     assert (default.lower_score, default.quorum, default.decimals, default.criteria_set) == (
         "own_band",
@@ -288,4 +326,4 @@ def test_evaluation_defaults_and_fractions(tmp_path):
     p148.write_text(p148.read_text("utf-8").replace("  quorum: 0.75", "  quorum: 1.5"), "utf-8")
     with pytest.raises(DefinitionError) as bad:
         load_directory(folder)
-    assert re.search(r"ocop-148\.v1\.yaml:\d+: evaluation: quorum must be above 0 and at most 1", str(bad.value))
+    assert re.search(r"ocop-148\.v2\.yaml:\d+: evaluation: quorum must be above 0 and at most 1", str(bad.value))

@@ -121,17 +121,18 @@ def test_the_whole_round(db, registry, world, upload_dir, seated):
     _save(db, registry, m3, rid, honey, 71.25)
 
     entry = _close(db, registry, secretary, rid, jam)
-    # (60 + 65.5) / 2 = 62.75: below 70, the district recognises it with 3★
+    # (60 + 65.5) / 2 = 62.75: below 70, the district recognises it with 3★ (it waits for the district's
+    # recognition decision)
     assert (entry.status, entry.average, entry.star, entry.outcome, entry.to_state) == (
         "closed",
         62.75,
         3,
         "recognised",
-        "rated",
+        "district_recognition",
     )
     assert sorted(entry.present) == sorted(_ids(db, [chair, m2])) and entry.recused == _ids(db, [m3])
     jam_row = product_row(db, jam)
-    assert (jam_row.state, jam_row.current_star) == ("rated", 3)
+    assert (jam_row.state, jam_row.current_star) == ("district_recognition", 3)
     with db.session() as s:
         rating = s.scalars(select(Rating).where(Rating.product_id == jam)).one()
         assert (rating.level, rating.score, rating.star, rating.final) == ("district", 62.75, 3, True)

@@ -12,7 +12,18 @@ from ocop_workflow.services.access import Actor, load_actor
 from ocop_workflow.services.documents import get_document, list_documents
 from ocop_workflow.services.products import advance, available_triggers, get_product, history
 
-from .helpers import attach, move, new_product, product_row, rate, required_docs
+from .helpers import (
+    attach,
+    certificates_of,
+    is_certified,
+    move,
+    new_product,
+    product_row,
+    rate,
+    recognise_by,
+    renew,
+    required_docs,
+)
 
 OFFICER = "commune_officer@C1"
 
@@ -41,22 +52,31 @@ def test_full_148_cycle_with_return_and_upgrade(db, registry, world, upload_dir)
     )
     move(db, registry, world.user("commune_officer", "C1"), pid, "submit_to_district")
     assert rate(db, registry, pid, "rate_district", 75) == "province_review"
-    assert rate(db, registry, pid, "rate_province", 82) == "rated"
+    assert rate(db, registry, pid, "rate_province", 82) == "province_recognition"  # 4★: the province decides
+    recognise_by(db, registry, world, pid, "province")
     p = product_row(db, pid)
     assert (p.state, p.current_star) == ("rated", 4)
+    [(old_code, *first)] = certificates_of(db, pid)
+    assert first == [4, "province", "valid"]
 
     officer = world.user("commune_officer", "C1")
     move(db, registry, officer, pid, "apply_upgrade")
     assert product_row(db, pid).application_type == "upgrade"
+    renew(db, registry, officer, pid, upload_dir, application_type="upgrade", kind="cooperative")
     move(db, registry, officer, pid, "submit_to_district")
     rate(db, registry, pid, "rate_district", 80)
     rate(db, registry, pid, "rate_province", 93)
-    assert rate(db, registry, pid, "rate_central", 95) == "upgraded"
-    assert product_row(db, pid).current_star == 5
+    assert rate(db, registry, pid, "rate_central", 95) == "central_recognition"
+    recognise_by(db, registry, world, pid, "central")
+    p = product_row(db, pid)
+    assert (p.state, p.current_star) == ("upgraded", 5)
+    assert [c[1:] for c in certificates_of(db, pid)] == [(5, "central", "valid"), (4, "province", "superseded")]
+    new_code, old = (c[0] for c in certificates_of(db, pid))
+    assert old == old_code != new_code
     with db.session() as s:
         events = history(s, load_actor(s, officer), pid)
         assert [e.trigger for e in events][:2] == ["create", "accept_idea"]
-        assert events[-1].to_state == "upgraded"
+        assert events[-1].to_state == "upgraded" and events[-1].trigger == "recognise"
         assert all(a.to_state == b.from_state for a, b in zip(events, events[1:], strict=False))
         returned = [e for e in events if e.trigger == "return_for_revision"]
         assert returned[0].comment == "Thiếu phiếu kiểm nghiệm"
@@ -65,12 +85,15 @@ def test_full_148_cycle_with_return_and_upgrade(db, registry, world, upload_dir)
 
 def test_district_below_70_ends_at_district_and_low_scores_are_not_certified(db, registry, world, upload_dir):
     pid = to_review(db, registry, world, upload_dir)
-    assert rate(db, registry, pid, "rate_district", 62.5) == "rated"
-    assert product_row(db, pid).current_star == 3
+    assert rate(db, registry, pid, "rate_district", 62.5) == "district_recognition"
+    assert not is_certified(db, pid)  # not before the district's decision is signed
+    recognise_by(db, registry, world, pid, "district")
+    assert (product_row(db, pid).state, product_row(db, pid).current_star) == ("rated", 3)
+    assert is_certified(db, pid)
     pid2 = to_review(db, registry, world, upload_dir)
-    rate(db, registry, pid2, "rate_district", 45)
+    assert rate(db, registry, pid2, "rate_district", 45) == "rated"  # 2★: nothing to recognise
     p = product_row(db, pid2)
-    assert p.current_star == 2 and not p.certified
+    assert p.current_star == 2 and not is_certified(db, pid2) and certificates_of(db, pid2) == []
     with pytest.raises(GuardFailed):  # only certified products can apply for an upgrade
         move(db, registry, world.user("commune_officer", "C1"), pid2, "apply_upgrade")
 
@@ -79,8 +102,10 @@ def test_central_review_below_90_keeps_the_province_star(db, registry, world, up
     pid = to_review(db, registry, world, upload_dir)
     rate(db, registry, pid, "rate_district", 91)
     rate(db, registry, pid, "rate_province", 92)
-    assert rate(db, registry, pid, "rate_central", 60) == "rated"
+    assert rate(db, registry, pid, "rate_central", 60) == "province_recognition"  # the province's 4★ stands
+    recognise_by(db, registry, world, pid, "province")
     assert product_row(db, pid).current_star == 4
+    assert [c[1:] for c in certificates_of(db, pid)] == [(4, "province", "valid")]
 
 
 def test_refusal_lists_every_missing_document_and_changes_nothing(db, registry, world, upload_dir):
@@ -157,7 +182,7 @@ def test_not_found_comes_before_anything_the_call_holds(db, registry, world, upl
         done = advance(s, registry, pid, "accept_idea", load_actor(s, world.user("commune_officer", "C1")))
         assert (done.workflow_key, done.workflow_version, done.from_state, done.to_state) == (
             "ocop-148",
-            1,
+            2,  # new products start on the latest version
             "idea",
             "production_plan",
         )
@@ -267,9 +292,11 @@ def test_1489_route_goes_from_commune_straight_to_province(db, registry, world, 
     assert move(db, registry, officer, pid, "send_to_province") == "province_review"
     with pytest.raises(NotFound):  # no district under 1489 for another district's council either
         move(db, registry, world.user("district_council", "D2"), pid, "rate_district", score=80)
-    assert rate(db, registry, pid, "rate_province", 55) == "rated"
+    assert rate(db, registry, pid, "rate_province", 55) == "province_recognition"  # 3★: the province decides
+    recognise_by(db, registry, world, pid, "province")
     p = product_row(db, pid)
-    assert (p.workflow_key, p.current_star) == ("ocop-1489", 3)
+    assert (p.workflow_key, p.state, p.current_star) == ("ocop-1489", "rated", 3)
+    assert [c[1:] for c in certificates_of(db, pid)] == [(3, "province", "valid")]
 
 
 def test_commune_directly_under_province(db, registry, world, upload_dir):

@@ -154,11 +154,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("products", schema=None) as batch_op:
-        batch_op.drop_column("application_started_at")
-
-    with op.batch_alter_table("organisations", schema=None) as batch_op:
-        batch_op.drop_column("certificate_format")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite drops a plain column in place (3.35+); batch mode would copy the table and DROP the
+        # original, which the foreign keys of producers/products/events refuse once rows point at it.
+        op.execute("ALTER TABLE products DROP COLUMN application_started_at")
+        op.execute("ALTER TABLE organisations DROP COLUMN certificate_format")
+    else:
+        op.drop_column("products", "application_started_at")
+        op.drop_column("organisations", "certificate_format")
 
     with op.batch_alter_table("decision_products", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_decision_products_product_id"))

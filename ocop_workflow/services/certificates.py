@@ -364,6 +364,8 @@ def standings(session: Session, product_ids: list[int], today: date, notice_days
     )
     out: dict[int, Standing] = {}
     for cert in rows:
+        if cert.issued_on > today:
+            continue  # as of a day before its decision the certificate does not exist yet (as in valid_on)
         status = status_of(cert, today, notice_days)
         known = out.get(cert.product_id)
         if known is None or (not known.certified and status in COUNTING):

@@ -946,15 +946,15 @@ def score_outcomes(definition: WorkflowDefinition, state: str) -> list[ScoreOutc
         lo_t = t.score.min if t.score is not None and t.score.min is not None else 0.0
         hi_t = t.score.below if t.score is not None and t.score.below is not None else None
         dest = definition.states.get(t.dest)
-        dest_label = definition.state_label(t.dest)
         here = _LEVEL_NAMES.get(rule.level, Text(rule.level, rule.level))
-        segments: list[tuple[float, float | None, tuple[int, int] | None, Text]] = []
+        segments: list[tuple[float, float | None, tuple[int, int] | None, Text, str]] = []
         for lo, hi, band in _BANDS:
             top = None if hi >= 100 else hi
             if (hi_t is not None and lo >= hi_t) or (top is not None and top <= lo_t):
                 continue
             seg_lo, seg_hi = max(lo, lo_t), top if hi_t is None else (hi_t if top is None else min(top, hi_t))
             star = min(band, rule.max_star)
+            to = t.dest
             if not rule.final:
                 up = _LEVEL_NAMES.get(dest.level if dest else "", Text(t.dest, t.dest))
                 stars, result = (star, star), Text(f"gửi lên {up.vi}", f"forwarded to {up.en}")
@@ -964,24 +964,45 @@ def score_outcomes(definition: WorkflowDefinition, state: str) -> list[ScoreOutc
                     f"không công nhận {rule.min_star} sao; giữ kết quả của cấp đã đề nghị",
                     f"not recognised at {rule.min_star}★; the result of the level that proposed it stands",
                 )
+                to = _awaiting_for(definition, _forwarded_star(definition, state)) or t.dest
             elif star >= CERTIFIED_MIN_STAR:
-                stars, result = (star, star), Text(f"{here.vi} công nhận", f"recognised by {here.en}")
+                # with recognition decisions (issue #10) the definition names the level that recognises
+                level = definition.recognition.level_for(star) if definition.recognition else rule.level
+                by = _LEVEL_NAMES.get(level, Text(level, level)) if level else here
+                stars, result = (star, star), Text(f"{by.vi} công nhận", f"recognised by {by.en}")
+                to = _awaiting_for(definition, star) or t.dest
             else:
                 stars, result = (star, star), Text("không được công nhận", "not recognised")
-            if segments and segments[-1][3] == result and segments[-1][1] == seg_lo:
+            if segments and segments[-1][3] == result and segments[-1][1] == seg_lo and segments[-1][4] == to:
                 prev = segments[-1]
                 merged = None if prev[2] is None or stars is None else (prev[2][0], stars[1])
-                segments[-1] = (prev[0], seg_hi, merged, result)
+                segments[-1] = (prev[0], seg_hi, merged, result, to)
             else:
-                segments.append((seg_lo, seg_hi, stars, result))
+                segments.append((seg_lo, seg_hi, stars, result, to))
         if rule.final and definition.evaluation.lower_score == "previous_level_stands":
             note = Text(
                 " (nếu thấp hơn mức cấp dưới đã chấm khi gửi lên: giữ kết quả của cấp dưới)",
                 " (if lower than the band the level below forwarded it with: that level's result stands)",
             )
-            segments = [(a, b, c, Text(r.vi + note.vi, r.en + note.en)) for a, b, c, r in segments]
-        out.extend(ScoreOutcome(t.trigger, a, b, t.dest, dest_label, c, r) for a, b, c, r in segments)
+            segments = [(a, b, c, Text(r.vi + note.vi, r.en + note.en), to) for a, b, c, r, to in segments]
+        out.extend(
+            ScoreOutcome(t.trigger, a, b, to, definition.state_label(to), c, r) for a, b, c, r, to in segments
+        )
     return sorted(out, key=lambda o: o.min)
+
+
+def _awaiting_for(definition: WorkflowDefinition, star: int | None) -> str | None:
+    """The state a result of `star` waits in for its recognition decision (None: no decision is due)."""
+    rec = definition.recognition
+    level = rec.level_for(star) if rec is not None and star is not None and star >= CERTIFIED_MIN_STAR else None
+    return rec.awaiting.get(level) if level else None
+
+
+def _forwarded_star(definition: WorkflowDefinition, state: str) -> int | None:
+    """The highest star the step that forwards a product into `state` can give (what stands below the
+    council's `min_star`)."""
+    stars = [t.rating.max_star for t in definition.transitions if t.rating and not t.rating.final and t.dest == state]
+    return max(stars) if stars else None
 
 
 def history(session: Session, actor: Actor, product_id: int) -> list[ProductEvent]:

@@ -551,7 +551,9 @@ def close_product(
             select(Rating.star, Rating.final).where(Rating.event_id == move.id, Rating.level == council.level)
         ).first()
         star = rating.star if rating else None
-        final_state = definition.states[move.to_state].final
+        # a result that waits for a recognition decision (issue #10) stands at this council: not forwarded
+        awaiting = definition.recognition is not None and move.to_state in definition.recognition.awaiting.values()
+        final_state = definition.states[move.to_state].final or awaiting
         if not final_state:
             outcome = "forwarded"
         elif rating is not None and rating.final and rating.star >= 3:

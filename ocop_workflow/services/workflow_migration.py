@@ -2,6 +2,9 @@
 
 All or nothing by default: if any product's state has no mapping, nothing moves and the
 refused products are listed, so an operator never ends up with half a province migrated.
+A migration within one key (ocop-148 v1 -> ocop-148 v2) moves only the products on older
+versions: a product already on the target version has nothing to move, and must not get a
+history row saying it moved.
 """
 
 from __future__ import annotations
@@ -54,9 +57,10 @@ def plan_migration(session: Session, registry: Registry, source_key: str, target
             )
         )
     plan = MigrationPlan(source=source_key, target=target.ident)
-    rows = session.execute(
-        select(Product.id, Product.name, Product.state).where(Product.workflow_key == source_key).order_by(Product.id)
-    )
+    stmt = select(Product.id, Product.name, Product.state).where(Product.workflow_key == source_key)
+    if source_key == target.key:  # a newer version of the same definition: only the older versions move
+        stmt = stmt.where(Product.workflow_version < target.version)
+    rows = session.execute(stmt.order_by(Product.id))
     for pid, name, state in rows:
         plan.moves.append(PlannedMove(pid, name, state, mapping.get(state)))
     return plan
@@ -85,6 +89,8 @@ def apply_migration(
         product = session.get(Product, move.product_id)
         if product is None or product.workflow_key != plan.source or product.state != move.from_state:
             continue  # changed since the plan was made; a later run picks it up
+        if product.workflow_key == target.key and product.workflow_version >= target.version:
+            continue  # already on the target version
         old = f"{product.workflow_key}@v{product.workflow_version}"
         product.history_count += 1
         session.add(
