@@ -551,7 +551,9 @@ def close_product(
             select(Rating.star, Rating.final).where(Rating.event_id == move.id, Rating.level == council.level)
         ).first()
         star = rating.star if rating else None
-        final_state = definition.states[move.to_state].final
+        # v2 (issue #10): a result this level recognises waits for its decision in an awaiting state
+        awaiting = definition.recognition.awaiting.values() if definition.recognition is not None else ()
+        final_state = definition.states[move.to_state].final or move.to_state in awaiting
         if not final_state:
             outcome = "forwarded"
         elif rating is not None and rating.final and rating.star >= 3:
