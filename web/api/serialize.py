@@ -11,12 +11,11 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from flask import url_for
+from sqlalchemy.orm import Session
 
 from ocop_workflow.engine import Registry, WorkflowDefinition
 from ocop_workflow.engine.definition import Range
 from ocop_workflow.i18n import Text
-from sqlalchemy.orm import Session
-
 from ocop_workflow.models import Document, Notification, Organisation, Product, ProductEvent, Rating, User
 from ocop_workflow.services.certificates import Standing, standings
 from ocop_workflow.services.listing import Page
