@@ -139,9 +139,8 @@ def decision_summary(d: RecognitionDecision) -> dict:
 
 def decision_json(d: RecognitionDecision) -> dict:
     out, who = ser(), api_actor()
-    codes = dict(
-        db_session().execute(select(Certificate.product_id, Certificate.code).where(Certificate.decision_id == d.id))
-    )
+    rows = db_session().execute(select(Certificate.product_id, Certificate.code).where(Certificate.decision_id == d.id))
+    codes = {product_id: code for product_id, code in rows}
     draft = d.status == "draft"
     body = decision_summary(d)
     body.update(
