@@ -38,7 +38,7 @@ def _day(value: datetime | None) -> date | None:
 
 
 def _notice_days(ctx: Context) -> int:
-    return max(ctx.settings.certificate_notice_days, default=90)
+    return max(ctx.settings.certificate_notice_days, default=0)
 
 
 def _certificate_row(c: Certificate, today: date, notice_days: int, locale: str) -> dict:

@@ -162,6 +162,7 @@ def test_a_decision_signed_issues_a_certificate_that_anyone_can_verify(setup):
     # the files
     pdf = dsec.get(f"{API}/certificates/{code}/pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    assert pdf.headers["Content-Disposition"].endswith('.pdf"') and pdf.headers["Cache-Control"] == "private, no-store"
     docx = dsec.get(f"{API}/decisions/{did}/docx")
     assert docx.status_code == 200 and docx.headers["Content-Disposition"].endswith('.docx"')
     assert NUMBER in "\n".join(p.text for p in Docx(io.BytesIO(docx.data)).paragraphs)

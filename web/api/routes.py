@@ -70,7 +70,7 @@ def _authenticate() -> None:
 
 def notice_days() -> int:
     """The first expiry notice (days before expiry): inside it a certificate is "expiring"."""
-    return max(state().settings.certificate_notice_days, default=90)
+    return max(state().settings.certificate_notice_days, default=0)
 
 
 def ser() -> Serializer:
