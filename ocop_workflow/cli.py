@@ -85,13 +85,15 @@ pass_ctx = click.make_pass_decorator(Context, ensure=True)
 
 
 ROUND_COMMANDS = {"council": "council", "round": "round_group", "sheet": "sheet"}
+RECOGNITION_COMMANDS = {"certificate": "certificate", "decision": "decision"}
 
 
 class OcopGroup(click.Group):
     """The root group; commands from other packages (the web server) join via entry points."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | {ep.name for ep in _plugins()} | set(ROUND_COMMANDS))
+        lazy = set(ROUND_COMMANDS) | set(RECOGNITION_COMMANDS)
+        return sorted(set(super().list_commands(ctx)) | {ep.name for ep in _plugins()} | lazy)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         cmd = super().get_command(ctx, name)
@@ -100,6 +102,11 @@ class OcopGroup(click.Group):
             from . import cli_rounds
 
             return getattr(cli_rounds, ROUND_COMMANDS[name])
+        if cmd is None and name in RECOGNITION_COMMANDS:
+            # decisions and certificates live in cli_recognition.py, which builds on this module
+            from . import cli_recognition
+
+            return getattr(cli_recognition, RECOGNITION_COMMANDS[name])
         if cmd is None:
             for ep in _plugins():
                 if ep.name == name:

@@ -44,7 +44,7 @@ def test_openapi_document_is_generated_from_the_routes(env, api):
         for m in rule.methods - {"HEAD", "OPTIONS"}
     }
     documented = {(p, m.upper()) for p, ops in doc["paths"].items() for m in ops}
-    assert len(routes) == len(documented) == 34
+    assert len(routes) == len(documented) == 47
     assert {re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", r) for r, _m in routes} == set(doc["paths"])
     transition = doc["paths"][f"{API}/products/{{product_id}}/transitions"]["post"]
     assert {"200", "400", "401", "403", "404", "409", "415", "422", "429"} <= set(transition["responses"])
@@ -52,6 +52,7 @@ def test_openapi_document_is_generated_from_the_routes(env, api):
     groups = doc["components"]["schemas"]["ProductGroup"]["enum"]
     assert set(groups) == set(env.app.extensions["ocop"].registry.catalogue.product_groups)
     assert doc["paths"][f"{API}/openapi.json"]["get"]["security"] == []
+    assert doc["paths"][f"{API}/verify/{{code}}"]["get"]["security"] == []  # the public lookup
 
 
 def test_problem_types_are_described(api):
@@ -151,7 +152,7 @@ def test_create_and_read_a_product(env, api):
     assert r.status_code == 201
     body = r.get_json()
     assert r.headers["Location"].endswith(f"{API}/products/{body['id']}")
-    assert body["state"] == "idea" and body["workflow"] == {"key": "ocop-148", "version": 1}
+    assert body["state"] == "idea" and body["workflow"] == {"key": "ocop-148", "version": 2}
     assert body["version"] == 1 and body["star"] is None and body["documents"] == []
     assert [t["trigger"] for t in body["triggers"]] == ["accept_idea", "withdraw"]
     accept = body["triggers"][0]
@@ -334,7 +335,7 @@ def test_workflow_definition_and_diagram(env, api):
     items = api.get(f"{API}/workflows").get_json()["items"]
     assert {(w["key"], w["default"]) for w in items} >= {("ocop-148", True)}
     body = api.get(f"{API}/workflows/ocop-148").get_json()
-    assert body["initial"] == "idea" and body["version"] == 1
+    assert body["initial"] == "idea" and body["version"] == 2
     accept = next(t for t in body["transitions"] if t["trigger"] == "accept_idea")
     assert accept["roles"] == ["commune_officer"] and accept["documents"]["all"]
     assert api.get(f"{API}/workflows/ocop-148?version=1").get_json()["ident"] == "ocop-148@v1"

@@ -68,6 +68,9 @@ QUERY_ARGS = {
     "api.notifications_view": ["unread", "limit", "before"],
     "api.workflow_view": ["version"],
     "api.workflow_diagram": ["version", "current"],
+    "api.list_certificates_view": ["status", "page", "per_page"],
+    "api.list_decisions_view": ["status"],
+    "api.delete_decision_view": ["version"],
 }
 ALL_QUERY_ARGS = sorted({a for args in QUERY_ARGS.values() for a in args})
 
@@ -175,6 +178,7 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
             "filename": "style.css",
             "council_id": "1",
             "round_id": "1",
+            "decision_id": "1",
         }
     group = sorted(cat.product_groups)[0]
     forms = {
@@ -272,6 +276,16 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
         "api.close_round_product_view": {},
         "api.close_round_view": {},
         "api.recusal_view": {"reason": "Người nhà", "version": None},
+        # decisions and certificates (issue #10): none exists, so the walk reaches the checks and the lookups
+        "api.create_decision_view": {
+            "organisation_id": world.orgs["D1"],
+            "round_id": None,
+            "product_ids": [product_id],
+            "title": "Về việc công nhận sản phẩm OCOP",
+        },
+        "api.remove_decision_product_view": {"product_id": product_id, "version": None},
+        "api.sign_decision_view": {"number": "12/QĐ-UBND", "signed_on": "2026-03-02", "signer_title": None},
+        "api.revoke_certificate_view": {"reason": "Vi phạm", "decision_number": "5/QĐ-UBND", "revoked_on": None},
     }
     from web import create_app
 

@@ -6,6 +6,7 @@ the login and CSRF like every other form.
 
 from __future__ import annotations
 
+from . import recognition as _recognition  # noqa: F401  (registers the decisions and certificates routes on bp)
 from . import rounds as _rounds  # noqa: F401  (registers the councils, rounds and sheets routes on bp)
 from .routes import bp
 from .tokens_page import bp as tokens_bp

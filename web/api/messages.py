@@ -41,6 +41,18 @@ FIELDS: dict[str, Text] = {
     "date": Text("Ngày", "The date"),
     "body": Text("Nội dung yêu cầu", "The request body"),
     "form": Text("Biểu mẫu", "The form"),
+    "reason": Text("Lý do", "The reason"),
+    "decision_number": Text("Số quyết định", "The decision number"),
+    "revoked_on": Text("Ngày thu hồi", "The revocation date"),
+    "organisation_id": Text("Mã đơn vị", "The organisation id"),
+    "round_id": Text("Mã đợt đánh giá", "The round id"),
+    "product_ids": Text("Danh sách sản phẩm", "The list of products"),
+    "title": Text("Trích yếu", "The title"),
+    "number": Text("Số quyết định", "The decision number"),
+    "signed_on": Text("Ngày ký", "The signing date"),
+    "signer_title": Text("Chức vụ người ký", "The signer's title"),
+    "status": Text("Trạng thái", "The status"),
+    "code": Text("Số giấy chứng nhận", "The certificate number"),
 }
 SCORE_RANGE = ("Điểm phải từ 0 đến 100", "The score must be from 0 to 100")
 _TYPES = {

@@ -13,6 +13,7 @@ from ocop_workflow.engine.diagram import to_mermaid
 from ocop_workflow.errors import InvalidData, NotFound, OcopError
 from ocop_workflow.i18n import Text
 from ocop_workflow.notify import list_notifications
+from ocop_workflow.services.certificates import local_day
 from ocop_workflow.services.documents import (
     CONTENT_TYPES,
     attach_document,
@@ -51,7 +52,7 @@ from .spec import (
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 ID = "int"  # web.inputs.IdConverter: ids outside 1 .. S.MAX_ID do not match the route (404)
 DEFAULT_RATE_LIMIT = "600 per minute"
-PUBLIC = {"api.openapi", "api.problem_type", "api.not_found"}
+PUBLIC = {"api.openapi", "api.problem_type", "api.not_found", "api.verify_certificate_view"}
 
 
 def _rate_limit() -> str:
@@ -67,8 +68,14 @@ def _authenticate() -> None:
         require_actor()
 
 
+def notice_days() -> int:
+    """The first expiry notice (days before expiry): inside it a certificate is "expiring"."""
+    return max(state().settings.certificate_notice_days, default=0)
+
+
 def ser() -> Serializer:
-    return Serializer(registry(), api_locale())
+    """The JSON of this request: the caller's language, certification as of today (Vietnam's date)."""
+    return Serializer(registry(), api_locale(), db_session, local_day(), notice_days())
 
 
 def reply(body: dict, status: int = 200, headers: dict | None = None) -> Response:

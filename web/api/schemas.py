@@ -42,6 +42,9 @@ TAGS = [
     ("councils", "Evaluation councils (hội đồng) and their members"),
     ("rounds", "Evaluation rounds (đợt đánh giá): products, closing, minutes and score tables"),
     ("sheets", "A council member's own score sheet (phiếu đánh giá)"),
+    ("decisions", "Recognition decisions (quyết định công nhận): drafting, signing, the DOCX"),
+    ("certificates", "OCOP certificates (giấy chứng nhận): lists, status, revocation, the PDF"),
+    ("public", "Public verification of a certificate by its code (no token)"),
     ("meta", "This description and the problem types"),
 ]
 
@@ -85,7 +88,8 @@ STRINGS = {"type": "array", "items": STR}
 
 
 def components(registry: Registry) -> dict:
-    from .round_schemas import round_components  # it builds on the helpers above
+    from .recognition_schemas import recognition_components  # these build on the helpers above
+    from .round_schemas import round_components
 
     cat = registry.catalogue
     groups = sorted(cat.product_groups)
@@ -105,7 +109,10 @@ def components(registry: Registry) -> dict:
         "state_label": STR,
         "state_entered_at": DATETIME,
         "star": nullable({"type": "integer", "minimum": 1, "maximum": 5}),
-        "certified": BOOL,
+        "certified": {**BOOL, "description": "holds a certificate valid today (valid or expiring)"},
+        "certificate": nullable(
+            {**ref("CertificateRef"), "description": "the certificate valid today, else the latest one; null: none"}
+        ),
         "application_type": {"type": "string", "enum": list(APPLICATION_TYPES)},
         "version": {**INT, "description": "send it back with a step (optimistic locking)"},
     }
@@ -330,6 +337,7 @@ def components(registry: Registry) -> dict:
             }
         ),
         **round_components(),
+        **recognition_components(),
         "DocumentType": {"type": "string", "enum": doc_types},
         "ProductGroup": {"type": "string", "enum": groups},
     }

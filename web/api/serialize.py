@@ -1,15 +1,23 @@
-"""Models and core objects as the JSON of schemas.py, labels in the caller's language."""
+"""Models and core objects as the JSON of schemas.py, labels in the caller's language.
+
+A product's `certified` and `certificate` come from `services.certificates.standings` (issue #10):
+"certified" is "holds a certificate valid today", never a stored flag. A page of products reads the
+standings of all its products in one query (`prefetch`); a single product reads its own.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 from flask import url_for
+from sqlalchemy.orm import Session
 
 from ocop_workflow.engine import Registry, WorkflowDefinition
 from ocop_workflow.engine.definition import Range
 from ocop_workflow.i18n import Text
 from ocop_workflow.models import Document, Notification, Organisation, Product, ProductEvent, Rating, User
+from ocop_workflow.services.certificates import Standing, standings
 from ocop_workflow.services.listing import Page
 from ocop_workflow.services.product_page import ProductView
 from ocop_workflow.services.products import TriggerOption
@@ -20,9 +28,50 @@ def when(value: datetime | date | None) -> str | None:
 
 
 class Serializer:
-    def __init__(self, registry: Registry, locale: str) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        locale: str,
+        session: Session | Callable[[], Session] | None = None,
+        today: date | None = None,
+        notice_days: int = 90,
+    ) -> None:
         self.registry = registry
         self.locale = locale
+        self.session = session
+        self.today = today
+        self.notice_days = notice_days
+        self._standings: dict[int, Standing | None] = {}
+
+    # --- certification ---------------------------------------------------------------------------
+    def prefetch(self, product_ids: list[int]) -> None:
+        """Read the standings of these products in one query (a page of products)."""
+        missing = [pid for pid in product_ids if pid not in self._standings]
+        if not missing:
+            return
+        if self.session is None or self.today is None:
+            raise RuntimeError("a Serializer without a session and a day cannot tell whether a product is certified")
+        session = self.session() if callable(self.session) else self.session
+        found = standings(session, missing, self.today, self.notice_days)
+        for pid in missing:
+            self._standings[pid] = found.get(pid)
+
+    def standing(self, product_id: int) -> Standing | None:
+        self.prefetch([product_id])
+        return self._standings[product_id]
+
+    def certificate_ref(self, s: Standing | None) -> dict | None:
+        if s is None:
+            return None
+        return {
+            "code": s.code,
+            "star": s.star,
+            "level": s.level,
+            "status": s.status,
+            "status_label": self.t(s.label),
+            "issued_on": s.issued_on.isoformat(),
+            "expires_on": s.expires_on.isoformat(),
+        }
 
     def t(self, text: Text | None, fallback: str = "") -> str:
         return text.get(self.locale) if text is not None else fallback
@@ -35,6 +84,7 @@ class Serializer:
 
     def summary(self, p: Product) -> dict:
         cat = self.registry.catalogue
+        standing = self.standing(p.id)
         d = self.registry.get(p.workflow_key, p.workflow_version)
         return {
             "id": p.id,
@@ -54,12 +104,14 @@ class Serializer:
             "state_label": self.t(d.state_label(p.state)),
             "state_entered_at": when(p.state_entered_at),
             "star": p.current_star,
-            "certified": p.certified,
+            "certified": bool(standing is not None and standing.certified),
+            "certificate": self.certificate_ref(standing),
             "application_type": p.application_type,
             "version": p.version,
         }
 
     def page(self, page: Page) -> dict:
+        self.prefetch([p.id for p in page.items])
         return {
             "items": [self.summary(p) for p in page.items],
             "page": page.page,
