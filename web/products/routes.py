@@ -304,7 +304,8 @@ def render_detail(
     certificates = [
         (c, cert_service.status_of(c, today, notice)) for c in cert_service.product_certificates(s, product.id)
     ]
-    standing = cert_service.standings(s, [product.id], today, notice).get(product.id)
+    # the star line's "certified": the standings rule, read only when the product has had a certificate
+    standing = cert_service.standings(s, [product.id], today, notice).get(product.id) if certificates else None
     product_decisions = decision_service.product_decisions(s, product.id)
     # a signing step is taken on the decision's page: the product page says so and links the draft that lists it
     signing = [o for o in options if o.signing]
