@@ -85,6 +85,7 @@ def test_draft_sign_and_open_the_certificate(server, browser, tmp_path, web_temp
     assert chair.page.inner_text("#decision-number") == "25/QĐ-UBND"
     codes = chair.page.locator("#decision-certificates a.cert-code").all_inner_texts()
     assert len(codes) == 2
+    assert chair.page.is_visible("#filed-docx")
     chair.save("decision")
 
     chair.page.click("#decision-certificates a.cert-code >> nth=0")

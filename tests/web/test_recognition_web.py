@@ -121,6 +121,7 @@ def test_draft_and_sign_a_decision(env, chair):
     assert 'id="delete-draft"' in page and "Bỏ khỏi dự thảo" in page
     r = sec.get(f"/decisions/{did}/decision.docx")
     assert r.status_code == 200 and r.headers["Content-Disposition"].startswith("attachment")
+    assert r.data.startswith(b"PK")  # a DOCX (a zip)
     # the product page: the signing step is done on the decision's page
     product_page = text(sec.get(f"/products/{vai}"))
     assert "Bước này được thực hiện khi ký quyết định công nhận" in product_page
@@ -151,6 +152,11 @@ def test_draft_and_sign_a_decision(env, chair):
     assert len(codes) == 2 and all(code in page for code in codes)
     assert set(states.values()) == {"rated"}
     assert 'id="sign-form"' not in page
+    # the signed DOCX was filed in the dossiers: the page links the filed copy
+    filed = re.search(r'href="(/documents/\d+[^"]*)" id="filed-docx"', page)
+    assert filed, "no link to the filed decision"
+    with chair.get(filed.group(1)) as r:
+        assert r.status_code == 200 and r.data.startswith(b"PK")
     # signing twice is refused with a translated 409
     r = chair.post(f"/decisions/{did}/sign", data=sign_data(chair, did) | {"expected_version": ""})
     assert r.status_code == 409 and "đã được ký" in text(r)
@@ -249,7 +255,7 @@ def test_certificate_list_page_and_revocation(env):
     assert "Còn hiệu lực" in page and "/xac-minh/" + code in page and "7/QĐ-UBND" in page
     assert local_day().strftime("%d/%m/%Y") in page
     r = sec.get(f"/certificates/{code}/certificate.pdf")
-    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
     assert 'id="revoke-form"' in text(chair.get(f"/certificates/{code}"))
 
     # a commune officer sees the certificate of its product but may not revoke it
