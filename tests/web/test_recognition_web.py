@@ -397,3 +397,79 @@ def test_pages_in_english(env):
     assert "Public verification page" in page and "Recognised by" in page
     page = text(sec.get("/decisions"))
     assert "Recognition decisions" in page and "Signed" in page
+
+
+def test_the_status_filter_is_the_status_rule_on_both_databases(db, registry, world, upload_dir):
+    """`certificate_pages.list_certificates(status=…)` (SQL) picks exactly the certificates `status_of`
+    (Python) gives that status, on SQLite and PostgreSQL, on the boundary days too."""
+    from ocop_workflow.services import certificate_pages
+    from ocop_workflow.services.access import load_actor
+    from ocop_workflow.services.certificates import status_of
+    from tests.rounds_setup import to_district_review
+
+    pid = to_district_review(db, registry, world, upload_dir, name="Vải thiều Lục Ngạn")
+    assert rate(db, registry, pid, "rate_district", 60) == "district_recognition"
+    _did, (code,) = recognise(
+        db,
+        registry,
+        pid,
+        drafter=world.user("district_secretariat", "D1"),
+        signer=world.user("district_chair", "D1"),
+        organisation_id=world.orgs["D1"],
+    )
+    today = date(2027, 6, 15)
+    cases = {  # code -> (issued, expires, superseded, revoked)
+        "T-VALID": (date(2026, 1, 1), date(2029, 1, 1), None, None),
+        "T-NOT-YET": (date(2027, 7, 1), date(2030, 7, 1), None, None),
+        "T-EXPIRING": (date(2024, 9, 13), date(2027, 9, 13), None, None),  # 90 days left: inside the notice
+        "T-LAST-DAY": (date(2024, 6, 16), date(2027, 6, 16), None, None),
+        "T-EXPIRED": (date(2024, 6, 15), date(2027, 6, 15), None, None),  # expired from its expiry day
+        "T-SUPERSEDED": (date(2026, 1, 1), date(2029, 1, 1), date(2027, 6, 15), None),
+        "T-SUPERSEDED-LATER": (date(2026, 1, 1), date(2029, 1, 1), date(2027, 6, 16), None),
+        "T-REVOKED": (date(2026, 1, 1), date(2029, 1, 1), date(2027, 1, 1), date(2027, 6, 15)),
+    }
+    with db.transaction() as s:
+        model = s.scalars(select(Certificate).where(Certificate.code == code)).one()
+        for name, (issued, expires, superseded, revoked) in cases.items():
+            s.add(
+                Certificate(
+                    code=name,
+                    product_id=model.product_id,
+                    producer_id=model.producer_id,
+                    product_name=model.product_name,
+                    producer_name=model.producer_name,
+                    star=3,
+                    level="district",
+                    organisation_id=model.organisation_id,
+                    issued_on=issued,
+                    expires_on=expires,
+                    superseded_on=superseded,
+                    revoked_on=revoked,
+                )
+            )
+    with db.session() as s:
+        who = load_actor(s, world.user("district_secretariat", "D1"))
+        every = certificate_pages.list_certificates(s, who, today=today, per_page=100).items
+        expected = {row.certificate.code: status_of(row.certificate, today, 90) for row in every}
+        assert {k: v for k, v in expected.items() if k.startswith("T-")} == {
+            "T-VALID": "valid",
+            "T-NOT-YET": "valid",
+            "T-EXPIRING": "expiring",
+            "T-LAST-DAY": "expiring",
+            "T-EXPIRED": "expired",
+            "T-SUPERSEDED": "superseded",
+            "T-SUPERSEDED-LATER": "valid",
+            "T-REVOKED": "revoked",
+        }
+        for status in certificate_pages.STATUSES:
+            page = certificate_pages.list_certificates(s, who, today=today, status=status, per_page=100)
+            assert {r.certificate.code for r in page.items} == {c for c, st in expected.items() if st == status}
+            assert page.total == len(page.items)
+        found = certificate_pages.list_certificates(s, who, today=today, q="VAI THIEU luc", per_page=100)
+        assert found.total == len(cases) + 1
+        assert certificate_pages.list_certificates(s, who, today=today, q="t-revoked").total == 1
+        assert certificate_pages.list_certificates(s, who, today=today, q="100%_").total == 0
+        other = load_actor(s, world.user("commune_officer", "C3"))
+        assert certificate_pages.list_certificates(s, other, today=today).total == 0
+        paged = certificate_pages.list_certificates(s, who, today=today, per_page=4, page=3)
+        assert paged.pages == 3 and len(paged.items) == 1 and paged.has_prev and not paged.has_next
