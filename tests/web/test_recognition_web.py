@@ -308,7 +308,10 @@ def test_expired_certificates_show_as_expired(env):
     assert 'id="certified"' not in product_page and "Đã hết hạn" in product_page
     # no valid certificate: the commune may apply again for a first rating
     officer = login(env.app.test_client(), env, "officer")
-    assert 'id="step-apply_again"' in text(officer.get(f"/products/{pid}"))
+    page = text(officer.get(f"/products/{pid}"))
+    assert 'id="step-apply_again"' in page
+    upgrade = page.split('id="step-apply_upgrade"')[1].split("</form>")[0]
+    assert "Chưa thực hiện được:" in upgrade  # an upgrade needs a valid certificate: said on the step
 
 
 def test_province_certificate_number_format(env):
@@ -388,15 +391,33 @@ def test_the_round_page_links_the_draft_of_its_closed_round(env):
 
 
 def test_pages_in_english(env):
+    from test_i18n import VI_UI_WORDS
+
     (code,) = signed(env, ["Vải thiều Lục Ngạn"])
+    pending = awaiting(env, "Bánh đa Kế")
     sec = login(env.app.test_client(), env, "dsec")
-    sec.post("/language", data={"csrf_token": csrf(sec, "/"), "locale": "en"})
-    page = text(sec.get("/certificates"))
-    assert "OCOP certificates" in page and "Valid" in page
-    page = text(sec.get(f"/certificates/{code}"))
-    assert "Public verification page" in page and "Recognised by" in page
-    page = text(sec.get("/decisions"))
-    assert "Recognition decisions" in page and "Signed" in page
+    did = draft(sec, env, [pending])
+    with env.db.session() as s:
+        pid = s.scalar(select(Certificate.product_id).where(Certificate.code == code))
+    pages = {}
+    for key, client in (("dsec", sec), ("psec", login(env.app.test_client(), env, "psec"))):
+        client.post("/language", data={"csrf_token": csrf(client, "/"), "locale": "en"})
+        pages[key] = client
+    expected = {
+        "/certificates": ["OCOP certificates", "Valid"],
+        f"/certificates/{code}": ["Public verification page", "Recognised by", "Valid until"],
+        "/decisions": ["Recognition decisions", "Signed", "Draft"],
+        f"/decisions/{did}": ["Draft decision", "Draft (DOCX)", "Delete the draft"],
+        f"/products/{pid}": ["Certificates", "certified", "Recognition decisions"],
+        f"/products/{pending}": ["Done by signing the recognition decision", "Open the draft decision"],
+        "/products": ["Certificate", "Valid"],
+    }
+    for url, words in expected.items():
+        body = text(pages["dsec"].get(url))
+        assert all(w in body for w in words), (url, [w for w in words if w not in body])
+        assert not VI_UI_WORDS.search(body), (url, VI_UI_WORDS.search(body))
+    body = text(pages["psec"].get(f"/organisations/{env.world.orgs['P']}/certificate-format"))
+    assert "Certificate number format" in body and "Next number looks like" in body
 
 
 def test_the_status_filter_is_the_status_rule_on_both_databases(db, registry, world, upload_dir):
