@@ -179,6 +179,7 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
             "council_id": "1",
             "round_id": "1",
             "decision_id": "1",
+            "org_id": str(world.orgs["P"]),
         }
     group = sorted(cat.product_groups)[0]
     forms = {
@@ -250,6 +251,14 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
         "rounds.close_round": {},
         "rounds.sheet": {"action": "save", "expected_version": "0", "c:A": "10", "c:B": "", "c:C": "5"},
         "rounds.recuse": {"reason": "Người nhà"},
+        # recognition decisions and certificates (issue #10): no decision or certificate exists, so the
+        # walk reaches the form checks and the lookups (404); the format form reaches check_format
+        "recognition.new_decision": {"organisation_id": str(world.orgs["D1"]), "product_id": str(product_id)},
+        "recognition.remove_product": {"expected_version": "1"},
+        "recognition.delete_decision": {"expected_version": "1"},
+        "recognition.sign": {"number": "1/QĐ", "signed_on": "05/01/2026", "signer_title": "", "expected_version": "1"},
+        "recognition.revoke": {"reason": "Giả mạo", "decision_number": "2/QĐ", "revoked_on": ""},
+        "recognition.certificate_format": {"format": "BG-{province}-{seq:05d}"},
     }
     json_bodies = {
         "api.create_product_view": {

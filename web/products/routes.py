@@ -13,6 +13,8 @@ from markupsafe import Markup, escape
 from ocop_workflow.errors import GuardFailed, InvalidData, InvalidTrigger, StaleVersion
 from ocop_workflow.levels import CENTRAL, levels_below
 from ocop_workflow.models import PRODUCER_KINDS
+from ocop_workflow.services import certificates as cert_service
+from ocop_workflow.services import decisions as decision_service
 from ocop_workflow.services import producers as producer_service
 from ocop_workflow.services.access import get_visible_producer
 from ocop_workflow.services.authz import can, require
@@ -157,6 +159,8 @@ def index():
         page=int_arg("page", 1),
     )
     page = list_products(s, reg, who, flt, per_page=_per_page(), rows=True)
+    # the certificate column: one query for the page's products, never one per row
+    standing = cert_service.standings(s, [p.id for p in page.items], cert_service.local_day(), _notice_days())
     pager_args = {k: v for k, v in args.items() if k != "page" and v}
     return render_template(
         "products/index.html",
@@ -165,6 +169,7 @@ def index():
         flt=flt,
         selects=selects,
         can_create=can(who, "create_product"),
+        standing=standing,
     )
 
 
@@ -295,6 +300,16 @@ def render_detail(
                 needed.append(item)
     if upload_form is not None:
         upload_form.doc_type.choices = _doc_type_choices(locale(), view.attachable)
+    today, notice = cert_service.local_day(), _notice_days()
+    certificates = [
+        (c, cert_service.status_of(c, today, notice)) for c in cert_service.product_certificates(s, product.id)
+    ]
+    # the star line's "certified": the standings rule, read only when the product has had a certificate
+    standing = cert_service.standings(s, [product.id], today, notice).get(product.id) if certificates else None
+    product_decisions = decision_service.product_decisions(s, product.id)
+    # a signing step is taken on the decision's page: the product page says so and links the draft that lists it
+    signing = [o for o in options if o.signing]
+    open_draft = next((d for d in product_decisions if d.status == "draft"), None)
     return render_template(
         "products/detail.html",
         product=product,
@@ -315,7 +330,20 @@ def render_detail(
         stale=stale,
         needed=needed,
         can_edit=view.can_edit,
+        certificates=certificates,
+        standing=standing,
+        product_decisions=product_decisions,
+        decision_labels=decision_service.STATUS_LABELS,
+        cert_labels=cert_service.STATUS_LABELS,
+        signing=signing,
+        open_draft=open_draft,
     ), status
+
+
+def _notice_days() -> int:
+    """The first expiry notice window: inside it a certificate shows as "expiring"."""
+    days = state().settings.certificate_notice_days
+    return max(days) if days else 90
 
 
 def _doc_type_choices(loc: str, attachable: list[str]) -> list:

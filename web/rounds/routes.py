@@ -288,6 +288,7 @@ def render_round(round_id: int, *, add_form=None, error: str | None = None, stat
     members = council_service.scoring_members(who, view.council)
     return render_template(
         "rounds/round.html",
+        may_draft_decision=_may_draft_decision(s, reg, who, found, view.council),
         view=view,
         round=found,
         council=view.council,
@@ -307,6 +308,17 @@ def render_round(round_id: int, *, add_form=None, error: str | None = None, stat
 @login_required
 def round_page(round_id: int):
     return render_round(round_id)
+
+
+def _may_draft_decision(s, reg, who, found, council) -> bool:
+    """A closed round some of whose products await its council's level's recognition decision, for an
+    actor who may draft that level's decisions (issue #10: the round page links the draft form)."""
+    from ocop_workflow.services.decisions import awaiting_products
+
+    org = council.organisation
+    if found.status != "closed" or not can(who, "draft_decisions", org):
+        return False
+    return bool(awaiting_products(s, reg, org, round_id=found.id))
 
 
 def _round_action(round_id: int, run, done: str):

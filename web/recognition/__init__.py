@@ -1,0 +1,1 @@
+"""Recognition decisions and certificates: the signed-in pages (issue #10)."""
