@@ -1,5 +1,5 @@
-"""Certificates as lists for the signed-in (the API's `GET /certificates`, `ocop certificate list`) and
-the province's certificate number format (`ocop certificate format`).
+"""Certificates as lists for the signed-in (the web's /certificates, the API's `GET /certificates`,
+`ocop certificate list`) and the province's certificate number format (its form, `ocop certificate format`).
 
 Why a module of its own: `services.certificates` holds the rules of one certificate (numbering, status,
 revocation); a list needs the same status rule as SQL, so a status filter and paging run in the
@@ -11,17 +11,29 @@ actor's area covers the organisation that recognised it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..errors import InvalidData
+from ..folding import search_words
 from ..i18n import Text
 from ..models import Certificate, Organisation, Product
 from .access import Actor
 from .authz import require
-from .certificates import EXPIRED, EXPIRING, REVOKED, STATUS_LABELS, SUPERSEDED, VALID, check_format
+from .certificates import (
+    EXPIRED,
+    EXPIRING,
+    REVOKED,
+    STATUS_LABELS,
+    SUPERSEDED,
+    VALID,
+    check_format,
+    render_code,
+    status_of,
+)
 from .listing import MAX_PER_PAGE, Page
 
 STATUSES = (VALID, EXPIRING, EXPIRED, SUPERSEDED, REVOKED)
@@ -70,12 +82,14 @@ def list_certificates(
     today: date,
     statuses: list[str] | tuple[str, ...] | None = None,
     product_id: int | None = None,
+    q: str | None = None,
     page: int = 1,
     per_page: int = 50,
     notice_days: int = 90,
 ) -> Page:
     """One page of the certificates the actor sees, newest issue first; `statuses` keeps those whose
-    status on `today` is one of them. An unknown status is InvalidData (with the known ones)."""
+    status on `today` is one of them, `q` those whose product name (with or without diacritics) or code
+    holds every word. An unknown status is InvalidData (with the known ones)."""
     wrong = [s for s in statuses or () if s not in STATUSES]
     if wrong:
         known = ", ".join(STATUSES)
@@ -93,6 +107,10 @@ def list_certificates(
         where.append(or_(*[status_condition(s, today, notice_days) for s in dict.fromkeys(statuses)]))
     if product_id is not None:
         where.append(Certificate.product_id == product_id)
+    for word in search_words((q or "")[:100])[:8]:
+        pattern = "%" + word.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+        named = select(Product.id).where(Product.name_folded.like(pattern, escape="/"))
+        where.append(or_(Certificate.product_id.in_(named), func.lower(Certificate.code).like(pattern, escape="/")))
     counted = select(Certificate.id).where(*where).limit(COUNT_CAP + 1).subquery()
     total = session.scalar(select(func.count()).select_from(counted)) or 0
     exact = total <= COUNT_CAP
@@ -115,7 +133,28 @@ def status_label(status: str) -> Text:
     return STATUS_LABELS[status]
 
 
+@dataclass(frozen=True)
+class CertificateRow:
+    """A certificate with its status on the day a page shows it."""
+
+    certificate: Certificate
+    status: str
+
+    @property
+    def label(self) -> Text:
+        return STATUS_LABELS[self.status]
+
+
+def with_status(certs, today: date, notice_days: int = 90) -> list[CertificateRow]:
+    return [CertificateRow(c, status_of(c, today, notice_days)) for c in certs]
+
+
 # --- the province's number format ---------------------------------------------------------------
+def format_preview(fmt: str, province: Organisation, today: date) -> str:
+    """The code the format gives a first 4★ certificate of the province this year."""
+    return render_code(fmt, province=province.code, year=today.year, seq=1, star=4, level="province")
+
+
 def set_certificate_format(session: Session, actor: Actor, province: Organisation, fmt: str | None) -> str | None:
     """Set (or with None/"" clear, back to the default setting) the format of a province's certificate
     numbers. Only a province has one; the format is checked (`certificates.check_format`)."""
@@ -135,6 +174,9 @@ def set_certificate_format(session: Session, actor: Actor, province: Organisatio
 
 __all__ = [
     "STATUSES",
+    "CertificateRow",
+    "format_preview",
+    "with_status",
     "list_certificates",
     "set_certificate_format",
     "status_condition",

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from ocop_workflow.errors import Conflict, InvalidData, OcopError, StaleVersion
 from ocop_workflow.models import Certificate, Document, EvaluationRound, Organisation, RoundProduct
-from ocop_workflow.services import certificate_pages as cert_pages
+from ocop_workflow.services import certificate_lists as cert_lists
 from ocop_workflow.services import certificates as cert_service
 from ocop_workflow.services import decisions as decision_service
 from ocop_workflow.services.authz import can, require
@@ -222,7 +222,7 @@ def render_decision(decision_id: int, *, sign_form=None, error: str | None = Non
     if not draft:
         today, notice = _today(), _notice_days()
         certs = s.scalars(select(Certificate).where(Certificate.decision_id == decision.id).order_by(Certificate.id))
-        certificates = [cert_pages.CertificateRow(c, cert_service.status_of(c, today, notice)) for c in certs]
+        certificates = cert_lists.with_status(certs, today, notice)
     return render_template(
         "recognition/decision.html",
         decision=decision,
@@ -344,19 +344,21 @@ def format_provinces(s, who) -> list[Organisation]:
 def certificates():
     s, who = db_session(), actor()
     status = request.args.get("status") or None
-    if status not in cert_pages.STATUSES:
+    if status not in cert_lists.STATUSES:
         status = None
     q = (request.args.get("q") or "").strip()[:100]
-    page = cert_pages.list_certificates(
+    today, notice = _today(), _notice_days()
+    page = cert_lists.list_certificates(
         s,
         who,
-        today=_today(),
-        notice_days=_notice_days(),
-        status=status,
+        today=today,
+        notice_days=notice,
+        statuses=[status] if status else None,
         q=q or None,
         page=int_arg("page", 1),
         per_page=PER_PAGE,
     )
+    page.items = cert_lists.with_status(page.items, today, notice)
     args = {k: v for k, v in (("status", status), ("q", q)) if v}
     return render_template(
         "recognition/certificates.html",
@@ -364,7 +366,7 @@ def certificates():
         status=status,
         q=q,
         args=args,
-        statuses=[(k, cert_service.STATUS_LABELS[k]) for k in cert_pages.STATUSES],
+        statuses=[(k, cert_service.STATUS_LABELS[k]) for k in cert_lists.STATUSES],
         provinces=format_provinces(s, who),
     )
 
@@ -464,7 +466,7 @@ def certificate_format(org_id: int):
         status = 422
     else:
         try:
-            cert_pages.set_certificate_format(s, who, org.id, form.format.data)
+            cert_lists.set_certificate_format(s, who, org, form.format.data)
         except InvalidData as exc:
             s.rollback()
             error, status = _message(exc), status_for(exc)
@@ -472,7 +474,7 @@ def certificate_format(org_id: int):
             fmt = org.certificate_format or default
             flash(
                 _("The format is saved. The next certificate will look like %(code)s.",
-                  code=cert_pages.format_preview(fmt, org, _today())),
+                  code=cert_lists.format_preview(fmt, org, _today())),
                 "success",
             )
             return redirect(url_for("recognition.certificate_format", org_id=org.id))
@@ -483,7 +485,7 @@ def certificate_format(org_id: int):
         organisation=org,
         current=current,
         default=default,
-        preview=cert_pages.format_preview(current, org, _today()),
+        preview=cert_lists.format_preview(current, org, _today()),
         fields=", ".join("{" + f + "}" for f in cert_service.CODE_FIELDS),
         error=error,
     ), status
