@@ -38,7 +38,8 @@ def _to_district_review(db, registry, world, upload_dir, *, name: str, commune: 
     attach(db, registry, officer, pid, ["idea_registration", "business_plan", "organisation_intro"], upload_dir)
     move(db, registry, officer, pid, "accept_idea")
     move(db, registry, officer, pid, "approve_plan")
-    attach(db, registry, officer, pid, required_docs(registry, "ocop-148", "submit_to_district", "food", kind), upload_dir)
+    needed = required_docs(registry, "ocop-148", "submit_to_district", "food", kind)
+    attach(db, registry, officer, pid, needed, upload_dir)
     assert move(db, registry, officer, pid, "submit_to_district") == "district_review"
     return pid
 

@@ -196,7 +196,11 @@ def register(
     if words:
         rows = session.execute(
             stmt.with_only_columns(
-                Certificate.id, Certificate.code, Certificate.product_name, Certificate.producer_name, Product.name_folded
+                Certificate.id,
+                Certificate.code,
+                Certificate.product_name,
+                Certificate.producer_name,
+                Product.name_folded,
             )
         ).all()
         hits = []
