@@ -30,6 +30,7 @@ from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
 from ocop_workflow.errors import InvalidData, OcopError
+from ocop_workflow.exports.recognition import verify_url as certificate_url
 from ocop_workflow.i18n import LOCALES, Text
 from ocop_workflow.services import public_register as public
 from ocop_workflow.services.certificates import local_day
@@ -128,8 +129,8 @@ def _today() -> date:
 
 
 def verify_url(code: str) -> str:
-    """The certificate's public address, as its QR code prints it (OCOP_BASE_URL + /xac-minh/<code>)."""
-    return state().settings.base_url.rstrip("/") + "/xac-minh/" + code
+    """The certificate's public address, the one its QR code prints (OCOP_BASE_URL + /xac-minh/<code>)."""
+    return certificate_url(state().settings, code)
 
 
 def _text(t: Text) -> dict:
