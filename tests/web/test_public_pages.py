@@ -242,6 +242,8 @@ BAD_CODES = [
     "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
     "OCOP-P-2026-99999",
     "%E2%80%AE",
+    "%00",
+    "%FF%FE",
     "ab",
 ]
 
@@ -259,6 +261,14 @@ def test_unknown_or_malformed_codes_are_a_clear_404(pub, code):
     as_json = c.get(f"/xac-minh/{code}.json")
     assert as_json.status_code == 404 and as_json.mimetype == "application/problem+json"
     assert as_json.json["code"] == "not_found" and "Không có giấy chứng nhận OCOP" in as_json.json["detail"]
+
+
+def test_other_methods_are_refused_not_crashed(pub):
+    c = pub.client()
+    for url in (f"/xac-minh/{pub.c.vai}", "/so-dang-ky-ocop", "/so-dang-ky-ocop.json"):
+        assert c.post(url).status_code in (400, 405)  # 400: the app's CSRF check comes first
+        assert c.delete(url).status_code == 405
+    assert c.head(f"/xac-minh/{pub.c.vai}.json").status_code == 200
 
 
 def test_the_lookup_box_leads_to_the_page(pub):
