@@ -277,6 +277,10 @@ def test_the_lookup_box_leads_to_the_page(pub):
     r = c.get(f"/xac-minh?code=+{pub.c.vai}+")
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/xac-minh/{pub.c.vai}")
     assert c.get("/xac-minh?code=%00").status_code == 422  # control characters: the app's own check
+    r = c.get("/xac-minh?code=../../so-dang-ky-ocop&lang=en")
+    assert r.status_code == 302 and r.headers["Location"] == "/xac-minh/..%2F..%2Fso-dang-ky-ocop?lang=en"
+    r = c.get(r.headers["Location"])
+    assert r.status_code == 404 and "There is no OCOP certificate numbered" in text(r)
 
 
 # --- the register page ---------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from flask_babel import force_locale
@@ -243,7 +243,9 @@ def verify_form():
     """A box to type a certificate's number (what a label without a QR code prints)."""
     code = (request.args.get("code") or "").strip()
     if code:
-        return redirect(url_for("public.verify", code=code[:200], **_lang_arg()))
+        # every character quoted, "/" too: "../x" stays one code (a 404 here), never another address
+        target = "/xac-minh/" + quote(code[:200], safe="")
+        return redirect(target + ("?" + urlencode(_lang_arg()) if _lang_arg() else ""))
     return render_template("public/verify_form.html")
 
 
