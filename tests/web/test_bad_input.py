@@ -68,6 +68,10 @@ QUERY_ARGS = {
     "api.notifications_view": ["unread", "limit", "before"],
     "api.workflow_view": ["version"],
     "api.workflow_diagram": ["version", "current"],
+    "public.verify_form": ["code", "lang"],
+    "public.verify": ["lang"],
+    "public.register_page": ["q", "province", "area", "group", "star", "page", "lang"],
+    "public.register_feed": ["q", "province", "area", "group", "star", "page", "per_page", "lang"],
 }
 ALL_QUERY_ARGS = sorted({a for args in QUERY_ARGS.values() for a in args})
 
