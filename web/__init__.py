@@ -155,11 +155,20 @@ def register_blueprints(app: Flask) -> None:
     from .documents.routes import bp as documents_bp
     from .notifications.routes import bp as notifications_bp
     from .products.routes import bp as products_bp
+    from .public import bp as public_bp
     from .recognition.routes import bp as recognition_bp
     from .rounds.routes import bp as rounds_bp
 
     blueprints = (
-        auth_bp, dashboard_bp, products_bp, rounds_bp, recognition_bp, documents_bp, notifications_bp, admin_bp
+        auth_bp,
+        dashboard_bp,
+        products_bp,
+        rounds_bp,
+        recognition_bp,
+        documents_bp,
+        notifications_bp,
+        admin_bp,
+        public_bp,
     )
     for bp in (*blueprints, api_bp, tokens_bp):
         app.register_blueprint(bp)

@@ -71,6 +71,10 @@ QUERY_ARGS = {
     "api.list_certificates_view": ["status", "page", "per_page"],
     "api.list_decisions_view": ["status"],
     "api.delete_decision_view": ["version"],
+    "public.verify_form": ["code", "lang"],
+    "public.verify": ["lang"],
+    "public.register_page": ["q", "province", "area", "group", "star", "page", "lang"],
+    "public.register_feed": ["q", "province", "area", "group", "star", "page", "per_page", "lang"],
 }
 ALL_QUERY_ARGS = sorted({a for args in QUERY_ARGS.values() for a in args})
 
