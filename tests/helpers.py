@@ -320,7 +320,10 @@ def to_council(
     else:
         with db.transaction() as s:
             producer_id = producer_service.create_producer(
-                s, Actor.system_actor(), name=f"Hộ sản xuất {commune}", kind="household",
+                s,
+                Actor.system_actor(),
+                name=f"Hộ sản xuất {commune}",
+                kind="household",
                 commune=directory.get_org(s, commune),
             ).id
     pid = new_product(db, registry, officer, producer_id, group=group, workflow=workflow, name=name)

@@ -113,18 +113,48 @@ def test_a_decision_signed_and_its_certificates_on_the_command_line(db, registry
     assert "2 certificate(s)" in ocop.ok("certificate", "list", "--as", world.user("commune_officer", "C1"))
 
     # revoked from today: still valid yesterday, revoked today, and not twice
-    ocop.refused("not allowed", "certificate", "revoke", code, "--reason", "x", "--decision-number", "5/QĐ",
-                 "--as", world.user("commune_officer", "C1"))
-    ocop.refused("A reason for the revocation is required", "certificate", "revoke", code, "--reason", " ",
-                 "--decision-number", "5/QĐ", "--as", dsec)
+    ocop.refused(
+        "not allowed",
+        "certificate",
+        "revoke",
+        code,
+        "--reason",
+        "x",
+        "--decision-number",
+        "5/QĐ",
+        "--as",
+        world.user("commune_officer", "C1"),
+    )
+    ocop.refused(
+        "A reason for the revocation is required",
+        "certificate",
+        "revoke",
+        code,
+        "--reason",
+        " ",
+        "--decision-number",
+        "5/QĐ",
+        "--as",
+        dsec,
+    )
     reason = "Không còn đạt tiêu chuẩn an toàn thực phẩm"
     out = ocop.ok("certificate", "revoke", code, "--reason", reason, "--decision-number", "5/QĐ-UBND", "--as", dsec)
     assert f"revoked from {local_day().isoformat()} by decision 5/QĐ-UBND" in out
     assert "Revoked (revoked)" in ocop.ok("certificate", "show", code)
     yesterday = str(local_day() - timedelta(days=1))
     assert "Valid (valid)" in ocop.ok("certificate", "show", code, "--at", yesterday)
-    ocop.refused("cannot be revoked", "certificate", "revoke", code, "--reason", reason, "--decision-number", "6/QĐ",
-                 "--as", dsec)
+    ocop.refused(
+        "cannot be revoked",
+        "certificate",
+        "revoke",
+        code,
+        "--reason",
+        reason,
+        "--decision-number",
+        "6/QĐ",
+        "--as",
+        dsec,
+    )
     revoked = json.loads(ocop.ok("certificate", "list", "--status", "revoked", "--json"))["items"]
     assert [r["code"] for r in revoked] == [code] and revoked[0]["revoke_reason"] == reason
 
@@ -142,8 +172,16 @@ def test_a_provinces_certificate_number_format(db, registry, world, upload_dir, 
     assert shown == "P: OCOP-{province}-{year}-{seq:05d} (the default)"
     fmt = ("certificate", "format", "--province")
     ocop.refused("it must hold {province} and {seq}", *fmt, "P", "GCN-{year}", "--as", psec)
-    ocop.refused("not allowed", "certificate", "format", "--province", "P", "BG-{province}-{seq:04d}",
-                 "--as", world.user("district_secretariat", "D1"))
+    ocop.refused(
+        "not allowed",
+        "certificate",
+        "format",
+        "--province",
+        "P",
+        "BG-{province}-{seq:04d}",
+        "--as",
+        world.user("district_secretariat", "D1"),
+    )
     ocop.refused("not a province", "certificate", "format", "--province", "D1", "BG-{province}-{seq:04d}", "--as", psec)
     assert ocop("certificate", "format", "--province", "P", "BG-{province}-{seq:04d}").exit_code == 2  # needs --as
     out = ocop.ok("certificate", "format", "--province", "P", "BG-{province}-{star}S-{seq:04d}", "--as", psec)

@@ -41,8 +41,12 @@ def awaiting_district(db, registry, world, upload_dir, n: int = 1, score: float 
 def draft(db, registry, who: str, org: str, product_ids=None, **kw) -> int:
     with db.transaction() as s:
         return draft_decision(
-            s, registry, load_actor(s, who), organisation_id=kw.pop("org_id", None) or _org_id(s, org),
-            product_ids=product_ids, **kw
+            s,
+            registry,
+            load_actor(s, who),
+            organisation_id=kw.pop("org_id", None) or _org_id(s, org),
+            product_ids=product_ids,
+            **kw,
         ).id
 
 
@@ -254,9 +258,7 @@ def _codes(db) -> list[str]:
 
 def test_codes_follow_the_provinces_format_increase_and_never_repeat(db, registry, world, upload_dir):
     with db.transaction() as s:
-        s.execute(
-            update(Organisation).where(Organisation.code == "P").values(certificate_format="BG-{year}-{seq:04d}")
-        )
+        s.execute(update(Organisation).where(Organisation.code == "P").values(certificate_format="BG-{year}-{seq:04d}"))
     year = local_day().year
     a, b, c = awaiting_district(db, registry, world, upload_dir, 3)
     recognise_by(db, registry, world, a, "district")
@@ -301,4 +303,3 @@ def test_a_bad_format_is_refused_with_the_reason(fmt, reason):
 def test_good_formats_pass():
     for fmt in ("OCOP-{province}-{year}-{seq:05d}", "{province}.{level}.{star}.{seq:06d}", " BG-{province}{seq} "):
         assert check_format(fmt) == fmt.strip()
-

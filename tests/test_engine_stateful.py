@@ -336,12 +336,9 @@ class EngineMachine(RuleBasedStateMachine):
             events = s.scalar(select(func.count()).select_from(ProductEvent))
             ratings = s.scalar(select(func.count()).select_from(Rating))
             documents = tuple(s.execute(select(Document.id, Document.current).order_by(Document.id)))
-            certificates = tuple(
-                tuple(r) for r in s.execute(select(Certificate.__table__).order_by(Certificate.id))
-            )
+            certificates = tuple(tuple(r) for r in s.execute(select(Certificate.__table__).order_by(Certificate.id)))
             decisions = tuple(
-                tuple(r)
-                for r in s.execute(select(RecognitionDecision.id, RecognitionDecision.status).order_by("id"))
+                tuple(r) for r in s.execute(select(RecognitionDecision.id, RecognitionDecision.status).order_by("id"))
             )
         files = sorted(os.listdir(self.uploads)) if self.uploads.exists() else []
         return products, events, ratings, documents, files, certificates, decisions
@@ -685,8 +682,11 @@ class EngineMachine(RuleBasedStateMachine):
 
         def action(s):
             draft = draft_decision(
-                s, REGISTRY, load_actor(s, f"{drafter_role}.{org.lower()}@test.ocop.vn"),
-                organisation_id=self.world.org_ids[org], product_ids=[pid],
+                s,
+                REGISTRY,
+                load_actor(s, f"{drafter_role}.{org.lower()}@test.ocop.vn"),
+                organisation_id=self.world.org_ids[org],
+                product_ids=[pid],
             )
             signed = sign_decision(s, REGISTRY, Settings(), load_actor(s, signer), draft.id, number=number)
             return [(c.code, c.star, c.level) for c in signed.certificates]
@@ -883,9 +883,9 @@ class EngineMachine(RuleBasedStateMachine):
                     assert e.data["star"] == e.data["upgrade_not_granted"] >= rows[-1].star
                     star_now = e.data["star"]
                 else:
-                    assert e.data.get("star") == (
-                        rows[-1].star if rows[-1].final or len(rows) == 1 else None
-                    ) or ("not_recognised_at" in e.data and "star" not in e.data)
+                    assert e.data.get("star") == (rows[-1].star if rows[-1].final or len(rows) == 1 else None) or (
+                        "not_recognised_at" in e.data and "star" not in e.data
+                    )
                     finals = [r for r in rows if r.final]
                     star_now = finals[-1].star if finals else star_now
             else:

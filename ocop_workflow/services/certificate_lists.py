@@ -65,13 +65,9 @@ def status_condition(status: str, today: date, notice_days: int = 90) -> ColumnE
     if status == EXPIRED:
         return and_(not_(ended), in_force, c.expires_on <= today)
     if status == EXPIRING:
-        return and_(
-            not_(ended), in_force, c.expires_on > today, c.expires_on <= today + timedelta(days=notice_days)
-        )
+        return and_(not_(ended), in_force, c.expires_on > today, c.expires_on <= today + timedelta(days=notice_days))
     if status == VALID:
-        return and_(
-            not_(ended), or_(not_(in_force), c.expires_on > today + timedelta(days=notice_days))
-        )
+        return and_(not_(ended), or_(not_(in_force), c.expires_on > today + timedelta(days=notice_days)))
     return false()
 
 

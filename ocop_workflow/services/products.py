@@ -985,9 +985,7 @@ def score_outcomes(definition: WorkflowDefinition, state: str) -> list[ScoreOutc
                 " (if lower than the band the level below forwarded it with: that level's result stands)",
             )
             segments = [(a, b, c, Text(r.vi + note.vi, r.en + note.en), to) for a, b, c, r, to in segments]
-        out.extend(
-            ScoreOutcome(t.trigger, a, b, to, definition.state_label(to), c, r) for a, b, c, r, to in segments
-        )
+        out.extend(ScoreOutcome(t.trigger, a, b, to, definition.state_label(to), c, r) for a, b, c, r, to in segments)
     return sorted(out, key=lambda o: o.min)
 
 

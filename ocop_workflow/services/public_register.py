@@ -214,9 +214,7 @@ def register(
     else:
         total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         ids = list(
-            session.scalars(
-                stmt.order_by(Product.name_folded, Certificate.code).offset(offset).limit(flt.per_page)
-            )
+            session.scalars(stmt.order_by(Product.name_folded, Certificate.code).offset(offset).limit(flt.per_page))
         )
     certs = {c.id: c for c in session.scalars(select(Certificate).where(Certificate.id.in_(ids)))} if ids else {}
     items = _public(session, [certs[i] for i in ids], today, notice_days)

@@ -200,7 +200,7 @@ def test_the_verification_page_needs_no_login_and_says_it_all(pub):
         "Còn hiệu lực",
         "777/QĐ-UBND",
         f"Số 777/QĐ-UBND ngày {today}",
-        f"Ngày cấp</dt><dd id=\"cert-issued\">{today}",
+        f'Ngày cấp</dt><dd id="cert-issued">{today}',
     ):
         assert expected in page, expected
     assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]

@@ -418,5 +418,3 @@ def test_pages_in_english(env):
         assert not VI_UI_WORDS.search(body), (url, VI_UI_WORDS.search(body))
     body = text(pages["psec"].get(f"/organisations/{env.world.orgs['P']}/certificate-format"))
     assert "Certificate number format" in body and "Next number looks like" in body
-
-

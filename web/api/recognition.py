@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from ocop_workflow.i18n import Text
 from ocop_workflow.models import Certificate, RecognitionDecision
-from ocop_workflow.services import certificate_lists, certificates, decisions
+from ocop_workflow.services import certificate_lists, certificates, decisions, public_register
 from ocop_workflow.services.authz import can
 from ocop_workflow.services.certificates import STATUS_LABELS, local_day, status_of
 from ocop_workflow.services.decisions import STATUS_LABELS as DECISION_LABELS
@@ -83,40 +83,12 @@ def certificate_json(c: Certificate) -> dict:
     }
 
 
-def verification_json(c: Certificate) -> dict:
-    """The public fields of a certificate (the same as the public page /xac-minh/<code>)."""
-    out = ser()
-    session = db_session()
-    status = status_of(c, local_day(), notice_days())
-    commune = c.product.commune
-    province = certificates.province_of(session, commune)
-    group = c.product.product_group
-    successor = None
-    if c.superseded_by_id is not None:
-        successor = session.scalar(select(Certificate.code).where(Certificate.id == c.superseded_by_id))
-    decision = c.decision
-    return {
-        "code": c.code,
-        "product_name": c.product_name,
-        "producer_name": c.producer_name,
-        "product_group": group,
-        "product_group_label": out.t(registry().catalogue.product_groups.get(group), group),
-        "commune": commune.name,
-        "province": province.name if province is not None else None,
-        "star": c.star,
-        "issued_on": c.issued_on.isoformat(),
-        "expires_on": c.expires_on.isoformat(),
-        "status": status,
-        "status_label": out.t(STATUS_LABELS[status]),
-        "recognised_by": {"name": c.organisation.name, "level": c.organisation.level},
-        "decision": (
-            {"number": decision.number, "signed_on": when(decision.signed_on)} if decision is not None else None
-        ),
-        "revoked_on": when(c.revoked_on) if status == certificates.REVOKED else None,
-        "revoke_decision": c.revoke_decision if status == certificates.REVOKED else None,
-        "superseded_by": successor if status == certificates.SUPERSEDED else None,
-        "verify_url": verify_url(c.code),
-    }
+def verification_json(code: str) -> dict:
+    """The public facts of a certificate: the very answer of the public page's JSON (one serializer, so
+    the API and /xac-minh/<code>.json cannot drift), never a person, a score, a document or an id."""
+    from ..public.routes import certificate_json as public_json
+
+    return public_json(public_register.lookup(db_session(), code, local_day(), notice_days()))
 
 
 def decision_summary(d: RecognitionDecision) -> dict:
@@ -186,8 +158,7 @@ def _visible(code: str) -> Certificate:
         Param("page", {"type": "integer", "minimum": 1, "maximum": S.MAX_ID}, "page number (from 1)"),
         Param("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "certificates per page"),
     ],
-    summary="The certificates the caller may see (its area's products, and those its level recognised), "
-    "newest first",
+    summary="The certificates the caller may see (its area's products, and those its level recognised), newest first",
     replies={200: ok("One page of certificates", "CertificatePage")},
 )
 def list_certificates_view() -> Response:
@@ -306,7 +277,7 @@ def product_certificates_view(product_id: int) -> Response:
     errors=(404, 429),
 )
 def verify_certificate_view(code: str) -> Response:
-    response = reply(verification_json(certificates.get_certificate(db_session(), code)))
+    response = reply(verification_json(code))
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 

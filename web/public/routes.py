@@ -166,9 +166,7 @@ def certificate_json(c: public.PublicCertificate) -> dict:
         "commune": _place(c.commune),
         "district": _place(c.district),
         "province": _place(c.province),
-        "revoked": (
-            {"on": c.revoked_on.isoformat(), "decision_number": c.revoke_decision} if c.revoked_on else None
-        ),
+        "revoked": ({"on": c.revoked_on.isoformat(), "decision_number": c.revoke_decision} if c.revoked_on else None),
         "superseded": (
             {
                 "on": c.superseded_on.isoformat(),

@@ -308,8 +308,11 @@ def sign(decision_id: int):
         s.rollback()
         return render_decision(decision_id, sign_form=form, error=_message(exc), status=status_for(exc))
     flash(
-        _("Decision %(number)s is signed: %(count)s certificates issued.", number=signed.decision.number,
-          count=len(signed.certificates)),
+        _(
+            "Decision %(number)s is signed: %(count)s certificates issued.",
+            number=signed.decision.number,
+            count=len(signed.certificates),
+        ),
         "success",
     )
     return redirect(url_for("recognition.decision", decision_id=decision_id))
@@ -332,9 +335,9 @@ def decision_docx(decision_id: int):
 def format_provinces(s, who) -> list[Organisation]:
     """The provinces whose certificate number format the actor may set."""
     orgs = s.scalars(
-        select(Organisation).where(who.subtree(Organisation.id), Organisation.level == "province").order_by(
-            Organisation.path
-        )
+        select(Organisation)
+        .where(who.subtree(Organisation.id), Organisation.level == "province")
+        .order_by(Organisation.path)
     )
     return [o for o in orgs if can(who, "set_certificate_format", o)]
 
@@ -473,8 +476,10 @@ def certificate_format(org_id: int):
         else:
             fmt = org.certificate_format or default
             flash(
-                _("The format is saved. The next certificate will look like %(code)s.",
-                  code=cert_lists.format_preview(fmt, org, _today())),
+                _(
+                    "The format is saved. The next certificate will look like %(code)s.",
+                    code=cert_lists.format_preview(fmt, org, _today()),
+                ),
                 "success",
             )
             return redirect(url_for("recognition.certificate_format", org_id=org.id))
