@@ -54,9 +54,10 @@ def plan_migration(session: Session, registry: Registry, source_key: str, target
             )
         )
     plan = MigrationPlan(source=source_key, target=target.ident)
-    rows = session.execute(
-        select(Product.id, Product.name, Product.state).where(Product.workflow_key == source_key).order_by(Product.id)
-    )
+    stmt = select(Product.id, Product.name, Product.state).where(Product.workflow_key == source_key)
+    if source_key == target.key:  # a newer version of the same definition: only products on older ones move
+        stmt = stmt.where(Product.workflow_version < target.version)
+    rows = session.execute(stmt.order_by(Product.id))
     for pid, name, state in rows:
         plan.moves.append(PlannedMove(pid, name, state, mapping.get(state)))
     return plan
