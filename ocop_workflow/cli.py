@@ -27,6 +27,7 @@ from .errors import DefinitionError, OcopError
 from .models import Organisation, Product, ProductEvent, User
 from .services import directory
 from .services.access import Actor, get_visible_producer, load_actor
+from .services.certificates import local_day, standings
 from .services.products import advance, history
 from .services.workflow_migration import apply_migration, plan_migration
 
@@ -258,7 +259,9 @@ def product() -> None:
     """Products and their moves through the cycle."""
 
 
-def _product_dict(p: Product, registry: Registry, locale: str) -> dict:
+def _product_dict(p: Product, registry: Registry, locale: str, standing=None) -> dict:
+    """A product as the CLI prints it; `standing` (services.certificates.Standing) says whether it is
+    certified today: the one meaning of the word, as on the web and in the API."""
     d = registry.get(p.workflow_key, p.workflow_version)
     return {
         "id": p.id,
@@ -272,6 +275,17 @@ def _product_dict(p: Product, registry: Registry, locale: str) -> dict:
         "state_label": d.state_label(p.state).get(locale),
         "state_entered_at": p.state_entered_at.isoformat(),
         "star": p.current_star,
+        "certified": bool(standing and standing.certified),
+        "certificate": (
+            {
+                "code": standing.code,
+                "star": standing.star,
+                "status": standing.status,
+                "expires_on": standing.expires_on.isoformat(),
+            }
+            if standing is not None
+            else None
+        ),
         "application_type": p.application_type,
         "version": p.version,
     }
@@ -290,13 +304,16 @@ def product_list(ctx: Context, state: str | None, as_json: bool) -> None:
         stmt = select(Product).options(joinedload(Product.producer), joinedload(Product.commune)).order_by(Product.id)
         if state:
             stmt = stmt.where(Product.state == state)
-        rows = [_product_dict(p, ctx.registry, locale) for p in s.scalars(stmt)]
+        products = list(s.scalars(stmt))
+        held = standings(s, [p.id for p in products], local_day(), max(ctx.settings.certificate_notice_days, default=0))
+        rows = [_product_dict(p, ctx.registry, locale, held.get(p.id)) for p in products]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for r in rows:
         star = f"{r['star']}★" if r["star"] else "  "
-        click.echo(f"#{r['id']:<5} {r['state']:<16} {star:<3} {r['name']} — {r['commune']}")
+        mark = " (OCOP)" if r["certified"] else ""
+        click.echo(f"#{r['id']:<5} {r['state']:<16} {star:<3} {r['name']}{mark} — {r['commune']}")
 
 
 @product.command("show")
@@ -314,7 +331,8 @@ def product_show(ctx: Context, product_id: int, as_json: bool) -> None:
             from .services.access import product_not_found
 
             raise product_not_found(product_id)
-        data = _product_dict(p, ctx.registry, locale)
+        notice = max(ctx.settings.certificate_notice_days, default=0)
+        data = _product_dict(p, ctx.registry, locale, standings(s, [p.id], local_day(), notice).get(p.id))
         events = s.scalars(
             select(ProductEvent)
             .where(ProductEvent.product_id == p.id)

@@ -61,6 +61,19 @@ def operator_locale() -> str:
     return "en" if lang.lower().startswith("en") else "vi"
 
 
+def _env_certificate_format() -> str:
+    """OCOP_CERTIFICATE_FORMAT, checked at start-up as a province's own format is when it is set (a bad
+    format would otherwise surface only when a chair signs)."""
+    from .errors import InvalidData
+    from .services.certificates import DEFAULT_FORMAT, check_format
+
+    value = os.environ.get("OCOP_CERTIFICATE_FORMAT") or DEFAULT_FORMAT
+    try:
+        return check_format(value)
+    except InvalidData as exc:
+        raise ConfigError(f"OCOP_CERTIFICATE_FORMAT: {exc.message('en')}") from None
+
+
 def workflow_settings() -> tuple[str, str]:
     """(OCOP_WORKFLOWS_DIR, OCOP_DEFAULT_WORKFLOW): the two settings the default registry needs, read
     without building the whole `Settings` (an actor built without its policy asks for them)."""
@@ -116,9 +129,7 @@ class Settings:
     smtp_timeout_seconds: int = field(default_factory=lambda: _env_int("OCOP_SMTP_TIMEOUT", "30"))
     certificate_months: int = field(default_factory=lambda: _env_int("OCOP_CERTIFICATE_MONTHS", "36"))
     # the number format of certificates for provinces that set none (services.certificates.check_format)
-    certificate_format: str = field(
-        default_factory=lambda: os.environ.get("OCOP_CERTIFICATE_FORMAT") or "OCOP-{province}-{year}-{seq:05d}"
-    )
+    certificate_format: str = field(default_factory=lambda: _env_certificate_format())
     certificate_notice_days: tuple[int, ...] = field(
         default_factory=lambda: tuple(
             sorted(

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from ..errors import Conflict, InvalidData, NotFound
 from ..i18n import Text
 from ..models import Certificate, CertificateCounter, Organisation
+from ..notify.bulk import insert_ignoring_duplicates
 from ..validation import check_text, clean_line
 from .authz import require
 
@@ -184,10 +185,11 @@ def next_code(session: Session, province: Organisation | None, *, year: int, sta
             .values(last=CertificateCounter.last + 1)
             .returning(CertificateCounter.last)
         ).scalar()
-        if bumped is None:
-            session.add(CertificateCounter(scope=scope, last=1))
-            session.flush()
-            bumped = 1
+        if bumped is None:  # the scope's first number: make its counter (a concurrent maker wins), then bump
+            session.execute(
+                insert_ignoring_duplicates(session, CertificateCounter.__table__).values(scope=scope, last=0)
+            )
+            continue
         code = render_code(fmt, province=code_of_province, year=year, seq=bumped, star=star, level=level)
         taken = session.scalar(select(func.count()).select_from(Certificate).where(Certificate.code == code))
         if not taken:

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..config import Settings
 from ..engine import Registry
@@ -369,7 +370,10 @@ def sign_decision(
     decision.signer_id = actor.id
     decision.signer_title = title
     decision.signed_at = at
-    session.flush()
+    try:
+        session.flush()  # the decision's version: of two signatures at once, the second is refused
+    except StaleDataError:
+        raise StaleVersion(expected_version, None) from None
     return Signed(decision, certificates)
 
 
