@@ -43,8 +43,9 @@ from .config import Settings
 from .db import Database
 from .engine import Registry, star_for_score
 from .errors import Conflict, InvalidData
+from .exports.recognition import sign_and_file_decision
 from .i18n import Text
-from .models import Certificate, EvaluationRound, Organisation, Producer, Product, ProductEvent
+from .models import Certificate, Document, EvaluationRound, Organisation, Producer, Product, ProductEvent
 from .reminders.calendar import WorkingDays
 from .services import councils as council_service
 from .services import decisions as decision_service
@@ -609,7 +610,6 @@ TRIGGERS = {
 RATING_CAP = {"district": 3, "province": 4, "central": 5}
 # decision numbers of each level start above these (a People's Committee numbers all its decisions)
 DECISION_BASE = {"district": 1300, "province": 2100, "central": 400}
-ISSUERS = {"district": "UBND huyện", "province": "UBND tỉnh", "central": "Bộ NN&MT"}
 # the certificate the recognising level revoked (timeline index in PRODUCTS, days ago)
 REVOKED = ("Vải thiều VietGAP Quý Sơn", 45)
 
@@ -857,7 +857,7 @@ class _Loader:
         self.councils: dict[str, _Council] = {}  # organisation code -> its council
         self.calendar = WorkingDays()
         self.earlier: dict[int, Registry] = {}  # the registry as of an earlier version
-        self.settings = Settings()
+        self.settings = dataclasses.replace(Settings(), upload_dir=upload_dir, max_upload_bytes=MAX_UPLOAD_BYTES)
         self.decision_numbers: dict[str, int] = {}  # organisation code -> decisions numbered so far
         self.certificates: dict[int, list[str]] = {}  # timeline index -> codes of its certificates
 
@@ -1341,7 +1341,7 @@ class _Loader:
 
     def recognise(self, t: _Timeline, level: str, at: datetime, *, draft_only: bool = False) -> None:
         """The level's secretariat drafts the recognition decision; its chair signs it the same day (the
-        certificate is issued on the decision's date); the decision goes into the dossier."""
+        certificate is issued on the decision's date); its DOCX goes into the dossier."""
         product = self.products[t.index]
         org = self.orgs[self._org_at(t, level) or ""]
         drafter = self._level_person(t, level, "draft_decisions", org)
@@ -1355,7 +1355,7 @@ class _Loader:
         n = self.decision_numbers[org.code] = self.decision_numbers.get(org.code, 0) + 1
         suffix = "QĐ-BNNMT" if level == "central" else "QĐ-UBND"
         number = f"{DECISION_BASE[level] + n}/{suffix}"
-        signed = decision_service.sign_decision(
+        signed = sign_and_file_decision(
             self.s,
             self.registry,
             self.settings,
@@ -1366,14 +1366,11 @@ class _Loader:
             now=signed_at,
         )
         self.certificates.setdefault(t.index, []).extend(c.code for c in signed.certificates)
-        star = signed.certificates[0].star
-        self.attach(
-            t,
-            self.attacher(t, "recognition_decision"),
-            "recognition_decision",
-            signed_at + timedelta(hours=1),
-            f"Quyết định số {number} công nhận sản phẩm OCOP {star} sao của {ISSUERS[level]}",
+        # the decision's DOCX, filed in the dossier by the signing (kept for the clean-up on failure)
+        docs = self.s.scalars(
+            select(Document).where(Document.product_id == product.id, Document.doc_type == "recognition_decision")
         )
+        self.written.extend(self.upload_dir / d.stored_name for d in docs)
 
     def revoke(self, index: int, days_ago: int) -> None:
         """The recognising level revokes the product's certificate (a food-safety breach found later)."""

@@ -290,14 +290,19 @@ def test_documents_on_disk_match_their_checksums(demo: Demo) -> None:
         docs = list(s.scalars(select(Document)))
         current = {(d.product_id, d.doc_type) for d in docs if d.current}
     assert len(docs) > 300 and len(current) == sum(1 for d in docs if d.current)
-    assert {d.content_type for d in docs} == {"application/pdf", "image/png"}
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert {d.content_type for d in docs} == {"application/pdf", "image/png", docx}
+    # the signed recognition decisions are the DOCX the signing filed; the rest are the demo's files
     for d in docs:
         data = (demo.upload_dir / d.stored_name).read_bytes()
         assert len(data) == d.size and hashlib.sha256(data).hexdigest() == d.sha256
-        assert CONTENT_TYPES[sniff(data[:16])] == d.content_type
+        if d.content_type != docx:  # a zip: its type comes from its entries, checked at upload
+            assert CONTENT_TYPES[sniff(data[:16])] == d.content_type
         if d.content_type == "application/pdf":
             assert data.rstrip().endswith(b"%%EOF") and b"/Type /Catalog" in data
-        assert d.original_name.endswith((".pdf", ".png")) and "/" not in d.original_name
+        if d.content_type == docx:
+            assert d.doc_type == "recognition_decision" and data.startswith(b"PK")
+        assert d.original_name.endswith((".pdf", ".png", ".docx")) and "/" not in d.original_name
     assert len({d.sha256 for d in docs}) == len(docs)
     assert sorted(p.name for p in demo.upload_dir.iterdir()) == sorted(d.stored_name for d in docs)
 
