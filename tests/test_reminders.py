@@ -506,6 +506,39 @@ def test_a_renewed_certificate_gets_its_own_notices(db, registry, world, setting
     assert all(new in m.get_content() for m in smtp.sink.messages)
 
 
+def test_a_sweep_at_an_earlier_time_sees_the_certificates_as_they_stood_then(
+    db, registry, world, settings, smtp, upload_dir
+):
+    """`ocop reminders sweep --at`: a certificate renewed today still counted yesterday."""
+    officer = world.user("commune_officer", "C1")
+    pid = rated_product(db, registry, world, upload_dir)
+    today = datetime.now(UTC).astimezone(VN).date()
+    signed_at = on(add_months(today, -36) + timedelta(days=60))  # it expires in 60 days
+    with db.transaction() as s:
+        s.execute(update(Rating).where(Rating.product_id == pid).values(at=signed_at - timedelta(days=5)))
+    old = certify(db, registry, world, pid, now=signed_at)
+    assert (certificate(db, old).expires_on - today).days == 60
+    move(db, registry, officer, pid, "apply_reevaluation")
+    attach(
+        db,
+        registry,
+        officer,
+        pid,
+        ["registration_form", "self_assessment_report", "lab_test_report"],
+        upload_dir,
+        content=PDF + b"renewed",
+    )
+    move(db, registry, officer, pid, "submit_to_district")
+    rate(db, registry, pid, "rate_district", 66)
+    new = certify(db, registry, world, pid, number="1301/QĐ-UBND")
+    assert certificate(db, old).superseded_on == today
+    yesterday = sweep(db, registry, settings, on(today - timedelta(days=1), hour=10), dry_run=True)
+    assert [(q.product_id, q.period, q.subject) for q in yesterday.queued if q.email == officer] == [(pid, 90, old)]
+    now = sweep(db, registry, settings, on(today, hour=10), dry_run=True)
+    assert now.certificates == 0 and now.queued == []
+    assert new != old
+
+
 # --- working days ------------------------------------------------------------------------------
 @pytest.fixture
 def working_registry(tmp_path, registry):
