@@ -22,6 +22,7 @@ the document store gives files on disk).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import random
@@ -38,17 +39,21 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .config import Settings
 from .db import Database
 from .engine import Registry, star_for_score
 from .errors import Conflict, InvalidData
+from .exports.recognition import sign_and_file_decision
 from .i18n import Text
-from .models import EvaluationRound, Organisation, Producer, Product, ProductEvent
+from .models import Certificate, Document, EvaluationRound, Organisation, Producer, Product, ProductEvent
 from .reminders.calendar import WorkingDays
 from .services import councils as council_service
+from .services import decisions as decision_service
 from .services import rounds as round_service
 from .services import sheets as sheet_service
 from .services.access import Actor, load_actor
 from .services.authz import ATTACH_DOCUMENT, TAKE_STEP, can
+from .services.certificates import local_day, revoke_certificate
 from .services.directory import add_membership, create_organisation, create_user
 from .services.documents import attach_document, decided_level
 from .services.producers import create_producer
@@ -62,7 +67,8 @@ ICT = timezone(timedelta(hours=7), "ICT")  # Vietnam, for office hours
 OCOP_148_FROM = date(2023, 3, 1)  # Decision 148/QĐ-TTg of 24 Feb 2023
 OCOP_148_UNTIL = date(2025, 6, 30)  # district level abolished on 1 Jul 2025
 OCOP_1489_FROM = date(2025, 7, 7)  # Decision 1489/QĐ-TTg in force from 6 Jul 2025
-EARLIEST_NOW = datetime(2025, 10, 1, tzinfo=UTC)
+# a certificate signed under 148 (from March 2023) has run its 36 months out by then: the demo shows one expired
+EARLIEST_NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 __all__ = ["DEMO_PASSWORD", "DemoLogin", "load_demo", "summary"]
 
@@ -189,8 +195,11 @@ def vn_tax_code(rng: random.Random, province: str = "24") -> str:
 # A route is a list of steps, each "token" or "token:argument":
 #   accept, approve, submit, send (1489: the commune's request to the province),
 #   district:<score>, province:<score>, central:<score>, return:<reason>, upgrade, reeval, withdraw:<reason>
+# A council's result of 3★ or more waits for the recognising level's decision (definition v2): the
+# demo's secretariat drafts it and the chair signs it a few days later, which issues the certificate;
+# "<score>/draft" leaves the decision drafted for the chair to sign, "<score>/wait" leaves it undrafted.
 # `start` and `end` bound the history: "YYYY-MM" (a day in that month), "-<n>d" (n days before now)
-# or "exp+<n>d" (the last decision 36 months before now + n days: a certificate about to expire).
+# or "exp±<n>d" (the last decision 36 months before now ± n days: a certificate about to expire, or expired).
 
 BASE = "accept approve submit"
 
@@ -206,6 +215,7 @@ class _Spec:
     route: str
     workflow: str = "ocop-148"
     idea_form: bool = True  # the idea registration form comes with the idea
+    version: int | None = None  # started under this version of the definition (None: the latest)
 
 
 FRESH = "Rau, củ, quả, hạt tươi"
@@ -233,12 +243,22 @@ PRODUCTS: list[_Spec] = [
     _Spec("ps_hh", "Vải thiều sấy khô Phượng Sơn", "food", PROCESSED, "2023-05", "exp+20d", f"{BASE} district:64"),
     _Spec("ps_tht", "Mật ong hoa vải Phượng Sơn", "food", HONEY, "2024-06", "2025-05", f"{BASE} district:74"),
     _Spec("ps_dn", "Nước cốt vải thiều Phượng Sơn", "beverages", SOFT, "2024-05", "2025-04", f"{BASE} return:lab"),
-    _Spec("ps_dn", "Giấm vải thiều Phượng Sơn", "food", PROCESSED, "2025-03", "2025-04", "accept"),
-    _Spec("ps_hh", "Homestay vườn vải Phượng Sơn", "tourism", COMMUNITY, "2025-06", "2025-06", "", idea_form=False),
+    _Spec("ps_dn", "Giấm vải thiều Phượng Sơn", "food", PROCESSED, "2025-03", "2025-04", "accept", version=1),
+    _Spec(
+        "ps_hh",
+        "Homestay vườn vải Phượng Sơn",
+        "tourism",
+        COMMUNITY,
+        "2025-06",
+        "2025-06",
+        "",
+        idea_form=False,
+        version=1,
+    ),
     _Spec("ps_hh", "Mứt vải thiều Phượng Sơn", "food", PROCESSED, "2023-08", "2023-11", "accept withdraw:switch"),
     _Spec("ps_htx", "Rượu vải thiều Phượng Sơn", "beverages", SPIRITS, "2024-09", "2025-06", BASE),
     _Spec("hg_htx", "Mỳ Chũ", "food", GRAIN, "2023-03", "2023-10", f"{BASE} district:82 province:86"),
-    _Spec("hg_htx", "Mỳ gạo lứt Chũ", "food", GRAIN, "2024-08", "2025-02", "accept approve"),
+    _Spec("hg_htx", "Mỳ gạo lứt Chũ", "food", GRAIN, "2024-08", "2025-02", "accept approve", version=1),
     _Spec("qs_hh", "Mật ong vải thiều Quý Sơn", "food", HONEY, "2024-02", "2024-09", f"{BASE} withdraw:food_safety"),
     _Spec(
         "qs_tht",
@@ -265,7 +285,7 @@ PRODUCTS: list[_Spec] = [
         PROCESSED,
         "2023-10",
         "2025-05",
-        f"{BASE} district:88 province:92",
+        f"{BASE} district:88 province:92 central:91/wait",
     ),
     _Spec("dk_hh", "Chả gà đồi Đồng Kỳ", "food", PROCESSED, "2024-11", "2024-11", ""),
     _Spec("px_htx", "Trứng gà đồi Phồn Xương", "food", MEAT, "2023-06", "2023-12", f"{BASE} district:46"),
@@ -279,11 +299,19 @@ PRODUCTS: list[_Spec] = [
         "2024-11",
         f"{BASE} district:68 upgrade submit district:79 province:83",
     ),
-    _Spec("bh_htx", "Nước cam Bố Hạ", "beverages", SOFT, "2024-10", "2025-06", BASE),
-    _Spec("dke_hh", "Bánh đa Kế", "food", PROCESSED, "2023-03", "2023-09", f"{BASE} district:63"),
+    _Spec("bh_htx", "Nước cam Bố Hạ", "beverages", SOFT, "2024-10", "2025-06", BASE, version=1),
+    _Spec("dke_hh", "Bánh đa Kế", "food", PROCESSED, "exp-230d", "exp-40d", f"{BASE} district:63"),
     _Spec("dke_hh", "Bánh đa vừng đen Kế", "food", PROCESSED, "2024-04", "2025-03", f"{BASE} district:75 return:chain"),
     _Spec("dm_htx", "Bún Đa Mai", "food", GRAIN, "2023-07", "2024-01", f"{BASE} district:72 province:68"),
-    _Spec("dm_dn", "Lan Hồ điệp Đa Mai", "ornamental", "Hoa", "2024-01", "2024-10", f"{BASE} district:76 province:81"),
+    _Spec(
+        "dm_dn",
+        "Lan Hồ điệp Đa Mai",
+        "ornamental",
+        "Hoa",
+        "2024-01",
+        "2024-10",
+        f"{BASE} district:76 province:81/draft",
+    ),
     _Spec("sk_tht", "Tương nếp Song Khê", "food", "Gia vị", "2024-03", "2024-05", "withdraw:dissolved"),
     _Spec(
         "vh_htx",
@@ -297,8 +325,17 @@ PRODUCTS: list[_Spec] = [
     _Spec(
         "vh_dn", "Gốm Thổ Hà", "handicrafts", "Gốm sứ mỹ nghệ", "2023-09", "2024-06", f"{BASE} district:77 province:85"
     ),
-    _Spec("vh_dn", "Du lịch làng nghề gốm Thổ Hà", "tourism", COMMUNITY, "2024-08", "2025-06", f"{BASE} district:73"),
-    _Spec("ts_tht", "Mây tre đan Tiên Sơn", "handicrafts", "Mây tre đan", "2023-08", "2024-03", f"{BASE} district:58"),
+    _Spec(
+        "vh_dn",
+        "Du lịch làng nghề gốm Thổ Hà",
+        "tourism",
+        COMMUNITY,
+        "2024-08",
+        "2025-06",
+        f"{BASE} district:73",
+        version=1,
+    ),
+    _Spec("ts_tht", "Mây tre đan Tiên Sơn", "handicrafts", "Mây tre đan", "2023-08", "exp+75d", f"{BASE} district:58"),
     _Spec(
         "al_htx",
         "Trà hoa vàng Sơn Động",
@@ -328,7 +365,7 @@ PRODUCTS: list[_Spec] = [
         "2025-06",
         f"{BASE} district:82 province:91 return:active_ingredient submit",
     ),
-    _Spec("ls_htx", "Nhãn chín muộn Lục Nam", "food", FRESH, "2024-07", "2025-01", f"{BASE} district:55"),
+    _Spec("ls_htx", "Nhãn chín muộn Lục Nam", "food", FRESH, "2024-07", "2025-01", f"{BASE} district:55/wait"),
     _Spec("hs_dn", "Du lịch sinh thái tâm linh Huyền Sơn", "tourism", SITE, "2025-01", "2025-03", "accept"),
     _Spec(
         "nt_htx",
@@ -377,7 +414,16 @@ PRODUCTS: list[_Spec] = [
         f"{BASE} send province:62",
         "ocop-1489",
     ),
-    _Spec("al_htx", "Mật ong rừng Sơn Động", "food", HONEY, "2025-08", "-45d", f"{BASE} send province:83", "ocop-1489"),
+    _Spec(
+        "al_htx",
+        "Mật ong rừng Sơn Động",
+        "food",
+        HONEY,
+        "2025-08",
+        "-45d",
+        f"{BASE} send province:83/draft",
+        "ocop-1489",
+    ),
     _Spec(
         "al_htx",
         "Cao ba kích tím Sơn Động",
@@ -395,7 +441,7 @@ PRODUCTS: list[_Spec] = [
         "Gốm sứ mỹ nghệ",
         "2025-09",
         "-25d",
-        f"{BASE} send province:93 central:91",
+        f"{BASE} send province:93 central:91/wait",
         "ocop-1489",
     ),
     _Spec(
@@ -408,9 +454,17 @@ PRODUCTS: list[_Spec] = [
         f"{BASE} send province:66 upgrade submit send province:76",
         "ocop-1489",
     ),
-    _Spec("hg_htx", "Mỳ Chũ gạo lứt đỏ", "food", GRAIN, "2025-07", "-20d", f"{BASE} send", "ocop-1489"),
+    _Spec("hg_htx", "Mỳ Chũ gạo lứt đỏ", "food", GRAIN, "2025-07", "-20d", f"{BASE} send", "ocop-1489", version=1),
     _Spec(
-        "qs_tht", "Vải thiều sấy nguyên cùi Quý Sơn", "food", PROCESSED, "2025-08", "-14d", f"{BASE} send", "ocop-1489"
+        "qs_tht",
+        "Vải thiều sấy nguyên cùi Quý Sơn",
+        "food",
+        PROCESSED,
+        "2025-08",
+        "-14d",
+        f"{BASE} send",
+        "ocop-1489",
+        version=1,
     ),
     _Spec(
         "tdi_hh",
@@ -554,6 +608,10 @@ TRIGGERS = {
     "withdraw": "withdraw",
 }
 RATING_CAP = {"district": 3, "province": 4, "central": 5}
+# decision numbers of each level start above these (a People's Committee numbers all its decisions)
+DECISION_BASE = {"district": 1300, "province": 2100, "central": 400}
+# the certificate the recognising level revoked (timeline index in PRODUCTS, days ago)
+REVOKED = ("Vải thiều VietGAP Quý Sơn", 45)
 
 
 # --------------------------------------------------------------------------- files
@@ -614,8 +672,8 @@ def _png(lines: list[str], width: int = 96, height: int = 64) -> bytes:
 
 
 def _parse_when(spec: str, now: datetime, rng: random.Random) -> date:
-    if spec.startswith("exp+"):
-        days = int(spec[4:-1])
+    if spec.startswith(("exp+", "exp-")):
+        days = int(spec[3:-1])
         try:
             base = now.date().replace(year=now.year - 3)
         except ValueError:  # 29 February
@@ -654,7 +712,7 @@ class _Timeline:
 def _plan(index: int, spec: _Spec, rng: random.Random, now: datetime) -> _Timeline:
     tokens = [t.partition(":") for t in spec.route.split()]
     if spec.workflow == "ocop-148":
-        lo, hi = OCOP_148_FROM, min(OCOP_148_UNTIL, (now - timedelta(days=1)).date())
+        lo, hi = OCOP_148_FROM, min(OCOP_148_UNTIL - timedelta(days=7), (now - timedelta(days=1)).date())
     else:
         lo, hi = OCOP_1489_FROM, (now - timedelta(days=1)).date()
     start = min(max(_parse_when(spec.start, now, rng), lo), hi)
@@ -798,6 +856,10 @@ class _Loader:
         self.written: list[Path] = []
         self.councils: dict[str, _Council] = {}  # organisation code -> its council
         self.calendar = WorkingDays()
+        self.earlier: dict[int, Registry] = {}  # the registry as of an earlier version
+        self.settings = dataclasses.replace(Settings(), upload_dir=upload_dir, max_upload_bytes=MAX_UPLOAD_BYTES)
+        self.decision_numbers: dict[str, int] = {}  # organisation code -> decisions numbered so far
+        self.certificates: dict[int, list[str]] = {}  # timeline index -> codes of its certificates
 
     # ---- directory
     def organisations(self) -> None:
@@ -1141,11 +1203,20 @@ class _Loader:
                 self.attach(t, self.attacher(t, doc_type), doc_type, at + timedelta(hours=2, minutes=9 * i))
 
     # ---- steps
+    def _registry_of(self, version: int | None) -> Registry:
+        """The registry as it was when `version` was the newest (products started before version 2)."""
+        if version is None:
+            return self.registry
+        if version not in self.earlier:
+            definitions = {k: d for k, d in self.registry.definitions.items() if k[1] <= version}
+            self.earlier[version] = dataclasses.replace(self.registry, definitions=definitions)
+        return self.earlier[version]
+
     def create(self, t: _Timeline, step: _Step) -> None:
         spec = t.spec
         product = create_product(
             self.s,
-            self.registry,
+            self._registry_of(spec.version),
             self.creator(t),
             name=spec.name,
             product_group=spec.group,
@@ -1167,7 +1238,7 @@ class _Loader:
         comment: str | None
         actor: Actor | None = None
         if tok in RATING_CAP:
-            score = _jitter(float(arg or 0), self.rng)
+            score = _jitter(float((arg or "0").partition("/")[0]), self.rng)
             council = self.councils.get(self._org_at(t, tok) or "")
             if council is not None:
                 event = self.rate_in_round(t, council, score, step.at)
@@ -1192,7 +1263,14 @@ class _Loader:
         else:
             comment = self.rng.choice(COMMENTS[tok])
             if tok in ("upgrade", "reeval"):
-                self.refresh.setdefault(t.index, set()).update({"registration_form", "self_assessment_report"})
+                # a new application files its dossier's renewed documents again (the definition's list)
+                definition = self.registry.get(product.workflow_key, product.workflow_version)
+                kind = "upgrade" if tok == "upgrade" else "re_evaluation"
+                renew = definition.renew.get(kind)
+                again = {"registration_form", "self_assessment_report"}
+                if renew is not None:
+                    again |= set(renew.required_for(product.product_group, product.producer.kind))
+                self.refresh.setdefault(t.index, set()).update(again)
         actor = actor or self.step_actor(t, trigger)
         event = advance(self.s, self.registry, product.id, trigger, actor, comment=comment, data=data, now=step.at)
         if tok in RATING_CAP and step.after_at is not None:
@@ -1237,20 +1315,86 @@ class _Loader:
             at,
             f"Biên bản họp Hội đồng OCOP {council} {meeting}",
         )
-        star = (event.data or {}).get("star")
-        if event.to_state in ("rated", "upgraded") and star is not None and star >= 3:
-            issuer = {"district": "UBND huyện", "province": "UBND tỉnh"}.get(
-                tok, "Bộ NN&MT" if star == 5 else "UBND tỉnh"
-            )
-            self.attach(
-                t,
-                self.attacher(t, "recognition_decision"),
-                "recognition_decision",
-                at + timedelta(hours=3),
-                f"Quyết định công nhận sản phẩm OCOP {star} sao của {issuer}",
-            )
+        product = self.products[t.index]
+        definition = self.registry.get(product.workflow_key, product.workflow_version)
+        awaiting = definition.recognition.awaiting if definition.recognition else {}
+        waiting = {state: level for level, state in awaiting.items()}
+        level = waiting.get(product.state)
+        if level is None:
+            return
+        step = next(s for s in t.steps if s.token == tok and s.after_at == at)
+        hold = (step.arg or "").partition("/")[2]
+        if hold == "wait":
+            return
+        self.recognise(t, level, at + timedelta(hours=2), draft_only=hold == "draft")
+
+    def _level_person(self, t: _Timeline, level: str, action: str, obj) -> Actor:
+        """The first demo person of the level's unit whose role the permission file gives `action`."""
+        roles = self.registry.policy.actions[action].roles
+        for role in roles:
+            if self.registry.catalogue.roles[role].level != level:
+                continue
+            org = self._org_at(t, level)
+            if (role, org) in self.emails and can(self.actor(role, org), action, obj):
+                return self.actor(role, org)
+        raise LookupError(f"no demo person may {action} at the {level} level")
+
+    def recognise(self, t: _Timeline, level: str, at: datetime, *, draft_only: bool = False) -> None:
+        """The level's secretariat drafts the recognition decision; its chair signs it the same day (the
+        certificate is issued on the decision's date); its DOCX goes into the dossier."""
+        product = self.products[t.index]
+        org = self.orgs[self._org_at(t, level) or ""]
+        drafter = self._level_person(t, level, "draft_decisions", org)
+        decision = decision_service.draft_decision(
+            self.s, self.registry, drafter, organisation_id=org.id, product_ids=[product.id], now=at
+        )
+        if draft_only:
+            return
+        signed_at = at + timedelta(hours=1)
+        signer = self._level_person(t, level, "sign_decisions", decision)
+        n = self.decision_numbers[org.code] = self.decision_numbers.get(org.code, 0) + 1
+        suffix = "QĐ-BNNMT" if level == "central" else "QĐ-UBND"
+        number = f"{DECISION_BASE[level] + n}/{suffix}"
+        signed = sign_and_file_decision(
+            self.s,
+            self.registry,
+            self.settings,
+            signer,
+            decision.id,
+            number=number,
+            signed_on=local_day(signed_at),
+            now=signed_at,
+        )
+        self.certificates.setdefault(t.index, []).extend(c.code for c in signed.certificates)
+        # the decision's DOCX, filed in the dossier by the signing (kept for the clean-up on failure)
+        docs = self.s.scalars(
+            select(Document).where(Document.product_id == product.id, Document.doc_type == "recognition_decision")
+        )
+        self.written.extend(self.upload_dir / d.stored_name for d in docs)
+
+    def revoke(self, index: int, days_ago: int) -> None:
+        """The recognising level revokes the product's certificate (a food-safety breach found later)."""
+        product = self.products[index]
+        code = self.certificates[index][-1]
+        t = next(t for t in self.timelines if t.index == index)
+        on = local_day(self.now) - timedelta(days=days_ago)
+        cert = self.s.scalar(select(Certificate).where(Certificate.code == code))
+        chair = self._level_person(t, cert.level, "revoke_certificates", cert)
+        revoke_certificate(
+            self.s,
+            chair,
+            code,
+            reason=(
+                f"Kiểm tra hậu kiểm phát hiện sản phẩm «{product.name}» không duy trì chất lượng như hồ sơ "
+                "đánh giá (kết quả kiểm nghiệm không đạt chỉ tiêu vi sinh vật)."
+            ),
+            decision_number=f"{DECISION_BASE[cert.level] + 900}/QĐ-UBND",
+            revoked_on=on,
+            now=self.now,
+        )
 
     def run(self, timelines: list[_Timeline]) -> None:
+        self.timelines = timelines
         ops: list[tuple[datetime, int, int, str, int]] = []
         for t in timelines:
             for i, step in enumerate(t.steps):
@@ -1315,6 +1459,7 @@ def load_demo(
             timelines = [_plan(i, spec, rng, now) for i, spec in enumerate(PRODUCTS)]
             loader.run(timelines)
             loader.finish_rounds()
+            loader.revoke(next(i for i, spec in enumerate(PRODUCTS) if spec.name == REVOKED[0]), REVOKED[1])
     except BaseException:
         if loader is not None:
             for path in loader.written:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ocop_workflow.engine import Registry, load_directory, star_for_score
 from ocop_workflow.errors import DefinitionError, InvalidData, PermissionDenied
-from ocop_workflow.models import ProductEvent, Rating
+from ocop_workflow.models import Certificate, ProductEvent, Rating
 from ocop_workflow.reminders.sweep import add_months, run_sweep
 from ocop_workflow.services.access import load_actor
 from ocop_workflow.services.products import Verdict, advance, score_outcomes
@@ -29,6 +29,7 @@ from .helpers import (
     new_product,
     product_row,
     rate,
+    recognise,
     recognise_by,
     required_docs,
 )
@@ -120,11 +121,18 @@ def test_certificate_notices_after_a_central_refusal_go_to_the_province(db, regi
     settings = replace(Settings(), smtp_url=smtp.url, base_url="http://ocop.test", certificate_notice_days=(90,))
     pid = to_province(db, registry, world, upload_dir, "ocop-148", 92)
     rate(db, registry, pid, "rate_province", 91)
-    rate(db, registry, pid, "rate_central", 85)
-    recognise_by(db, registry, world, pid, "province")  # signed the day of the result
+    assert rate(db, registry, pid, "rate_central", 85) == "province_recognition"
+    _decision, (code,) = recognise(
+        db,
+        registry,
+        pid,
+        drafter=world.user("province_secretariat", "P"),
+        signer=world.user("province_chair", "P"),
+        organisation_id=world.orgs["P"],
+    )
     with db.session() as s:
-        at = s.scalar(select(Rating.at).where(Rating.product_id == pid, Rating.final.is_(True)))
-    expires = add_months(at.astimezone(VN).date(), 36)
+        issued = s.scalar(select(Certificate.issued_on).where(Certificate.code == code))
+    expires = add_months(issued, 36)
     when = datetime.combine(expires - timedelta(days=90), datetime.min.time(), tzinfo=VN) + timedelta(hours=9)
     report = run_sweep(db, registry, settings, now=when)
     told = {q.email for q in report.queued if q.product_id == pid}

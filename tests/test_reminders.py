@@ -12,7 +12,7 @@ from sqlalchemy import select, text, update
 
 from ocop_workflow.config import Settings
 from ocop_workflow.errors import InvalidData, NotFound, PermissionDenied
-from ocop_workflow.models import MailOutbox, Notification, Rating, Reminder, User
+from ocop_workflow.models import Certificate, MailOutbox, Notification, Rating, Reminder, User
 from ocop_workflow.notify import (
     get_email_mode,
     list_mail,
@@ -29,9 +29,23 @@ from ocop_workflow.notify.smtp import SmtpConfig, SmtpMailer
 from ocop_workflow.reminders.recipients import Directory
 from ocop_workflow.reminders.sweep import add_months, run_sweep
 from ocop_workflow.services.access import Actor, load_actor
+from ocop_workflow.services.certificates import revoke_certificate
 from ocop_workflow.services.products import advance
 
-from .helpers import T0, VN, attach, count, make_products, move, new_product, rate, required_docs
+from .helpers import (
+    PDF,
+    T0,
+    VN,
+    attach,
+    count,
+    make_products,
+    move,
+    new_product,
+    product_row,
+    rate,
+    recognise,
+    required_docs,
+)
 
 BASE_URL = "https://ocop.example.vn"
 
@@ -339,9 +353,9 @@ def test_two_sweeps_at_once_send_each_reminder_exactly_once(db, registry, world,
 
 
 # --- certificates ------------------------------------------------------------------------------
-def rated_product(db, registry, world, upload_dir, score: float = 62.5) -> int:
+def rated_product(db, registry, world, upload_dir, score: float = 62.5, name: str = "Mỳ Chũ") -> int:
     officer = world.user("commune_officer", "C1")
-    pid = new_product(db, registry, officer, world.producers["household"], name="Mỳ Chũ")
+    pid = new_product(db, registry, officer, world.producers["household"], name=name)
     attach(db, registry, officer, pid, ["idea_registration", "business_plan", "organisation_intro"], upload_dir)
     move(db, registry, officer, pid, "accept_idea")
     move(db, registry, officer, pid, "approve_plan")
@@ -358,17 +372,44 @@ def rated_product(db, registry, world, upload_dir, score: float = 62.5) -> int:
     return pid
 
 
+def certify(db, registry, world, pid: int, number: str = "1215/QĐ-UBND", now: datetime | None = None) -> str:
+    """The district chair signs the decision recognising the product's 3★: its certificate's code."""
+    _decision, (code,) = recognise(
+        db,
+        registry,
+        pid,
+        drafter=world.user("district_secretariat", "D1"),
+        signer=world.user("district_chair", "D1"),
+        organisation_id=world.orgs["D1"],
+        number=number,
+        now=now,
+    )
+    return code
+
+
+def certificate(db, code: str) -> Certificate:
+    with db.session() as s:
+        return s.scalars(select(Certificate).where(Certificate.code == code)).one()
+
+
+def on(d: date, hour: int = 8) -> datetime:
+    return datetime.combine(d, datetime.min.time(), tzinfo=VN) + timedelta(hours=hour)
+
+
 def test_certificate_notices_90_30_and_0_days_before_expiry(db, registry, world, settings, smtp, upload_dir):
     officer, district = world.user("commune_officer", "C1"), world.user("district_secretariat", "D1")
     set_locale(db, district, "en")
     pid = rated_product(db, registry, world, upload_dir)
-    with db.session() as s:
-        rating = s.scalars(select(Rating).where(Rating.product_id == pid)).one()
-    assert (rating.final, rating.star) == (True, 3)
-    expires = add_months(rating.at.astimezone(VN).date(), 36)
-
-    def on(d: date, hour: int = 8) -> datetime:
-        return datetime.combine(d, datetime.min.time(), tzinfo=VN) + timedelta(hours=hour)
+    # no certificate before the chair signs: a council's result alone gives no notice
+    assert product_row(db, pid).state == "district_recognition"
+    signed_at = datetime.now(UTC) - timedelta(days=400)  # the decision is dated 400 days ago
+    with db.transaction() as s:  # the council's result came before it
+        s.execute(update(Rating).where(Rating.product_id == pid).values(at=signed_at - timedelta(days=5)))
+    code = certify(db, registry, world, pid, now=signed_at)
+    cert = certificate(db, code)
+    assert cert.star == 3 and cert.issued_on == signed_at.astimezone(VN).date()
+    expires = cert.expires_on
+    assert expires == add_months(cert.issued_on, 36)
 
     def notices(d: date) -> list[tuple[int, str]]:
         return sorted((q.period, q.email) for q in sweep(db, registry, settings, on(d)).queued)
@@ -386,36 +427,116 @@ def test_certificate_notices_90_30_and_0_days_before_expiry(db, registry, world,
     subjects = [m["Subject"] for m in smtp.sink.to(district)]
     assert subjects[0] == f"[OCOP] The OCOP certificate of “Mỳ Chũ” expires in 90 days ({expires.isoformat()})"
     assert subjects[2] == f"[OCOP] The OCOP certificate of “Mỳ Chũ” expires today ({expires.isoformat()})"
+    en = smtp.sink.to(district)[0].get_content()
+    assert f"The certificate {code} is valid for 36 months" in en
+    assert f"Apply for re-evaluation: {BASE_URL}/products/{pid}#apply_reevaluation" in en
     vi = smtp.sink.to(officer)[1]
     assert vi["Subject"] == f"[OCOP] Giấy chứng nhận OCOP của «Mỳ Chũ» hết hạn sau 30 ngày ({expires:%d/%m/%Y})"
-    assert "công nhận 3 sao" in vi.get_content() and "Lục Ngạn" in vi.get_content()
+    body = vi.get_content()
+    assert "công nhận 3 sao" in body and "Lục Ngạn" in body and f"Giấy chứng nhận {code}" in body
+    assert f"Đăng ký đánh giá lại: {BASE_URL}/products/{pid}#apply_reevaluation" in body
     assert [n.kind for n in notifications(db, officer)] == ["certificate"] * 3
+    assert notifications(db, officer)[0].link == f"/products/{pid}#apply_reevaluation"
 
 
-def test_no_certificate_notice_below_3_stars_or_after_a_newer_rating(db, registry, world, settings, smtp, upload_dir):
-    low = rated_product(db, registry, world, upload_dir, score=45)  # 2 stars: no certificate
-    pid = rated_product(db, registry, world, upload_dir, score=62.5)
+def test_no_certificate_notice_below_3_stars_or_before_the_decision(db, registry, world, settings, smtp, upload_dir):
+    low = rated_product(db, registry, world, upload_dir, score=45, name="Mỳ Chũ gạo lứt")  # 2★: no certificate
+    waiting = rated_product(db, registry, world, upload_dir, score=62.5)  # 3★, no decision signed yet
+    assert product_row(db, low).state == "rated" and product_row(db, waiting).state == "district_recognition"
+    today = datetime.now(UTC).astimezone(VN).date()
+    for days in (0, 400, 36 * 31 - 90, 36 * 31 - 30, 36 * 31):
+        assert sweep(db, registry, settings, on(today + timedelta(days=days))).certificates == 0
+
+
+def test_no_certificate_notice_after_revocation(db, registry, world, settings, smtp, upload_dir):
+    pid = rated_product(db, registry, world, upload_dir)
+    code = certify(db, registry, world, pid)
+    expires = certificate(db, code).expires_on
+    # a sweep as of the 90-day mark, SMTP down: the notices wait in the outbox
+    smtp.stop()
+    report = sweep(db, registry, settings, on(expires - timedelta(days=90)))
+    assert {(q.product_id, q.period) for q in report.queued} == {(pid, 90)}
+    with db.transaction() as s:
+        revoke_certificate(
+            s,
+            load_actor(s, world.user("district_chair", "D1")),
+            code,
+            reason="Sản phẩm không duy trì chất lượng như hồ sơ đánh giá",
+            decision_number="45/QĐ-UBND",
+        )
+    smtp.start()
+    later = sweep(db, registry, settings, on(expires - timedelta(days=90), hour=9))
+    assert later.certificates == 0 and later.queued == []
+    assert len(later.delivery.cancelled) == 2 and not later.delivery.sent and not smtp.sink.messages
+    assert sweep(db, registry, settings, on(expires - timedelta(days=30))).queued == []
+    assert sweep(db, registry, settings, on(expires)).queued == []
+
+
+def test_a_renewed_certificate_gets_its_own_notices(db, registry, world, settings, smtp, upload_dir):
     officer = world.user("commune_officer", "C1")
-    with db.session() as s:
-        at = s.scalars(select(Rating.at).where(Rating.product_id == pid)).one()
-    expires = add_months(at.astimezone(VN).date(), 36)
-    notice_day = datetime.combine(expires - timedelta(days=90), datetime.min.time(), tzinfo=VN) + timedelta(hours=9)
-    # a late mail (SMTP down) for a certificate that is then replaced by a re-evaluation is cancelled
+    pid = rated_product(db, registry, world, upload_dir)
+    old = certify(db, registry, world, pid, number="1215/QĐ-UBND")
+    expires = certificate(db, old).expires_on
+    notice_day = on(expires - timedelta(days=90), hour=9)
+    # a late mail (SMTP down) for a certificate that is then renewed by a re-evaluation is cancelled
     smtp.stop()
     report = sweep(db, registry, settings, notice_day)
-    assert {q.product_id for q in report.queued} == {pid} and low not in {q.product_id for q in report.queued}
+    assert {q.product_id for q in report.queued} == {pid} and len(report.queued) == 2
     move(db, registry, officer, pid, "apply_reevaluation")
+    attach(
+        db,
+        registry,
+        officer,
+        pid,
+        ["registration_form", "self_assessment_report", "lab_test_report"],
+        upload_dir,
+        content=PDF + b"renewed",
+    )
     move(db, registry, officer, pid, "submit_to_district")
-    rate(db, registry, pid, "rate_district", 65)
-    with db.session() as s:
-        new_rating = s.scalars(select(Rating.at).where(Rating.product_id == pid).order_by(Rating.id.desc())).first()
+    assert rate(db, registry, pid, "rate_district", 65) == "district_recognition"
+    new = certify(db, registry, world, pid, number="1300/QĐ-UBND")
+    assert certificate(db, old).superseded_by_id == certificate(db, new).id
     smtp.start()
     later = sweep(db, registry, settings, notice_day + timedelta(minutes=5))
-    # the old notices are cancelled; the new certificate (rated today as well) gets its own
+    # the old notices are cancelled; the new certificate (signed today as well) gets its own
     assert len(later.delivery.cancelled) == 2 and len(later.delivery.sent) == 2
     with db.session() as s:
-        sent = s.scalars(select(Reminder.anchor_at).where(Reminder.outbox_id.in_(later.delivery.sent))).all()
-    assert set(sent) == {new_rating} and len(smtp.sink.messages) == 2
+        sent = s.scalars(select(Reminder.subject).where(Reminder.outbox_id.in_(later.delivery.sent))).all()
+    assert set(sent) == {new} and len(smtp.sink.messages) == 2
+    assert all(new in m.get_content() for m in smtp.sink.messages)
+
+
+def test_a_sweep_at_an_earlier_time_sees_the_certificates_as_they_stood_then(
+    db, registry, world, settings, smtp, upload_dir
+):
+    """`ocop reminders sweep --at`: a certificate renewed today still counted yesterday."""
+    officer = world.user("commune_officer", "C1")
+    pid = rated_product(db, registry, world, upload_dir)
+    today = datetime.now(UTC).astimezone(VN).date()
+    signed_at = on(add_months(today, -36) + timedelta(days=60))  # it expires in 60 days
+    with db.transaction() as s:
+        s.execute(update(Rating).where(Rating.product_id == pid).values(at=signed_at - timedelta(days=5)))
+    old = certify(db, registry, world, pid, now=signed_at)
+    assert (certificate(db, old).expires_on - today).days == 60
+    move(db, registry, officer, pid, "apply_reevaluation")
+    attach(
+        db,
+        registry,
+        officer,
+        pid,
+        ["registration_form", "self_assessment_report", "lab_test_report"],
+        upload_dir,
+        content=PDF + b"renewed",
+    )
+    move(db, registry, officer, pid, "submit_to_district")
+    rate(db, registry, pid, "rate_district", 66)
+    new = certify(db, registry, world, pid, number="1301/QĐ-UBND")
+    assert certificate(db, old).superseded_on == today
+    yesterday = sweep(db, registry, settings, on(today - timedelta(days=1), hour=10), dry_run=True)
+    assert [(q.product_id, q.period, q.subject) for q in yesterday.queued if q.email == officer] == [(pid, 90, old)]
+    now = sweep(db, registry, settings, on(today, hour=10), dry_run=True)
+    assert now.certificates == 0 and now.queued == []
+    assert new != old
 
 
 # --- working days ------------------------------------------------------------------------------

@@ -30,6 +30,11 @@ def product_link(product_id: int) -> str:
     return f"/products/{product_id}"
 
 
+def reevaluation_link(product_id: int) -> str:
+    """The product page at its "apply for re-evaluation" step (the anchor is the step's trigger)."""
+    return f"{product_link(product_id)}#apply_reevaluation"
+
+
 def absolute(base_url: str, link: str) -> str:
     return base_url.rstrip("/") + link
 
@@ -41,11 +46,12 @@ FOOTER = Text(
     "You can choose one daily digest or no e-mail in your profile.",
 )
 OPEN = Text("Xem sản phẩm: {url}", "Open the product: {url}")
+APPLY = Text("Đăng ký đánh giá lại: {url}", "Apply for re-evaluation: {url}")
 
 
-def _mail(title: str, body: str, link: str, locale: str, base_url: str) -> tuple[str, str]:
+def _mail(title: str, body: str, link: str, locale: str, base_url: str, action: Text = OPEN) -> tuple[str, str]:
     url = absolute(base_url, link)
-    mail = f"{body}\n\n{OPEN.get(locale).format(url=url)}\n\n{FOOTER.get(locale)}\n"
+    mail = f"{body}\n\n{action.get(locale).format(url=url)}\n\n{FOOTER.get(locale)}\n"
     return f"[OCOP] {title}", mail
 
 
@@ -127,6 +133,7 @@ class CertificateInfo:
     expires_on: date
     days_left: int
     months: int
+    code: str = ""
 
     def render(self, locale: str, base_url: str) -> Message:
         en = locale.startswith("en")
@@ -150,23 +157,25 @@ class CertificateInfo:
                 else f"Giấy chứng nhận OCOP của «{name}» đã hết hạn ngày {expiry}"
             )
         rated = fmt_date(self.rated_on, locale)
+        code = f" {self.code}" if self.code else ""
         if en:
             body = (
                 f"“{name}” (#{self.product_id}, {self.commune_name}) was recognised with {self.star} stars by "
-                f"{self.org_name} on {rated}. The certificate is valid for {self.months} months, until {expiry}.\n"
+                f"{self.org_name} on {rated}. The certificate{code} is valid for {self.months} months, "
+                f"until {expiry}.\n"
                 "To keep its stars the producer has to apply for re-evaluation; the recognising authority must "
                 "tell the producer at least 30 days before the certificate expires."
             )
         else:
             body = (
                 f"Sản phẩm «{name}» (#{self.product_id}, {self.commune_name}) được {self.org_name} công nhận "
-                f"{self.star} sao ngày {rated}. Giấy chứng nhận có hiệu lực {self.months} tháng, "
+                f"{self.star} sao ngày {rated}. Giấy chứng nhận{code} có hiệu lực {self.months} tháng, "
                 f"đến ngày {expiry}.\n"
                 "Để giữ hạng sao, chủ thể cần đăng ký đánh giá lại; cơ quan công nhận phải thông báo cho chủ thể "
                 "ít nhất 30 ngày trước khi giấy chứng nhận hết hạn."
             )
-        link = product_link(self.product_id)
-        subject, mail_body = _mail(title, body, link, locale, base_url)
+        link = reevaluation_link(self.product_id)
+        subject, mail_body = _mail(title, body, link, locale, base_url, APPLY)
         return Message(title, body, subject, mail_body, link)
 
 

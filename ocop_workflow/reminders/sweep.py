@@ -11,11 +11,13 @@ number of times, from any number of processes:
    parent organisation) after a further `escalate_after_days` (default: the SLA again); each
    level repeats every `reminder_repeat_days`, period 0, 1, 2, … Only the current period is
    queued: a scheduler that was down does not fire the missed ones.
-2. **Certificates.** A product's certificate runs `certificate_months` (36) from its newest
-   final rating when that rating gave 3★ or more. Notices go out 90 and 30 days before the
-   expiry date and on the day itself (stage = the smallest of 90/30/0 not below the days
-   left; the expiry notice is still sent up to 30 days late, never for older certificates),
-   to the commune's OCOP officers and to the recognising organisation's secretariat.
+2. **Certificates.** Each certificate of the `certificates` table (issued by a signed recognition
+   decision, issue #10) expires on its `expires_on`. Notices go out 90 and 30 days before that
+   day and on the day itself (stage = the smallest of 90/30/0 not below the days left; the
+   expiry notice is still sent up to 30 days late, never for older certificates), to the
+   commune's OCOP officers and to the recognising organisation's secretariat, as long as the
+   certificate is neither revoked nor superseded on the sweep's day. The ledger's subject is the
+   certificate's code, so a renewed certificate gets its own notices.
 3. **Recording.** Each (reminder, recipient) is one row of `reminders` with the unique key
    (kind, product, subject, anchor, level, period, user), inserted with
    `INSERT … ON CONFLICT DO NOTHING RETURNING id`: only rows that are really new come back,
@@ -26,7 +28,7 @@ number of times, from any number of processes:
    time, one digest per user and day (outbox `dedupe_key` digest:<user>:<date>) collects their
    reminders not yet mailed.
 5. **Delivery** through the outbox (see `ocop_workflow.notify.outbox`): mail about a product
-   that has since moved on (or been re-rated) is cancelled instead of sent.
+   that has since moved on (or a certificate since revoked or superseded) is cancelled instead of sent.
 """
 
 from __future__ import annotations
@@ -38,14 +40,13 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, literal, select, update
+from sqlalchemy import String, cast, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..db import Database
 from ..engine import Registry
-from ..engine.definition import CERTIFIED_MIN_STAR
-from ..models import MailOutbox, Notification, Product, Rating, Reminder, User
+from ..models import Certificate, MailOutbox, Notification, Product, Reminder, User
 from ..notify.bulk import bulk_insert, in_ids, insert_ignoring_duplicates
 from ..notify.outbox import DeliveryReport, MailerFactory, deliver
 from .calendar import sla_calendar
@@ -252,58 +253,61 @@ def add_months(d: date, months: int) -> date:
     return date(year, month, min(d.day, _calendar.monthrange(year, month)[1]))
 
 
+def certificate_anchor(issued_on: date, tz: ZoneInfo) -> datetime:
+    """A certificate's anchor in the ledger: the start of its issue day (with its code as the subject,
+    one certificate's notices are one set; a renewed certificate gets a set of its own)."""
+    return datetime.combine(issued_on, datetime.min.time(), tzinfo=tz).astimezone(UTC)
+
+
 def certificate_dues(
     session: Session, registry: Registry, settings: Settings, now: datetime, directory: Directory, report: SweepReport
 ) -> list[Due]:
+    """Notices for the certificates (the `certificates` table, issue #10) whose expiry date falls in
+    the notice window, as they stand on the sweep's local day: none for a certificate revoked or
+    superseded by then, nor for one not yet issued then (a sweep `--at` an earlier time)."""
     stages = sorted(set(settings.certificate_notice_days))
     if not stages:
         return []
     tz = ZoneInfo(settings.timezone)
     months = settings.certificate_months
     today = now.astimezone(tz).date()
-    # expiry (rated + months) within [today - late grace, today + first notice]: a window of rating dates
-    lo = add_months(today - timedelta(days=LATE_EXPIRY_NOTICE_DAYS), -months) - timedelta(days=3)
-    hi = add_months(today + timedelta(days=max(stages)), -months) + timedelta(days=3)
-    lo_at = datetime.combine(lo, datetime.min.time(), tzinfo=tz)
-    hi_at = datetime.combine(hi, datetime.min.time(), tzinfo=tz)
+    C = Certificate
     candidates = session.execute(
-        select(Rating.product_id, Rating.at, Rating.star, Rating.organisation_id)
-        .where(Rating.final.is_(True), Rating.at >= lo_at, Rating.at < hi_at)
-        .order_by(Rating.product_id, Rating.at)
+        select(
+            C.id,
+            C.code,
+            C.product_id,
+            C.star,
+            C.organisation_id,
+            C.issued_on,
+            C.expires_on,
+            Product.name,
+            Product.commune_id,
+        )
+        .join(Product, Product.id == C.product_id)
+        .where(
+            C.expires_on >= today - timedelta(days=LATE_EXPIRY_NOTICE_DAYS),
+            C.expires_on <= today + timedelta(days=stages[-1]),
+            C.issued_on <= today,
+            or_(C.revoked_on.is_(None), C.revoked_on > today),
+            or_(C.superseded_on.is_(None), C.superseded_on > today),
+        )
+        .order_by(C.product_id, C.issued_on, C.id)
     ).all()
-    if not candidates:
-        return []
-    pids = sorted({c.product_id for c in candidates})
-    newest = _newest_final_ratings(session, pids)
-    products = {
-        p.id: p
-        for p in session.execute(select(Product.id, Product.name, Product.commune_id).where(Product.id.in_(pids)))
-    }
     chosen = []
     for c in candidates:
-        if newest.get(c.product_id) != c.at or c.star < CERTIFIED_MIN_STAR or c.product_id not in products:
-            continue  # a newer final rating replaced it (or it is below 3★: no certificate)
-        expires = add_months(c.at.astimezone(tz).date(), months)
-        days_left = (expires - today).days
-        if days_left < -LATE_EXPIRY_NOTICE_DAYS or days_left > stages[-1]:
-            continue
+        days_left = (c.expires_on - today).days
         stage = next(s for s in stages if days_left <= s)
-        chosen.append((c, expires, days_left, stage))
+        chosen.append((c, days_left, stage))
     report.certificates = len(chosen)
     if not chosen:
         return []
-    directory.load_orgs(
-        {products[c.product_id].commune_id for c, *_ in chosen}
-        | {c.organisation_id for c, *_ in chosen if c.organisation_id}
-    )
-    directory.load_members(
-        {products[c.product_id].commune_id for c, *_ in chosen}
-        | {c.organisation_id for c, *_ in chosen if c.organisation_id}
-    )
+    orgs = {c.commune_id for c, *_ in chosen} | {c.organisation_id for c, *_ in chosen if c.organisation_id}
+    directory.load_orgs(orgs)
+    directory.load_members(orgs)
     dues = []
-    for c, expires, days_left, stage in chosen:
-        product = products[c.product_id]
-        commune = directory.by_id.get(product.commune_id)
+    for c, days_left, stage in chosen:
+        commune = directory.by_id.get(c.commune_id)
         recognising = directory.by_id.get(c.organisation_id) if c.organisation_id else None
         recipients = {r.user_id: r for r in directory.members(commune, registry.policy.certificate_recipients)}
         for r in supervisors(directory, registry.policy, recognising):
@@ -313,26 +317,27 @@ def certificate_dues(
             continue
         info = CertificateInfo(
             product_id=c.product_id,
-            product_name=product.name,
+            product_name=c.name,
             commune_name=commune.name if commune else "",
             star=c.star,
             org_name=recognising.name if recognising else "",
-            rated_on=c.at.astimezone(tz).date(),
-            expires_on=expires,
+            rated_on=c.issued_on,
+            expires_on=c.expires_on,
             days_left=days_left,
             months=months,
+            code=c.code,
         )
-        due_at = datetime.combine(expires - timedelta(days=stage), datetime.min.time(), tzinfo=tz).astimezone(UTC)
+        due_at = datetime.combine(c.expires_on - timedelta(days=stage), datetime.min.time(), tzinfo=tz)
         dues.append(
             Due(
                 CERTIFICATE,
                 c.product_id,
-                CERTIFICATE,
-                c.at,
+                c.code,
+                certificate_anchor(c.issued_on, tz),
                 0,
                 stage,
                 commune.id if commune else None,
-                due_at,
+                due_at.astimezone(UTC),
                 list(recipients.values()),
                 info,
             )
@@ -340,23 +345,9 @@ def certificate_dues(
     return dues
 
 
-def _newest_final_ratings(session: Session, product_ids: list[int]) -> dict[int, datetime]:
-    out: dict[int, datetime] = {}
-    for i in range(0, len(product_ids), INSERT_CHUNK):
-        chunk = product_ids[i : i + INSERT_CHUNK]
-        rows = session.execute(
-            select(Rating.product_id, Rating.at)
-            .where(Rating.final.is_(True), Rating.product_id.in_(chunk))
-            .order_by(Rating.product_id, Rating.at)
-        )
-        for pid, at in rows:
-            out[pid] = at  # ordered by time: the last one wins
-    return out
-
-
 # --- 3. recording ------------------------------------------------------------------------------
 def _already_recorded(session: Session, dues: list[Due]) -> set[tuple]:
-    """Keys (kind, product, anchor, level, period, user) of these dues that are in the ledger already.
+    """Keys (kind, product, subject, anchor, level, period, user) of these dues that are in the ledger already.
     A steady-state sweep finds the same stalled products every few minutes: one indexed read
     instead of thousands of INSERTs that would only conflict."""
     found: set[tuple] = set()
@@ -367,7 +358,7 @@ def _already_recorded(session: Session, dues: list[Due]) -> set[tuple]:
         for i in range(0, len(items), INSERT_CHUNK):
             chunk = items[i : i + INSERT_CHUNK]
             # (kind, product_id) is the prefix of uq_reminders_once: an index read of these products' ledger
-            stmt = select(R.c.product_id, R.c.anchor_at, R.c.level, R.c.period, R.c.user_id).where(
+            stmt = select(R.c.product_id, R.c.subject, R.c.anchor_at, R.c.level, R.c.period, R.c.user_id).where(
                 R.c.kind == kind, R.c.product_id.in_(sorted({d.product_id for d in chunk}))
             )
             found.update((kind, *row) for row in session.execute(stmt))
@@ -376,12 +367,12 @@ def _already_recorded(session: Session, dues: list[Due]) -> set[tuple]:
 
 def record(session: Session, settings: Settings, dues: list[Due], now: datetime, report: SweepReport) -> None:
     """Insert the reminder rows; for those that are new, the notification and the mail."""
-    by_key = {(d.kind, d.product_id, d.level, d.period): d for d in dues}
+    by_key = {(d.kind, d.product_id, d.subject, d.level, d.period): d for d in dues}
     recorded = _already_recorded(session, dues) if dues else set()
     rows = []
     for d in dues:
         for r in d.recipients:
-            if (d.kind, d.product_id, d.anchor_at, d.level, d.period, r.user_id) in recorded:
+            if (d.kind, d.product_id, d.subject, d.anchor_at, d.level, d.period, r.user_id) in recorded:
                 continue
             rows.append(
                 {
@@ -403,15 +394,14 @@ def record(session: Session, settings: Settings, dues: list[Due], now: datetime,
     # one order for every sweep, so concurrent sweeps on PostgreSQL wait for each other instead of deadlocking;
     # ON CONFLICT DO NOTHING settles races with another sweep: only rows really inserted come back
     rows.sort(key=lambda r: (r["kind"], r["product_id"], r["subject"], r["level"], r["period"], r["user_id"]))
-    new = bulk_insert(
-        session, R, rows, returning=("id", "kind", "product_id", "level", "period", "user_id"), ignore_duplicates=True
-    )
+    returning = ("id", "kind", "product_id", "subject", "level", "period", "user_id")
+    new = bulk_insert(session, R, rows, returning=returning, ignore_duplicates=True)
     if not new:
         return
     new.sort(key=lambda r: r.id)
     notifications, mails = [], []
     for row in new:
-        d = by_key[(row.kind, row.product_id, row.level, row.period)]
+        d = by_key[(row.kind, row.product_id, row.subject, row.level, row.period)]
         rec = d.recipient(row.user_id)
         msg = d.message(rec.locale, settings.base_url)
         notifications.append(
@@ -471,10 +461,11 @@ def record(session: Session, settings: Settings, dues: list[Due], now: datetime,
 
 # --- 4. digests --------------------------------------------------------------------------------
 def inapplicable(session: Session, items: list) -> set[int]:
-    """Reminder ids (items: id, kind, product_id, subject, anchor_at) whose product has moved on:
-    another state entry for a stall, another final rating for a certificate."""
+    """Reminder ids (items: id, kind, product_id, subject, anchor_at) that no longer apply: the product
+    entered another state since a stall; the certificate (the subject, its code) was revoked or
+    superseded (renewed, upgraded, re-evaluated) since its notice."""
     stall_pids = sorted({i.product_id for i in items if i.kind == "stall"})
-    cert_pids = sorted({i.product_id for i in items if i.kind == CERTIFICATE})
+    cert_codes = sorted({i.subject for i in items if i.kind == CERTIFICATE})
     current: dict[int, tuple[str, datetime]] = {}
     for k in range(0, len(stall_pids), INSERT_CHUNK):
         chunk = stall_pids[k : k + INSERT_CHUNK]
@@ -482,12 +473,21 @@ def inapplicable(session: Session, items: list) -> set[int]:
             select(Product.id, Product.state, Product.state_entered_at).where(Product.id.in_(chunk))
         ):
             current[pid] = (state, entered)
-    newest = _newest_final_ratings(session, cert_pids) if cert_pids else {}
+    standing: set[str] = set()  # codes of the certificates neither revoked nor superseded
+    for k in range(0, len(cert_codes), INSERT_CHUNK):
+        chunk = cert_codes[k : k + INSERT_CHUNK]
+        standing.update(
+            session.scalars(
+                select(Certificate.code).where(
+                    Certificate.code.in_(chunk), Certificate.revoked_on.is_(None), Certificate.superseded_on.is_(None)
+                )
+            )
+        )
 
     def moved_on(i) -> bool:
         if i.kind == "stall":
             return current.get(i.product_id) != (i.subject, i.anchor_at)
-        return newest.get(i.product_id) != i.anchor_at
+        return i.subject not in standing
 
     return {i.id for i in items if moved_on(i)}
 

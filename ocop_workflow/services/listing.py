@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Select, and_, bindparam, false, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
@@ -21,9 +21,10 @@ from ..errors import NotFound
 from ..folding import search_words
 from ..i18n import Text
 from ..levels import COMMUNE
-from ..models import Organisation, Producer, Product
+from ..models import Certificate, Organisation, Producer, Product
 from ..validation import valid_id
 from .access import Actor
+from .certificates import local_day, valid_on
 
 COUNT_CAP = 1000
 SEARCH_COUNT_CAP = 200
@@ -38,10 +39,13 @@ class ProductFilter:
     state: str | None = None
     org_id: int | None = None
     group: str | None = None
+    # 1-2: the product's star; 3-5: "certified at that star", a certificate of that star valid on
+    # `on` (today in Vietnam by default): an expired, revoked or superseded one does not count
     star: int | None = None
     q: str | None = None
     waiting: bool = False
     page: int = 1
+    on: date | None = None
 
 
 @dataclass
@@ -153,6 +157,18 @@ def _like_escape(value: str) -> str:
     return value.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
+CERTIFIED_STAR = 3
+
+
+def certified_condition(star=None, today=None):
+    """SQL on Product: it holds a certificate valid on `today` (bind parameter "today" by default),
+    of the star `star` when given. The one meaning of "certified" in lists and counts (issue #10)."""
+    cond = and_(Certificate.product_id == Product.id, valid_on(today if today is not None else bindparam("today")))
+    if star is not None:
+        cond = and_(cond, Certificate.star == star)
+    return select(Certificate.id).where(cond).exists()
+
+
 def _conditions(registry: Registry, actor: Actor, scope, flt: ProductFilter, org_column, n_words: int) -> list:
     """The WHERE conditions of one shape of list: the scope first, then each filter with a named parameter."""
     conds = [scope]
@@ -160,7 +176,9 @@ def _conditions(registry: Registry, actor: Actor, scope, flt: ProductFilter, org
         conds.append(Product.state == bindparam("state"))
     if flt.group:
         conds.append(Product.product_group == bindparam("group"))
-    if flt.star:
+    if flt.star and flt.star >= CERTIFIED_STAR:
+        conds.append(certified_condition(bindparam("star")))
+    elif flt.star:
         conds.append(Product.current_star == bindparam("star"))
     if org_column is not None:
         conds.append(
@@ -220,6 +238,8 @@ def product_conditions(
         params["group"] = flt.group
     if flt.star:
         params["star"] = flt.star
+        if flt.star >= CERTIFIED_STAR:
+            params["today"] = flt.on or local_day()
     words = search_words(flt.q)
     params.update({f"word{i}": f"%{_like_escape(w)}%" for i, w in enumerate(words)})
     narrow = _narrow(actor)
@@ -230,7 +250,7 @@ def product_conditions(
         narrow,
         bool(flt.state),
         bool(flt.group),
-        bool(flt.star),
+        (flt.star >= CERTIFIED_STAR) if flt.star else None,
         org_key,
         len(words),
         waiting,
@@ -361,6 +381,26 @@ def state_counts(session: Session, actor: Actor, *, waiting: Registry | None = N
     return [(key, state, n) for (key, state), n in sorted(counts.items())]
 
 
+def certified_counts(session: Session, actor: Actor, today: date | None = None) -> dict[int, int]:
+    """{star: products} of the products in the actor's scope certified on `today` (a certificate valid
+    then; today in Vietnam by default), each counted once at the star of its newest valid certificate."""
+    day = today or local_day()
+    newest = (
+        select(Certificate.product_id, func.max(Certificate.issued_on).label("issued_on"))
+        .where(valid_on(day))
+        .group_by(Certificate.product_id)
+        .subquery()
+    )
+    stmt = (
+        select(Certificate.star, func.count(func.distinct(Certificate.product_id)))
+        .join(newest, and_(newest.c.product_id == Certificate.product_id, newest.c.issued_on == Certificate.issued_on))
+        .join(Product, Product.id == Certificate.product_id)
+        .where(valid_on(day), _scope_condition(session, actor))
+        .group_by(Certificate.star)
+    )
+    return {star: n for star, n in session.execute(stmt)}
+
+
 def organisations_in_scope(session: Session, actor: Actor, levels: tuple[str, ...] | None = None) -> list[Organisation]:
     """Every organisation the actor may see (optionally only some levels), in tree order."""
     if not actor.scope_paths:
@@ -391,6 +431,8 @@ __all__ = [
     "Page",
     "ProductFilter",
     "ProductRow",
+    "certified_condition",
+    "certified_counts",
     "get_visible_organisation",
     "list_products",
     "organisation_options",
