@@ -120,9 +120,7 @@ def test_certified_in_lists_means_a_certificate_valid_today(demo: Demo) -> None:
         before = list_products(s, demo.registry, admin, ProductFilter(star=3, on=TODAY - timedelta(days=365)))
         assert gone <= {p.id for p in before.items}
         counts = certified_counts(s, admin, TODAY)
-        assert sum(counts.values()) == len(
-            set(s.scalars(select(Certificate.product_id).where(valid_on(TODAY))))
-        )
+        assert sum(counts.values()) == len(set(s.scalars(select(Certificate.product_id).where(valid_on(TODAY)))))
         assert set(counts) <= {3, 4, 5} and counts.get(3)
 
 
