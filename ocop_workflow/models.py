@@ -611,8 +611,8 @@ class Reminder(Base):
     The unique key (kind, product, subject, anchor, level, period, user) is what makes a
     second scheduler or a restart queue nothing twice. For a stall: subject is the state,
     anchor the moment the product entered it, level 0 the owning organisation and 1 the
-    escalation to its parent, period the repeat number. For a certificate: subject is
-    "certificate", anchor the final rating's time, period the days before expiry (90, 30, 0).
+    escalation to its parent, period the repeat number. For a certificate: subject is the
+    certificate's code, anchor its issue day, period the days before expiry (90, 30, 0).
     """
 
     __tablename__ = "reminders"

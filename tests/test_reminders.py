@@ -429,14 +429,14 @@ def test_certificate_notices_90_30_and_0_days_before_expiry(db, registry, world,
     assert subjects[2] == f"[OCOP] The OCOP certificate of “Mỳ Chũ” expires today ({expires.isoformat()})"
     en = smtp.sink.to(district)[0].get_content()
     assert f"The certificate {code} is valid for 36 months" in en
-    assert f"Apply for re-evaluation: {BASE_URL}/products/{pid}#apply_reevaluation" in en
+    assert f"Apply for re-evaluation: {BASE_URL}/products/{pid}#step-apply_reevaluation" in en
     vi = smtp.sink.to(officer)[1]
     assert vi["Subject"] == f"[OCOP] Giấy chứng nhận OCOP của «Mỳ Chũ» hết hạn sau 30 ngày ({expires:%d/%m/%Y})"
     body = vi.get_content()
     assert "công nhận 3 sao" in body and "Lục Ngạn" in body and f"Giấy chứng nhận {code}" in body
-    assert f"Đăng ký đánh giá lại: {BASE_URL}/products/{pid}#apply_reevaluation" in body
+    assert f"Đăng ký đánh giá lại: {BASE_URL}/products/{pid}#step-apply_reevaluation" in body
     assert [n.kind for n in notifications(db, officer)] == ["certificate"] * 3
-    assert notifications(db, officer)[0].link == f"/products/{pid}#apply_reevaluation"
+    assert notifications(db, officer)[0].link == f"/products/{pid}#step-apply_reevaluation"
 
 
 def test_no_certificate_notice_below_3_stars_or_before_the_decision(db, registry, world, settings, smtp, upload_dir):

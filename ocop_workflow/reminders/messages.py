@@ -32,7 +32,7 @@ def product_link(product_id: int) -> str:
 
 def reevaluation_link(product_id: int) -> str:
     """The product page at its "apply for re-evaluation" step (the anchor is the step's trigger)."""
-    return f"{product_link(product_id)}#apply_reevaluation"
+    return f"{product_link(product_id)}#step-apply_reevaluation"  # its form on the product page
 
 
 def absolute(base_url: str, link: str) -> str:

@@ -40,7 +40,9 @@ USERS = {  # key -> (role, org code)
     "dadmin": ("admin", "D1"),
     "producer": ("producer", "C1"),  # acts for world.producer
     "chair": ("province_chair", "P"),
+    "dchair": ("district_chair", "D1"),
     "central": ("central_council", "VN"),
+    "cchair": ("central_chair", "VN"),
 }
 
 

@@ -196,6 +196,29 @@ def test_the_cycle_in_a_browser(server, browser, tmp_path, web_template):
     province.close()
     rate_as_a_round_would(app, pid, "rate_province", 84, comment="Đạt 4 sao")
 
+    # 4★ waits for the province's recognition decision: its secretariat drafts it, its chair signs it
+    officer.goto(product_url, "awaiting-recognition-vi")
+    assert officer.state() == "Chờ UBND tỉnh quyết định công nhận"
+    secretariat = Walker(browser, base, "province-secretariat")
+    secretariat.login(emails["psec"])
+    secretariat.goto("/decisions", "decisions")
+    secretariat.page.click("#awaiting a.draft-link")
+    secretariat.page.wait_for_url(re.compile(r".*/decisions/new.*"))
+    secretariat.page.click("#draft-form input[type=submit]")
+    secretariat.page.wait_for_url(re.compile(r".*/decisions/\d+$"))
+    secretariat.shot("decision-draft")
+    draft_url = secretariat.page.url
+    secretariat.close()
+    chair = Walker(browser, base, "province-chair")
+    chair.login(emails["chair"])
+    chair.page.goto(draft_url)
+    chair.page.fill("#sign-form input[name=number]", "15/QĐ-UBND")
+    chair.page.click("#sign-form input[type=submit]")
+    chair.page.wait_for_load_state()
+    chair.shot("decision-signed")
+    assert "15/QĐ-UBND" in chair.page.content()
+    chair.close()
+
     officer.goto(product_url, "rated-vi")
     assert officer.state().startswith("Đã đánh giá")
     assert "★★★★" in officer.page.inner_text("#current-star")

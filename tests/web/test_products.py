@@ -7,7 +7,8 @@ from conftest import PDF, csrf, login, text, upload
 from sqlalchemy import select
 
 from ocop_workflow.models import Producer, Product, User
-from ocop_workflow.services.access import Actor
+from ocop_workflow.services.access import Actor, load_actor
+from ocop_workflow.services.decisions import draft_decision, sign_decision
 from ocop_workflow.services.products import advance
 
 
@@ -153,8 +154,18 @@ def test_the_cycle_with_a_return_for_revision(env):
     assert env.state_of(pid)[0] == "province_review"
     with env.db.transaction() as s:
         advance(s, registry, pid, "rate_province", system, comment="Đạt 4 sao", data={"score": 82.5})
+    assert env.state_of(pid)[0] == "province_recognition"  # 4★: the province's decision recognises it
     page = text(officer.get(f"/products/{pid}"))
-    assert 'id="current-state">Đã đánh giá' in page and "★★★★" in page and "Đạt 4 sao" in page
+    assert "Chờ UBND tỉnh quyết định công nhận" in page and "★★★★" in page and "Đạt 4 sao" in page
+    assert 'id="certified"' not in page  # not certified until the chair signs
+    with env.db.transaction() as s:  # the province's secretariat drafts the decision, its chair signs
+        psec = load_actor(s, env.world.emails["psec"])
+        decision_id = draft_decision(s, registry, psec, organisation_id=env.world.orgs["P"]).id
+    with env.db.transaction() as s:
+        chair = load_actor(s, env.world.emails["chair"])
+        sign_decision(s, registry, env.app.extensions["ocop"].settings, chair, decision_id, number="7/QĐ-UBND")
+    page = text(officer.get(f"/products/{pid}"))
+    assert 'id="current-state">Đã đánh giá' in page and 'id="certified"' in page and "7/QĐ-UBND" in page
     assert "Người dùng dsec" in page  # the timeline names the actors
 
 

@@ -310,6 +310,10 @@ def test_expired_certificates_show_as_expired(env):
     officer = login(env.app.test_client(), env, "officer")
     page = text(officer.get(f"/products/{pid}"))
     assert 'id="step-apply_again"' in page
+    # the expiry notices link to the re-evaluation step: that anchor is on the page
+    from ocop_workflow.reminders.messages import reevaluation_link
+
+    assert f'id="{reevaluation_link(pid).split("#")[1]}"' in page
     upgrade = page.split('id="step-apply_upgrade"')[1].split("</form>")[0]
     assert "Chưa thực hiện được:" in upgrade  # an upgrade needs a valid certificate: said on the step
 
