@@ -31,6 +31,7 @@ from docx.shared import Cm, Pt, RGBColor
 
 from ..i18n import Text
 from .common import day, number, safe_name, stars
+from .docx_parts import centered, fill_cell
 
 
 @dataclass(frozen=True)
@@ -158,27 +159,6 @@ def decision_filename(doc: DecisionDoc) -> str:
     return f"du-thao-quyet-dinh-{safe_name(doc.title, 'cong-nhan-ocop')}.docx"
 
 
-def _centered(doc, text: str, *, bold: bool = False, size: int | None = None, italic: bool = False):
-    p = doc.add_paragraph()
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = p.add_run(text)
-    run.bold, run.italic = bold, italic
-    if size:
-        run.font.size = Pt(size)
-    return p
-
-
-def _cell(cell, lines: list[tuple[str, bool, bool]], align=WD_ALIGN_PARAGRAPH.CENTER) -> None:
-    """Fill a cell with (text, bold, italic) lines."""
-    cell.text = ""
-    first = cell.paragraphs[0]
-    for i, (text, bold, italic) in enumerate(lines):
-        p = first if i == 0 else cell.add_paragraph()
-        p.alignment = align
-        run = p.add_run(text)
-        run.bold, run.italic = bold, italic
-
-
 def _draft_mark(section, locale: str) -> None:
     p = section.header.paragraphs[0]
     p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
@@ -191,13 +171,13 @@ def _header(doc, d: DecisionDoc, locale: str) -> None:
     body = _nfc(d.issuing_body).upper()
     head = doc.add_table(rows=1, cols=2)
     head.alignment = WD_TABLE_ALIGNMENT.CENTER
-    _cell(head.cell(0, 0), [(body, True, False), (_t("number", locale, n=_number(d)), False, False)])
+    fill_cell(head.cell(0, 0), [(body, True, False), (_t("number", locale, n=_number(d)), False, False)])
     if d.signed_on is not None:
         dd, mm, yy = vn_date_parts(d.signed_on)
         dated = _t("dated", locale, place=_nfc(d.place), d=dd, m=mm, y=yy)
     else:
         dated = _t("undated", locale, place=_nfc(d.place))
-    _cell(
+    fill_cell(
         head.cell(0, 1),
         [(MOTTO[0].get(locale), True, False), (MOTTO[1].get(locale), True, False), (dated, False, True)],
     )
@@ -242,7 +222,7 @@ def _signature(doc, d: DecisionDoc, locale: str) -> None:
     signs.alignment = WD_TABLE_ALIGNMENT.CENTER
     recipients = [(_t("recipients", locale), True, True)]
     recipients += [(line.get(locale), False, False) for line in T["recipient_lines"]]
-    _cell(signs.cell(0, 0), recipients, align=WD_ALIGN_PARAGRAPH.LEFT)
+    fill_cell(signs.cell(0, 0), recipients, align=WD_ALIGN_PARAGRAPH.LEFT)
     # A title may run over lines ("KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH").
     titles = _nfc(d.signer_title).upper().splitlines() if d.signer_title else ["……………"]
     lines = [(title, True, False) for title in titles] + [("", False, False)] * 3
@@ -250,16 +230,16 @@ def _signature(doc, d: DecisionDoc, locale: str) -> None:
         lines.append((_nfc(d.signer_name), True, False))
     else:
         lines.append((_t("unsigned", locale), False, True))
-    _cell(signs.cell(0, 1), lines)
+    fill_cell(signs.cell(0, 1), lines)
 
 
 def _annex(doc, d: DecisionDoc, locale: str) -> None:
     section = doc.add_section(WD_SECTION.NEW_PAGE)
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = section.page_height, section.page_width
-    _centered(doc, _t("annex", locale), bold=True, size=14)
+    centered(doc, _t("annex", locale), bold=True, size=14)
     when = day(d.signed_on) if d.signed_on else "......"
-    _centered(doc, _t("annex_of", locale, n=_number(d), d=when), italic=True)
+    centered(doc, _t("annex_of", locale, n=_number(d), d=when), italic=True)
     table = doc.add_table(rows=1, cols=len(T["cols"]))
     table.style = "Table Grid"
     for i, label in enumerate(T["cols"]):
@@ -295,11 +275,11 @@ def build_decision_docx(doc: DecisionDoc, locale: str = "vi") -> bytes:
         run.font.color.rgb = RED
     _header(out_doc, doc, locale)
     out_doc.add_paragraph()
-    _centered(out_doc, _t("decision", locale), bold=True, size=14)
-    _centered(out_doc, _nfc(doc.title), bold=True)
-    _centered(out_doc, _nfc(doc.issuing_body).upper(), bold=True)
+    centered(out_doc, _t("decision", locale), bold=True, size=14)
+    centered(out_doc, _nfc(doc.title), bold=True)
+    centered(out_doc, _nfc(doc.issuing_body).upper(), bold=True)
     _basis(out_doc, doc, locale)
-    _centered(out_doc, _t("decides", locale), bold=True)
+    centered(out_doc, _t("decides", locale), bold=True)
     _articles(out_doc, doc, locale)
     _signature(out_doc, doc, locale)
     _annex(out_doc, doc, locale)

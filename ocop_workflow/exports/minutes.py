@@ -15,13 +15,13 @@ import io
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
 from ..engine import Registry
 from ..i18n import Text
 from ..services.rounds import RoundView
 from .common import day, number, outcome_text, people, positions, recusals, seat_holders, stars
+from .docx_parts import centered, fill_cell
 
 MOTTO = (
     Text("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "SOCIALIST REPUBLIC OF VIETNAM"),
@@ -77,25 +77,9 @@ def _t(key: str, locale: str, **values: object) -> str:
     return T[key].get(locale).format(**values)
 
 
-def _centered(doc, text: str, *, bold: bool = False, size: int | None = None, italic: bool = False):
-    p = doc.add_paragraph()
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = p.add_run(text)
-    run.bold, run.italic = bold, italic
-    if size:
-        run.font.size = Pt(size)
-    return p
-
-
 def _cell(cell, lines: list[tuple[str, bool]], italic_last: bool = False) -> None:
-    cell.text = ""
-    first = cell.paragraphs[0]
-    for i, (text, bold) in enumerate(lines):
-        p = first if i == 0 else cell.add_paragraph()
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run = p.add_run(text)
-        run.bold = bold
-        run.italic = italic_last and i == len(lines) - 1
+    """(text, bold) lines, the last one italic when `italic_last` (a signature's name)."""
+    fill_cell(cell, [(text, bold, italic_last and i == len(lines) - 1) for i, (text, bold) in enumerate(lines)])
 
 
 def build_minutes(view: RoundView, registry: Registry, locale: str = "vi") -> bytes:
@@ -114,9 +98,9 @@ def build_minutes(view: RoundView, registry: Registry, locale: str = "vi") -> by
     _cell(head.cell(0, 1), [(MOTTO[0].get(locale), True), (MOTTO[1].get(locale), True)])
 
     doc.add_paragraph()
-    _centered(doc, _t("title", locale), bold=True, size=14)
-    _centered(doc, _t("subtitle", locale), bold=True)
-    _centered(doc, _t("round", locale, name=found.name), italic=True)
+    centered(doc, _t("title", locale), bold=True, size=14)
+    centered(doc, _t("subtitle", locale), bold=True)
+    centered(doc, _t("round", locale, name=found.name), italic=True)
 
     doc.add_paragraph(
         f"{_t('council', locale)}: {council.name}, "

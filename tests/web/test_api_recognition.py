@@ -14,6 +14,7 @@ from api_client import API, ApiClient, issue, problem_of
 from conftest import Env
 from docx import Document as Docx
 from sqlalchemy import update
+from test_public_pages import FIELDS
 
 from ocop_workflow.models import Certificate, Organisation
 from ocop_workflow.services import directory, tokens
@@ -24,27 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.helpers import rate
 
 NUMBER = "12/QĐ-UBND"
-# what the public lookup may answer: the certificate's printed facts, never a person, a score or an id
-PUBLIC_FIELDS = {
-    "code",
-    "verify_url",
-    "product_name",
-    "producer_name",
-    "group",
-    "star",
-    "status",
-    "status_label",
-    "valid",
-    "issued_on",
-    "expires_on",
-    "recognised_by",
-    "decision",
-    "commune",
-    "district",
-    "province",
-    "revoked",
-    "superseded",
-}
+# what the public lookup may answer: the public page's JSON fields, never a person, a score or an id
+PUBLIC_FIELDS = FIELDS
 
 
 def new_user(env: Env, key: str, role: str, org: str) -> str:
@@ -72,7 +54,7 @@ def setup(env: Env):
     api = ApiClient(env.app, issue(env, "dsec"))
     who = {
         "dsec": api,
-        "dchair": api.as_(new_user(env, "dchair", "district_chair", "D1")),
+        "dchair": api.as_(issue(env, "dchair")),
         "officer": api.as_(issue(env, "officer")),
         "officer3": api.as_(issue(env, "officer3")),
     }
