@@ -555,5 +555,7 @@ def test_workflow_check_passes_on_the_shipped_folder_and_files() -> None:
     result = runner.invoke(cli, ["workflow", "check", str(WORKFLOWS)])
     assert result.exit_code == 0, result.output
     assert "ocop-148@v1" in result.output and "ocop-1489@v1" in result.output
-    single = runner.invoke(cli, ["workflow", "check", str(WORKFLOWS / F1489)])
-    assert single.exit_code == 0, single.output
+    assert "ocop-148@v2" in result.output and "ocop-1489@v2" in result.output
+    for name in (F1489, "ocop-148.v2.yaml", "ocop-1489.v2.yaml"):  # each file on its own too
+        single = runner.invoke(cli, ["workflow", "check", str(WORKFLOWS / name)])
+        assert single.exit_code == 0, single.output

@@ -17,6 +17,7 @@ from ocop_workflow.services import directory
 from ocop_workflow.services.access import Actor
 from ocop_workflow.services.certificates import local_day
 from tests.helpers import rate, recognise
+from tests.test_certificate_pdf import qr_of, render, run
 
 CHAIR = "chutich.lucngan@test.ocop.vn"
 
@@ -239,7 +240,7 @@ def signed(env, names: list[str]) -> list[str]:
     return codes
 
 
-def test_certificate_list_page_and_revocation(env):
+def test_certificate_list_page_and_revocation(env, tmp_path):
     code, other_code = signed(env, ["Vải thiều Lục Ngạn", "Bánh đa Kế"])
     chair = login_email(env.app.test_client(), env, CHAIR)
     sec = login(env.app.test_client(), env, "dsec")
@@ -256,6 +257,12 @@ def test_certificate_list_page_and_revocation(env):
     assert local_day().strftime("%d/%m/%Y") in page
     r = sec.get(f"/certificates/{code}/certificate.pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
+    # the downloaded certificate, read back: the name with its diacritics, and the QR code of its public page
+    pdf = tmp_path / "certificate.pdf"
+    pdf.write_bytes(r.data)
+    assert "Vải thiều Lục Ngạn" in run("pdftotext", str(pdf), "-")
+    base_url = env.app.extensions["ocop"].settings.base_url.rstrip("/")
+    assert qr_of(render(pdf, "web-certificate")) == [f"{base_url}/xac-minh/{code}"]
     assert 'id="revoke-form"' in text(chair.get(f"/certificates/{code}"))
 
     # a commune officer sees the certificate of its product but may not revoke it
