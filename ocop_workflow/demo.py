@@ -784,8 +784,8 @@ RECUSAL = "Thành viên có người thân là thành viên của chủ thể; x
 # the open round's sheets, member by member: submitted, draft, recused, or not started (None)
 HALF_DONE = (
     ("submitted", "submitted", "submitted", "submitted", "draft"),
-    ("submitted", "submitted", "draft", "recused", None),
-    ("draft", None, None, None, None),
+    ("draft", "submitted", "submitted", "recused", None),
+    ("submitted", "submitted", "draft", None, None),
 )
 
 
@@ -1019,7 +1019,8 @@ class _Loader:
         waiting = []
         for product in sorted(self.products.values(), key=lambda p: p.id):
             definition = self.registry.get(product.workflow_key, product.workflow_version)
-            if product.state == round_service.review_state_of(self.registry, definition, "province"):
+            newest = self.registry.latest(definition.key).version == definition.version  # v1: migrate first
+            if newest and product.state == round_service.review_state_of(self.registry, definition, "province"):
                 waiting.append(product)
         if not waiting:
             return
@@ -1240,12 +1241,15 @@ class _Loader:
         if tok in RATING_CAP:
             score = _jitter(float((arg or "0").partition("/")[0]), self.rng)
             council = self.councils.get(self._org_at(t, tok) or "")
-            if council is not None:
+            product = self.products[t.index]
+            latest = self.registry.latest(product.workflow_key).version == product.workflow_version
+            if council is not None and latest:  # a round rates only products on the newest version
                 event = self.rate_in_round(t, council, score, step.at)
                 if step.after_at is not None:
                     self._after_rating(t, tok, event, step.after_at)
                 return
-            # that district's council is not in the demo: the system records its result (a historic record)
+            # that district's council is not in the demo, or the product is still on version 1 (rated before
+            # version 2 came): the system records its result (a historic record)
             data = {"score": score}
             comment = self._rating_comment(t, tok, score)
             actor = self.system

@@ -436,7 +436,8 @@ class RecognitionDecision(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {DECISION_STATUSES}", name="status"),
         CheckConstraint(f"level IN {LEVELS}", name="level"),
-        UniqueConstraint("organisation_id", "number"),
+        # a number is unique in its organisation and year (Decree 30/2020, Art. 15: numbering restarts on
+        # 1 January), compared without case: services.decisions checks it
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

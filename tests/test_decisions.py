@@ -159,6 +159,8 @@ def test_the_number_is_unique_in_the_organisation(db, registry, world, upload_di
     with pytest.raises(Conflict) as taken:
         sign(db, registry, chair, second, number="15/QĐ-UBND")
     assert "15/QĐ-UBND" in taken.value.message("en") and "Lục Ngạn" in taken.value.message("vi")
+    with pytest.raises(Conflict):  # the same number typed in another case is the same number
+        sign(db, registry, chair, second, number="15/qđ-ubnd ")
     assert (decision_status(db, second), product_row(db, b).state) == ("draft", "district_recognition")
     for bad in ("", "   ", "x" * 41, "15/QĐ\nUBND"):
         with pytest.raises(InvalidData):
@@ -169,6 +171,23 @@ def test_the_number_is_unique_in_the_organisation(db, registry, world, upload_di
     rate(db, registry, c3, "rate_district", 60)
     recognise_by(db, registry, world, c3, "district", commune="C3", number="15/QĐ-UBND")
     assert product_row(db, c3).state == "rated"
+
+
+def test_a_number_comes_back_the_next_year(db, registry, world, upload_dir):
+    """Decree 30/2020, Art. 15: document numbers restart at 01 on 1 January."""
+    [old] = awaiting_district(db, registry, world, upload_dir, at=datetime(2025, 3, 10, 15, 0, tzinfo=VN))
+    chair = world.user(*D1_CHAIR)
+    sign(
+        db,
+        registry,
+        chair,
+        draft(db, registry, world.user(*D1_SEC), "D1", [old]),
+        "1/QĐ-UBND",
+        signed_on=date(2025, 3, 12),
+    )
+    [new] = awaiting_district(db, registry, world, upload_dir)
+    sign(db, registry, chair, draft(db, registry, world.user(*D1_SEC), "D1", [new]), "1/QĐ-UBND")  # this year
+    assert product_row(db, new).state == "rated"
 
 
 def test_the_signing_date_is_neither_in_the_future_nor_before_the_result(db, registry, world, upload_dir):

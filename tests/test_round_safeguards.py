@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from ocop_workflow.errors import Conflict, InvalidData, NotFound, PermissionDenied, StaleVersion
-from ocop_workflow.models import Membership, Producer, User
+from ocop_workflow.models import Membership, Producer, Product, User
 from ocop_workflow.services import councils, rounds, sheets
 from ocop_workflow.services.access import get_visible_product, load_actor
 
@@ -148,3 +148,30 @@ def test_a_stale_sheet_says_the_sheet_changed(db, registry, world, upload_dir, s
             s, registry, load_actor(s, seated.members[0], TODAY), rid, pid, parts(70), expected_version=version
         )
     assert "score sheet was saved elsewhere" in refused.value.text.en
+
+
+def test_a_product_still_on_an_older_definition_version_is_moved_before_a_round_rates_it(
+    db, registry, world, upload_dir, seated
+):
+    """Version 2 recognises a council's result by a signed decision with a certificate; rated on version 1
+    a product would get neither. So a round takes and closes products on the newest version only, and
+    says how to move the others."""
+    old, new = (review_product(db, registry, world, upload_dir, name=n) for n in ("Mật ong rừng", "Vải thiều"))
+    rid = _draft(db, registry, seated, [new])
+    with db.transaction() as s:
+        s.get(Product, old).workflow_version = 1  # as if started before version 2 (the states are the same)
+    with db.transaction() as s, pytest.raises(Conflict) as refused:
+        rounds.add_product(s, registry, load_actor(s, seated.secretariat, TODAY), rid, old, today=TODAY)
+    message = refused.value.message("vi")
+    assert "ocop-148@v1" in message and "ocop workflow migrate --from ocop-148 --to ocop-148 --apply" in message
+    # one already in a round when the new version came is refused at the close, with nothing written
+    with db.transaction() as s:
+        s.get(Product, new).workflow_version = 1
+    _open(db, seated, rid)
+    for email in seated.members[:3]:
+        with db.transaction() as s:
+            sheets.save_sheet(s, registry, load_actor(s, email, TODAY), rid, new, parts(60), submit=True)
+    with db.transaction() as s, pytest.raises(Conflict, match="ocop workflow migrate"):
+        rounds.close_product(s, registry, load_actor(s, seated.secretaries[0], TODAY), rid, new)
+    with db.session() as s:
+        assert s.get(Product, new).state == "district_review"

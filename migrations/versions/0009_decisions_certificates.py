@@ -63,7 +63,6 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["signer_id"], ["users.id"], name=op.f("fk_recognition_decisions_signer_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recognition_decisions")),
-        sa.UniqueConstraint("organisation_id", "number", name=op.f("uq_recognition_decisions_organisation_id_number")),
     )
     with op.batch_alter_table("recognition_decisions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_recognition_decisions_organisation_id"), ["organisation_id"], unique=False)

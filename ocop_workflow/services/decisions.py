@@ -15,6 +15,7 @@ DOCX in every listed product's dossier, in the same transaction.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -344,18 +345,11 @@ def sign_decision(
         signer_title or SIGNER_TITLES.get(decision.level, "CHỦ TỊCH"), SIGNER_TITLE_LABEL, max_length=200
     )
     _check_sign_date(session, decision, signed_on, today)
-    taken = session.scalar(
-        select(RecognitionDecision.id).where(
-            RecognitionDecision.organisation_id == decision.organisation_id,
-            RecognitionDecision.number == number,
-            RecognitionDecision.id != decision.id,
-        )
-    )
-    if taken is not None:
+    if _number_taken(session, decision, number, signed_on):
         raise Conflict(
             Text(
-                f"{decision.organisation.name} đã có quyết định số {number}",
-                f"{decision.organisation.name} already has a decision numbered {number}",
+                f"{decision.organisation.name} đã có quyết định số {number} trong năm {signed_on.year}",
+                f"{decision.organisation.name} already has a decision numbered {number} in {signed_on.year}",
             )
         )
     _check_still_awaiting(session, registry, decision)
@@ -375,6 +369,27 @@ def sign_decision(
     except StaleDataError:
         raise StaleVersion(expected_version, None) from None
     return Signed(decision, certificates)
+
+
+def _same_number(number: str) -> str:
+    """A decision number as two clerks would compare it: "12/qđ-ubnd" is "12/QĐ-UBND"."""
+    return unicodedata.normalize("NFC", number).casefold().replace(" ", "")
+
+
+def _number_taken(session: Session, decision: RecognitionDecision, number: str, signed_on: date) -> bool:
+    """Whether the organisation signed a decision of that number in the same year (Decree 30/2020, Art. 15:
+    document numbers restart at 01 on 1 January, so a number comes back every year)."""
+    others = session.scalars(
+        select(RecognitionDecision.number).where(
+            RecognitionDecision.organisation_id == decision.organisation_id,
+            RecognitionDecision.status == "signed",
+            RecognitionDecision.signed_on >= date(signed_on.year, 1, 1),
+            RecognitionDecision.signed_on <= date(signed_on.year, 12, 31),
+            RecognitionDecision.id != decision.id,
+        )
+    )
+    wanted = _same_number(number)
+    return any(_same_number(other or "") == wanted for other in others)
 
 
 def _check_sign_date(session: Session, decision: RecognitionDecision, signed_on: date, today: date) -> None:

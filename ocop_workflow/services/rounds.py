@@ -286,6 +286,7 @@ def add_product(
     if not product.commune.path.startswith(council.organisation.path):
         raise NotFound(Text(f"Không tìm thấy sản phẩm #{product_id}", f"Product #{product_id} not found"))
     definition = definition_of(registry, product)
+    _on_latest_version(registry, definition, product)
     state = review_state_of(registry, definition, council.level)
     if state is None:
         level = registry.catalogue.levels.get(council.level, Text(council.level, council.level))
@@ -469,6 +470,24 @@ def tally(actor: Actor, council: Council, entry: RoundProduct, definition: Workf
     )
 
 
+def _on_latest_version(registry: Registry, definition, product: Product) -> None:
+    """A council's result is recorded under the newest version of the product's definition: an older
+    version may lack what the result now sets off (version 2's recognition decision and certificate,
+    issue #10), so a product still on it is moved first (`ocop workflow migrate`), not rated on it."""
+    latest = registry.latest(definition.key)
+    if latest.version != definition.version:
+        raise Conflict(
+            Text(
+                f"Sản phẩm «{product.name}» còn theo {definition.ident}; đã có {latest.ident}. Hãy chuyển các sản "
+                f"phẩm sang phiên bản mới (ocop workflow migrate --from {definition.key} --to {latest.key} --apply) "
+                "rồi chấm điểm.",
+                f"The product “{product.name}” still follows {definition.ident}; {latest.ident} exists. Move the "
+                f"products to the new version (ocop workflow migrate --from {definition.key} --to {latest.key} "
+                "--apply), then score it.",
+            )
+        )
+
+
 def close_product(
     session: Session,
     registry: Registry,
@@ -498,6 +517,7 @@ def close_product(
     if why is not None:
         raise Conflict(why)
     definition = definition_of(registry, product)
+    _on_latest_version(registry, definition, product)
     counted = tally(actor, council, entry, definition)
     if not counted.quorum_met:
         raise Conflict(
