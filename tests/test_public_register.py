@@ -102,6 +102,7 @@ def test_lookup_shows_what_the_certificate_prints_and_its_status(db, certified):
     today = certified.issued
     with db.session() as s:
         vai = lookup(s, certified.vai, today)
+        assert lookup(s, f" {certified.vai.lower()} ", today).code == certified.vai  # typed in lower case
         ga = lookup(s, certified.ga, today)
     assert (vai.product_name, vai.producer_name, vai.star, vai.level) == (
         "Vải thiều Lục Ngạn",

@@ -172,12 +172,16 @@ def test_a_2_star_product_applies_again_under_the_same_product(db, registry, wor
     assert rate(db, registry, pid, "rate_district", 45) == "rated"
     assert product_row(db, pid).current_star == 2 and not is_certified(db, pid)
     for trigger, expected in (
-        ("apply_upgrade", ("cần giấy chứng nhận OCOP còn hiệu lực", "a valid OCOP certificate with a star")),
+        (
+            "apply_upgrade",
+            ("cần giấy chứng nhận OCOP 3 hoặc 4 sao còn hiệu lực", "a valid OCOP certificate of 3 or 4 stars"),
+        ),
         ("apply_reevaluation", ("cần giấy chứng nhận OCOP còn hiệu lực", "a valid OCOP certificate is needed")),
     ):
         with pytest.raises(GuardFailed) as refused:
             move(db, registry, officer, pid, trigger)
         assert expected[0] in refused.value.message("vi") and expected[1] in refused.value.message("en")
+        assert "và/and" not in refused.value.message("vi") + refused.value.message("en")  # one language each
     assert product_row(db, pid).state == "rated"
     events_before = product_row(db, pid).history_count
 

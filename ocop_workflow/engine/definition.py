@@ -46,6 +46,16 @@ class Range:
         hi = min(math.inf if self.below is None else self.below, math.inf if other.below is None else other.below)
         return lo < hi
 
+    def stars(self) -> Text:
+        """The stars (1..5) the range holds, in words: "3 hoặc 4 sao" / "3 or 4 stars"."""
+        held = [n for n in range(1, 6) if self.contains(n)]
+        if not held:
+            return Text("không hạng sao nào", "no star")
+        if len(held) == 1:
+            return Text(f"{held[0]} sao", f"{held[0]} star" + ("s" if held[0] > 1 else ""))
+        head = ", ".join(str(n) for n in held[:-1])
+        return Text(f"{head} hoặc {held[-1]} sao", f"{head} or {held[-1]} stars")
+
     def describe(self) -> str:
         parts = []
         if self.min is not None:
@@ -145,9 +155,10 @@ class CertificateRequirement:
             )
         if self.star is None:
             return Text("cần giấy chứng nhận OCOP còn hiệu lực", "a valid OCOP certificate is needed")
+        stars = self.star.stars()
         return Text(
-            f"cần giấy chứng nhận OCOP còn hiệu lực với hạng sao {self.star.describe()}",
-            f"a valid OCOP certificate with a star {self.star.describe()} is needed",
+            f"cần giấy chứng nhận OCOP {stars.vi} còn hiệu lực",
+            f"a valid OCOP certificate of {stars.en} is needed",
         )
 
 

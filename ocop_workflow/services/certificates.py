@@ -208,6 +208,8 @@ def get_certificate(session: Session, code: str) -> Certificate:
     if not CODE_CHARS.match(code):
         raise certificate_not_found(code)
     cert = session.scalar(select(Certificate).where(Certificate.code == code))
+    if cert is None and code != code.upper():  # typed from a label in lower case: codes are upper case
+        cert = session.scalar(select(Certificate).where(Certificate.code == code.upper()))
     if cert is None:
         raise certificate_not_found(code)
     return cert

@@ -310,9 +310,8 @@ def _missing_for(
         if not ok:
             missing.append(rule.describe())
     if tdef.star is not None and not tdef.star.contains(product.current_star):
-        missing.append(
-            Text(f"hạng sao hiện tại phải {tdef.star.describe()}", f"the current star must be {tdef.star.describe()}")
-        )
+        stars = tdef.star.stars()
+        missing.append(Text(f"hạng sao hiện tại phải là {stars.vi}", f"the current star must be {stars.en}"))
     if check_inputs:
         if "comment" in tdef.fields and not (comment or "").strip():
             missing.append(Text("cần ghi ý kiến/lý do", "a comment (reason) is required"))

@@ -162,7 +162,11 @@ def test_a_decision_signed_issues_a_certificate_that_anyone_can_verify(setup):
     # anyone, without a token, verifies the code and learns only the public facts
     public = dsec.get(f"{API}/verify/{code}", token=None, headers={"Accept-Language": "vi"})
     assert public.status_code == 200 and "public" in public.headers["Cache-Control"]
-    facts = public.get_json()
+    assert public.headers["Access-Control-Allow-Origin"] == "*" and public.headers.get("ETag")
+    answer = public.get_json()
+    page_json = env.app.test_client().get(f"/xac-minh/{code}.json").get_json()
+    assert answer == page_json  # the API and the public page's JSON give one answer
+    facts = answer["certificate"]
     assert set(facts) == PUBLIC_FIELDS
     assert (facts["product_name"], facts["commune"]["name"], facts["province"]["name"], facts["star"]) == (
         "Vải thiều Lục Ngạn",
@@ -217,7 +221,7 @@ def test_revoking_a_certificate_ends_the_products_certification(setup):
     assert "không thu hồi được" in problem_of(again, 409, "conflict")["detail"]
 
     # the public lookup says revoked, with the day and the decision, but not the internal reason
-    facts = dsec.get(f"{API}/verify/{code}", token=None, headers={"Accept-Language": "vi"}).get_json()
+    facts = dsec.get(f"{API}/verify/{code}", token=None, headers={"Accept-Language": "vi"}).get_json()["certificate"]
     assert (facts["status"], facts["status_label"]["vi"], facts["revoked"]) == (
         "revoked",
         "Đã bị thu hồi",
@@ -255,7 +259,7 @@ def test_certified_follows_the_expiry_date(setup):
     listed = {p["id"]: p for p in dsec.get(f"{API}/products").get_json()["items"]}
     assert listed[pid]["certified"] is False
     assert [c["code"] for c in dsec.get(f"{API}/certificates?status=expired").get_json()["items"]] == [code]
-    facts = dsec.get(f"{API}/verify/{code}", token=None, headers={"Accept-Language": "vi"}).get_json()
+    facts = dsec.get(f"{API}/verify/{code}", token=None, headers={"Accept-Language": "vi"}).get_json()["certificate"]
     assert (facts["status"], facts["status_label"]["vi"], facts["valid"]) == ("expired", "Đã hết hạn", False)
 
 

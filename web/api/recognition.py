@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from ocop_workflow.i18n import Text
 from ocop_workflow.models import Certificate, RecognitionDecision
-from ocop_workflow.services import certificate_lists, certificates, decisions, public_register
+from ocop_workflow.services import certificate_lists, certificates, decisions
 from ocop_workflow.services.authz import can
 from ocop_workflow.services.certificates import STATUS_LABELS, local_day, status_of
 from ocop_workflow.services.decisions import STATUS_LABELS as DECISION_LABELS
@@ -81,14 +81,6 @@ def certificate_json(c: Certificate) -> dict:
         "pdf_url": url_for("api.certificate_pdf_view", code=c.code),
         "verify_url": verify_url(c.code),
     }
-
-
-def verification_json(code: str) -> dict:
-    """The public facts of a certificate: the very answer of the public page's JSON (one serializer, so
-    the API and /xac-minh/<code>.json cannot drift), never a person, a score, a document or an id."""
-    from ..public.routes import certificate_json as public_json
-
-    return public_json(public_register.lookup(db_session(), code, local_day(), notice_days()))
 
 
 def decision_summary(d: RecognitionDecision) -> dict:
@@ -271,15 +263,15 @@ def product_certificates_view(product_id: int) -> Response:
     path_examples=CODE,
     summary="Check a certificate by the code on a product's label (no token): product, producer, place, star, "
     "dates, status and the recognising decision",
-    description="The same fields as the public page `/xac-minh/{code}`. 404 with a clear message for an unknown "
-    "or malformed code.",
+    description="The same answer as the public page's JSON `/xac-minh/{code}.json` (ETag, `Cache-Control: public, "
+    "max-age=300`, `Access-Control-Allow-Origin: *`). 404 with a clear message for an unknown or malformed code.",
     replies={200: ok("The certificate's public facts", "CertificateVerification")},
     errors=(404, 429),
 )
 def verify_certificate_view(code: str) -> Response:
-    response = reply(verification_json(code))
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
+    from ..public.routes import verification_json  # one answer for the API and the public page's JSON
+
+    return verification_json(code)
 
 
 # --- decisions ------------------------------------------------------------------------------------
@@ -426,4 +418,4 @@ def decision_docx_view(decision_id: int) -> Response:
     return _download(content, DOCX, name)
 
 
-__all__ = ["certificate_json", "decision_json", "verification_json"]
+__all__ = ["certificate_json", "decision_json"]

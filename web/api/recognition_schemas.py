@@ -89,8 +89,9 @@ def recognition_components() -> dict:
             ["reason", "decision_number"],
             closed=True,
         ),
-        # the same answer as the public page's JSON (/xac-minh/{code}.json: web.public.certificate_json)
-        "CertificateVerification": obj(
+        # the same answer as the public page's JSON (/xac-minh/{code}.json: web.public.verification_json)
+        "CertificateVerification": obj({"as_of": DATE, "certificate": ref("PublicCertificate")}),
+        "PublicCertificate": obj(
             {
                 "code": STR,
                 "verify_url": STR,

@@ -257,10 +257,16 @@ def _lang_arg() -> dict:
 @page_limit
 def verify(code: str):
     if code.endswith(JSON_SUFFIX):
-        cert = public.lookup(read_session(), code[: -len(JSON_SUFFIX)], _today(), _notice_days())
-        return _cacheable_json({"as_of": _today().isoformat(), "certificate": certificate_json(cert)})
+        return verification_json(code[: -len(JSON_SUFFIX)])
     cert = public.lookup(read_session(), code, _today(), _notice_days())
     return render_template("public/verify.html", cert=cert, today=_today(), stars_in_words=stars_in_words)
+
+
+def verification_json(code: str) -> Response:
+    """The JSON answer of one certificate, `{as_of, certificate}`, cacheable and open to other sites' pages:
+    the public page's `.json` and the API's `/verify/{code}` both answer with it."""
+    cert = public.lookup(read_session(), code, _today(), _notice_days())
+    return _cacheable_json({"as_of": _today().isoformat(), "certificate": certificate_json(cert)})
 
 
 def stars_in_words(n: int) -> str:
