@@ -260,7 +260,15 @@ def test_certificate_list_page_and_revocation(env, tmp_path):
     # the downloaded certificate, read back: the name with its diacritics, and the QR code of its public page
     pdf = tmp_path / "certificate.pdf"
     pdf.write_bytes(r.data)
-    assert "Vải thiều Lục Ngạn" in run("pdftotext", str(pdf), "-")
+    printed = run("pdftotext", str(pdf), "-")
+    assert "Vải thiều Lục Ngạn" in printed
+    with env.db.session() as s:  # the paper and the page give the same last valid day
+        expires = s.scalar(select(Certificate.expires_on).where(Certificate.code == code))
+    last_day = (expires - timedelta(days=1)).strftime("%d/%m/%Y")
+    assert last_day in printed and expires.strftime("%d/%m/%Y") not in printed
+    assert f'Có giá trị đến hết ngày</dt><dd id="certificate-expires">{last_day}' in text(
+        sec.get(f"/certificates/{code}")
+    )
     base_url = env.app.extensions["ocop"].settings.base_url.rstrip("/")
     assert qr_of(render(pdf, "web-certificate")) == [f"{base_url}/xac-minh/{code}"]
     assert 'id="revoke-form"' in text(chair.get(f"/certificates/{code}"))
@@ -416,7 +424,7 @@ def test_pages_in_english(env):
         pages[key] = client
     expected = {
         "/certificates": ["OCOP certificates", "Valid"],
-        f"/certificates/{code}": ["Public verification page", "Recognised by", "Valid until"],
+        f"/certificates/{code}": ["Public verification page", "Recognised by", "Valid through"],
         "/decisions": ["Recognition decisions", "Signed", "Draft"],
         f"/decisions/{did}": ["Draft decision", "Draft (DOCX)", "Delete the draft"],
         f"/products/{pid}": ["Certificates", "certified", "Recognition decisions"],

@@ -15,6 +15,7 @@ page with the message and the status, after rolling the request's transaction ba
 from __future__ import annotations
 
 from collections import OrderedDict
+from datetime import timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -110,6 +111,13 @@ def awaiting_panel(s, reg, who) -> list[tuple[Organisation, list[tuple[Evaluatio
         ordered = sorted(groups.values(), key=lambda g: (g[0] is None, -(g[0].id if g[0] else 0)))
         panel.append((org, ordered))
     return panel
+
+
+@bp.app_template_filter("valid_through")
+def valid_through(expires_on) -> str:
+    """The last day a certificate counts, dd/mm/yyyy: the day before `expires_on`, as the printed certificate
+    says ("Có giá trị đến hết ngày …"), so the page, the list and the paper give one date."""
+    return (expires_on - timedelta(days=1)).strftime("%d/%m/%Y") if expires_on else ""
 
 
 @bp.route("/decisions")
