@@ -52,6 +52,7 @@ def _certificate_row(c: Certificate, today: date, notice_days: int, locale: str)
         "star": c.star,
         "level": c.level,
         "organisation": c.organisation.code,
+        "organisation_name": c.organisation.name,
         "decision_number": decision.number if decision is not None else None,
         "decision_signed_on": decision.signed_on.isoformat() if decision is not None and decision.signed_on else None,
         "issued_on": c.issued_on.isoformat(),
@@ -138,7 +139,7 @@ def certificate_show(ctx: Context, code: str, at, as_email: str | None, as_json:
         return
     click.echo(f"{row['code']}: {row['status_label']} ({row['status']}) as of {row['as_of']}")
     click.echo(f"  product   #{row['product_id']} {row['product_name']} — {row['producer_name']}")
-    click.echo(f"  star      {row['star']}★, recognised by {row['organisation']} ({row['level']})")
+    click.echo(f"  star      {row['star']}★, recognised by {row['organisation_name']} ({row['level']})")
     if row["decision_number"]:
         click.echo(f"  decision  {row['decision_number']} of {row['decision_signed_on']}")
     click.echo(f"  valid     {row['issued_on']} until {row['expires_on']} (expired from that day)")
@@ -213,9 +214,7 @@ def certificate_format(ctx: Context, province_code: str, fmt: str | None, clear:
     with ctx.db.transaction() as s:
         province = directory.get_org(s, province_code)
         value = certificate_lists.set_certificate_format(s, _actor(ctx, s, as_email), province, fmt)
-        sample = certificates.render_code(
-            value or default, province=province.code, year=local_day().year, seq=1, star=3, level="province"
-        )
+        sample = certificate_lists.format_preview(s, value or default, province, local_day())
         click.echo(f"{province_code}: {value or default}" + ("" if value else " (the default)") + f", e.g. {sample}")
 
 

@@ -185,7 +185,7 @@ def test_a_provinces_certificate_number_format(db, registry, world, upload_dir, 
     ocop.refused("not a province", "certificate", "format", "--province", "D1", "BG-{province}-{seq:04d}", "--as", psec)
     assert ocop("certificate", "format", "--province", "P", "BG-{province}-{seq:04d}").exit_code == 2  # needs --as
     out = ocop.ok("certificate", "format", "--province", "P", "BG-{province}-{star}S-{seq:04d}", "--as", psec)
-    assert "e.g. BG-P-3S-0001" in out
+    assert "e.g. BG-P-4S-0001" in out
 
     pid = awaiting(db, registry, world, upload_dir, "Vải thiều Lục Ngạn")
     _did, codes = recognise(
@@ -197,6 +197,8 @@ def test_a_provinces_certificate_number_format(db, registry, world, upload_dir, 
         organisation_id=world.orgs["D1"],
     )
     assert codes == ["BG-P-3S-0001"]
+    again = ocop.ok("certificate", "format", "--province", "P", "BG-{province}-{star}S-{seq:04d}", "--as", psec)
+    assert "e.g. BG-P-4S-0002" in again  # the preview is the next number, not the first
     assert "(the default)" in ocop.ok("certificate", "format", "--province", "P", "--clear", "--as", psec)
 
 

@@ -131,11 +131,18 @@ def create_app(settings: Settings | None = None, overrides: dict | None = None) 
     register_session_handling(app)
     register_i18n(app)
     register_blueprints(app)
+    app.add_url_rule("/favicon.ico", "favicon", _no_favicon)
     from .errors import register_error_handlers
 
     register_error_handlers(app)
     register_security_headers(app)
     return app
+
+
+def _no_favicon():
+    """Browsers ask for /favicon.ico on every site; answering with the 404 page would render a form (a CSRF
+    token in a new session cookie) for a public visitor who never logged in. Nothing, cached for a day."""
+    return "", 204, {"Cache-Control": "public, max-age=86400"}
 
 
 def register_extensions(app: Flask) -> None:

@@ -31,7 +31,7 @@ from .certificates import (
     SUPERSEDED,
     VALID,
     check_format,
-    render_code,
+    preview_code,
     status_of,
 )
 from .listing import MAX_PER_PAGE, Page
@@ -146,9 +146,9 @@ def with_status(certs, today: date, notice_days: int = 90) -> list[CertificateRo
 
 
 # --- the province's number format ---------------------------------------------------------------
-def format_preview(fmt: str, province: Organisation, today: date) -> str:
-    """The code the format gives a first 4★ certificate of the province this year."""
-    return render_code(fmt, province=province.code, year=today.year, seq=1, star=4, level="province")
+def format_preview(session: Session, fmt: str, province: Organisation, today: date) -> str:
+    """The code the format gives the province's next certificate this year (the counter's next number)."""
+    return preview_code(session, province, fmt, today)
 
 
 def set_certificate_format(session: Session, actor: Actor, province: Organisation, fmt: str | None) -> str | None:

@@ -171,12 +171,32 @@ def province_of(session: Session, org: Organisation) -> Organisation | None:
     return next(iter(rows), None)
 
 
+def counter_scope(province: Organisation | None, year: int, fmt: str) -> str:
+    """The numbering scope of a province's certificates: the province and year when the format holds the
+    year (numbers restart each year), else the province alone."""
+    code_of_province = province.code if province is not None else "VN"
+    return f"{code_of_province}:{year}" if "{year" in fmt else code_of_province
+
+
+def preview_code(session: Session, province: Organisation | None, fmt: str, today: date, star: int = 4) -> str:
+    """The code the format would give the province's next certificate today (nothing is drawn): the
+    counter's next number, past codes already taken, as `next_code` would."""
+    scope = counter_scope(province, today.year, fmt)
+    last = session.scalar(select(CertificateCounter.last).where(CertificateCounter.scope == scope)) or 0
+    code_of_province = province.code if province is not None else "VN"
+    for seq in range(last + 1, last + 1001):
+        code = render_code(fmt, province=code_of_province, year=today.year, seq=seq, star=star, level="province")
+        if not session.scalar(select(func.count()).select_from(Certificate).where(Certificate.code == code)):
+            return code
+    return render_code(fmt, province=code_of_province, year=today.year, seq=last + 1, star=star, level="province")
+
+
 def next_code(session: Session, province: Organisation | None, *, year: int, star: int, level: str, fmt: str) -> str:
     """The next unused code in the province's scope. The counter only goes up, under a row lock (a
     conditional UPDATE on PostgreSQL, the writer lock on SQLite), so two signings never draw one number;
     a code already taken (a format changed back and forth) is skipped, never given twice."""
     code_of_province = province.code if province is not None else "VN"
-    scope = f"{code_of_province}:{year}" if "{year" in fmt else code_of_province
+    scope = counter_scope(province, year, fmt)
     session.flush()
     for _ in range(1000):
         bumped = session.execute(
@@ -258,6 +278,7 @@ __all__ = [
     "held_certificate",
     "local_day",
     "next_code",
+    "preview_code",
     "product_certificates",
     "province_of",
     "render_code",

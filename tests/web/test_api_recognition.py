@@ -149,6 +149,9 @@ def test_a_decision_signed_issues_a_certificate_that_anyone_can_verify(setup):
     docx = dsec.get(f"{API}/decisions/{did}/docx")
     assert docx.status_code == 200 and docx.headers["Content-Disposition"].endswith('.docx"')
     assert NUMBER in "\n".join(p.text for p in Docx(io.BytesIO(docx.data)).paragraphs)
+    english = dsec.get(f"{API}/decisions/{did}/docx", headers={"Accept-Language": "en"})
+    words = "\n".join(p.text for p in Docx(io.BytesIO(english.data)).paragraphs)
+    assert "QUYẾT ĐỊNH" in words and "DECISION" not in words  # the legal text stays in Vietnamese
 
     # out of scope: another district's officer sees none of it
     other = who["officer3"]

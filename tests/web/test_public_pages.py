@@ -186,6 +186,9 @@ def test_the_verification_page_needs_no_login_and_says_it_all(pub):
     r = pub.client().get(f"/xac-minh/{pub.c.vai}")
     assert r.status_code == 200
     _no_cookie(r)
+    icon = pub.client().get("/favicon.ico")  # what a browser asks next: no session either
+    assert icon.status_code == 204
+    _no_cookie(icon)
     page = text(r)
     for expected in (
         pub.c.vai,

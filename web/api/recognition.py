@@ -406,7 +406,8 @@ def sign_decision_view(decision_id: int) -> Response:
     "GET",
     tag="decisions",
     path_examples=DECISION,
-    summary="The decision with its annex table as a Word document, in the caller's language",
+    summary="The decision with its annex table as a Word document, in Vietnamese (the legal text, whatever the "
+    "caller's language)",
     replies={200: Reply("The decision", {DOCX: {"schema": {"type": "string", "contentMediaType": DOCX}}})},
     errors=(404,),
 )
@@ -414,7 +415,7 @@ def decision_docx_view(decision_id: int) -> Response:
     from ocop_workflow.exports.recognition import decision_docx
 
     found = decisions.get_visible_decision(db_session(), api_actor(), decision_id)
-    name, content = decision_docx(db_session(), registry(), state().settings, found, api_locale())
+    name, content = decision_docx(db_session(), registry(), state().settings, found)  # the legal text: Vietnamese
     return _download(content, DOCX, name)
 
 

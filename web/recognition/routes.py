@@ -333,7 +333,8 @@ def decision_docx(decision_id: int):
     decision = decision_service.get_visible_decision(s, who, decision_id)
     from ocop_workflow.exports.recognition import decision_docx as build
 
-    name, data = build(s, registry(), state().settings, decision, locale())
+    # the decision is a legal text in Vietnamese (its body, title and grounds are Vietnamese): one language
+    name, data = build(s, registry(), state().settings, decision)
     return _download(data, DOCX, name)
 
 
@@ -486,7 +487,7 @@ def certificate_format(org_id: int):
             flash(
                 _(
                     "The format is saved. The next certificate will look like %(code)s.",
-                    code=cert_lists.format_preview(fmt, org, _today()),
+                    code=cert_lists.format_preview(s, fmt, org, _today()),
                 ),
                 "success",
             )
@@ -498,7 +499,7 @@ def certificate_format(org_id: int):
         organisation=org,
         current=current,
         default=default,
-        preview=cert_lists.format_preview(current, org, _today()),
+        preview=cert_lists.format_preview(s, current, org, _today()),
         fields=", ".join("{" + f + "}" for f in cert_service.CODE_FIELDS),
         error=error,
     ), status
