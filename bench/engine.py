@@ -69,10 +69,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bulk import insert_documents  # a sibling module: the bench runs as a script
+from sqlalchemy import update
 
 from ocop_workflow.db import Database
 from ocop_workflow.engine import Registry, get_registry
 from ocop_workflow.migrate_db import upgrade
+from ocop_workflow.models import Product
 from ocop_workflow.services.access import Actor, load_actor
 from ocop_workflow.services.directory import add_membership, create_organisation, create_user
 from ocop_workflow.services.producers import create_producer
@@ -84,6 +86,11 @@ RAW_FACTOR = 4.0  # ... and raw sqlite3 at most this many times faster than serv
 PEERS_DIR = Path(__file__).resolve().parents[2] / "shared" / "peers"
 TOOL_PEERS = ("spiff_bench", "viewflow_bench", "transitions_naive")
 WORKFLOW = "ocop-148"
+# The workload the peers run too: the five-step route of version 1 to `rated` 4★. Version 2 sends a 4★
+# result to the province's recognition decision (a signing step the peers have no counterpart of), so the
+# products are pinned to version 1; the steps' code path is the same (version 2's rating step adds one
+# indexed read of the certificate the product holds).
+WORKFLOW_VERSION = 1
 GROUP = "tourism"
 PRODUCER_KIND = "cooperative_group"
 CREATE_BATCH = 1000
@@ -129,7 +136,7 @@ def sqlite_url(path: Path) -> str:
 
 def required_documents(registry: Registry) -> list[str]:
     """Every document type some step of the cycle requires for a tourism product of a co-operative group."""
-    definition = registry.latest(WORKFLOW)
+    definition = registry.get(WORKFLOW, WORKFLOW_VERSION)
     needed: list[str] = []
     for step in CYCLE:
         for tdef in definition.candidates(step.from_state, step.trigger):
@@ -185,6 +192,13 @@ def seed(path: Path, registry: Registry, n_products: int) -> World:
                     workflow_key=WORKFLOW,
                 )
                 product_ids.append(product.id)
+            s.flush()
+            # see WORKFLOW_VERSION; a Core UPDATE, so the products' own version stays as created
+            s.execute(
+                update(Product.__table__)
+                .where(Product.__table__.c.id.in_(product_ids[start:]))
+                .values(workflow_version=WORKFLOW_VERSION)
+            )
 
     doc_types = required_documents(registry)
     insert_documents(db, product_ids, doc_types, user_ids["producer"])
