@@ -526,6 +526,7 @@ class Certificate(Base):
     organisation: Mapped[Organisation] = relationship()
     decision: Mapped[RecognitionDecision | None] = relationship()
     revoked_by: Mapped[User | None] = relationship()
+    superseded_by: Mapped[Certificate | None] = relationship(remote_side=[id])
 
 
 class CertificateCounter(Base):

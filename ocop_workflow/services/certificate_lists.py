@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from ..errors import InvalidData
 from ..folding import search_words
@@ -27,6 +27,7 @@ from .certificates import (
     EXPIRED,
     EXPIRING,
     REVOKED,
+    SHOWN_WITH,
     STATUS_LABELS,
     SUPERSEDED,
     VALID,
@@ -113,11 +114,7 @@ def list_certificates(
     rows = session.scalars(
         select(Certificate)
         .where(*where)
-        .options(
-            selectinload(Certificate.organisation),
-            selectinload(Certificate.decision),
-            selectinload(Certificate.product).selectinload(Product.commune),
-        )
+        .options(*SHOWN_WITH)
         .order_by(Certificate.issued_on.desc(), Certificate.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)

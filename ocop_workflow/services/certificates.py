@@ -19,11 +19,11 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..errors import Conflict, InvalidData, NotFound
 from ..i18n import Text
-from ..models import Certificate, CertificateCounter, Organisation
+from ..models import Certificate, CertificateCounter, Organisation, Product
 from ..notify.bulk import insert_ignoring_duplicates
 from ..validation import check_text, clean_line
 from .authz import require
@@ -245,9 +245,20 @@ def certificate_not_found(code: str) -> NotFound:
     )
 
 
+# What a list of certificates shows of each, loaded per list rather than per row.
+SHOWN_WITH = (
+    selectinload(Certificate.organisation),
+    selectinload(Certificate.decision),
+    selectinload(Certificate.producer),
+    selectinload(Certificate.superseded_by),
+    selectinload(Certificate.revoked_by),
+    selectinload(Certificate.product).selectinload(Product.commune),
+)
+
+
 def product_certificates(session: Session, product_id: int) -> list[Certificate]:
     """A product's certificates, newest first (current and past)."""
-    stmt = select(Certificate).where(Certificate.product_id == product_id)
+    stmt = select(Certificate).where(Certificate.product_id == product_id).options(*SHOWN_WITH)
     return list(session.scalars(stmt.order_by(Certificate.issued_on.desc(), Certificate.id.desc())))
 
 

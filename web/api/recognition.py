@@ -50,9 +50,7 @@ def verify_url(code: str) -> str:
 def certificate_json(c: Certificate) -> dict:
     out = ser()
     status = status_of(c, local_day(), notice_days())
-    successor = None
-    if c.superseded_by_id is not None:
-        successor = db_session().scalar(select(Certificate.code).where(Certificate.id == c.superseded_by_id))
+    successor = c.superseded_by.code if c.superseded_by is not None else None
     decision = c.decision
     return {
         "code": c.code,
