@@ -24,6 +24,7 @@ from .engine import Registry, get_registry
 from .engine.diagram import to_mermaid, to_text
 from .engine.loader import load_directory
 from .errors import DefinitionError, OcopError
+from .formats import parse_number
 from .models import Organisation, Product, ProductEvent, User
 from .services import directory
 from .services.access import Actor, get_visible_producer, load_actor
@@ -33,6 +34,23 @@ from .services.workflow_migration import apply_migration, plan_migration
 
 EXIT_ERROR = 1
 EXIT_REFUSED = 3
+
+
+class _Number(click.ParamType):
+    """A number typed at the command line with a decimal comma or point ("85,5" and "85.5"), as on the web."""
+
+    name = "number"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            return value
+        number = parse_number(value)
+        if number is None:
+            self.fail(f"{value!r} is not a number (e.g. 85,5 or 85.5)", param, ctx)
+        return float(number)
+
+
+NUMBER = _Number()
 
 
 def cli_locale() -> str:
@@ -381,7 +399,7 @@ def product_show(ctx: Context, product_id: int, as_json: bool) -> None:
 @click.argument("trigger")
 @click.option("--as", "as_email", required=True, help="e-mail of the acting user")
 @click.option("--comment")
-@click.option("--score", type=float)
+@click.option("--score", type=NUMBER, help='a number, "85,5" or "85.5"')
 @click.option("--version", "expected_version", type=int, help="refuse if the product changed since this version")
 @pass_ctx
 @handle_errors

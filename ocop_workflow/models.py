@@ -90,6 +90,8 @@ class Organisation(Base):
     valid_to: Mapped[date | None] = mapped_column(Date)
     # a province's format of certificate numbers (services.certificates.CODE_FIELDS); None: the default
     certificate_format: Mapped[str | None] = mapped_column(String(80))
+    # a province's choice of the definition new products start under (issue #11); None: the one in force that day
+    default_workflow: Mapped[str | None] = mapped_column(String(60))
 
     parent: Mapped[Organisation | None] = relationship(remote_side=[id])
 
@@ -555,7 +557,7 @@ Index(
 # Certificates about to expire: final ratings in a window of decision dates.
 Index("ix_ratings_final_at", Rating.final, Rating.at)
 
-REMINDER_KINDS = ("stall", "certificate")
+REMINDER_KINDS = ("stall", "certificate", "move")
 EMAIL_MODES = ("single", "digest", "off")
 REMINDER_MAIL_MODES = (*EMAIL_MODES, "dropped")
 OUTBOX_KINDS = ("reminder", "digest")
@@ -658,6 +660,9 @@ class Notification(Base):
     link: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # both languages, {"vi": {"title", "body"}, "en": {...}}, so a reader who switches language reads it in the
+    # new one (issue #11); None on rows written before: `title`/`body` are then the only text
+    texts: Mapped[dict | None] = mapped_column(JSON)
 
 
 # --- personal API tokens (issue #4) ------------------------------------------------------------

@@ -9,6 +9,7 @@ from decimal import Decimal
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import DecimalField
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -20,8 +21,11 @@ from wtforms.validators import (
     StopValidation,
 )
 
+from ocop_workflow.formats import parse_number
+
 __all__ = [
     "Form",
+    "NumberField",
     "DataRequired",
     "Email",
     "EqualTo",
@@ -99,3 +103,27 @@ class Form(FlaskForm):
     class Meta:
         def get_translations(self, form):
             return _CatalogueTranslations()
+
+
+class NumberField(DecimalField):
+    """A decimal number as people type it: "85,5" (Vietnamese decimal comma) and "85.5" are both 85.5.
+
+    WTForms' DecimalField reads "85,5" as invalid and Python's Decimal reads "1_0" as 10 and "+5" as 5; the
+    rule is `ocop_workflow.formats.parse_number` (also the CLI's), so a score means the same wherever it is
+    typed. Render it as a text input with `inputmode="decimal"` (a number input rejects the comma in
+    some browsers)."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        if not valuelist or valuelist[0] in (None, ""):
+            self.data = None
+            return
+        value = parse_number(valuelist[0])
+        if value is None:
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
+        self.data = value
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return "" if self.data is None else format(self.data, "f")

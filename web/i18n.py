@@ -19,6 +19,8 @@ from flask import Flask, request, session
 from flask_babel import format_datetime
 from flask_login import current_user
 
+from ocop_workflow.formats import format_datetime as format_datetime_for
+from ocop_workflow.formats import format_number, format_size
 from ocop_workflow.i18n import LOCALES, Text
 
 log = logging.getLogger(__name__)
@@ -92,23 +94,36 @@ def text_filter(value: Text | str | None) -> str:
 
 
 def datetime_filter(value, fmt: str = "short") -> str:
-    """A time in the programme's time zone (OCOP_TIMEZONE): "09:06 23/11/2026" in Vietnamese, "23/11/2026 09:06"
-    in English."""
+    """A time in the programme's time zone (OCOP_TIMEZONE): "23/11/2026 09:06" in both languages."""
     if value is None:
         return ""
     if fmt != "short":
         return format_datetime(value, fmt)
     from .context import locale, state
 
-    local = value.astimezone(state().tz)
+    return format_datetime_for(value, locale(), state().tz)
 
-    return local.strftime("%H:%M %d/%m/%Y" if locale() == "vi" else "%d/%m/%Y %H:%M")
+
+def number_filter(value: object, places: int | None = None) -> str:
+    """A number for people in the reader's language: 85,5 (vi) / 85.5 (en); `places` fixes the decimals."""
+    from .context import locale
+
+    return format_number(value, locale(), places)
+
+
+def size_filter(nbytes: int | None) -> str:
+    """A file size in the reader's language: "17,2 KB" (vi) / "17.2 KB" (en)."""
+    from .context import locale
+
+    return format_size(nbytes, locale())
 
 
 def register_i18n(app: Flask) -> None:
     compile_catalogues()
     app.jinja_env.filters["t"] = text_filter
     app.jinja_env.filters["dt"] = datetime_filter
+    app.jinja_env.filters["num"] = number_filter
+    app.jinja_env.filters["filesize"] = size_filter
 
     @app.context_processor
     def _languages() -> dict:

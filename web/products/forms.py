@@ -3,7 +3,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    DecimalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -12,7 +11,7 @@ from wtforms import (
     TextAreaField,
 )
 
-from ..forms import DataRequired, Form, NumberRange, Optional, finite, length, required
+from ..forms import DataRequired, Form, NumberField, NumberRange, Optional, finite, length, required
 
 
 class ProductForm(Form):
@@ -38,7 +37,7 @@ class AdvanceForm(Form):
     trigger = HiddenField(validators=[required()])
     expected_version = IntegerField(validators=[required()])
     comment = TextAreaField(_l("Comment"), validators=[Optional(), length(4000)])
-    score = DecimalField(
+    score = NumberField(
         _l("Score (0–100)"),
         places=None,
         validators=[

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from ocop_workflow.errors import Conflict, InvalidData, OcopError, StaleVersion
 from ocop_workflow.exports import close_round_and_file_minutes
+from ocop_workflow.formats import format_date, format_number
 from ocop_workflow.models import COUNCIL_POSITIONS, CouncilMember
 from ocop_workflow.services import councils as council_service
 from ocop_workflow.services import rounds as round_service
@@ -49,23 +50,13 @@ bp = Blueprint("rounds", __name__)
 def points_filter(value: object, places: int | None = 2) -> str:
     """A score in the reader's language: 85,50 in Vietnamese (decimal comma), 85.50 in English;
     `places=None`: as few decimals as the value needs (an option's 2 or 0,5)."""
-    if value is None or value == "":
-        return "—"
-    if places is None:
-        text = _as_number(value)
-        return text.replace(".", ",") if locale() == "vi" else text
-    try:
-        d = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    except ArithmeticError:
-        return str(value)
-    text = f"{d:f}"
-    return text.replace(".", ",") if locale() == "vi" else text
+    return format_number(value, locale(), places)
 
 
 @bp.app_template_filter("vndate")
 def date_filter(value) -> str:
     """A date as dd/mm/yyyy (both languages: the app's dates are Vietnamese dates)."""
-    return value.strftime("%d/%m/%Y") if value else ""
+    return format_date(value)
 
 
 SEATS_TTL = 60.0  # seconds a user's seats are kept for the menu (this process's changes clear it at once)
