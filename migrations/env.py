@@ -38,14 +38,40 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    if sqlite:
+        _sqlite_foreign_keys(connection, on=False)
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                _check_foreign_keys(connection)
+    finally:
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=True)
+
+
+def _sqlite_foreign_keys(connection, *, on: bool) -> None:
+    """SQLite's own procedure for schema changes that copy a table (batch mode: create a new table, copy,
+    drop the old one, rename): foreign keys off while the tables are swapped, then checked before the
+    commit. With them on, dropping a table that other rows point at fails ("FOREIGN KEY constraint
+    failed") or cascades. The pragma is a no-op inside a transaction, so it goes to the driver directly,
+    outside SQLAlchemy's transaction (the engine runs pysqlite in autocommit and emits BEGIN itself)."""
+    if connection.in_transaction():
+        return  # a caller's transaction: the pragma could not take effect
+    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+def _check_foreign_keys(connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"the migration leaves rows whose foreign keys point nowhere: {broken[:5]}")
 
 
 if context.is_offline_mode():
