@@ -164,11 +164,8 @@ def svg_edges(d: WorkflowDefinition) -> dict[tuple[str, str], list[TransitionDef
     return out
 
 
-def _layers(d: WorkflowDefinition, pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, int], set[tuple[str, str]]]:
-    """Each state's layer (longest forward path from the initial state) and the back edges."""
-    succ: dict[str, list[str]] = {k: [] for k in d.states}
-    for a, b in pairs:
-        succ[a].append(b)
+def _back_edges(d: WorkflowDefinition, succ: dict[str, list[str]]) -> set[tuple[str, str]]:
+    """The moves back to a state already on the way (depth-first from the initial state)."""
     back: set[tuple[str, str]] = set()
     seen: set[str] = set()
     stack: set[str] = set()
@@ -183,30 +180,32 @@ def _layers(d: WorkflowDefinition, pairs: Iterable[tuple[str, str]]) -> tuple[di
                 visit(nxt)
         stack.discard(node)
 
-    visit(d.initial)
-    for key in d.states:  # the loader refuses unreachable states; be safe for drafts anyway
+    for key in [d.initial, *d.states]:  # the loader refuses unreachable states; be safe for drafts anyway
         if key not in seen:
             visit(key)
-    order: list[str] = []  # topological order of the forward graph
+    return back
+
+
+def _layers(d: WorkflowDefinition, pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, int], set[tuple[str, str]]]:
+    """Each state's layer (longest forward path from the initial state) and the back edges."""
+    succ: dict[str, list[str]] = {k: [] for k in d.states}
+    for a, b in pairs:
+        succ[a].append(b)
+    back = _back_edges(d, succ)
+    forward = {a: [b for b in targets if (a, b) not in back] for a, targets in succ.items()}
     indeg = {k: 0 for k in d.states}
-    for a, targets in succ.items():
+    for targets in forward.values():
         for b in targets:
-            if (a, b) not in back:
-                indeg[b] += 1
-    ready = [k for k in d.states if indeg[k] == 0]
-    while ready:
-        node = ready.pop(0)
-        order.append(node)
-        for b in succ[node]:
-            if (node, b) not in back:
-                indeg[b] -= 1
-                if indeg[b] == 0:
-                    ready.append(b)
+            indeg[b] += 1
     layer = {k: 0 for k in d.states}
-    for a in order:
-        for b in succ[a]:
-            if (a, b) not in back:
-                layer[b] = max(layer[b], layer[a] + 1)
+    ready = [k for k in d.states if indeg[k] == 0]
+    while ready:  # in topological order, each state one below its lowest predecessor
+        node = ready.pop(0)
+        for b in forward[node]:
+            layer[b] = max(layer[b], layer[node] + 1)
+            indeg[b] -= 1
+            if indeg[b] == 0:
+                ready.append(b)
     return layer, back
 
 

@@ -140,7 +140,7 @@ def definition_for_new(registry: Registry, commune: Organisation | None, day: da
     definition, reason = registry.default_definition(day, setting)
     allowed = [d.key for d in registry.in_force(day)]
     for extra in (setting, registry.default_key, definition.key):
-        if extra and extra in registry.keys() and extra not in allowed:
+        if extra and extra in registry.keys() and extra not in allowed:  # noqa: SIM118
             allowed.append(extra)
     return NewProductRules(definition, reason, day, tuple(allowed))
 
@@ -189,7 +189,7 @@ def create_product(
     if workflow_key is None:
         definition = choice.definition
     else:
-        if workflow_key not in registry.keys():
+        if workflow_key not in registry.keys():  # noqa: SIM118 (a Registry, not a dict)
             raise InvalidData(Text(f"Không có quy trình {workflow_key}", f"No workflow named {workflow_key}"))
         definition = registry.latest(workflow_key)
         if check_in_force and definition.key not in choice.allowed:
