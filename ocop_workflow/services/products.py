@@ -190,10 +190,12 @@ def create_product(
         definition = choice.definition
     else:
         if workflow_key not in registry.keys():  # noqa: SIM118 (a Registry, not a dict)
-            raise InvalidData(Text(f"Không có quy trình {workflow_key}", f"No workflow named {workflow_key}"))
+            raise InvalidData(
+                Text(f"Không có quy trình {workflow_key}", f"No workflow named {workflow_key}"), field="workflow_key"
+            )
         definition = registry.latest(workflow_key)
         if check_in_force and definition.key not in choice.allowed:
-            raise InvalidData(not_in_force_text(definition, choice))
+            raise InvalidData(not_in_force_text(definition, choice), field="workflow_key")
     product = Product(
         name=name,
         product_group=product_group,
