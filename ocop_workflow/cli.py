@@ -21,10 +21,11 @@ from . import migrate_db
 from .config import Settings, operator_locale
 from .db import Database
 from .engine import Registry, get_registry
-from .engine.diagram import to_mermaid, to_text
+from .engine.diagram import to_mermaid, to_svg, to_text
 from .engine.loader import load_directory
-from .errors import DefinitionError, OcopError
+from .errors import DefinitionError, InvalidData, OcopError
 from .formats import parse_number
+from .i18n import Text
 from .models import Organisation, Product, ProductEvent, User
 from .services import directory
 from .services.access import Actor, get_visible_producer, load_actor
@@ -453,9 +454,11 @@ def workflow() -> None:
 def workflow_list(ctx: Context) -> None:
     locale = cli_locale()
     reg = ctx.registry
+    default_key = reg.default_definition(local_day())[0].key  # new products today start under it
     for (_key, _version), d in sorted(reg.definitions.items()):
-        default = " (default)" if d.key == reg.default_key else ""
-        click.echo(f"{d.ident:<16} {d.legal_basis:<14} from {d.effective_from or '-'}  {d.title.get(locale)}{default}")
+        default = " (default)" if d.key == default_key and d.version == reg.latest(d.key).version else ""
+        dates = f"from {d.effective_from or '-'}" + (f" to {d.effective_to}" if d.effective_to else "")
+        click.echo(f"{d.ident:<16} {d.legal_basis:<14} {dates:<29} {d.title.get(locale)}{default}")
 
 
 @workflow.command("check")
@@ -491,12 +494,19 @@ def workflow_check(path: Path) -> None:
 @workflow.command("show")
 @click.argument("name")
 @click.option("--version", type=int)
-@click.option("--format", "fmt", type=click.Choice(["text", "mermaid"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["text", "mermaid", "svg"]), default="text")
+@click.option("--current", help="svg: the state to highlight")
 @pass_ctx
 @handle_errors
-def workflow_show(ctx: Context, name: str, version: int | None, fmt: str) -> None:
+def workflow_show(ctx: Context, name: str, version: int | None, fmt: str, current: str | None) -> None:
+    """A definition as text, a Mermaid diagram or an SVG drawing (in the CLI's language, OCOP_LANG)."""
     d = ctx.registry.get(name, version)
-    click.echo(to_mermaid(d, cli_locale()) if fmt == "mermaid" else to_text(d, cli_locale()), nl=False)
+    if current is not None and current not in d.states:
+        raise InvalidData(Text(f"{d.ident} không có bước {current}", f"{d.ident} has no state {current}"))
+    if fmt == "svg":
+        click.echo(to_svg(d, cli_locale(), current=current, standalone=True), nl=False)
+    else:
+        click.echo(to_mermaid(d, cli_locale(), current) if fmt == "mermaid" else to_text(d, cli_locale()), nl=False)
 
 
 @workflow.command("migrate")

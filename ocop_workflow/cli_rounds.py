@@ -31,6 +31,7 @@ from .exports.sheets import MAX_FORM_BYTES
 from .i18n import Text
 from .services import councils, directory, rounds, sheets
 from .services.access import Actor, load_actor
+from .services.certificates import local_day
 from .services.rounds import OUTCOME_LABELS, STATUS_LABELS
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -390,7 +391,7 @@ def sheet_template(ctx: Context, group, set_key, kind, round_id, product_id, as_
                 raise InvalidData(Text(f"Không có sản phẩm #{product_id} trong đợt", f"No product #{product_id} here"))
             criteria = reg.criteria.get(entry.sheet_key)
     elif group is not None:
-        default = reg.latest(reg.default_key)
+        default = reg.default_definition(local_day())[0]
         evaluation = getattr(default, "evaluation", None)
         criteria_set = set_key or getattr(evaluation, "criteria_set", None) or default.key
         criteria = reg.criteria.sheet_for(criteria_set, group, None, kind=kind)

@@ -79,7 +79,8 @@ def workflow_settings() -> tuple[str, str]:
     without building the whole `Settings` (an actor built without its policy asks for them)."""
     return (
         os.environ.get("OCOP_WORKFLOWS_DIR") or str(_shipped_dir("workflows")),
-        os.environ.get("OCOP_DEFAULT_WORKFLOW", "ocop-148"),
+        # unset: each new product starts under the definition in force that day (Registry.default_definition)
+        os.environ.get("OCOP_DEFAULT_WORKFLOW", ""),
     )
 
 

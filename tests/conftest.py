@@ -25,6 +25,10 @@ from .mail import SmtpServer
 from .pg import TempPostgres
 from .world import World, build_world
 
+# The suite's products follow ocop-148 unless a test says otherwise: the operator's pin (issue #11), so
+# that the date rule (ocop-1489 from 06/07/2025) is tested on its own (tests/test_workflow_dates.py).
+os.environ.setdefault("OCOP_DEFAULT_WORKFLOW", "ocop-148")
+
 BACKENDS = ["sqlite", "postgresql"]
 if os.environ.get("OCOP_TEST_BACKENDS"):
     BACKENDS = os.environ["OCOP_TEST_BACKENDS"].split(",")

@@ -165,6 +165,7 @@ def register_blueprints(app: Flask) -> None:
     from .public import bp as public_bp
     from .recognition.routes import bp as recognition_bp
     from .rounds.routes import bp as rounds_bp
+    from .workflows.routes import bp as workflows_bp
 
     blueprints = (
         auth_bp,
@@ -176,6 +177,7 @@ def register_blueprints(app: Flask) -> None:
         notifications_bp,
         admin_bp,
         public_bp,
+        workflows_bp,
     )
     for bp in (*blueprints, api_bp, tokens_bp):
         app.register_blueprint(bp)

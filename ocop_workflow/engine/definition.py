@@ -225,7 +225,10 @@ class WorkflowDefinition:
     states: dict[str, StateDef]
     transitions: list[TransitionDef]
     legal_basis: str = ""
+    # the days the definition applies to (its legal basis in force), both inclusive; None: open-ended.
+    # New products start under the definition in force that day (services.products.default_definition).
     effective_from: date | None = None
+    effective_to: date | None = None
     sla_calendar: str = "calendar"
     migrate_from: dict[str, dict[str, str]] = field(default_factory=dict)
     evaluation: Evaluation = field(default_factory=Evaluation)
@@ -237,6 +240,12 @@ class WorkflowDefinition:
     @property
     def ident(self) -> str:
         return f"{self.key}@v{self.version}"
+
+    def in_force(self, day: date) -> bool:
+        """Whether the definition applies on `day` (local date)."""
+        return (self.effective_from is None or self.effective_from <= day) and (
+            self.effective_to is None or day <= self.effective_to
+        )
 
     def transitions_from(self, state: str) -> list[TransitionDef]:
         return [t for t in self.transitions if state in t.sources]

@@ -6,7 +6,7 @@ All problems of a file are collected before raising, so an author fixes them in 
 from __future__ import annotations
 
 from collections import deque
-from datetime import date
+from datetime import date, datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,16 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> _LineList:
     return result
 
 
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    """A date-looking value that is no date (2025-13-01) stays text, so the check that reads it reports
+    it with its line instead of the YAML library raising a bare ValueError."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
@@ -257,6 +267,7 @@ _TOP_KEYS = {
     "title",
     "legal_basis",
     "effective_from",
+    "effective_to",
     "initial",
     "sla_calendar",
     "states",
@@ -283,7 +294,7 @@ def _load_definition(path: Path, cat: Catalogue) -> tuple[WorkflowDefinition, _L
         problems.raise_if_any()
     _check_keys(raw, _TOP_KEYS, {"key", "version", "title", "initial", "states", "transitions"}, problems, "definition")
     problems.raise_if_any()
-    effective = _check_header(raw, problems)
+    effective, effective_to = _check_header(raw, problems)
     states = _load_states(_listed(raw, "states", problems), raw, cat, problems)
     check_state = _StateChecker(states, problems)
     initial = raw.get("initial")
@@ -306,7 +317,8 @@ def _load_definition(path: Path, cat: Catalogue) -> tuple[WorkflowDefinition, _L
         states=states,
         transitions=transitions,
         legal_basis=str(raw.get("legal_basis", "")),
-        effective_from=effective if isinstance(effective, date) else None,
+        effective_from=effective,
+        effective_to=effective_to,
         sla_calendar=str(raw.get("sla_calendar", "calendar")),
         migrate_from=migrate_from,
         evaluation=evaluation,
@@ -321,18 +333,31 @@ def _load_definition(path: Path, cat: Catalogue) -> tuple[WorkflowDefinition, _L
     return definition, raw
 
 
-def _check_header(raw: _LineDict, problems: _Problems) -> Any:
-    """Check key, version, sla_calendar and effective_from; return the raw effective_from."""
+def _check_header(raw: _LineDict, problems: _Problems) -> tuple[date | None, date | None]:
+    """Check key, version, sla_calendar and the dates in force; return (effective_from, effective_to),
+    None where absent or wrong (reported)."""
     if not _is_name(raw["key"]):
         problems.add(_line(raw, "key"), f"key must be a name, got {raw['key']!r}")
     if isinstance(raw["version"], bool) or not isinstance(raw["version"], int) or raw["version"] < 1:
         problems.add(_line(raw, "version"), "version must be a positive whole number")
     if raw.get("sla_calendar", "calendar") not in ("calendar", "working"):
         problems.add(_line(raw, "sla_calendar"), "sla_calendar must be 'calendar' or 'working'")
-    effective = raw.get("effective_from")
-    if effective is not None and not isinstance(effective, date):
-        problems.add(_line(raw, "effective_from"), "effective_from must be a date (YYYY-MM-DD)")
-    return effective
+    dates: dict[str, date | None] = {}
+    for key in ("effective_from", "effective_to"):
+        value = raw.get(key)
+        # YAML reads 2025-07-05 as a date; a datetime ("2025-07-05 10:00") is a date too, so refuse it by name
+        if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+            problems.add(_line(raw, key), f"{key} must be a date (YYYY-MM-DD), got {value!r}")
+            value = None
+        dates[key] = value
+    start, end = dates["effective_from"], dates["effective_to"]
+    if start is not None and end is not None and end < start:
+        problems.add(
+            _line(raw, "effective_to"),
+            f"effective_to ({end.isoformat()}) is before effective_from ({start.isoformat()}): "
+            "the definition would never be in force",
+        )
+    return start, end
 
 
 def _listed(raw: _LineDict, section: str, problems: _Problems) -> list:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -127,6 +128,34 @@ class Registry:
         if not versions:
             raise NotFound(Text(f"Không có quy trình {key}", f"No workflow named {key}"))
         return max(versions, key=lambda d: d.version)
+
+    def in_force(self, day: date) -> list[WorkflowDefinition]:
+        """The newest version of each definition whose dates in force hold `day`, newest law first."""
+        found = [self.latest(k) for k in self.keys()]
+        found = [d for d in found if d.in_force(day)]
+        return sorted(found, key=lambda d: (d.effective_from or date.min, d.key), reverse=True)
+
+    def default_definition(self, day: date, province_choice: str | None = None) -> tuple[WorkflowDefinition, str]:
+        """The definition a new product starts under on `day` (local date), and why:
+
+        1. "province": the province's own setting (organisations.default_workflow), when it names a
+           known definition;
+        2. "operator": OCOP_DEFAULT_WORKFLOW when the operator set it (`default_key`): one definition
+           for every province without its own setting;
+        3. "date": the definition in force that day (its effective_from/effective_to), the newest law
+           if more than one is;
+        4. "newest": none is in force (a date before every definition): the newest law.
+        """
+        known = set(self.keys())
+        if province_choice and province_choice in known:
+            return self.latest(province_choice), "province"
+        if self.default_key and self.default_key in known:
+            return self.latest(self.default_key), "operator"
+        current = self.in_force(day)
+        if current:
+            return current[0], "date"
+        newest = max((self.latest(k) for k in known), key=lambda d: (d.effective_from or date.min, d.key))
+        return newest, "newest"
 
     def keys(self) -> list[str]:
         return sorted({k for k, _ in self.definitions})

@@ -113,6 +113,53 @@ def current_documents(session: Session, product_id: int) -> list[Document]:
 _DOCS = Document.__table__
 
 
+@dataclass(frozen=True)
+class NewProductRules:
+    """The definition a new product starts under on `day` and why ("province", "operator", "date" or
+    "newest", see Registry.default_definition), and the keys a person may choose that day: those in
+    force, the province's setting and the operator's."""
+
+    definition: WorkflowDefinition
+    reason: str
+    day: date
+    allowed: tuple[str, ...]
+
+
+def province_of(org: Organisation | None) -> Organisation | None:
+    """The province a unit lies in (itself if it is one); None above or outside a province."""
+    while org is not None and org.level != "province":
+        org = org.parent
+    return org
+
+
+def definition_for_new(registry: Registry, commune: Organisation | None, day: date) -> NewProductRules:
+    """Which definition a product of this commune starts under on `day`: the province's setting
+    (organisations.default_workflow) > the operator's OCOP_DEFAULT_WORKFLOW > the one in force that day."""
+    province = province_of(commune)
+    setting = province.default_workflow if province is not None else None
+    definition, reason = registry.default_definition(day, setting)
+    allowed = [d.key for d in registry.in_force(day)]
+    for extra in (setting, registry.default_key, definition.key):
+        if extra and extra in registry.keys() and extra not in allowed:  # noqa: SIM118
+            allowed.append(extra)
+    return NewProductRules(definition, reason, day, tuple(allowed))
+
+
+def not_in_force_text(definition: WorkflowDefinition, rules: NewProductRules) -> Text:
+    def span(d: WorkflowDefinition, loc: str) -> str:
+        start = d.effective_from.strftime("%d/%m/%Y") if d.effective_from else "…"
+        end = d.effective_to.strftime("%d/%m/%Y") if d.effective_to else "…"
+        return f"{start}–{end}"
+
+    day = rules.day.strftime("%d/%m/%Y")
+    return Text(
+        f"Quy trình «{definition.title.vi}» không áp dụng ngày {day} (áp dụng {span(definition, 'vi')}); "
+        f"sản phẩm mới theo «{rules.definition.title.vi}», trừ khi tỉnh chọn quy trình khác",
+        f"The rules «{definition.title.en}» do not apply on {day} (they apply {span(definition, 'en')}); "
+        f"new products follow «{rules.definition.title.en}» unless the province chose otherwise",
+    )
+
+
 def create_product(
     session: Session,
     registry: Registry,
@@ -124,13 +171,31 @@ def create_product(
     subgroup: str | None = None,
     workflow_key: str | None = None,
     now: datetime | None = None,
+    check_in_force: bool = False,
 ) -> Product:
-    """Register a product idea for a producer in the actor's commune; it starts in the initial state."""
+    """Register a product idea for a producer in the actor's commune; it starts in the initial state.
+
+    Without `workflow_key` it starts under `definition_for_new(...)` (the province's setting, the
+    operator's OCOP_DEFAULT_WORKFLOW, else the definition in force that local day). With
+    `check_in_force` (the web form, the API and the CLI: a person chose the key) a definition that
+    is not in force that day is refused unless the province's setting or the operator names it;
+    the demo and tests replaying history pass their own dated keys without it.
+    """
     name, product_group, subgroup = _valid_details(registry, name, product_group, subgroup)
-    definition = registry.latest(workflow_key or registry.default_key)
     producer = get_visible_producer(session, actor, producer_id)
     require(actor, "create_product", producer)
     at = _now(now)
+    choice = definition_for_new(registry, producer.commune, local_day(at))
+    if workflow_key is None:
+        definition = choice.definition
+    else:
+        if workflow_key not in registry.keys():  # noqa: SIM118 (a Registry, not a dict)
+            raise InvalidData(
+                Text(f"Không có quy trình {workflow_key}", f"No workflow named {workflow_key}"), field="workflow_key"
+            )
+        definition = registry.latest(workflow_key)
+        if check_in_force and definition.key not in choice.allowed:
+            raise InvalidData(not_in_force_text(definition, choice), field="workflow_key")
     product = Product(
         name=name,
         product_group=product_group,

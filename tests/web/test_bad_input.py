@@ -178,6 +178,7 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
             "outbox_id": "1",
             "code": "guard_failed",
             "key": registry.default_key,
+            "version": "2",  # /workflows/<key>/<int:version>
             "rest": "nothing/here",
             "filename": "style.css",
             "council_id": "1",

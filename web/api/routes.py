@@ -282,6 +282,7 @@ def create_product_view() -> Response:
         producer_id=body["producer_id"],
         subgroup=body.get("subgroup"),
         workflow_key=body.get("workflow_key"),
+        check_in_force=True,  # as the web form: a definition not in force today only by the province's choice
     )
     view = product_view(s, reg, who, product.id)
     return reply(ser().detail(view), 201, {"Location": url_for("api.get_product_view", product_id=product.id)})

@@ -17,7 +17,7 @@ from ocop_workflow.engine import Registry, WorkflowDefinition
 from ocop_workflow.engine.definition import Range
 from ocop_workflow.i18n import Text
 from ocop_workflow.models import Document, Notification, Organisation, Product, ProductEvent, Rating, User
-from ocop_workflow.services.certificates import Standing, standings
+from ocop_workflow.services.certificates import Standing, local_day, standings
 from ocop_workflow.services.listing import Page
 from ocop_workflow.services.product_page import ProductView
 from ocop_workflow.services.products import TriggerOption
@@ -186,7 +186,7 @@ class Serializer:
             "legal_basis": d.legal_basis,
             "effective_from": when(d.effective_from),
             "latest": self.registry.latest(d.key).version == d.version,
-            "default": d.key == self.registry.default_key,
+            "default": d.key == self.registry.default_definition(local_day())[0].key,  # new products today
         }
 
     @staticmethod

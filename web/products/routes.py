@@ -11,6 +11,7 @@ from flask_login import login_required
 from markupsafe import Markup, escape
 
 from ocop_workflow.errors import GuardFailed, InvalidData, InvalidTrigger, StaleVersion
+from ocop_workflow.formats import format_date
 from ocop_workflow.levels import CENTRAL, levels_below
 from ocop_workflow.models import PRODUCER_KINDS
 from ocop_workflow.services import certificates as cert_service
@@ -21,7 +22,14 @@ from ocop_workflow.services.authz import can, require
 from ocop_workflow.services.listing import ProductFilter, get_visible_organisation, list_products, organisation_options
 from ocop_workflow.services.producers import creatable_communes, producers_for_actor, update_producer
 from ocop_workflow.services.product_page import product_view
-from ocop_workflow.services.products import advance, create_product, definition_of, get_product, update_product
+from ocop_workflow.services.products import (
+    advance,
+    create_product,
+    definition_for_new,
+    definition_of,
+    get_product,
+    update_product,
+)
 from ocop_workflow.services.round_pages import may_have_rounds, rounds_of_product
 
 from ..context import actor, db_session, locale, registry, state
@@ -184,6 +192,20 @@ def _workflow_choices() -> list[tuple[str, str]]:
     return choices([(k, reg.latest(k).title.get(loc)) for k in reg.keys()])  # noqa: SIM118
 
 
+def _rules_hint(rules) -> str:
+    """Why the rules field holds what it holds: the province's choice, the operator's, or the date."""
+    d, loc = rules.definition, locale()
+    if rules.reason == "province":
+        return _("Chosen by the province for its new products: %(title)s.", title=d.title.get(loc))
+    if rules.reason == "operator":
+        return _("Set for this installation: %(title)s.", title=d.title.get(loc))
+    if d.effective_from and rules.reason == "date":
+        return _(
+            "Rules in force from %(day)s: %(title)s.", day=format_date(d.effective_from), title=d.title.get(loc)
+        )
+    return _("No rules are in force on this day; the newest: %(title)s.", title=d.title.get(loc))
+
+
 @bp.route("/products/new", methods=["GET", "POST"])
 @login_required
 def create():
@@ -191,10 +213,15 @@ def create():
     producers = producers_for_actor(s, who, action="create_product")
     form = ProductForm()
     form.product_group.choices = choices([(k, v.get(loc)) for k, v in reg.catalogue.product_groups.items()])
-    form.producer_id.choices = choices([(p.id, f"{p.name} — {p.commune.name}") for p in producers])
+    form.producer_id.choices = choices(
+        [("", _("— Choose the producer —")), *((p.id, f"{p.name} — {p.commune.name}") for p in producers)]
+    )
     form.workflow_key.choices = _workflow_choices()
+    # the rules of the first producer's province (one province per commune officer); the service decides again
+    today = cert_service.local_day()
+    rules = definition_for_new(reg, producers[0].commune if producers else None, today)
     if request.method == "GET":
-        form.workflow_key.data = reg.default_key
+        form.workflow_key.data = rules.definition.key
         if int_arg("producer"):
             form.producer_id.data = int_arg("producer")
     if form.validate_on_submit():
@@ -208,15 +235,18 @@ def create():
                 producer_id=form.producer_id.data,
                 subgroup=form.subgroup.data,
                 workflow_key=form.workflow_key.data,
+                check_in_force=True,
             )
         except InvalidData as exc:
-            form.name.errors.append(exc.message(loc))
+            s.rollback()
+            target = form.workflow_key if exc.details.get("field") == "workflow_key" else form.name
+            target.errors = [*target.errors, exc.message(loc)]
         else:
             flash(_("The product has been registered."), "success")
             return redirect(url_for("products.detail", product_id=product.id))
-    return render_template("products/form.html", form=form, product=None, producers=producers), (
-        422 if form.errors else 200
-    )
+    return render_template(
+        "products/form.html", form=form, product=None, producers=producers, rules_hint=_rules_hint(rules)
+    ), (422 if form.errors else 200)
 
 
 @bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])

@@ -1,0 +1,1 @@
+"""The workflow definitions as pages: the list (`/workflows`) and one page per definition version."""
