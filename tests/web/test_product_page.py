@@ -4,6 +4,7 @@ back to the page with their message and the comment typed. Each test runs on SQL
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -303,3 +304,26 @@ def test_scores_read_with_the_decimal_comma_and_long_sections_fold(page, registr
     # the history shows its newest entries; the earlier ones fold
     history = html.split('id="history"', 1)[1]
     assert '<details class="fold" id="earlier-history">' in history
+
+
+def test_a_long_comment_is_kept_without_outgrowing_the_session_cookie(page):
+    """The comment travels in the signed session cookie (4 KB at most in a browser): the longest one
+    kept (MAX_KEPT_COMMENT) with the longest guard message still fits; a longer one is answered
+    on /advance itself (the page re-rendered with the 4xx status), the comment kept all the same."""
+    from web.products.routes import MAX_KEPT_COMMENT
+
+    pid = page.product()
+    page.to_implementation(pid)  # ten documents missing for the district: the longest guard message
+    officer = page.client()
+    _state, version = page.state(pid)
+    rng = random.Random(11)
+    letters = "aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạấầẩẫậắằẳẵặéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ "
+    comment = "".join(rng.choice(letters) for _ in range(MAX_KEPT_COMMENT))
+    r = _step(officer, pid, "submit_to_district", version, comment=comment)
+    assert r.status_code == 303
+    cookie = next(v for v in r.headers.getlist("Set-Cookie") if v.startswith("ocop_session="))
+    assert len(cookie) < 4000, len(cookie)
+    assert comment in text(officer.get(r.headers["Location"]))
+    longer = comment + " thêm"
+    r = _step(officer, pid, "submit_to_district", version, comment=longer)
+    assert r.status_code == 422 and "Chưa thể chuyển bước" in text(r) and longer in text(r)
