@@ -271,8 +271,12 @@ def keep_for_page(product_id: int, **values: object) -> None:
 
 
 def _page_return(product_id: int) -> dict:
-    kept = session.pop(PAGE_RETURN, None)
-    return kept if isinstance(kept, dict) and kept.get("product") == product_id else {}
+    """What `keep_for_page` left for this product, taken once (another product's page leaves it)."""
+    kept = session.get(PAGE_RETURN)
+    if not isinstance(kept, dict) or kept.get("product") != product_id:
+        return {}
+    session.pop(PAGE_RETURN, None)
+    return kept
 
 
 def _step_form(option, version: int, kept: dict) -> AdvanceForm:
