@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..engine import Registry, TransitionDef, WorkflowDefinition, star_for_score
-from ..engine.definition import CERTIFIED_MIN_STAR
+from ..engine.definition import CERTIFIED_MIN_STAR, Catalogue
 from ..errors import GuardFailed, InvalidData, InvalidTrigger, NotFound, StaleVersion
 from ..i18n import Text
 from ..levels import rank
@@ -316,6 +316,53 @@ def update_product(
     return product
 
 
+@dataclass(frozen=True)
+class DocumentNeed:
+    """One document a step requires: `status` is "ok" (on file), "missing" (none on file) or
+    "renew" (the one on file predates the current application, which must upload it again)."""
+
+    doc_type: str
+    status: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def document_needs(
+    registry: Registry,
+    tdef: TransitionDef,
+    product: Product | _Moving,
+    have_docs: set[str],
+    renewed_docs: set[str] | None = None,
+) -> list[DocumentNeed]:
+    """The documents `tdef` requires of `product`, in the definition's order (general, per product
+    group, per producer kind, then what the application renews): the one reading of the rules that
+    the step's guard (`_missing_for`) and the product page's checklist share."""
+    needs: dict[str, str] = {}
+    if tdef.documents:
+        for doc_type in tdef.documents.required_for(product.product_group, product.producer.kind):
+            needs[doc_type] = "ok" if doc_type in have_docs else "missing"
+    if tdef.renewed and renewed_docs is not None:
+        definition = registry.get(product.workflow_key, product.workflow_version)
+        renew = definition.renew.get(product.application_type)
+        for doc_type in renew.required_for(product.product_group, product.producer.kind) if renew else ():
+            if doc_type not in renewed_docs and doc_type in have_docs:
+                needs[doc_type] = "renew"
+    return [DocumentNeed(t, status) for t, status in needs.items()]
+
+
+def need_text(catalogue: Catalogue, need: DocumentNeed) -> Text:
+    """What the guard says of a document that is not "ok" (the reason a step cannot be taken yet)."""
+    label = catalogue.document_types[need.doc_type]
+    if need.status == "renew":
+        return Text(
+            f"phải nộp lại «{label.vi}» cho lần đăng ký này (bản hiện có nộp trước khi đăng ký)",
+            f"“{label.en}” must be uploaded again for this application (the one on file predates it)",
+        )
+    return Text(f"thiếu tài liệu «{label.vi}»", f"missing document “{label.en}”")
+
+
 @dataclass
 class TriggerOption:
     """One thing the actor might do now, with the reasons it cannot be done yet."""
@@ -330,6 +377,8 @@ class TriggerOption:
     destinations: tuple[str, ...] = ()
     rating: bool = False  # a council's rating step: done from an evaluation round, not by a button
     signing: bool = False  # signing a recognition decision: done from the decision's page, not by a button
+    # the documents the step requires, each with its standing (the dossier checklist, product_page)
+    documents: list[DocumentNeed] = field(default_factory=list)
 
     @property
     def available(self) -> bool:
@@ -352,23 +401,9 @@ def _missing_for(
     uploaded since the application started), and the step's inputs when `check_inputs`."""
     cat = registry.catalogue
     missing: list[Text] = []
-    if tdef.documents:
-        for doc_type in tdef.documents.required_for(product.product_group, product.producer.kind):
-            if doc_type not in have_docs:
-                label = cat.document_types[doc_type]
-                missing.append(Text(f"thiếu tài liệu «{label.vi}»", f"missing document “{label.en}”"))
-    if tdef.renewed and renewed_docs is not None:
-        definition = registry.get(product.workflow_key, product.workflow_version)
-        renew = definition.renew.get(product.application_type)
-        for doc_type in renew.required_for(product.product_group, product.producer.kind) if renew else ():
-            if doc_type not in renewed_docs and doc_type in have_docs:
-                label = cat.document_types[doc_type]
-                missing.append(
-                    Text(
-                        f"phải nộp lại «{label.vi}» cho lần đăng ký này (bản hiện có nộp trước khi đăng ký)",
-                        f"“{label.en}” must be uploaded again for this application (the one on file predates it)",
-                    )
-                )
+    needs = document_needs(registry, tdef, product, have_docs, renewed_docs)
+    missing.extend(need_text(cat, n) for n in needs if n.status == "missing")
+    missing.extend(need_text(cat, n) for n in needs if n.status == "renew")
     if tdef.certificate is not None:
         rule = tdef.certificate
         ok = (held is not None and (rule.star is None or rule.star.contains(held.star))) if rule.valid else held is None
@@ -438,9 +473,12 @@ def available_triggers(
         first = cands[0]
         allowed = tuple(dict.fromkeys(r for t in cands for r in t.roles))
         missing: list[Text] = []
+        needs: dict[str, DocumentNeed] = {}
         for t in cands:
             found = _missing_for(registry, t, product, have, None, None, False, held, renewed)
             missing.extend(m for m in found if m not in missing)
+            for need in document_needs(registry, t, product, have, renewed):
+                needs.setdefault(need.doc_type, need)
         options.append(
             TriggerOption(
                 trigger=trigger,
@@ -453,6 +491,7 @@ def available_triggers(
                 destinations=tuple(dict.fromkeys(t.dest for t in cands)),
                 rating=any(t.rating is not None for t in cands),
                 signing=any(t.signs is not None for t in cands),
+                documents=list(needs.values()),
             )
         )
     return options
@@ -1082,6 +1121,7 @@ __all__ = [
     "EDITABLE_FIELDS",
     "Verdict",
     "EDIT_TRIGGER",
+    "DocumentNeed",
     "Move",
     "NotFound",
     "ScoreOutcome",
@@ -1090,9 +1130,11 @@ __all__ = [
     "available_triggers",
     "create_product",
     "current_documents",
+    "document_needs",
     "dossier_fingerprint",
     "get_product",
     "history",
+    "need_text",
     "score_outcomes",
     "update_product",
 ]

@@ -2,6 +2,8 @@
 
 An upload receives and checks its file before it claims the database writer (web.context), and
 a download is named with the extension of the file's detected type (`uploads.download_name`).
+Whatever its outcome, an upload from the product page goes back to it (303) at the type's row of
+the checklist with the type kept (`?doc_type=`): the message of a refused file is shown there once.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from flask_login import login_required
 
 from ocop_workflow.errors import InvalidData, NotFound
 from ocop_workflow.i18n import Text
+from ocop_workflow.services.access import get_visible_product as get_product
 from ocop_workflow.services.documents import (
     UploadTooLarge,
     attach_document,
@@ -24,7 +27,7 @@ from ocop_workflow.services.documents import (
 
 from ..context import actor, db_session, locale, read_session, registry, release_reads, state
 from ..forms import choices
-from ..products.routes import render_detail
+from ..products.routes import keep_for_page
 from .forms import UploadForm
 
 bp = Blueprint("documents", __name__)
@@ -36,10 +39,13 @@ def upload(product_id: int):
     who, reg, st = actor(), registry(), state()
     form = UploadForm()
     form.doc_type.choices = choices([(k, v.get(locale())) for k, v in reg.catalogue.document_types.items()])
-    if not form.validate():
-        return render_detail(product_id, upload_form=form, status=422, error=_("Choose a document type and a file."))
-    storage = form.file.data
     known = reg.catalogue.document_types
+    doc_type = form.doc_type.data if form.doc_type.data in known else ""
+    if not form.validate():
+        get_product(read_session(), who, product_id)  # an unknown or hidden product is 404 first
+        errors = [str(e) for errs in form.errors.values() for e in errs]
+        return _back(product_id, doc_type, " ".join([_("Choose a document type and a file."), *errors]))
+    storage = form.file.data
     try:
         # reads only: refuse early what this user may not attach; then receive and check the file
         # without the database writer, and claim it (db_session) only for the short INSERT
@@ -64,10 +70,18 @@ def upload(product_id: int):
         raise
     except InvalidData as exc:
         read_session().rollback()
-        form.file.errors.append(exc.message(locale()))
-        return render_detail(product_id, upload_form=form, status=422, error=exc.message(locale()))
+        return _back(product_id, doc_type, exc.message(locale()))
     flash(_("“%(name)s” has been uploaded.", name=doc.original_name), "success")
-    return redirect(url_for("products.detail", product_id=product_id) + "#documents")
+    return _back(product_id, doc.doc_type)
+
+
+def _back(product_id: int, doc_type: str, error: str | None = None):
+    """The product page at the type's row, the type kept for the upload form; a refusal's message
+    is kept for one showing (303 See Other: the browser loads the page with a GET)."""
+    if error is not None:
+        keep_for_page(product_id, upload_error=error, doc_type=doc_type)
+    url = url_for("products.detail", product_id=product_id, doc_type=doc_type or None)
+    return redirect(f"{url}#doc-{doc_type}" if doc_type else f"{url}#upload", code=303 if error else 302)
 
 
 @bp.route("/documents/<int:document_id>/download")

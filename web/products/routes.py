@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from markupsafe import Markup, escape
+from werkzeug.datastructures import MultiDict
 
 from ocop_workflow.errors import GuardFailed, InvalidData, InvalidTrigger, StaleVersion
 from ocop_workflow.formats import format_date
@@ -21,7 +22,7 @@ from ocop_workflow.services.access import get_visible_producer
 from ocop_workflow.services.authz import can, require
 from ocop_workflow.services.listing import ProductFilter, get_visible_organisation, list_products, organisation_options
 from ocop_workflow.services.producers import creatable_communes, producers_for_actor, update_producer
-from ocop_workflow.services.product_page import product_view
+from ocop_workflow.services.product_page import ends_product, product_view, step_blockers
 from ocop_workflow.services.products import (
     advance,
     create_product,
@@ -289,6 +290,34 @@ def edit(product_id: int):
     )
 
 
+PAGE_RETURN = "product_page"  # the session key of what a refused step or upload brings back to the page
+MAX_KEPT_COMMENT = 1000  # characters of a refused step's comment kept in the (cookie) session; longer: re-rendered
+
+
+def keep_for_page(product_id: int, **values: object) -> None:
+    """What the product page shows once after a redirect: the error, the step's typed comment and
+    score (`trigger`, `comment`, `score`), or the upload's error (`upload_error`, `doc_type`)."""
+    session[PAGE_RETURN] = {"product": product_id, **values}
+
+
+def _page_return(product_id: int) -> dict:
+    """What `keep_for_page` left for this product, taken once (another product's page leaves it)."""
+    kept = session.get(PAGE_RETURN)
+    if not isinstance(kept, dict) or kept.get("product") != product_id:
+        return {}
+    session.pop(PAGE_RETURN, None)
+    return kept
+
+
+def _step_form(option, version: int, kept: dict) -> AdvanceForm:
+    values = {"trigger": option.trigger, "expected_version": str(version)}
+    if kept.get("trigger") == option.trigger:
+        values.update({k: str(kept[k]) for k in ("comment", "score") if kept.get(k)})
+    form = AdvanceForm(formdata=MultiDict(values) if len(values) > 2 else None)
+    form.trigger.data, form.expected_version.data = option.trigger, version
+    return form
+
+
 def render_detail(
     product_id: int,
     *,
@@ -298,20 +327,23 @@ def render_detail(
     stale: bool = False,
     status: int = 200,
 ):
-    s, who, reg = db_session(), actor(), registry()
+    s, who, reg, loc = db_session(), actor(), registry(), locale()
     view = product_view(s, reg, who, product_id)
     product, definition, events, options = view.product, view.definition, view.events, view.options
-    groups: OrderedDict = OrderedDict()
-    for doc in sorted(view.documents, key=lambda d: (d.doc_type, not d.current, -d.id)):
-        groups.setdefault(doc.doc_type, []).append(doc)
+    kept = _page_return(product_id)
+    if error is None and kept.get("error"):
+        error, stale = str(kept["error"]), bool(kept.get("stale"))
+    error_at = kept.get("trigger") if error and kept.get("trigger") else None
+    if forms:  # a re-rendered form (a comment too long to keep across a redirect): its error sits at its step
+        error_at = next(iter(forms))
     mine = [o for o in options if o.role_ok]
     forms = dict(forms or {})
     for option in mine:
         if option.trigger not in forms:
-            f = AdvanceForm(formdata=None)
-            f.trigger.data = option.trigger
-            f.expected_version.data = product.version
-            forms[option.trigger] = f
+            forms[option.trigger] = _step_form(option, product.version, kept)
+    if error_at not in forms:
+        error_at = None
+    final = {o.trigger for o in mine if ends_product(definition, o.destinations)}
     visited = {e.to_state for e in events} | {e.from_state for e in events if e.from_state}
     flow = [
         (key, sdef, "current" if key == product.state else ("done" if key in visited else "todo"))
@@ -320,16 +352,16 @@ def render_detail(
     moves = view.moves
     last = moves[-1] if moves else None
     return_reason = last if last is not None and last.trigger == "return_for_revision" else None
+    checklist, other_documents = view.checklist(reg)
     can_upload = bool(view.attachable)
+    chosen = request.args.get("doc_type") or kept.get("doc_type") or ""
     if upload_form is None and can_upload:
         upload_form = UploadForm(formdata=None)
-    needed = []
-    for option in options:
-        for item in option.missing:
-            if item not in needed:
-                needed.append(item)
+        if chosen in view.attachable:
+            upload_form.doc_type.data = chosen
     if upload_form is not None:
-        upload_form.doc_type.choices = _doc_type_choices(locale(), view.attachable)
+        upload_form.doc_type.choices = _doc_type_choices(loc, _upload_order(view.attachable, checklist))
+    upload_error = str(kept["upload_error"]) if kept.get("upload_error") else None
     today, notice = cert_service.local_day(), _notice_days()
     certificates = [
         (c, cert_service.status_of(c, today, notice)) for c in cert_service.product_certificates(s, product.id)
@@ -340,14 +372,21 @@ def render_detail(
     # a signing step is taken on the decision's page: the product page says so and links the draft that lists it
     signing = [o for o in options if o.signing]
     open_draft = next((d for d in product_decisions if d.status == "draft"), None)
+    timeline = view.timeline()
     return render_template(
         "products/detail.html",
         product=product,
         definition=definition,
         events=events,
-        groups=groups,
+        timeline=timeline[:HISTORY_SHOWN],
+        earlier=timeline[HISTORY_SHOWN:],
+        checklist=checklist,
+        checklist_missing=sum(1 for row in checklist if not row.ok),
+        other_documents=other_documents,
         options=options,
-        mine=mine,
+        mine=[o for o in mine if o.trigger not in final],
+        final_steps=[o for o in mine if o.trigger in final],
+        blockers={o.trigger: step_blockers(reg, o) for o in options},
         forms=forms,
         flow=flow,
         return_reason=return_reason,
@@ -356,9 +395,11 @@ def render_detail(
         product_rounds=rounds_of_product(s, who, product) if may_have_rounds(reg, definition, product, events) else [],
         can_upload=can_upload,
         upload_form=upload_form,
+        upload_error=upload_error,
+        chosen_type=chosen,
         error=error,
+        error_at=error_at,
         stale=stale,
-        needed=needed,
         can_edit=view.can_edit,
         certificates=certificates,
         standing=standing,
@@ -368,6 +409,18 @@ def render_detail(
         signing=signing,
         open_draft=open_draft,
     ), status
+
+
+HISTORY_SHOWN = 5  # the newest history entries shown open; the earlier ones fold
+
+
+def _upload_order(attachable: list[str], checklist) -> list[str]:
+    """The upload selector's types: what the next step still needs first, then the rest of the
+    checklist, then the other types the viewer may attach, in catalogue order."""
+    allowed = set(attachable)
+    first = [r.doc_type for r in checklist if not r.ok and r.doc_type in allowed]
+    then = [r.doc_type for r in checklist if r.ok and r.doc_type in allowed]
+    return [*first, *then, *(t for t in attachable if t not in first and t not in then)]
 
 
 def _notice_days() -> int:
@@ -391,8 +444,12 @@ def detail(product_id: int):
 @login_required
 def advance_view(product_id: int):
     """One step. `advance` reads the product once and answers NotFound (404) first, whatever the
-    form holds; a form that does not validate re-renders the product page, which is 404 for an
-    unknown product just the same. The flash names the new state from what `advance` returns."""
+    form holds. A refused step (the form's own errors, a guard, a stale version) redirects (303) to
+    the product page at the step, with the message and the typed comment kept for one showing, so
+    the address bar never stays on /advance. A step that ends the product (`ends_product`) is
+    first run and rolled back (the same guards, nothing written) and answered with a confirmation
+    page that states the consequence; only the confirmed form moves the product. The flash names
+    the new state from what `advance` returns."""
     s, who, reg, loc = db_session(), actor(), registry(), locale()
     try:
         expected = hidden_int(request.form.get("expected_version"))
@@ -404,9 +461,9 @@ def advance_view(product_id: int):
     form = AdvanceForm()
     trigger = form.trigger.data or ""
     if not form.validate():
-        return render_detail(
-            product_id, forms={trigger: form}, status=422, error=_("Check the fields of the step you chose.")
-        )
+        get_product(s, who, product_id)  # an unknown or hidden product is 404 first
+        errors = [str(e) for errs in form.errors.values() for e in errs]
+        return _refused(product_id, form, " ".join([_("Check the fields of the step you chose."), *errors]), 422)
     data = {"score": float(form.score.data)} if form.score.data is not None else {}
     try:
         move = advance(
@@ -414,13 +471,39 @@ def advance_view(product_id: int):
         )
     except StaleVersion as exc:
         s.rollback()
-        return render_detail(product_id, error=exc.message(loc), stale=True, status=409)
+        return _refused(product_id, form, exc.message(loc), 409, stale=True)
     except (GuardFailed, InvalidTrigger, InvalidData) as exc:
         s.rollback()
-        return render_detail(product_id, forms={trigger: form}, error=exc.message(loc), status=status_for(exc))
-    label = reg.get(move.workflow_key, move.workflow_version).state_label(move.to_state).get(loc)
-    flash(_("Done: the product is now at “%(state)s”.", state=label), "success")
+        return _refused(product_id, form, exc.message(loc), status_for(exc))
+    definition = reg.get(move.workflow_key, move.workflow_version)
+    to_state = definition.state_label(move.to_state)
+    if request.form.get("confirmed") != "1" and ends_product(definition, [move.to_state]):
+        s.rollback()  # a dry run through the same guards: nothing is written before the confirmation
+        step = definition.candidates(move.from_state, trigger)[0]
+        return render_template(
+            "products/confirm.html",
+            product=get_product(s, who, product_id),
+            step_label=step.label,
+            to_state=to_state,
+            form=form,
+        )
+    flash(_("Done: the product is now at “%(state)s”.", state=to_state.get(loc)), "success")
     return redirect(url_for("products.detail", product_id=product_id))
+
+
+def _refused(product_id: int, form: AdvanceForm, message: str, status: int, *, stale: bool = False):
+    """Back to the product page at the step (303) with the message and what was typed; a comment
+    too long for the session cookie re-renders the page here instead, with the 4xx status."""
+    trigger = form.trigger.data or ""
+    comment = form.comment.data or ""
+    if len(comment) > MAX_KEPT_COMMENT:
+        if stale:
+            return render_detail(product_id, error=message, stale=True, status=status)
+        return render_detail(product_id, forms={trigger: form}, error=message, status=status)
+    score = (request.form.get("score") or "")[:20]
+    keep_for_page(product_id, error=message, stale=stale, trigger=trigger, comment=comment, score=score)
+    anchor = f"step-{trigger}" if trigger and not stale else "next-steps"
+    return redirect(url_for("products.detail", product_id=product_id, _anchor=anchor), code=303)
 
 
 # --- producers -----------------------------------------------------------------------------------
