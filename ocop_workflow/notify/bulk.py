@@ -27,7 +27,11 @@ CHUNK_SQLITE = 500
 
 def insert_ignoring_duplicates(session: Session, table: Table):
     """INSERT … ON CONFLICT DO NOTHING for the session's dialect (SQLite or PostgreSQL)."""
-    name = session.get_bind().dialect.name
+    return insert_ignoring_duplicates_for(session.get_bind().dialect.name, table)
+
+
+def insert_ignoring_duplicates_for(name: str, table: Table):
+    """INSERT … ON CONFLICT DO NOTHING for the dialect `name` (sqlite or postgresql)."""
     if name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif name == "sqlite":

@@ -51,8 +51,8 @@ from ..models import (
     User,
 )
 from ..reminders.messages import FOOTER, OPEN, absolute, product_link
-from ..reminders.recipients import Directory, Recipient
-from .bulk import bulk_insert
+from ..reminders.recipients import CHAIN, Directory, Recipient
+from .bulk import insert_ignoring_duplicates_for
 
 KIND = "move"
 MAIL_KEY = "move:"  # dedupe_key of a move notice's mail: move:<event id>:<user id>
@@ -78,6 +78,7 @@ class _Plan:
     roles: frozenset[str]  # every role that takes one of them
     levels: frozenset[str]  # the levels the definition has
     awaiting: frozenset[str]  # the definition's awaiting-recognition states
+    order: dict[str, int]  # the states' places in the definition (a move to an earlier one goes back)
 
 
 _PLANS: dict[tuple[int, str], _Plan] = {}
@@ -101,12 +102,9 @@ def _plan(definition: WorkflowDefinition, state: str, supervisors: dict[str, tup
             frozenset(r for _l, roles in steps for r in roles),
             frozenset(s.level for s in definition.states.values()),
             awaiting,
+            {k: i for i, k in enumerate(definition.states)},
         )
     return known
-
-
-def _state_order(definition: WorkflowDefinition) -> dict[str, int]:
-    return {key: i for i, key in enumerate(definition.states)}
 
 
 def _acting_org(actor, commune_path: str, roles: tuple[str, ...]) -> str:
@@ -120,11 +118,9 @@ def _acting_org(actor, commune_path: str, roles: tuple[str, ...]) -> str:
     return max(fitting, key=lambda m: len(m.organisation.path)).organisation.name
 
 
-def _actor_name(actor) -> str | None:
-    if actor is None or getattr(actor, "system", False):
-        return None
-    user = actor.user
-    return user.name if user is not None else None
+@functools.lru_cache(maxsize=1024)
+def _points(score: float, locale: str) -> str:
+    return format_number(score, locale)
 
 
 @dataclass(frozen=True)
@@ -164,7 +160,7 @@ class MoveInfo:
                 f"Sản phẩm nay ở bước «{state}».",
             ]
         if self.score is not None:
-            points = format_number(self.score, locale)
+            points = _points(self.score, locale)
             if self.star:
                 lines.append(f"Score: {points} points, {self.star}★." if en else f"Điểm: {points}, {self.star} sao.")
             else:
@@ -213,21 +209,25 @@ def notify_move(
     state = definition.states[event.to_state]
     plan = _plan(definition, event.to_state, policy.supervisors)
 
-    directory = Directory(session, now.astimezone(ZoneInfo(settings.timezone)).date())
-    directory.load_chain(product.commune.path)
+    directory = Directory(session, now.astimezone(ZoneInfo(_zone(settings.timezone))).date())
+    first = directory.load_chain(
+        product.commune.path, _CHAIN_AND_NAMES, product_id=product.id, user_id=event.actor_id
+    )
     commune = directory.by_id.get(product.commune.id)
     told = _recipients(session, directory, policy, definition, plan, product, event)
     told.pop(event.actor_id, None)
     if not told:
         return 0
 
+    conn = session.connection()
+    product_name, actor_name = (first.product_name, first.actor_name) if first is not None else (None, None)
     base = dict(
         product_id=product.id,
-        product_name=getattr(product, "name", None) or _product_name(session, product.id),
+        product_name=product_name or f"#{product.id}",
         commune_name=commune.name if commune else "",
         step=step.label if step is not None else definition.state_label(event.to_state),
         state=state.label,
-        by=_actor_name(getattr(event, "by", None)),
+        by=actor_name,
         org=_acting_org(getattr(event, "by", None), product.commune.path, step.roles if step else ()),
         comment=event.comment,
         score=event.score,
@@ -262,8 +262,7 @@ def notify_move(
                 }
             )
     # the mail first: a second call for the same event conflicts on every key and writes nothing
-    queued = bulk_insert(session, OUTBOX, mails, returning=("id", "user_id"), ignore_duplicates=True)
-    mail_of = {user_id: mail_id for mail_id, user_id in queued}
+    mail_of = {user_id: mail_id for mail_id, user_id in _insert(conn, OUTBOX, mails)}
     ledger = [
         {
             "kind": KIND,
@@ -281,7 +280,7 @@ def notify_move(
         }
         for uid in users
     ]
-    new = bulk_insert(session, R, ledger, returning=("id", "user_id"), ignore_duplicates=True)
+    new = _insert(conn, R, ledger)
     bell = []
     for reminder_id, uid in new:
         rec = told[uid][0]
@@ -302,7 +301,7 @@ def notify_move(
             }
         )
     if bell:
-        session.execute(N.insert(), bell)  # a handful of rows: the bulk path's per-statement cost buys nothing
+        conn.execute(_INSERT_BELL, bell)
     return len(bell)
 
 
@@ -323,7 +322,7 @@ def _recipients(session: Session, directory: Directory, policy, definition, plan
             acts_for_producer=policy.acts_for_producer,
         ):
             told[rec.user_id] = (rec, roles, owner.id)
-    order = _state_order(definition)
+    order = plan.order
     went_back = order.get(event.to_state, 0) < order.get(event.from_state, 0) and not definition.states[
         event.from_state
     ].final
@@ -344,12 +343,38 @@ def _recipients(session: Session, directory: Directory, policy, definition, plan
     return told
 
 
-_NAME = select(Product.name).where(Product.id == bindparam("product_id", type_=Integer))
+# What a move reads of its product leaves out its name, and the actor's row may not be at hand: both
+# come with the organisations and their members, in the same statement.
+_CHAIN_AND_NAMES = CHAIN.add_columns(
+    select(Product.name).where(Product.id == bindparam("product_id", type_=Integer)).scalar_subquery().label(
+        "product_name"
+    ),
+    select(User.name).where(User.id == bindparam("user_id", type_=Integer)).scalar_subquery().label("actor_name"),
+)
+_INSERT_BELL = N.insert()
+_STATEMENTS: dict[tuple[str, str], object] = {}
 
 
-def _product_name(session: Session, product_id: int) -> str:
-    """What a move reads of its product leaves out the name: read only when someone is told."""
-    return session.execute(_NAME, {"product_id": product_id}).scalar() or f"#{product_id}"
+def _insert(conn, table, rows: list[dict]) -> list:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, user_id for a few rows, as one prebuilt statement per
+    table and database (a notice has a handful of recipients: `bulk_insert`'s batching buys nothing)."""
+    if not rows:
+        return []
+    key = (conn.dialect.name, table.name)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = insert_ignoring_duplicates_for(conn.dialect.name, table).returning(
+            table.c.id, table.c.user_id
+        )
+    if len(rows) == 1:
+        return conn.execute(stmt, rows[0]).all()
+    return conn.execute(stmt, rows).all()
+
+
+@functools.cache
+def _zone(name: str) -> str:
+    ZoneInfo(name)
+    return name
 
 
 __all__ = ["ENABLED_KEY", "KIND", "SETTINGS_KEY", "MoveInfo", "default_settings", "notify_move"]

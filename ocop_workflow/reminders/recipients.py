@@ -128,13 +128,17 @@ class Directory:
         wanted = set(levels)
         return next((o for o in chain if o.level in wanted), None)
 
-    def load_chain(self, path: str) -> None:
+    def load_chain(self, path: str, statement=None, **params: object):
         """Load the organisations of a materialised `path` (a commune and its ancestors) with all their
-        members, in one statement: what one move's notice needs."""
+        members, in one statement: what one move's notice needs. `statement`: `CHAIN` with columns
+        added (the caller's other reads, in the same statement); returns the first row (None: no row)."""
         codes = [c for c in path.split("/") if c]
         if not codes:
-            return
-        for r in self.session.execute(_CHAIN, {"codes": codes}):
+            return None
+        first = None
+        rows = self.session.connection().execute(CHAIN if statement is None else statement, {**params, "codes": codes})
+        for r in rows:
+            first = first or r
             if r.id not in self.by_id:
                 org = Org(r.id, r.code, r.name, r.level, r.path, r.valid_from, r.valid_to)
                 self.by_id[org.id], self.by_code[org.code] = org, org
@@ -142,6 +146,7 @@ class Directory:
             if r.user_id is not None:
                 rec = Recipient(r.user_id, r.email, r.user_name, r.locale or "vi", r.email_mode or "single")
                 self._members[r.id].append((r.role, r.producer_id, rec))
+        return first
 
     def load_members(self, org_ids: Iterable[int]) -> None:
         missing = sorted({i for i in org_ids if i not in self._members})
@@ -207,7 +212,7 @@ class Directory:
 _O, _M, _U, _P = Organisation.__table__, Membership.__table__, User.__table__, NotificationPreference.__table__
 # A commune's chain of organisations with every active member of each (one row per membership; an
 # organisation without members comes once with NULL member columns).
-_CHAIN = (
+CHAIN = (
     select(
         _O.c.id,
         _O.c.code,
