@@ -91,6 +91,9 @@ def _plan(definition: WorkflowDefinition, state: str, supervisors: dict[str, tup
         level = definition.states[state].level
         steps: list[tuple[Text, frozenset[str]]] = []
         for t in definition.transitions_from(state):
+            ends = definition.states[t.dest].final and t.rating is None and t.signs is None
+            if ends:  # withdrawing is open at every step: it is no "next step" to tell of
+                continue
             # a rating step is taken by closing a round, which the level's secretariat runs
             roles = frozenset(supervisors.get(level, ())) if t.rating is not None else frozenset(t.roles)
             if (t.label, roles) not in steps:
