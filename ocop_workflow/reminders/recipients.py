@@ -26,11 +26,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, bindparam, select
 from sqlalchemy.orm import Session
 
 from ..engine import Policy
-from ..levels import is_above
+from ..levels import LEVELS, is_above
 from ..models import Membership, NotificationPreference, Organisation, User
 
 CHUNK = 500
@@ -132,11 +132,12 @@ class Directory:
         """Load the organisations of a materialised `path` (a commune and its ancestors) with all their
         members, in one statement: what one move's notice needs. `statement`: `CHAIN` with columns
         added (the caller's other reads, in the same statement); returns the first row (None: no row)."""
-        codes = [c for c in path.split("/") if c]
+        codes = [c for c in path.split("/") if c][-len(LEVELS) :]
         if not codes:
             return None
+        params.update({f"code{i}": codes[i] if i < len(codes) else None for i in range(len(LEVELS))})
         first = None
-        rows = self.session.connection().execute(CHAIN if statement is None else statement, {**params, "codes": codes})
+        rows = self.session.connection().execute(CHAIN if statement is None else statement, params)
         for r in rows:
             first = first or r
             if r.id not in self.by_id:
@@ -234,8 +235,8 @@ CHAIN = (
         .outerjoin(_U, (_U.c.id == _M.c.user_id) & _U.c.active.is_(True))
         .outerjoin(_P, _P.c.user_id == _U.c.id)
     )
-    .where(_O.c.code.in_(bindparam("codes", expanding=True)))
-    .order_by(_O.c.id, _U.c.id)
+    # a fixed list of parameters, one per level (an expanding IN is rendered anew on every execution)
+    .where(_O.c.code.in_([bindparam(f"code{i}", type_=String) for i in range(len(LEVELS))]))
 )
 
 
