@@ -160,10 +160,12 @@ def test_mail_single_once_digest_in_the_digest_off_none(db, registry, world, upl
         set_email_mode(s, user_id(db, council), "digest")
         s.info[SETTINGS_KEY] = settings
     pid = at_district(db, registry, world, upload_dir)
+    # the product moves on before the sweep: a notice of what happened still goes out (never cancelled)
+    move(db, registry, secretariat, pid, "return_for_revision", comment="Thiếu nhãn")
     first = datetime.now(UTC).astimezone(VN).replace(hour=9, minute=0) + timedelta(days=1)
     run_sweep(db, registry, settings, now=first)
     run_sweep(db, registry, settings, now=first + timedelta(minutes=5))
-    (single,) = smtp.sink.to(secretariat)
+    (single,) = smtp.sink.to(secretariat)  # of the submission; not told of its own return
     assert single["Subject"] == "[OCOP] «Mật ong Phượng Sơn»: Gửi hồ sơ lên Hội đồng huyện"
     (digest,) = smtp.sink.to(council)
     assert "Tóm tắt" in digest["Subject"]
