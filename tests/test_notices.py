@@ -15,6 +15,7 @@ from ocop_workflow.i18n import Text
 from ocop_workflow.models import MailOutbox, Notification, Product, ProductEvent, Reminder, User
 from ocop_workflow.notify import notice_text, set_email_mode
 from ocop_workflow.notify.moves import SETTINGS_KEY, notify_move
+from ocop_workflow.notify.outbox import DeliveryReport
 from ocop_workflow.reminders.messages import StallInfo
 from ocop_workflow.reminders.sweep import (
     LEVEL_NAMES,
@@ -269,7 +270,7 @@ def test_every_sweep_message_is_translated_and_names_labels(db, registry, world,
                     _fill(NO_ORG, names, tier=Text(tier.vi.lower(), tier.en.lower()), commune="Phượng Sơn"),
                     NO_CERTIFICATE_RECIPIENT.format(code="OCOP-24-2026-001"),
                 ]
-                report = SweepReport(now=now, stalled=1)
+                report = SweepReport(now=now, stalled=1, delivery=DeliveryReport(sent=[1], cancelled=[2]))
                 report.queued.append(Queued(1, "escalation" if level else "stall", 7, "Mỳ Chũ", state.key, level, 69,
                                             "a@b.vn", "digest", state.label, 1))
                 report.unreachable += [(7, t) for t in texts]
@@ -295,3 +296,6 @@ def test_every_sweep_message_is_translated_and_names_labels(db, registry, world,
                                                                           "level": LEVEL_NAMES[1]}, org="Lục Ngạn"))])
                    .lines(locale="vi"))
     assert "không có ai để nhắc cho sản phẩm #7: «Ý tưởng», chuyển cấp trên: không có thành viên nào" in vi
+    assert "thư: đã gửi 1, chờ gửi lại 0, thất bại 0, đã huỷ 2" in SweepReport(
+        now=now, delivery=DeliveryReport(sent=[1], cancelled=[2])
+    ).lines(locale="vi")

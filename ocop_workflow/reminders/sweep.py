@@ -193,7 +193,7 @@ class SweepReport:
         if self.dry_run:
             out.append("dry run: nothing written, nothing sent" if en else "chạy thử: không ghi, không gửi gì")
         elif self.delivery is not None:
-            out.append(self.delivery.summary())
+            out.append(self.delivery.summary(loc))
         return out
 
 
