@@ -296,6 +296,6 @@ def test_every_sweep_message_is_translated_and_names_labels(db, registry, world,
                                                                           "level": LEVEL_NAMES[1]}, org="Lục Ngạn"))])
                    .lines(locale="vi"))
     assert "không có ai để nhắc cho sản phẩm #7: «Ý tưởng», chuyển cấp trên: không có thành viên nào" in vi
-    assert "thư: đã gửi 1, chờ gửi lại 0, thất bại 0, đã huỷ 2" in SweepReport(
+    assert "thư: đã gửi 1, chờ gửi lại 0, thất bại 0, đã huỷ 1" in SweepReport(
         now=now, delivery=DeliveryReport(sent=[1], cancelled=[2])
     ).lines(locale="vi")
