@@ -46,6 +46,7 @@ from .errors import Conflict, InvalidData
 from .exports.recognition import sign_and_file_decision
 from .i18n import Text
 from .models import Certificate, Document, EvaluationRound, Organisation, Producer, Product, ProductEvent
+from .notify.moves import ENABLED_KEY as MOVE_NOTICES
 from .reminders.calendar import WorkingDays
 from .services import councils as council_service
 from .services import decisions as decision_service
@@ -1455,6 +1456,7 @@ def load_demo(
                         "The database is not empty; the demo loads into an empty database only",
                     )
                 )
+            session.info[MOVE_NOTICES] = False  # the demo's history is the past: its moves tell nobody now
             loader = _Loader(session, registry, Path(upload_dir), rng, now)
             loader.organisations()
             loader.create_producers()

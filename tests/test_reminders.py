@@ -89,6 +89,14 @@ def notifications(db, email: str) -> list[Notification]:
         return list(s.scalars(select(Notification).where(Notification.user_id == uid).order_by(Notification.id)))
 
 
+def forget_move_notices(db) -> None:
+    """Drop the notices the setting-up moves wrote (issue #11), for tests about the sweep's own notices."""
+    with db.transaction() as s:
+        s.execute(text("DELETE FROM notifications WHERE kind = 'move'"))
+        s.execute(text("DELETE FROM reminders WHERE kind = 'move'"))
+        s.execute(text("DELETE FROM mail_outbox WHERE dedupe_key LIKE 'move:%'"))
+
+
 def outbox(db) -> list[MailOutbox]:
     with db.session() as s:
         return list(s.scalars(select(MailOutbox).order_by(MailOutbox.id)))
@@ -406,6 +414,7 @@ def test_certificate_notices_90_30_and_0_days_before_expiry(db, registry, world,
     with db.transaction() as s:  # the council's result came before it
         s.execute(update(Rating).where(Rating.product_id == pid).values(at=signed_at - timedelta(days=5)))
     code = certify(db, registry, world, pid, now=signed_at)
+    forget_move_notices(db)
     cert = certificate(db, code)
     assert cert.star == 3 and cert.issued_on == signed_at.astimezone(VN).date()
     expires = cert.expires_on
@@ -451,6 +460,7 @@ def test_no_certificate_notice_below_3_stars_or_before_the_decision(db, registry
 def test_no_certificate_notice_after_revocation(db, registry, world, settings, smtp, upload_dir):
     pid = rated_product(db, registry, world, upload_dir)
     code = certify(db, registry, world, pid)
+    forget_move_notices(db)
     expires = certificate(db, code).expires_on
     # a sweep as of the 90-day mark, SMTP down: the notices wait in the outbox
     smtp.stop()
@@ -495,6 +505,7 @@ def test_a_renewed_certificate_gets_its_own_notices(db, registry, world, setting
     move(db, registry, officer, pid, "submit_to_district")
     assert rate(db, registry, pid, "rate_district", 65) == "district_recognition"
     new = certify(db, registry, world, pid, number="1300/QĐ-UBND")
+    forget_move_notices(db)
     assert certificate(db, old).superseded_by_id == certificate(db, new).id
     smtp.start()
     later = sweep(db, registry, settings, notice_day + timedelta(minutes=5))

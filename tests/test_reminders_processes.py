@@ -120,7 +120,9 @@ def test_reminders_sweep_command_dry_run_and_outbox(db, registry, world, smtp, e
     dry = run(["reminders", "sweep", "--at", "2026-04-01T10:00", "--dry-run"], env)
     assert dry.returncode == 0, dry.stderr
     assert "sweep as of 2026-04-01T10:00+07:00 (dry run): 1 stalled product(s)" in dry.stdout
-    assert f"stall       product #{pid} idea L0 #0 → commune_officer.c1@test.ocop.vn (single)" in dry.stdout
+    # the state by its label, the count a reader sees, the e-mail choice in words (issue #11: no keys)
+    line = f"“Vải thiều Lục Ngạn” (#{pid}): overdue at “Product idea”, reminder 1 → commune_officer.c1@test.ocop.vn"
+    assert f"{line} (one e-mail each)" in dry.stdout
     assert "dry run: nothing written, nothing sent" in dry.stdout
     assert count(db, Reminder) == 0 and count(db, MailOutbox) == 0 and smtp.sink.messages == []
 

@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 from ocop_workflow.config import Settings
 from ocop_workflow.db import Database
 from ocop_workflow.engine import Registry
+from ocop_workflow.notify.moves import SETTINGS_KEY as MOVE_SETTINGS
 from ocop_workflow.services.access import Actor
 from ocop_workflow.services.uploads import ZipLimits
 
@@ -162,6 +163,7 @@ def db_session() -> Session:
         if st.db.is_sqlite and st.write_lock.acquire(timeout=30):
             g.ocop_write_lock = st.write_lock
         st.db.promote(session)
+        session.info[MOVE_SETTINGS] = st.settings  # move notices' mail links use this site's address
     return session
 
 

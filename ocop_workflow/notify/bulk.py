@@ -13,9 +13,10 @@ types take (aware datetimes for UTCDateTime columns).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, Table, Text, any_, bindparam, text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, String, Table, Text, any_, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -26,7 +27,11 @@ CHUNK_SQLITE = 500
 
 def insert_ignoring_duplicates(session: Session, table: Table):
     """INSERT … ON CONFLICT DO NOTHING for the session's dialect (SQLite or PostgreSQL)."""
-    name = session.get_bind().dialect.name
+    return insert_ignoring_duplicates_for(session.get_bind().dialect.name, table)
+
+
+def insert_ignoring_duplicates_for(name: str, table: Table):
+    """INSERT … ON CONFLICT DO NOTHING for the dialect `name` (sqlite or postgresql)."""
     if name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif name == "sqlite":
@@ -40,6 +45,8 @@ def _pg_array_type(column) -> str:
     t = column.type
     if isinstance(t, TypeDecorator):
         t = t.impl_instance
+    if isinstance(t, JSON):
+        return "text[]"  # sent as text, cast to json per row (there is no array of a JSON parameter type)
     if isinstance(t, BigInteger):
         return "bigint[]"
     if isinstance(t, Integer):
@@ -61,6 +68,10 @@ def _pg_value(value: object) -> object:
     return value
 
 
+def _pg_json(value: object) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
 def bulk_insert(
     session: Session,
     table: Table,
@@ -76,10 +87,12 @@ def bulk_insert(
     if session.get_bind().dialect.name == "postgresql":
         columns = list(rows[0])
         types = [_pg_array_type(table.c[c]) for c in columns]
+        is_json = [isinstance(table.c[c].type, JSON) for c in columns]
+        picked = ", ".join(f"CAST(u{i} AS json)" if j else f"u{i}" for i, j in enumerate(is_json))
         sql = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest("
+            f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {picked} FROM unnest("
             + ", ".join(f"CAST(:a{i} AS {t})" for i, t in enumerate(types))
-            + ")"
+            + f") AS u({', '.join(f'u{i}' for i in range(len(columns)))})"
         )
         if ignore_duplicates:
             sql += " ON CONFLICT DO NOTHING"
@@ -88,7 +101,10 @@ def bulk_insert(
         stmt = text(sql)
         for k in range(0, len(rows), CHUNK_PG):
             chunk = rows[k : k + CHUNK_PG]
-            params = {f"a{i}": [_pg_value(r[c]) for r in chunk] for i, c in enumerate(columns)}
+            params = {
+                f"a{i}": [_pg_json(r[c]) if is_json[i] else _pg_value(r[c]) for r in chunk]
+                for i, c in enumerate(columns)
+            }
             result = session.execute(stmt, params)
             if returning:
                 out += result.all()

@@ -34,6 +34,16 @@ def list_notifications(
     return list(session.scalars(stmt.order_by(Notification.id.desc()).limit(max(1, min(limit, 200)))))
 
 
+def notice_text(n: Notification, locale: str | None) -> tuple[str, str]:
+    """(title, body) of a notification in the reader's language: its `texts` in that language when the
+    row has them (issue #11), otherwise the text it was written in."""
+    texts = n.texts or {}
+    mine = texts.get("en" if (locale or "vi").startswith("en") else "vi")
+    if isinstance(mine, dict) and mine.get("title"):
+        return mine["title"], mine.get("body") or ""
+    return n.title, n.body
+
+
 def unread_count(session: Session, user_id: int) -> int:
     return (
         session.scalar(

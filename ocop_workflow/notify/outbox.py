@@ -73,13 +73,18 @@ class DeliveryReport:
     disabled: bool = False
     lost_claims: list[int] = field(default_factory=list)  # sent, but our claim had been taken over
 
-    def summary(self) -> str:
+    def summary(self, locale: str = "en") -> str:
+        """One line for the operator, in `locale` (the SMTP server's own error is quoted as it came)."""
+        en = locale.startswith("en")
         if self.disabled:
-            return "mail: not sent (OCOP_SMTP_URL is not set; messages wait in the outbox)"
-        text = (
-            f"mail: sent {len(self.sent)}, to retry {len(self.retry)}, failed {len(self.failed)}, "
-            f"cancelled {len(self.cancelled)}"
-        )
+            if en:
+                return "mail: not sent (OCOP_SMTP_URL is not set; messages wait in the outbox)"
+            return "thư: chưa gửi (chưa đặt OCOP_SMTP_URL; thư chờ trong hộp thư đi)"
+        sent, retry, failed, cancelled = len(self.sent), len(self.retry), len(self.failed), len(self.cancelled)
+        if en:
+            text = f"mail: sent {sent}, to retry {retry}, failed {failed}, cancelled {cancelled}"
+        else:
+            text = f"thư: đã gửi {sent}, chờ gửi lại {retry}, thất bại {failed}, đã huỷ {cancelled}"
         if self.errors:
             text += f" — {self.errors[0]}"
         return text

@@ -16,6 +16,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -85,6 +86,12 @@ def message_id(outbox_id: int, created_at: datetime, mail_from: str) -> str:
     return f"<ocop.{outbox_id}.{created_at:%Y%m%d%H%M%S}@{mail_domain(mail_from)}>"
 
 
+# Python's header folding drops the space between two encoded words when it splits a long non-ASCII
+# subject ("«Mỳ Chũ»: Gửi …" arrived as "«Mỳ Chũ»:Gửi …"); subjects are at most 300 characters, far below
+# SMTP's 998, so they are never folded.
+HEADERS_UNFOLDED = email_policy.default.clone(max_line_length=998)
+
+
 def build_message(
     *,
     outbox_id: int,
@@ -96,7 +103,7 @@ def build_message(
     locale: str,
     now: datetime,
 ) -> EmailMessage:
-    msg = EmailMessage()
+    msg = EmailMessage(policy=HEADERS_UNFOLDED)
     msg["From"] = mail_from
     msg["To"] = to
     msg["Subject"] = subject

@@ -74,7 +74,9 @@ class StallInfo:
     period: int
     tz: ZoneInfo
 
-    def render(self, locale: str, base_url: str) -> Message:
+    def render(self, locale: str, base_url: str, nth: int = 1) -> Message:
+        """`nth`: which reminder of this stall it is for its reader (the ledger's count, from 1), not the
+        period since the deadline: a product stalled for 500 days says nothing on its first reminder."""
         en = locale.startswith("en")
         name, state = self.product_name, self.state_label.get(locale)
         since_d = self.since.astimezone(self.tz).date()
@@ -88,8 +90,8 @@ class StallInfo:
                 if en
                 else f"Chuyển cấp: «{name}» chậm xử lý tại {self.org_name}"
             )
-        if self.period:
-            title += f" (reminder {self.period + 1})" if en else f" (lần nhắc {self.period + 1})"
+        if nth > 1:
+            title += f" (reminder {nth})" if en else f" (lần nhắc {nth})"
         since = fmt_date(since_d, locale)
         if en:
             lines = [

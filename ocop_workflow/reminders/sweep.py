@@ -10,7 +10,10 @@ number of times, from any number of processes:
    level 0 (the owning organisation) is due once the SLA ran out; level 1 (escalation to the
    parent organisation) after a further `escalate_after_days` (default: the SLA again); each
    level repeats every `reminder_repeat_days`, period 0, 1, 2, … Only the current period is
-   queued: a scheduler that was down does not fire the missed ones.
+   queued: a scheduler that was down does not fire the missed ones. The period is the ledger's key;
+   the count a reader sees ("reminder 2") is how many reminders of this stall that user really got.
+   Escalation goes to the nearest organisation above the owner at a level the definition has
+   (a two-tier definition escalates from the commune straight to the province).
 2. **Certificates.** Each certificate of the `certificates` table (issued by a signed recognition
    decision, issue #10) expires on its `expires_on`. Notices go out 90 and 30 days before that
    day and on the day itself (stage = the smallest of 90/30/0 not below the days left; the
@@ -43,9 +46,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, cast, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from ..config import Settings
+from ..config import Settings, operator_locale
 from ..db import Database
 from ..engine import Registry
+from ..i18n import LOCALES, Text
 from ..models import Certificate, MailOutbox, Notification, Product, Reminder, User
 from ..notify.bulk import bulk_insert, in_ids, insert_ignoring_duplicates
 from ..notify.outbox import DeliveryReport, MailerFactory, deliver
@@ -84,15 +88,20 @@ class Due:
     due_at: datetime
     recipients: list[Recipient]
     info: StallInfo | CertificateInfo
-    _rendered: dict[str, Message] = field(default_factory=dict)
+    _rendered: dict[tuple[str, int], Message] = field(default_factory=dict)
 
     def recipient(self, user_id: int) -> Recipient:
         return next(r for r in self.recipients if r.user_id == user_id)
 
-    def message(self, locale: str, base_url: str) -> Message:
-        if locale not in self._rendered:
-            self._rendered[locale] = self.info.render(locale, base_url)
-        return self._rendered[locale]
+    def message(self, locale: str, base_url: str, nth: int = 1) -> Message:
+        """The message in `locale`; `nth`: which reminder of this stall it is for its reader (1, 2, …)."""
+        key = (locale, nth)
+        if key not in self._rendered:
+            if isinstance(self.info, StallInfo):
+                self._rendered[key] = self.info.render(locale, base_url, nth)
+            else:
+                self._rendered[key] = self.info.render(locale, base_url)
+        return self._rendered[key]
 
     @property
     def notification_kind(self) -> str:
@@ -112,10 +121,35 @@ class Queued:
     period: int
     email: str
     mail_mode: str
+    label: Text | None = None  # the state's label (a stall), never its key
+    nth: int = 1  # which reminder of this stall it is for its reader
 
-    def describe(self) -> str:
-        what = f"{self.subject} L{self.level} #{self.period}" if self.kind != CERTIFICATE else f"{self.period} days"
-        return f"{self.kind:<11} product #{self.product_id} {what} → {self.email} ({self.mail_mode})"
+    def describe(self, locale: str = "en") -> str:
+        en = locale.startswith("en")
+        mode = MAIL_MODE_NAMES.get(self.mail_mode, Text(self.mail_mode, self.mail_mode)).get(locale)
+        if self.kind == CERTIFICATE:
+            what = (
+                f"certificate {self.subject}, {self.period} days before expiry"
+                if en
+                else f"giấy chứng nhận {self.subject}, trước ngày hết hạn {self.period} ngày"
+            )
+        else:
+            label = (self.label or Text("", "")).get(locale)
+            if self.kind == "escalation":
+                what = f"escalated, at “{label}”" if en else f"chuyển cấp, ở bước «{label}»"
+            else:
+                what = f"overdue at “{label}”" if en else f"quá hạn ở bước «{label}»"
+            what += f", reminder {self.nth}" if en else f", lần nhắc {self.nth}"
+        if en:
+            return f"“{self.product_name}” (#{self.product_id}): {what} → {self.email} ({mode})"
+        return f"«{self.product_name}» (#{self.product_id}): {what} → {self.email} ({mode})"
+
+
+MAIL_MODE_NAMES = {
+    "single": Text("từng thư", "one e-mail each"),
+    "digest": Text("thư tóm tắt hằng ngày", "daily digest"),
+    "off": Text("không gửi thư", "no e-mail"),
+}
 
 
 @dataclass
@@ -125,30 +159,58 @@ class SweepReport:
     stalled: int = 0  # products past their SLA
     certificates: int = 0  # certificates with a notice due
     queued: list[Queued] = field(default_factory=list)
-    unreachable: list[tuple[int, str]] = field(default_factory=list)  # (product, why): nobody to remind
+    unreachable: list[tuple[int, Text]] = field(default_factory=list)  # (product, why): nobody to remind
     digests: list[tuple[int, int]] = field(default_factory=list)  # (user, reminders)
     delivery: DeliveryReport | None = None
 
-    def lines(self, tz: str = "Asia/Ho_Chi_Minh") -> list[str]:
+    def lines(self, tz: str = "Asia/Ho_Chi_Minh", locale: str | None = None) -> list[str]:
+        """The report for the operator, in `locale` (default: the command line's language)."""
+        loc = locale or operator_locale()
+        en = loc.startswith("en")
         local = self.now.astimezone(ZoneInfo(tz))
-        out = [
-            f"sweep as of {local.isoformat(timespec='minutes')}{' (dry run)' if self.dry_run else ''}: "
-            f"{self.stalled} stalled product(s), {self.certificates} certificate notice(s) due"
-        ]
-        out.append(f"queued {len(self.queued)} new reminder(s)" + (":" if self.queued else ""))
-        out += [f"  {q.describe()}" for q in self.queued]
+        when = local.isoformat(timespec="minutes")
+        if en:
+            out = [
+                f"sweep as of {when}{' (dry run)' if self.dry_run else ''}: "
+                f"{self.stalled} stalled product(s), {self.certificates} certificate notice(s) due",
+                f"queued {len(self.queued)} new reminder(s)" + (":" if self.queued else ""),
+            ]
+        else:
+            out = [
+                f"lượt nhắc việc lúc {when}{' (chạy thử)' if self.dry_run else ''}: "
+                f"{self.stalled} sản phẩm quá hạn, {self.certificates} thông báo giấy chứng nhận đến hạn",
+                f"đã xếp {len(self.queued)} nhắc việc mới" + (":" if self.queued else ""),
+            ]
+        out += [f"  {q.describe(loc)}" for q in self.queued]
         for pid, why in self.unreachable:
-            out.append(f"  nobody to remind for product #{pid}: {why}")
+            out.append(f"  {NOBODY.get(loc).format(product=pid)}: {why.get(loc)}")
         if self.digests:
-            out.append(
-                f"queued {len(self.digests)} digest(s): "
-                + ", ".join(f"user #{u} ({n} item(s))" for u, n in self.digests)
+            items = ", ".join(
+                (f"user #{u} ({n} item(s))" if en else f"người dùng #{u} ({n} mục)") for u, n in self.digests
             )
+            n = len(self.digests)
+            out.append(f"queued {n} digest(s): {items}" if en else f"đã xếp {n} thư tóm tắt: {items}")
         if self.dry_run:
-            out.append("dry run: nothing written, nothing sent")
+            out.append("dry run: nothing written, nothing sent" if en else "chạy thử: không ghi, không gửi gì")
         elif self.delivery is not None:
-            out.append(self.delivery.summary())
+            out.append(self.delivery.summary(loc))
         return out
+
+
+NOBODY = Text("không có ai để nhắc cho sản phẩm #{product}", "nobody to remind for product #{product}")
+NO_MEMBER = Text(
+    "«{state}», {level}: không có thành viên nào để nhắc tại {org}",
+    "“{state}”, {level}: no member to remind at {org}",
+)
+NO_ORG = Text(
+    "«{state}», {level}: không có đơn vị cấp {tier} nào phía trên {commune}",
+    "“{state}”, {level}: no {tier} organisation above {commune}",
+)
+LEVEL_NAMES = (Text("nhắc đơn vị xử lý", "reminder to the owner"), Text("chuyển cấp trên", "escalation"))
+NO_CERTIFICATE_RECIPIENT = Text(
+    "giấy chứng nhận {code}: không có cán bộ OCOP xã hay cơ quan thường trực nào để báo",
+    "certificate {code}: no commune OCOP officer or secretariat to notify",
+)
 
 
 # --- 1. stalls ---------------------------------------------------------------------------------
@@ -205,9 +267,10 @@ def stall_dues(
         state = d.states[s.state]
         roles = tuple(dict.fromkeys(r for t in d.transitions_from(s.state) for r in t.roles))
         owner = directory.owner(s.commune_id, state.level)
-        parent = directory.parent(owner) if owner else None
+        parent = directory.parent(owner, _levels_of(d)) if owner else None
         plans.append((s, state, roles, owner, parent))
     directory.load_members({o.id for _, _, _, o, _ in plans if o} | {p.id for *_, p in plans if p})
+    level_names = registry.catalogue.levels
 
     dues: list[Due] = []
     for s, state, roles, owner, parent in plans:
@@ -219,8 +282,15 @@ def stall_dues(
         commune = directory.by_id.get(s.commune_id)
         for level, threshold, org, recipients in levels:
             if not recipients:
-                where = org.name if org else f"no {state.level} organisation above the commune"
-                report.unreachable.append((s.product_id, f"{s.state} level {level}: no member to remind at {where}"))
+                names = {"state": state.label, "level": LEVEL_NAMES[level]}
+                if org is not None:
+                    why = _fill(NO_MEMBER, names, org=org.name)
+                else:
+                    tier = level_names.get(state.level, Text(state.level, state.level))
+                    tier = Text(tier.vi.lower(), tier.en.lower())
+                    above = owner if level and owner else commune
+                    why = _fill(NO_ORG, names, tier=tier, commune=above.name if above else "")
+                report.unreachable.append((s.product_id, why))
                 continue
             period = int((s.elapsed - threshold) // repeat)
             due_at = s.cal.due_at(s.entered, threshold + period * repeat)
@@ -244,6 +314,20 @@ def stall_dues(
             )
             dues.append(Due("stall", s.product_id, s.state, s.entered, level, period, org.id, due_at, recipients, info))
     return dues
+
+
+def _levels_of(definition) -> frozenset[str]:
+    """The levels a definition's states have (a two-tier definition has no district)."""
+    return frozenset(s.level for s in definition.states.values())
+
+
+def _fill(template: Text, values: dict, **more) -> Text:
+    """`template` with Text values put in each language."""
+    both = {**values, **more}
+    return Text(
+        template.vi.format(**{k: (v.vi if isinstance(v, Text) else v) for k, v in both.items()}),
+        template.en.format(**{k: (v.en if isinstance(v, Text) else v) for k, v in both.items()}),
+    )
 
 
 # --- 2. certificates ---------------------------------------------------------------------------
@@ -313,7 +397,7 @@ def certificate_dues(
         for r in supervisors(directory, registry.policy, recognising):
             recipients.setdefault(r.user_id, r)
         if not recipients:
-            report.unreachable.append((c.product_id, "certificate: no commune officer or secretariat to notify"))
+            report.unreachable.append((c.product_id, NO_CERTIFICATE_RECIPIENT.format(code=c.code)))
             continue
         info = CertificateInfo(
             product_id=c.product_id,
@@ -346,10 +430,11 @@ def certificate_dues(
 
 
 # --- 3. recording ------------------------------------------------------------------------------
-def _already_recorded(session: Session, dues: list[Due]) -> set[tuple]:
+def _already_recorded(session: Session, dues: list[Due], counts: dict | None = None) -> set[tuple]:
     """Keys (kind, product, subject, anchor, level, period, user) of these dues that are in the ledger already.
     A steady-state sweep finds the same stalled products every few minutes: one indexed read
-    instead of thousands of INSERTs that would only conflict."""
+    instead of thousands of INSERTs that would only conflict. `counts` receives, per (kind, product,
+    subject, anchor, level, user), how many reminders that user already got."""
     found: set[tuple] = set()
     by_kind: dict[str, list[Due]] = {}
     for d in dues:
@@ -361,14 +446,19 @@ def _already_recorded(session: Session, dues: list[Due]) -> set[tuple]:
             stmt = select(R.c.product_id, R.c.subject, R.c.anchor_at, R.c.level, R.c.period, R.c.user_id).where(
                 R.c.kind == kind, R.c.product_id.in_(sorted({d.product_id for d in chunk}))
             )
-            found.update((kind, *row) for row in session.execute(stmt))
+            for row in session.execute(stmt):
+                found.add((kind, *row))
+                if counts is not None:
+                    key = (kind, row[0], row[1], row[2], row[3], row[5])
+                    counts[key] = counts.get(key, 0) + 1
     return found
 
 
 def record(session: Session, settings: Settings, dues: list[Due], now: datetime, report: SweepReport) -> None:
     """Insert the reminder rows; for those that are new, the notification and the mail."""
     by_key = {(d.kind, d.product_id, d.subject, d.level, d.period): d for d in dues}
-    recorded = _already_recorded(session, dues) if dues else set()
+    got: dict[tuple, int] = {}
+    recorded = _already_recorded(session, dues, got) if dues else set()
     rows = []
     for d in dues:
         for r in d.recipients:
@@ -403,7 +493,9 @@ def record(session: Session, settings: Settings, dues: list[Due], now: datetime,
     for row in new:
         d = by_key[(row.kind, row.product_id, row.subject, row.level, row.period)]
         rec = d.recipient(row.user_id)
-        msg = d.message(rec.locale, settings.base_url)
+        nth = got.get((d.kind, d.product_id, d.subject, d.anchor_at, d.level, rec.user_id), 0) + 1
+        msg = d.message(rec.locale, settings.base_url, nth)
+        both = {loc: d.message(loc, settings.base_url, nth) for loc in LOCALES}
         notifications.append(
             {
                 "user_id": rec.user_id,
@@ -415,6 +507,7 @@ def record(session: Session, settings: Settings, dues: list[Due], now: datetime,
                 "link": msg.link,
                 "created_at": now,
                 "read_at": None,
+                "texts": {loc: {"title": m.title[:300], "body": m.body} for loc, m in both.items()},
             }
         )
         if rec.email_mode == "single":
@@ -448,6 +541,8 @@ def record(session: Session, settings: Settings, dues: list[Due], now: datetime,
                 d.period,
                 rec.email,
                 rec.email_mode,
+                d.info.state_label if isinstance(d.info, StallInfo) else None,
+                nth,
             )
         )
     bulk_insert(session, N, notifications)
@@ -487,7 +582,9 @@ def inapplicable(session: Session, items: list) -> set[int]:
     def moved_on(i) -> bool:
         if i.kind == "stall":
             return current.get(i.product_id) != (i.subject, i.anchor_at)
-        return i.subject not in standing
+        if i.kind == CERTIFICATE:
+            return i.subject not in standing
+        return False  # a move notice tells of something that happened: it always applies
 
     return {i.id for i in items if moved_on(i)}
 

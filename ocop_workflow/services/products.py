@@ -22,6 +22,7 @@ from ..errors import GuardFailed, InvalidData, InvalidTrigger, NotFound, StaleVe
 from ..i18n import Text
 from ..levels import rank
 from ..models import Document, Organisation, Producer, Product, ProductEvent, Rating, User
+from ..notify.moves import notify_move
 from ..validation import check_text
 from .access import Actor, get_visible_producer, get_visible_product, product_not_found
 from .authz import TAKE_STEP, authorize, require
@@ -617,6 +618,7 @@ def advance(
     )
     for row in results:
         conn.execute(_INSERT_RATING, {**row, "product_id": product.id, "event_id": event.id, "at": at})
+    notify_move(session, registry, None, product, event, now=at, step=tdef)  # same transaction (issue #11)
     return event
 
 

@@ -17,6 +17,7 @@ from ocop_workflow.engine import Registry, WorkflowDefinition
 from ocop_workflow.engine.definition import Range
 from ocop_workflow.i18n import Text
 from ocop_workflow.models import Document, Notification, Organisation, Product, ProductEvent, Rating, User
+from ocop_workflow.notify.inbox import notice_text
 from ocop_workflow.services.certificates import Standing, local_day, standings
 from ocop_workflow.services.listing import Page
 from ocop_workflow.services.product_page import ProductView
@@ -253,11 +254,12 @@ class Serializer:
         }
 
     def notification(self, n: Notification) -> dict:
+        title, body = notice_text(n, self.locale)  # in the caller's language when the row has both
         return {
             "id": n.id,
             "kind": n.kind,
-            "title": n.title,
-            "body": n.body,
+            "title": title,
+            "body": body,
             "link": n.link,
             "product_id": n.product_id,
             "created_at": when(n.created_at),

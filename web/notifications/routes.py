@@ -64,6 +64,7 @@ def _page(email_form: EmailModeForm, status: int = 200):
         read_form=MarkReadForm(),
         open_form=OpenForm(),
         unread=inbox.unread_count(s, who.id),
+        notice_text=lambda n: inbox.notice_text(n, locale()),
     ), status
 
 
