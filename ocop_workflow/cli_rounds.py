@@ -18,6 +18,7 @@ import click
 
 from .cli import Context, cli_locale, handle_errors, pass_ctx
 from .errors import InvalidData
+from .formats import format_number
 from .exports import (
     build_minutes,
     build_sheets_xlsx,
@@ -365,8 +366,10 @@ def sheet_submit(ctx: Context, round_id: int, product_id: int, as_email: str, xl
         view = sheets.sheet_view(s, ctx.registry, who, round_id, product_id)
         answers = _pick_column(read_sheet_xlsx(data, view.criteria), as_email)
         saved = sheets.save_sheet(s, ctx.registry, who, round_id, product_id, answers, submit=not draft)
-        parts = ", ".join(f"{k} {v:g}" for k, v in saved.part_totals.items())
-        click.echo(f"round #{round_id}, product #{product_id}: {saved.status}, total {saved.total:g} ({parts})")
+        locale = cli_locale()  # the reader's number format: "85,5" in Vietnamese, "85.5" in English
+        parts = "; ".join(f"{k} {format_number(v, locale)}" for k, v in saved.part_totals.items())
+        total = format_number(saved.total, locale)
+        click.echo(f"round #{round_id}, product #{product_id}: {saved.status}, total {total} ({parts})")
 
 
 @sheet.command("template")
