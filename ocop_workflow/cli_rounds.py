@@ -18,7 +18,6 @@ import click
 
 from .cli import Context, cli_locale, handle_errors, pass_ctx
 from .errors import InvalidData
-from .formats import format_number
 from .exports import (
     build_minutes,
     build_sheets_xlsx,
@@ -29,6 +28,7 @@ from .exports import (
 )
 from .exports.common import number, stars
 from .exports.sheets import MAX_FORM_BYTES
+from .formats import format_number
 from .i18n import Text
 from .services import councils, directory, rounds, sheets
 from .services.access import Actor, load_actor

@@ -24,8 +24,6 @@ from ocop_workflow.services.access import Actor
 from ocop_workflow.services.authz import TAKE_STEP, authorize
 from ocop_workflow.services.certificates import Held
 
-
-
 MIXED = ("/and", "và/and", ">=", "<=")
 
 
@@ -67,7 +65,9 @@ def _collect(registry: Registry, definition: WorkflowDefinition) -> list[Text]:
                             # nothing in the dossier, no inputs: documents, star, certificate, comment, score
                             texts += products._missing_for(registry, t, product, set(), None, None, True, held, None)
                             # everything on file but older than the application: the documents to renew
-                            texts += products._missing_for(registry, t, product, all_docs, None, None, True, held, set())
+                            texts += products._missing_for(
+                                registry, t, product, all_docs, None, None, True, held, set()
+                            )
             denied = authorize(nobody, TAKE_STEP, _product(definition, state, None, "household", "food"), transition=t)
             assert not denied
             texts.append(denied.reason)

@@ -71,10 +71,8 @@ class Range:
         """The range in words, each language whole, numbers in its format: "từ 70 đến dưới 90 điểm" /
         "from 70 to under 90 points"; a star range (`unit="star"`) "hạng sao hiện tại từ 3 đến dưới 5" /
         "the current star from 3 to under 5"."""
-        lo_vi, lo_en = (format_number(self.min, "vi"), format_number(self.min, "en")) if self.min is not None else ("", "")
-        hi_vi, hi_en = (
-            (format_number(self.below, "vi"), format_number(self.below, "en")) if self.below is not None else ("", "")
-        )
+        lo_vi, lo_en = (format_number(self.min, lang) if self.min is not None else "" for lang in ("vi", "en"))
+        hi_vi, hi_en = (format_number(self.below, lang) if self.below is not None else "" for lang in ("vi", "en"))
         if self.min is not None and self.below is not None:
             vi, en = f"từ {lo_vi} đến dưới {hi_vi}", f"from {lo_en} to under {hi_en}"
         elif self.min is not None:

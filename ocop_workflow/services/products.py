@@ -328,10 +328,11 @@ def _candidate_for_score(candidates: list[TransitionDef], score: float | None) -
         if t.score is None or t.score.contains(score):
             return t
     ranges = [t.score.text() for t in candidates if t.score is not None]
+    vi, en = "; ".join(r.vi for r in ranges), "; ".join(r.en for r in ranges)
     raise InvalidData(
         Text(
-            f"Điểm {format_number(score, 'vi')} không thuộc khoảng nào của bước này ({'; '.join(r.vi for r in ranges)})",
-            f"The score {format_number(score, 'en')} fits none of this step's ranges ({'; '.join(r.en for r in ranges)})",
+            f"Điểm {format_number(score, 'vi')} không thuộc khoảng nào của bước này ({vi})",
+            f"The score {format_number(score, 'en')} fits none of this step's ranges ({en})",
         )
     )
 

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from ocop_workflow.errors import InvalidData, NotFound
+from ocop_workflow.formats import format_number
 from ocop_workflow.notify import outbox
 from ocop_workflow.services import directory
 from ocop_workflow.services.access import get_visible_producer
@@ -22,8 +23,6 @@ from ocop_workflow.services.accounts import (
     users_for_admin,
 )
 from ocop_workflow.services.producers import producers_for_actor
-
-from ocop_workflow.formats import format_number
 
 from ..context import actor, db_session, locale, registry
 from ..forms import choices
