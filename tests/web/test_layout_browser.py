@@ -64,7 +64,15 @@ DETAILS = {
     "round": re.compile(r"^/rounds/\d+$"),
     "sheet": re.compile(r"^/rounds/\d+/products/\d+/sheet$"),
     "decision": re.compile(r"^/decisions/\d+$"),
-    "certificate": re.compile(r"^/certificates/\d+$"),
+    "certificate": re.compile(r"^/certificates/[^/]+$"),
+    "certificate-format": re.compile(r"^/organisations/\d+/certificate-format$"),
+    "product-new": re.compile(r"^/products/new$"),
+    "product-edit": re.compile(r"^/products/\d+/edit$"),
+    "producer-new": re.compile(r"^/producers/new$"),
+    "council-new": re.compile(r"^/councils/new$"),
+    "decision-new": re.compile(r"^/decisions/new$"),
+    "user-new": re.compile(r"^/admin/users/new$"),
+    "tokens": re.compile(r"^/account/tokens$|^/tokens$"),
     "user": re.compile(r"^/admin/users/\d+$"),
     "outbox": re.compile(r"^/admin/outbox$"),
     "rounds": re.compile(r"^/rounds$"),
@@ -215,6 +223,36 @@ class Visit:
         self.context.close()
 
 
+def test_the_phone_menu_and_the_filters_open_and_close_without_script(demo_server, chromium) -> None:
+    base, _states, _codes = demo_server
+    context = chromium.new_context(viewport={"width": PHONE, "height": 740}, locale="vi-VN", java_script_enabled=False)
+    page = context.new_page()
+    try:
+        tab = Visit.__new__(Visit)
+        tab.page, tab.base = page, base
+        tab.login(ROLES["province"])
+        assert page.evaluate("document.querySelector('header').offsetHeight") <= MAX_HEADER
+        assert not page.is_visible("#main-nav") and page.is_visible("#menu-button")
+        page.click("#menu-button")
+        assert page.is_visible("#main-nav") and page.is_visible("#nav-certificates")
+        # the opened menu lists its links one per line, none squeezed onto two lines
+        heights = page.eval_on_selector_all("#main-nav a", "els => els.map(e => e.getBoundingClientRect().height)")
+        assert heights and max(heights) < 2 * min(heights), heights
+        page.click("#menu-button")
+        assert not page.is_visible("#main-nav")
+        for path in ("/certificates", "/decisions"):
+            page.goto(base + path)
+            assert not page.is_visible("form.filters") and page.is_visible("label.fold-button")
+            page.click("label.fold-button")
+            assert page.is_visible("form.filters")
+        page.set_viewport_size({"width": WIDE, "height": 900})
+        page.goto(base + "/certificates")
+        assert page.is_visible("form.filters") and not page.is_visible("label.fold-button")
+        assert page.is_visible("#main-nav") and not page.is_visible("#menu-button")
+    finally:
+        context.close()
+
+
 def test_every_demo_page_fits_a_phone_and_writes_vietnamese_numbers(demo_server, chromium) -> None:
     base, states, codes = demo_server
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -227,16 +265,19 @@ def test_every_demo_page_fits_a_phone_and_writes_vietnamese_numbers(demo_server,
             tab.check("/", "dashboard")
             menu = tab.links("header nav a")
             assert menu, f"{role}: no menu"
+            # the menu's pages, then the first link of each kind any visited page shows (a list's first
+            # row, a round from its council, a sheet from the queue …)
             found: dict[str, str] = {}
-            for path in menu:
-                if not tab.check(path):
+            queue = list(menu)
+            while queue:
+                path = queue.pop(0)
+                if not tab.check(path, next((k for k, rx in DETAILS.items() if rx.match(path.split("?")[0])), None)):
                     continue
                 for link in tab.links("main a"):
                     kind = next((k for k, rx in DETAILS.items() if rx.match(link.split("?")[0])), None)
                     if kind and kind not in found:
                         found[kind] = link
-            for kind, path in found.items():
-                tab.check(path, kind)
+                        queue.append(link)
             if role == "province":  # a product of several states, seen by the province's secretariat
                 for state, pid in sorted(states.items())[:8]:
                     tab.check(f"/products/{pid}", f"product-{state}")
