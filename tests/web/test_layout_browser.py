@@ -287,7 +287,7 @@ def test_every_demo_page_fits_a_phone_and_writes_vietnamese_numbers(demo_server,
             tab.close()
     public = Visit(chromium, base, "public")
     try:
-        for path in ["/so-dang-ky-ocop", "/xac-minh", *(f"/xac-minh/{c}" for c in codes)]:
+        for path in ["/login", "/so-dang-ky-ocop", "/xac-minh", *(f"/xac-minh/{c}" for c in codes)]:
             public.check(path)
         problems += public.problems
     finally:
