@@ -159,7 +159,7 @@ def mail_outbox():
     if view not in OUTBOX_VIEWS:
         view = "waiting"
     counts = outbox.mail_counts(s, who)
-    # a page of compact rows, newest pages last: a phone reads 25 rows, not thousands (issue #11)
+    # 25 compact rows a page, oldest first: a phone reads a page, not thousands of rows (issue #11)
     total = sum(counts.get(status, 0) for status in OUTBOX_VIEWS[view])
     pages = max(1, -(-total // OUTBOX_PAGE))
     number = min(int_arg("page", 1) or 1, pages)
