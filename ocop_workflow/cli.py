@@ -24,7 +24,7 @@ from .engine import Registry, get_registry
 from .engine.diagram import to_mermaid, to_svg, to_text
 from .engine.loader import load_directory
 from .errors import DefinitionError, InvalidData, OcopError
-from .formats import parse_number
+from .formats import format_number, parse_number
 from .i18n import Text
 from .models import Organisation, Product, ProductEvent, User
 from .services import directory
@@ -387,7 +387,7 @@ def product_show(ctx: Context, product_id: int, as_json: bool) -> None:
     click.echo(f"#{data['id']} {data['name']} ({data['group']}) — {data['producer']}, {data['commune']}")
     click.echo(f"{data['workflow']}: {data['state_label']} [{data['state']}]{star}  version {data['version']}")
     for e in data["history"]:
-        extra = f" score {e['score']:g}" if e["score"] is not None else ""
+        extra = f" score {format_number(e['score'], cli_locale())}" if e["score"] is not None else ""
         note = f" — {e['comment']}" if e["comment"] else ""
         click.echo(
             f"  {e['seq']:>3}. {e['at'][:16]} {e['trigger']:<22} {e['from'] or '∅'} → {e['to']}"

@@ -28,6 +28,7 @@ from .exports import (
 )
 from .exports.common import number, stars
 from .exports.sheets import MAX_FORM_BYTES
+from .formats import format_number
 from .i18n import Text
 from .services import councils, directory, rounds, sheets
 from .services.access import Actor, load_actor
@@ -366,8 +367,10 @@ def sheet_submit(ctx: Context, round_id: int, product_id: int, as_email: str, xl
         view = sheets.sheet_view(s, ctx.registry, who, round_id, product_id)
         answers = _pick_column(read_sheet_xlsx(data, view.criteria), as_email)
         saved = sheets.save_sheet(s, ctx.registry, who, round_id, product_id, answers, submit=not draft)
-        parts = ", ".join(f"{k} {v:g}" for k, v in saved.part_totals.items())
-        click.echo(f"round #{round_id}, product #{product_id}: {saved.status}, total {saved.total:g} ({parts})")
+        locale = cli_locale()  # the reader's number format: "85,5" in Vietnamese, "85.5" in English
+        parts = "; ".join(f"{k} {format_number(v, locale)}" for k, v in saved.part_totals.items())
+        total = format_number(saved.total, locale)
+        click.echo(f"round #{round_id}, product #{product_id}: {saved.status}, total {total} ({parts})")
 
 
 @sheet.command("template")

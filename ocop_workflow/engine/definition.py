@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 
+from ..formats import format_number
 from ..i18n import Text
 
 STAR_BANDS = ((30, 1), (50, 2), (70, 3), (90, 4))
@@ -57,12 +58,36 @@ class Range:
         return Text(f"{head} hoặc {held[-1]} sao", f"{head} or {held[-1]} stars")
 
     def describe(self) -> str:
+        """The range in symbols, the same in every language ("≥ 70, < 90"): for the technical listings
+        (`ocop workflow show`, definition errors). People read `text()`."""
         parts = []
         if self.min is not None:
-            parts.append(f">= {self.min:g}")
+            parts.append(f"≥ {self.min:g}")
         if self.below is not None:
             parts.append(f"< {self.below:g}")
-        return " và/and ".join(parts)
+        return ", ".join(parts)
+
+    def text(self, unit: str = "score") -> Text:
+        """The range in words, each language whole, numbers in its format: "từ 70 đến dưới 90 điểm" /
+        "from 70 to under 90 points"; a star range (`unit="star"`) "hạng sao hiện tại từ 3 đến dưới 5" /
+        "the current star from 3 to under 5"."""
+        lo_vi, lo_en = (format_number(self.min, lang) if self.min is not None else "" for lang in ("vi", "en"))
+        hi_vi, hi_en = (format_number(self.below, lang) if self.below is not None else "" for lang in ("vi", "en"))
+        if self.min is not None and self.below is not None:
+            vi, en = f"từ {lo_vi} đến dưới {hi_vi}", f"from {lo_en} to under {hi_en}"
+        elif self.min is not None:
+            vi, en = f"từ {lo_vi} trở lên", f"{lo_en} or more"
+        elif self.below is not None:
+            vi, en = f"dưới {hi_vi}", f"under {hi_en}"
+        else:
+            vi, en = "bất kỳ", "any"
+        if unit == "star":
+            return Text(f"hạng sao hiện tại {vi}", f"the current star {en}")
+        if self.min is not None and self.below is None:
+            return Text(f"từ {lo_vi} điểm trở lên", f"{lo_en} points or more")
+        if self.min is None and self.below is None:
+            return Text("điểm bất kỳ", "any score")
+        return Text(f"{vi} điểm", f"{en} points")
 
 
 @dataclass(frozen=True)

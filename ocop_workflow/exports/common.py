@@ -7,17 +7,16 @@ import re
 import unicodedata
 from datetime import date
 
+from ..formats import format_number
 from ..i18n import Text
 from ..models import Council, ScoreSheet
 from ..services.rounds import OUTCOME_LABELS, EntryView, RoundView, stored_left_reason
 
 
 def number(value: float | None, locale: str = "vi", decimals: int = 2) -> str:
-    """85.5 → "85,50" in Vietnamese, "85.50" in English; None → "—"."""
-    if value is None:
-        return "—"
-    text = f"{value:.{decimals}f}"
-    return text.replace(".", ",") if locale != "en" else text
+    """85.5 → "85,50" in Vietnamese, "85.50" in English; None → "—" (formats.format_number: the same
+    symbols as the pages, grouping included)."""
+    return format_number(value, "en" if locale == "en" else "vi", decimals)
 
 
 def day(value: date | None) -> str:

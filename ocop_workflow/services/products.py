@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..engine import Registry, TransitionDef, WorkflowDefinition, star_for_score
 from ..engine.definition import CERTIFIED_MIN_STAR, Catalogue
 from ..errors import GuardFailed, InvalidData, InvalidTrigger, NotFound, StaleVersion
+from ..formats import format_number, parse_number
 from ..i18n import Text
 from ..levels import rank
 from ..models import Document, Organisation, Producer, Product, ProductEvent, Rating, User
@@ -427,8 +428,13 @@ def _candidate_for_score(candidates: list[TransitionDef], score: float | None) -
     for t in candidates:
         if t.score is None or t.score.contains(score):
             return t
+    ranges = [t.score.text() for t in candidates if t.score is not None]
+    vi, en = "; ".join(r.vi for r in ranges), "; ".join(r.en for r in ranges)
     raise InvalidData(
-        Text(f"Điểm {score:g} không thuộc khoảng nào của bước này", f"Score {score:g} fits none of this step's ranges")
+        Text(
+            f"Điểm {format_number(score, 'vi')} không thuộc khoảng nào của bước này ({vi})",
+            f"The score {format_number(score, 'en')} fits none of this step's ranges ({en})",
+        )
     )
 
 
@@ -438,18 +444,22 @@ def _validate_inputs(comment: str | None, score: object) -> float | None:
         raise InvalidData(Text(f"Ý kiến dài quá {MAX_COMMENT} ký tự", f"The comment is over {MAX_COMMENT} characters"))
     if score is None or score == "":
         return None
-    try:
-        value = float(score)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    # typed text reads as people type it ("85,5" and "85.5"); JSON numbers pass as they are
+    number = parse_number(score, allow_negative=True)
+    if number is None:
         raise InvalidData(
             Text(
                 f"Điểm phải là số từ 0 đến 100 (nhận được «{score}»)",
                 f"The score must be a number from 0 to 100 (got “{score}”)",
             )
-        ) from None
-    if not 0 <= value <= 100 or value != value:
+        )
+    value = float(number)
+    if not 0 <= value <= 100:
         raise InvalidData(
-            Text(f"Điểm phải từ 0 đến 100 (nhận được {score})", f"The score must be from 0 to 100 (got {score})")
+            Text(
+                f"Điểm phải từ 0 đến 100 (nhận được {format_number(number, 'vi')})",
+                f"The score must be from 0 to 100 (got {format_number(number, 'en')})",
+            )
         )
     return round(value, 2)
 
@@ -775,10 +785,16 @@ def _select_step(
     cands = steps.by_step.get((state, trigger), [])
     if not cands:
         label = definition.state_label(state)
+        step = next((t.label for t in definition.transitions if t.trigger == trigger), None)
         raise InvalidTrigger(
             Text(
-                f"Không thể thực hiện «{trigger}» khi sản phẩm ở bước «{label.vi}»",
-                f"“{trigger}” is not possible while the product is at “{label.en}”",
+                f"Không thể thực hiện bước «{step.vi}» khi sản phẩm ở bước «{label.vi}»",
+                f"The step “{step.en}” is not possible while the product is at “{label.en}”",
+            )
+            if step is not None
+            else Text(
+                f"Quy trình của sản phẩm không có bước «{trigger}»",
+                f"The product's workflow has no step “{trigger}”",
             ),
             trigger=trigger,
             state=state,
@@ -1033,9 +1049,11 @@ class ScoreOutcome:
 
     @property
     def range_text(self) -> Text:
+        lo = Text(format_number(self.min, "vi"), format_number(self.min, "en"))
         if self.below is None:
-            return Text(f"từ {self.min:g} đến 100 điểm", f"{self.min:g} to 100 points")
-        return Text(f"từ {self.min:g} đến dưới {self.below:g} điểm", f"{self.min:g} to under {self.below:g} points")
+            return Text(f"từ {lo.vi} đến 100 điểm", f"{lo.en} to 100 points")
+        hi = Text(format_number(self.below, "vi"), format_number(self.below, "en"))
+        return Text(f"từ {lo.vi} đến dưới {hi.vi} điểm", f"{lo.en} to under {hi.en} points")
 
 
 def score_outcomes(definition: WorkflowDefinition, state: str) -> list[ScoreOutcome]:

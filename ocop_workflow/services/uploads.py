@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidData
+from ..formats import format_number
 from ..i18n import Text
 from ..models import Document
 
@@ -103,12 +104,13 @@ class StoredUpload:
 
 
 def _zip_too_large(limits: ZipLimits) -> ZipTooLarge:
-    mb = limits.max_unzipped_bytes // MB
+    mb, parts = limits.max_unzipped_bytes // MB, limits.max_entries
+    mb_vi, mb_en, parts_vi, parts_en = (format_number(n, lang) for n in (mb, parts) for lang in ("vi", "en"))
     return ZipTooLarge(
         Text(
-            f"Tệp DOCX/XLSX này khi giải nén vượt quá giới hạn ({mb} MB nội dung, {limits.max_entries} tệp con); "
+            f"Tệp DOCX/XLSX này khi giải nén vượt quá giới hạn ({mb_vi} MB nội dung, {parts_vi} tệp con); "
             "hãy lưu lại tài liệu gọn hơn (nén ảnh, tách thành nhiều tệp) rồi tải lên lại",
-            f"This DOCX/XLSX file expands beyond the limits ({mb} MB of content, {limits.max_entries} parts); "
+            f"This DOCX/XLSX file expands beyond the limits ({mb_en} MB of content, {parts_en} parts); "
             "save the document smaller (compress its pictures, split it into several files) and upload it again",
         )
     )
@@ -243,8 +245,8 @@ def store_upload(
                 if size > max_bytes:
                     raise UploadTooLarge(
                         Text(
-                            f"Tệp vượt quá giới hạn {max_bytes // MB} MB",
-                            f"The file is larger than the {max_bytes // MB} MB limit",
+                            f"Tệp vượt quá giới hạn {format_number(max_bytes // MB, 'vi')} MB",
+                            f"The file is larger than the {format_number(max_bytes // MB, 'en')} MB limit",
                         )
                     )
                 digest.update(chunk)

@@ -61,7 +61,7 @@ QUERY_ARGS = {
     "products.create": ["producer"],
     "dashboard.inbox": ["page"],
     "notifications.index": ["before"],
-    "admin.mail_outbox": ["show"],
+    "admin.mail_outbox": ["show", "page"],
     "admin.retry_mail": ["show"],
     "auth.login": ["next"],
     "api.list_products_view": ["state", "org", "group", "star", "q", "waiting", "page", "per_page"],

@@ -54,6 +54,12 @@ def browser():
         b.close()
 
 
+def open_menu(page) -> None:
+    """On a phone the header's links fold behind the menu button (issue #11): open it first."""
+    if page.is_visible("#menu-button") and not page.is_checked("#menu-toggle"):
+        page.click("#menu-button")
+
+
 class Walker:
     """One user's browser tab that saves a screenshot of every page it reaches, and notes every
     complaint of the browser about the Content Security Policy (which must never block anything)."""
@@ -222,6 +228,7 @@ def test_the_cycle_in_a_browser(server, browser, tmp_path, web_template):
     officer.goto(product_url, "rated-vi")
     assert officer.state().startswith("Đã đánh giá")
     assert "★★★★" in officer.page.inner_text("#current-star")
+    open_menu(officer.page)
     officer.page.click("button[name=locale][value=en]")
     officer.page.wait_for_load_state()
     officer.shot("rated-en")

@@ -18,7 +18,7 @@ import pytest
 from conftest import Env
 from rounds_world import MEMBERS, meeting_day, setup_council
 from sqlalchemy import select
-from test_browser import CHROMIUM, PASSWORD, Walker, browser, server  # noqa: F401  (fixtures)
+from test_browser import CHROMIUM, PASSWORD, Walker, browser, open_menu, server  # noqa: F401  (fixtures)
 
 from ocop_workflow.models import Product, RoundProduct, ScoreSheet, User
 
@@ -61,6 +61,7 @@ def score(tab: Tab, marks: dict[str, str]) -> None:
 
 
 def open_sheet(tab: Tab, product: str) -> None:
+    open_menu(tab.page)
     tab.page.click("#nav-queue")
     tab.page.wait_for_url(re.compile(r".*/queue$"))
     tab.shot("queue")

@@ -215,7 +215,8 @@ def test_the_round_from_creation_to_closing(env, world):
     assert "Đã nộp 1/3" in page and "Bản nháp" in page and "Tôi là thành viên của hợp tác xã này" in page
     assert "35,50" not in page
     # members do not see each other's sheet
-    assert "35.5" not in text(m3.get(sheet_url)) and 'value="35.5"' in text(m1.get(sheet_url))
+    # (the member's own answer comes back in the reader's format: "35,5")
+    assert "35,5" not in text(m3.get(sheet_url)) and 'value="35,5"' in text(m1.get(sheet_url))
     r = c.post(f"/rounds/{rid}/products/{pid}/close", data={"csrf_token": token})
     assert r.status_code == 409 and "Chưa đủ số thành viên chấm điểm" in text(r)
     with env.db.session() as s:

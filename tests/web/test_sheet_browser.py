@@ -15,7 +15,7 @@ import pytest
 from conftest import Env
 from rounds_world import open_round_with, setup_council
 from sqlalchemy import select
-from test_browser import CHROMIUM, Walker, browser, server  # noqa: F401  (fixtures)
+from test_browser import CHROMIUM, Walker, browser, open_menu, server  # noqa: F401  (fixtures)
 
 from ocop_workflow.models import ScoreSheet, User
 from ocop_workflow.services import sheets as sheet_service
@@ -43,6 +43,7 @@ class Phone(Walker):
 
     def logout(self) -> None:
         self.page.goto(self.base + "/")
+        open_menu(self.page)
         self.page.click("header form[action$='/logout'] button")
         self.page.wait_for_url(re.compile(r".*/login.*"))
 

@@ -241,7 +241,7 @@ def test_a_zip_bomb_is_refused_with_a_clear_message_on_the_web_and_the_api(env, 
     )
     assert r.status_code == 303
     page = text(client.get(r.headers["Location"]))
-    assert "Tệp DOCX/XLSX này khi giải nén vượt quá giới hạn (200 MB nội dung, 10000 tệp con)" in page
+    assert "Tệp DOCX/XLSX này khi giải nén vượt quá giới hạn (200 MB nội dung, 10.000 tệp con)" in page
 
     boundary, body = encode_multipart(
         {
@@ -256,7 +256,7 @@ def test_a_zip_bomb_is_refused_with_a_clear_message_on_the_web_and_the_api(env, 
         headers={"Authorization": f"Bearer {token_for(env, 'officer', 'api')}", "Accept-Language": "en"},
     )
     assert r.status_code == 422 and r.get_json()["code"] == "invalid_data"
-    assert "expands beyond the limits (200 MB of content, 10000 parts)" in r.get_json()["detail"]
+    assert "expands beyond the limits (200 MB of content, 10,000 parts)" in r.get_json()["detail"]
     with env.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Document)) == 0
     assert [p.name for p in env.upload_dir.iterdir()] == []

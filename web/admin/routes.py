@@ -4,12 +4,14 @@ the mail outbox (what waits, what failed and why) with a retry button."""
 from __future__ import annotations
 
 from functools import wraps
+from types import SimpleNamespace
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from ocop_workflow.errors import InvalidData, NotFound
+from ocop_workflow.formats import format_number
 from ocop_workflow.notify import outbox
 from ocop_workflow.services import directory
 from ocop_workflow.services.access import get_visible_producer
@@ -24,6 +26,7 @@ from ocop_workflow.services.producers import producers_for_actor
 
 from ..context import actor, db_session, locale, registry
 from ..forms import choices
+from ..inputs import int_arg
 from .forms import ActiveForm, MembershipForm, RetryForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -138,6 +141,7 @@ def set_active(user_id: int):
     return redirect(url_for("admin.user", user_id=user_id))
 
 
+OUTBOX_PAGE = 25
 OUTBOX_VIEWS = {
     "waiting": ("pending", "sending", "failed"),
     "failed": ("failed",),
@@ -154,11 +158,24 @@ def mail_outbox():
     view = request.args.get("show", "waiting")
     if view not in OUTBOX_VIEWS:
         view = "waiting"
-    rows = outbox.list_mail(s, who, statuses=OUTBOX_VIEWS[view], limit=200)
+    counts = outbox.mail_counts(s, who)
+    # 25 compact rows a page, oldest first: a phone reads a page, not thousands of rows (issue #11)
+    total = sum(counts.get(status, 0) for status in OUTBOX_VIEWS[view])
+    pages = max(1, -(-total // OUTBOX_PAGE))
+    number = min(int_arg("page", 1) or 1, pages)
+    rows = outbox.list_mail(s, who, statuses=OUTBOX_VIEWS[view], limit=OUTBOX_PAGE, offset=(number - 1) * OUTBOX_PAGE)
+    page = SimpleNamespace(
+        page=number,
+        pages=pages,
+        pages_label=format_number(pages, locale()),
+        has_prev=number > 1,
+        has_next=number < pages,
+    )
     return render_template(
         "admin/outbox.html",
         rows=rows,
-        counts=outbox.mail_counts(s, who),
+        page=page,
+        counts=counts,
         view=view,
         views=list(OUTBOX_VIEWS),
         retry_form=RetryForm(),
