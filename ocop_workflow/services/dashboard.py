@@ -20,7 +20,7 @@ from ..i18n import Text
 from ..levels import COMMUNE
 from ..models import Organisation, Product, Rating
 from .access import Actor
-from .listing import _scope_condition, get_visible_organisation, organisations_in_scope, stage_condition, state_counts
+from .listing import _scope_condition, get_visible_organisation, organisations_in_scope, waiting_keys
 
 
 @dataclass
@@ -42,16 +42,52 @@ def stage_of(registry: Registry, workflow_key: str, state: str) -> Stage:
     return Stage(state, label, {workflow_key: (state,)})
 
 
-def stage_counts(session: Session, registry: Registry, actor: Actor, *, waiting: bool = False) -> list[StageCount]:
-    """Products per stage in the cycle's order (only stages with products), those waiting for the
-    actor's roles only when `waiting`. One GROUP BY."""
-    counts: dict[str, StageCount] = {}
-    order = {s.key: i for i, s in enumerate(registry.catalogue.stages)}
-    for wf, state, n in state_counts(session, actor, waiting=registry if waiting else None):
+def stage_counts(session: Session, registry: Registry, actor: Actor) -> tuple[list[StageCount], list[StageCount]]:
+    """(all, waiting): products per stage in the cycle's order (only stages with products), and those
+    of them waiting for one of the actor's roles. One GROUP BY for both."""
+    mine = set(waiting_keys(registry, actor))
+    stmt = (
+        select(Product.workflow_key, Product.workflow_version, Product.state, func.count())
+        .where(_scope_condition(session, actor))
+        .group_by(Product.workflow_key, Product.workflow_version, Product.state)
+    )
+    everything: dict[str, StageCount] = {}
+    waiting: dict[str, StageCount] = {}
+    for wf, version, state, n in session.execute(stmt):
         stage = stage_of(registry, wf, state)
-        line = counts.setdefault(stage.key, StageCount(stage.key, stage.label, 0))
-        line.count += n
-    return sorted(counts.values(), key=lambda c: (order.get(c.key, len(order)), c.key))
+        everything.setdefault(stage.key, StageCount(stage.key, stage.label, 0)).count += n
+        if (wf, version, state) in mine:
+            waiting.setdefault(stage.key, StageCount(stage.key, stage.label, 0)).count += n
+    order = {s.key: i for i, s in enumerate(registry.catalogue.stages)}
+
+    def in_order(counts: dict[str, StageCount]) -> list[StageCount]:
+        return sorted(counts.values(), key=lambda c: (order.get(c.key, len(order)), c.key))
+
+    return in_order(everything), in_order(waiting)
+
+
+@dataclass
+class Census:
+    """Products of the actor's area per commune, per product group and per star, from one GROUP BY."""
+
+    per_commune: dict[int, int]
+    per_group: dict[str, int]
+    per_star: dict[int, int]  # products not rated yet are not counted
+
+
+def census(session: Session, actor: Actor) -> Census:
+    stmt = (
+        select(Product.commune_id, Product.product_group, Product.current_star, func.count())
+        .where(_scope_condition(session, actor))
+        .group_by(Product.commune_id, Product.product_group, Product.current_star)
+    )
+    out = Census({}, {}, {})
+    for commune, group, star, n in session.execute(stmt):
+        out.per_commune[commune] = out.per_commune.get(commune, 0) + n
+        out.per_group[group] = out.per_group.get(group, 0) + n
+        if star is not None:
+            out.per_star[star] = out.per_star.get(star, 0) + n
+    return out
 
 
 @dataclass
@@ -78,7 +114,7 @@ class AreaView:
         return sum(line.count for line in self.lines)
 
 
-def area_counts(session: Session, actor: Actor, org_id: int | None = None) -> AreaView:
+def area_counts(session: Session, actor: Actor, org_id: int | None = None, counted: Census | None = None) -> AreaView:
     """Products per unit one level below `org_id` (or below the top of the actor's area): a province
     shows its districts, a district its communes. Two queries: the organisations and one GROUP BY
     commune. Raises NotFound for an organisation out of scope."""
@@ -95,8 +131,7 @@ def area_counts(session: Session, actor: Actor, org_id: int | None = None) -> Ar
             children = tops
     else:
         children = [o for o in orgs if o.parent_id == parent.id]
-    stmt = select(Product.commune_id, func.count()).where(_scope_condition(session, actor))
-    per_commune = dict(session.execute(stmt.group_by(Product.commune_id)).all())
+    per_commune = (counted or census(session, actor)).per_commune
     # each commune's count goes to the child whose path it lies under
     lines = []
     for child in children:
@@ -111,27 +146,11 @@ def area_counts(session: Session, actor: Actor, org_id: int | None = None) -> Ar
     return AreaView(parent, lines, list(reversed(trail)))
 
 
-def star_counts(session: Session, actor: Actor) -> dict[int, int]:
-    """{star: products} by the product's current star (products not rated yet are not counted)."""
-    stmt = (
-        select(Product.current_star, func.count())
-        .where(_scope_condition(session, actor), Product.current_star.is_not(None))
-        .group_by(Product.current_star)
-    )
-    return {star: n for star, n in session.execute(stmt)}
-
-
-def group_counts(session: Session, registry: Registry, actor: Actor) -> list[tuple[str, Text, int]]:
+def group_counts(registry: Registry, counted: Census) -> list[tuple[str, Text, int]]:
     """(group, label, products) in the catalogue's order of product groups, groups with products only."""
-    stmt = (
-        select(Product.product_group, func.count())
-        .where(_scope_condition(session, actor))
-        .group_by(Product.product_group)
-    )
-    counts = dict(session.execute(stmt).all())
     groups = registry.catalogue.product_groups
-    out = [(k, label, counts[k]) for k, label in groups.items() if counts.get(k)]
-    out.extend((k, Text(k, k), n) for k, n in sorted(counts.items()) if k not in groups)
+    out = [(k, label, counted.per_group[k]) for k, label in groups.items() if counted.per_group.get(k)]
+    out.extend((k, Text(k, k), n) for k, n in sorted(counted.per_group.items()) if k not in groups)
     return out
 
 
@@ -152,12 +171,12 @@ def rating_year_counts(session: Session, actor: Actor) -> list[tuple[int, int]]:
 __all__ = [
     "AreaCount",
     "AreaView",
+    "Census",
     "StageCount",
     "area_counts",
+    "census",
     "group_counts",
     "rating_year_counts",
-    "stage_condition",
     "stage_counts",
     "stage_of",
-    "star_counts",
 ]

@@ -151,7 +151,7 @@ def workflow_moves(definition) -> Markup:
 @login_required
 def index():
     s, who, reg = db_session(), actor(), registry()
-    loc = locale()
+    loc, zone = locale(), _zone()
     fixed = _fixed_options(loc)
     orgs = _org_options(s, who)
     args = request.args
@@ -172,8 +172,9 @@ def index():
         waiting=args.get("waiting") == "1",
         page=int_arg("page", 1),
         late=args.get("late") == "1",
+        stage=args.get("stage") if args.get("stage") in {st.key for st in reg.catalogue.stages} else None,
         sort=args.get("sort") if args.get("sort") in SORTS else None,
-        tz=state().settings.timezone,
+        tz=zone,
     )
     page = list_products(s, reg, who, flt, per_page=_per_page(), rows=True)
     # the certificate column: one query for the page's products, never one per row
@@ -188,7 +189,13 @@ def index():
         can_create=can(who, "create_product"),
         standing=standing,
         sorting=("products.index", {k: v for k, v in pager_args.items() if k != "sort"}, flt.sort),
+        stage_label=next((st.label for st in reg.catalogue.stages if st.key == flt.stage), None),
     )
+
+
+def _zone() -> str:
+    """The programme's time zone name (deadlines are local days)."""
+    return state().settings.timezone
 
 
 def _per_page() -> int:
