@@ -26,7 +26,21 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, and_, bindparam, case, cast, column, false, func, literal, or_, select, values
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..engine import Registry, WorkflowDefinition
@@ -145,7 +159,9 @@ def _working_rank(x: ColumnElement, holidays: list[int]) -> ColumnElement:
     """Working days in [1, x]: weekdays minus the weekday holidays up to x."""
     if not holidays:
         return _weekdays_upto(x)
-    hol = values(column("d", Integer), name="hol", literal_binds=True).data([(h,) for h in holidays])
+    # a small inline table of day numbers (SELECT … UNION ALL …: both databases read it; SQLite has no
+    # column names on a VALUES list)
+    hol = union_all(*[select(literal_column(str(int(h)), Integer).label("d")) for h in holidays]).subquery("hol")
     before = select(func.count()).select_from(hol).where(hol.c.d <= x).scalar_subquery()
     return _weekdays_upto(x) - before
 
