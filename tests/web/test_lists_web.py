@@ -131,3 +131,18 @@ def test_the_dashboard_groups_by_stage_without_codes_or_twice_the_same_label(env
     assert [(name, n) for _id, name, n in communes] == [("Phượng Sơn", "2"), ("Hồng Giang", "0")]
     assert province.get("/?org=999999").status_code == 404
     assert login(env.app.test_client(), env, "officer3").get(f"/?org={env.world.orgs['C1']}").status_code == 404
+
+
+def test_the_api_list_takes_the_same_sort_and_late_filter(env):
+    from api_client import API, ApiClient, issue, problem_of
+
+    api = ApiClient(env.app, issue(env, "officer"))
+    late = env.product(name="Mật ong Sơn Động")
+    fresh = env.product(name="Bánh đa Kế")
+    _entered(env, late, 45)
+    ids = [p["id"] for p in api.get(f"{API}/products?late=true").get_json()["items"]]
+    assert ids == [late]
+    assert [p["id"] for p in api.get(f"{API}/products?sort=name").get_json()["items"]] == [fresh, late]
+    assert [p["id"] for p in api.get(f"{API}/products?sort=deadline").get_json()["items"]] == [late, fresh]
+    body = problem_of(api.get(f"{API}/products?sort=evil"), 400, "invalid_request")
+    assert {p["name"] for p in body["invalid_params"]} == {"sort"}
