@@ -60,10 +60,10 @@ def test_the_loader_refuses_a_state_in_no_stage_or_in_two(tmp_path):
     with pytest.raises(DefinitionError) as exc:
         Registry.from_directory(_copy_workflows(tmp_path / "b", twice))
     assert "state 'idea' of ocop-1489@v2 is in several stages (idea, commune_review)" in str(exc.value)
-    unknown = text.replace("states: {ocop-1489: [commune_review]}", "states: {ocop-1489: [commune_review, nap]}")
+    misspelt = text.replace("states: {ocop-1489: [commune_review]}", "states: {ocop-1489: [comune_review]}")
     with pytest.raises(DefinitionError) as exc:
-        Registry.from_directory(_copy_workflows(tmp_path / "c", unknown))
-    assert "stage 'commune_review': ocop-1489 has no state 'nap'" in str(exc.value)
+        Registry.from_directory(_copy_workflows(tmp_path / "c", misspelt))
+    assert "state 'commune_review' of ocop-1489@v2 is in no stage" in str(exc.value)
 
 
 # --- late work across Tết -------------------------------------------------------------------------

@@ -230,31 +230,20 @@ def _stages(node: Any, problems: _Problems, line: int | None) -> list[Stage]:
     return stages
 
 
-def _check_stages(cat: Catalogue, definitions: list[WorkflowDefinition], broken_keys: set[str]) -> list:
-    """Every state of every definition lies in exactly one stage; stages name only known states."""
+def _check_stages(cat: Catalogue, definitions: list[WorkflowDefinition]) -> list:
+    """Every state of every definition lies in exactly one stage. A stage may name definitions or
+    states the folder does not hold (a folder of drafts or of one definition shares the catalogue):
+    a misspelt state shows as the real one being in no stage."""
     if not cat.stages:
         return []
     problems = []
-    known: dict[str, set[str]] = {}
-    for d in definitions:
-        known.setdefault(d.key, set()).update(d.states)
-    for stage in cat.stages:
-        for wf, states in stage.states.items():
-            if wf not in known:
-                if wf not in broken_keys:
-                    problems.append((cat.path, None, f"stage {stage.key!r} names unknown workflow {wf!r}"))
-                continue
-            for st in states:
-                if st not in known[wf]:
-                    problems.append((cat.path, None, f"stage {stage.key!r}: {wf} has no state {st!r}"))
     for d in definitions:
         for st in d.states:
             holders = [stage.key for stage in cat.stages if stage.covers(d.key, st)]
             if len(holders) != 1:
                 where = "no stage" if not holders else f"several stages ({', '.join(holders)})"
                 problems.append((d.path, None, f"state {st!r} of {d.ident} is in {where} of the catalogue"))
-    # one message per problem, even when several versions share the state
-    return list(dict.fromkeys(problems))
+    return problems
 
 
 def _range(node: Any, problems: _Problems, where: str, line: int | None) -> Range | None:
@@ -869,7 +858,7 @@ def load_directory(directory: Path) -> tuple[Catalogue, list[WorkflowDefinition]
                             f"{old_key} (known: {', '.join(sorted(old_states))})",
                         )
                     )
-    problems.extend(_check_stages(cat, definitions, broken_keys))
+    problems.extend(_check_stages(cat, definitions))
     if problems:
         raise DefinitionError(problems)
     return cat, definitions
