@@ -231,6 +231,19 @@ class RoleDef:
     label: Text
 
 
+@dataclass(frozen=True)
+class Stage:
+    """A step of the programme's cycle by meaning, across definitions (the dashboard groups by it):
+    `states` maps a definition key to the states of that definition (any version) it covers."""
+
+    key: str
+    label: Text
+    states: dict[str, tuple[str, ...]]
+
+    def covers(self, workflow_key: str, state: str) -> bool:
+        return state in self.states.get(workflow_key, ())
+
+
 @dataclass
 class Catalogue:
     levels: dict[str, Text]
@@ -239,6 +252,14 @@ class Catalogue:
     product_groups: dict[str, Text]
     document_types: dict[str, Text]
     path: str = ""
+    # the cycle in order (catalogue `stages:`); every state of every definition lies in exactly one
+    stages: list[Stage] = field(default_factory=list)
+
+    def stage_of(self, workflow_key: str, state: str) -> Stage | None:
+        for stage in self.stages:
+            if stage.covers(workflow_key, state):
+                return stage
+        return None
 
 
 @dataclass

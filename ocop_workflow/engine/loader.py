@@ -28,6 +28,7 @@ from .definition import (
     RatingRule,
     Recognition,
     RoleDef,
+    Stage,
     StateDef,
     TransitionDef,
     WorkflowDefinition,
@@ -176,7 +177,7 @@ def load_catalogue(path: Path) -> Catalogue:
         problems.add(1, "a catalogue must be a mapping")
         problems.raise_if_any()
     sections = {"levels", "roles", "producer_kinds", "product_groups", "document_types"}
-    _check_keys(raw, sections | {"kind"}, sections, problems, "catalogue")
+    _check_keys(raw, sections | {"kind", "stages"}, sections, problems, "catalogue")
 
     def labels(section: str) -> dict[str, Text]:
         node = _mapping(raw.get(section), problems, section, _line(raw, section))
@@ -203,9 +204,56 @@ def load_catalogue(path: Path) -> Catalogue:
         product_groups=labels("product_groups"),
         document_types=labels("document_types"),
         path=str(path),
+        stages=_stages(raw.get("stages"), problems, _line(raw, "stages")),
     )
     problems.raise_if_any()
     return catalogue
+
+
+def _stages(node: Any, problems: _Problems, line: int | None) -> list[Stage]:
+    """The catalogue's `stages:` list (optional): each with a key, a bilingual label and, per
+    definition key, the states it covers. Whether they cover every state is checked once the
+    definitions are loaded (`_check_stages`)."""
+    if node is None:
+        return []
+    if not isinstance(node, list):
+        problems.add(line, "stages must be a list")
+        return []
+    stages: list[Stage] = []
+    seen: set[str] = set()
+    for item in node:
+        if not isinstance(item, dict):
+            problems.add(_line(item) or line, "stages: each stage must be a mapping")
+            continue
+        _check_keys(item, {"key", "vi", "en", "states"}, {"key", "states"}, problems, "stage")
+        key = item.get("key")
+        if not _is_name(key) or key in seen:
+            problems.add(_line(item, "key"), f"stage: key must be a unique name, got {key!r}")
+            continue
+        seen.add(key)
+        states_node = _mapping(item.get("states"), problems, f"stage {key!r} states", _line(item, "states"))
+        states = {
+            str(wf): tuple(_name_list(names, problems, f"stage {key!r} states.{wf}", _line(states_node, wf)))
+            for wf, names in states_node.items()
+        }
+        stages.append(Stage(str(key), _text(item, problems, f"stage {key!r}", _line(item)), states))
+    return stages
+
+
+def _check_stages(cat: Catalogue, definitions: list[WorkflowDefinition]) -> list:
+    """Every state of every definition lies in exactly one stage. A stage may name definitions or
+    states the folder does not hold (a folder of drafts or of one definition shares the catalogue):
+    a misspelt state shows as the real one being in no stage."""
+    if not cat.stages:
+        return []
+    problems = []
+    for d in definitions:
+        for st in d.states:
+            holders = [stage.key for stage in cat.stages if stage.covers(d.key, st)]
+            if len(holders) != 1:
+                where = "no stage" if not holders else f"several stages ({', '.join(holders)})"
+                problems.append((d.path, None, f"state {st!r} of {d.ident} is in {where} of the catalogue"))
+    return problems
 
 
 def _range(node: Any, problems: _Problems, where: str, line: int | None) -> Range | None:
@@ -835,6 +883,7 @@ def load_directory(directory: Path) -> tuple[Catalogue, list[WorkflowDefinition]
                             f"{old_key} (known: {', '.join(sorted(old_states))})",
                         )
                     )
+    problems.extend(_check_stages(cat, definitions))
     if problems:
         raise DefinitionError(problems)
     return cat, definitions

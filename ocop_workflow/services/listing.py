@@ -13,19 +13,25 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, bindparam, false, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, false, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from ..engine import Registry
 from ..errors import NotFound
 from ..folding import search_words
 from ..i18n import Text
-from ..levels import COMMUNE
-from ..models import Certificate, Organisation, Producer, Product
+from ..levels import COMMUNE, DISTRICT
+from ..models import Certificate, Organisation, Producer, Product, ProductEvent
+from ..reminders.calendar import DEFAULT_TZ
 from ..validation import valid_id
 from .access import Actor
 from .certificates import local_day, valid_on
+from .lateness import deadline_order, late_condition, late_params
+from .products import EDIT_TRIGGER
 
+RETURN_TRIGGER = "return_for_revision"  # the move that sends a dossier back for revision, in every definition
+# the orders a list may be read in (`?sort=`): None is the most recent move first
+SORTS = ("name", "state", "commune", "waiting", "deadline")
 COUNT_CAP = 1000
 SEARCH_COUNT_CAP = 200
 MAX_PER_PAGE = 200
@@ -46,6 +52,12 @@ class ProductFilter:
     waiting: bool = False
     page: int = 1
     on: date | None = None
+    # only products past their state's time limit (services.lateness), at `now` (the present by default)
+    late: bool = False
+    sort: str | None = None  # one of SORTS; None: the most recent move first
+    stage: str | None = None  # a stage of the catalogue (`stages:`): its states in every definition
+    now: datetime | None = None
+    tz: str = DEFAULT_TZ  # the programme's zone: local days for deadlines
 
 
 @dataclass
@@ -160,6 +172,16 @@ def _like_escape(value: str) -> str:
 CERTIFIED_STAR = 3
 
 
+def stage_condition(registry: Registry, key: str):
+    """SQL on Product: its state lies in the catalogue's stage `key`; None for an unknown stage."""
+    for stage in registry.catalogue.stages:
+        if stage.key == key:
+            return or_(
+                *[and_(Product.workflow_key == wf, Product.state.in_(states)) for wf, states in stage.states.items()]
+            )
+    return None
+
+
 def certified_condition(star=None, today=None):
     """SQL on Product: it holds a certificate valid on `today` (bind parameter "today" by default),
     of the star `star` when given. The one meaning of "certified" in lists and counts (issue #10)."""
@@ -174,6 +196,9 @@ def _conditions(registry: Registry, actor: Actor, scope, flt: ProductFilter, org
     conds = [scope]
     if flt.state:
         conds.append(Product.state == bindparam("state"))
+    if flt.stage:
+        cond = stage_condition(registry, flt.stage)
+        conds.append(cond if cond is not None else false())
     if flt.group:
         conds.append(Product.product_group == bindparam("group"))
     if flt.star and flt.star >= CERTIFIED_STAR:
@@ -185,6 +210,8 @@ def _conditions(registry: Registry, actor: Actor, scope, flt: ProductFilter, org
             org_column.in_(select(Organisation.id).where(Organisation.path.like(bindparam("org_path"), escape="/")))
         )
     conds.extend(Product.name_folded.like(bindparam(f"word{i}"), escape="/") for i in range(n_words))
+    if flt.late:
+        conds.append(late_condition(registry))
     if flt.waiting:
         conds.append(waiting_condition(registry, actor))
     return conds
@@ -242,8 +269,11 @@ def product_conditions(
             params["today"] = flt.on or local_day()
     words = search_words(flt.q)
     params.update({f"word{i}": f"%{_like_escape(w)}%" for i, w in enumerate(words)})
+    if flt.late:
+        params.update(late_params(registry, flt.now, flt.tz))
     narrow = _narrow(actor)
     waiting = tuple(waiting_keys(registry, actor)) if flt.waiting else None
+    order = _order(session, registry, flt)
     key = (
         sqlite,
         actor.scope_key,
@@ -254,6 +284,10 @@ def product_conditions(
         org_key,
         len(words),
         waiting,
+        flt.late,
+        flt.stage,
+        flt.sort if flt.sort in SORTS else None,
+        id(order),
     )
     query = _LIST_QUERIES.get(key)
     if query is None:
@@ -263,14 +297,14 @@ def product_conditions(
             org_column = Product.commune_id if org_key else _unindexed(sqlite, Product.commune_id)
         conds = _conditions(registry, actor, scope, flt, org_column, len(words))
         # the page reads in order; with a waiting filter (always the last condition) it gets its own form
-        ordered = _ordered_waiting(sqlite, waiting) if waiting else []
+        ordered = _ordered_waiting(sqlite, waiting) if waiting and order is ORDER else []
         in_order = conds[:-1] + ordered if ordered else conds
         page = (bindparam("limit"), bindparam("offset"))
         query = ListQuery(
             conditions=tuple(conds),
             count=select(func.count()).select_from(_IDS.where(*conds).limit(bindparam("cap")).subquery()),
-            rows=_ROWS.where(*in_order).limit(page[0]).offset(page[1]),
-            products=_PRODUCTS.where(*in_order).limit(page[0]).offset(page[1]),
+            rows=_sorted(_ROWS, order).where(*in_order).limit(page[0]).offset(page[1]),
+            products=_sorted(_PRODUCTS, order).where(*in_order).limit(page[0]).offset(page[1]),
         )
         if len(_LIST_QUERIES) > 2000:
             _LIST_QUERIES.clear()
@@ -291,10 +325,65 @@ class ProductRow:
     state_entered_at: datetime
     producer_name: str
     commune_name: str
+    district_name: str | None = None  # the commune's parent when it is a district
+    returned: bool = False  # its last move sent it back for revision
 
 
 ORDER = (Product.state_entered_at.desc(), Product.id.desc())
 _COMMUNE = aliased(Organisation, name="commune")
+_DISTRICT = aliased(Organisation, name="district")
+_MOVE = aliased(ProductEvent, name="last_move")
+# the trigger of the product's last move (edits of its details are not moves): one step back in the
+# (product_id, seq) unique index per row of a page
+_LAST_MOVE = (
+    select(_MOVE.trigger)
+    .where(_MOVE.product_id == Product.id, _MOVE.trigger != EDIT_TRIGGER)
+    .order_by(_MOVE.seq.desc())
+    .limit(1)
+    .correlate(Product)
+    .scalar_subquery()
+)
+_ORDERS: dict[tuple, tuple] = {}
+
+
+def _order(session: Session, registry: Registry, flt: ProductFilter) -> tuple:
+    """The ORDER BY terms of `flt.sort` (kept per registry so that the statements can be cached)."""
+    sort = flt.sort if flt.sort in SORTS else None
+    if sort is None:
+        return ORDER
+    if sort == "deadline":
+        return deadline_order(registry, session.get_bind().dialect.name, flt.tz, flt.now)
+    key = (id(registry), sort)
+    hit = _ORDERS.get(key)
+    if hit is not None and hit[0] is registry:
+        return hit[1]
+    if sort == "name":
+        terms = (Product.name_folded.asc(), Product.id.asc())
+    elif sort == "waiting":  # the longest waiting first
+        terms = (Product.state_entered_at.asc(), Product.id.asc())
+    elif sort == "commune":
+        terms = (
+            func.coalesce(_DISTRICT.name, "").asc(),
+            _COMMUNE.name.asc(),
+            Product.name_folded.asc(),
+            Product.id.asc(),
+        )
+    else:  # state: the cycle's order (the catalogue's stages), then the name
+        whens = [
+            (and_(Product.workflow_key == wf, Product.state.in_(states)), i)
+            for i, stage in enumerate(registry.catalogue.stages)
+            for wf, states in stage.states.items()
+            if states
+        ]
+        position = case(*whens, else_=len(whens)) if whens else literal(0)
+        terms = (position.asc(), Product.state.asc(), Product.name_folded.asc(), Product.id.asc())
+    _ORDERS[key] = (registry, terms)
+    return terms
+
+
+def _sorted(stmt: Select, order: tuple) -> Select:
+    return stmt if order is ORDER else stmt.order_by(None).order_by(*order)
+
 _ROWS = (
     select(
         Product.id,
@@ -306,12 +395,21 @@ _ROWS = (
         Product.state_entered_at,
         Producer.name,
         _COMMUNE.name,
+        _DISTRICT.name,
+        func.coalesce(_LAST_MOVE, "") == RETURN_TRIGGER,
     )
     .join(Producer, Producer.id == Product.producer_id)
     .join(_COMMUNE, _COMMUNE.id == Product.commune_id)
+    .outerjoin(_DISTRICT, and_(_DISTRICT.id == _COMMUNE.parent_id, _DISTRICT.level == DISTRICT))
     .order_by(*ORDER)
 )
-_PRODUCTS = select(Product).options(joinedload(Product.commune), joinedload(Product.producer)).order_by(*ORDER)
+_PRODUCTS = (
+    select(Product)
+    .join(_COMMUNE, _COMMUNE.id == Product.commune_id)
+    .outerjoin(_DISTRICT, and_(_DISTRICT.id == _COMMUNE.parent_id, _DISTRICT.level == DISTRICT))
+    .options(joinedload(Product.commune), joinedload(Product.producer))
+    .order_by(*ORDER)
+)
 _IDS = select(Product.id)
 
 
@@ -426,7 +524,9 @@ def organisation_options(
 
 __all__ = [
     "COUNT_CAP",
+    "RETURN_TRIGGER",
     "SEARCH_COUNT_CAP",
+    "SORTS",
     "ListQuery",
     "Page",
     "ProductFilter",
@@ -438,6 +538,7 @@ __all__ = [
     "organisation_options",
     "organisations_in_scope",
     "product_conditions",
+    "stage_condition",
     "state_counts",
     "waiting_condition",
     "waiting_keys",

@@ -24,7 +24,7 @@ from ocop_workflow.services.documents import (
     list_documents,
     store_upload,
 )
-from ocop_workflow.services.listing import MAX_PER_PAGE, ProductFilter, list_products
+from ocop_workflow.services.listing import MAX_PER_PAGE, SORTS, ProductFilter, list_products
 from ocop_workflow.services.product_page import product_view
 from ocop_workflow.services.products import advance, create_product, get_product, history
 
@@ -228,6 +228,14 @@ LIST_PARAMS = [
     Param("star", {"type": "integer", "minimum": 1, "maximum": 5}, "only products with this star"),
     Param("q", S.text(100), "words of the name, with or without diacritics"),
     Param("waiting", {"type": "boolean"}, "only products waiting for one of the caller's roles"),
+    Param("late", {"type": "boolean"}, "only products past their state's time limit (as the reminders count it)"),
+    Param(
+        "sort",
+        {"type": "string", "enum": list(SORTS)},
+        "the order: by name, state (the cycle's order), district and commune, waiting (longest first) or "
+        "deadline (most overdue first); the most recently moved first without it",
+        "deadline",
+    ),
     Param("page", {"type": "integer", "minimum": 1, "maximum": S.MAX_ID}, "page number (from 1)"),
     Param("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "products per page"),
 ]
@@ -240,7 +248,8 @@ LIST_PARAMS = [
     tag="products",
     query=LIST_PARAMS,
     summary="Products in the caller's area, with the filters of the web list",
-    description="The same query as the web list (services.listing.list_products): the most recently moved first.",
+    description="The same query as the web list (services.listing.list_products): the most recently moved first "
+    "unless `sort` says otherwise.",
     replies={200: ok("One page of products", "ProductPage")},
     errors=(404,),
 )
@@ -254,6 +263,9 @@ def list_products_view() -> Response:
         q=(args.get("q") or "").strip()[:100] or None,
         waiting=bool(args.get("waiting")),
         page=args.get("page", 1),
+        late=bool(args.get("late")),
+        sort=args.get("sort"),
+        tz=state().settings.timezone,
     )
     per_page = args.get("per_page", int(current_app.config["PRODUCTS_PER_PAGE"]))
     page = list_products(db_session(), registry(), api_actor(), flt, per_page=per_page)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from datetime import UTC, datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -20,7 +21,14 @@ from ocop_workflow.services import decisions as decision_service
 from ocop_workflow.services import producers as producer_service
 from ocop_workflow.services.access import get_visible_producer
 from ocop_workflow.services.authz import can, require
-from ocop_workflow.services.listing import ProductFilter, get_visible_organisation, list_products, organisation_options
+from ocop_workflow.services.lateness import lateness
+from ocop_workflow.services.listing import (
+    SORTS,
+    ProductFilter,
+    get_visible_organisation,
+    list_products,
+    organisation_options,
+)
 from ocop_workflow.services.producers import creatable_communes, producers_for_actor, update_producer
 from ocop_workflow.services.product_page import ends_product, product_view, step_blockers
 from ocop_workflow.services.products import (
@@ -106,16 +114,19 @@ def _options_html(first: str, pairs: list[tuple[str, str]], selected: str) -> Ma
 @bp.app_template_global()
 def product_rows(items) -> list[tuple]:
     """The cells of the product table (_macros.product_table) for ProductRow items, in the reader's
-    language: (id, name, stars, producer, state, state label, commune, since)."""
+    language: (id, name, stars, producer, state, state label, commune, since, district, returned,
+    lateness), lateness as services.lateness computes it now."""
     reg, loc, tz = registry(), locale(), state().tz  # a fixed offset when the zone allows (web.i18n.fast_timezone)
     since = "%H:%M %d/%m/%Y" if loc == "vi" else "%d/%m/%Y %H:%M"  # as web.i18n.datetime_filter
+    zone, now = state().settings.timezone, datetime.now(UTC)
     labels: dict[tuple[str, int, str], str] = {}
     rows = []
     for p in items:
         key = (p.workflow_key, p.workflow_version, p.state)
         label = labels.get(key)
+        definition = reg.get(p.workflow_key, p.workflow_version)
         if label is None:
-            label = labels[key] = reg.get(p.workflow_key, p.workflow_version).state_label(p.state).get(loc)
+            label = labels[key] = definition.state_label(p.state).get(loc)
         rows.append(
             (
                 p.id,
@@ -126,6 +137,9 @@ def product_rows(items) -> list[tuple]:
                 label,
                 p.commune_name,
                 p.state_entered_at.astimezone(tz).strftime(since),
+                p.district_name,
+                p.returned,
+                lateness(definition, p.state, p.state_entered_at, now, zone),
             )
         )
     return rows
@@ -146,7 +160,7 @@ def workflow_moves(definition) -> Markup:
 @login_required
 def index():
     s, who, reg = db_session(), actor(), registry()
-    loc = locale()
+    loc, zone = locale(), _zone()
     fixed = _fixed_options(loc)
     orgs = _org_options(s, who)
     args = request.args
@@ -166,6 +180,10 @@ def index():
         q=(args.get("q") or "").strip()[:100] or None,
         waiting=args.get("waiting") == "1",
         page=int_arg("page", 1),
+        late=args.get("late") == "1",
+        stage=args.get("stage") if args.get("stage") in {st.key for st in reg.catalogue.stages} else None,
+        sort=args.get("sort") if args.get("sort") in SORTS else None,
+        tz=zone,
     )
     page = list_products(s, reg, who, flt, per_page=_per_page(), rows=True)
     # the certificate column: one query for the page's products, never one per row
@@ -179,7 +197,14 @@ def index():
         selects=selects,
         can_create=can(who, "create_product"),
         standing=standing,
+        sorting=("products.index", {k: v for k, v in pager_args.items() if k != "sort"}, flt.sort),
+        stage_label=next((st.label for st in reg.catalogue.stages if st.key == flt.stage), None),
     )
+
+
+def _zone() -> str:
+    """The programme's time zone name (deadlines are local days)."""
+    return state().settings.timezone
 
 
 def _per_page() -> int:
@@ -390,6 +415,7 @@ def render_detail(
         forms=forms,
         flow=flow,
         return_reason=return_reason,
+        late=lateness(definition, product.state, product.state_entered_at, tz=state().settings.timezone),
         ratings=view.ratings,
         rating_note=view.rating_note,
         product_rounds=rounds_of_product(s, who, product) if may_have_rounds(reg, definition, product, events) else [],
