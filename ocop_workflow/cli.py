@@ -47,7 +47,10 @@ class _Number(click.ParamType):
             return value
         number = parse_number(value)
         if number is None:
-            self.fail(f"{value!r} is not a number (e.g. 85,5 or 85.5)", param, ctx)
+            message = Text(
+                f"{value!r} không phải là số (ví dụ 85,5 hoặc 85.5)", f"{value!r} is not a number (e.g. 85,5 or 85.5)"
+            )
+            self.fail(message.get(operator_locale()), param, ctx)
         return float(number)
 
 

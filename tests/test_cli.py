@@ -70,6 +70,13 @@ def test_product_commands_follow_the_rules(cli_env, registry, tmp_path):
     )
     assert scored.returncode != 0 and "Traceback" not in scored.stderr
     assert scored.stderr.strip() == ("error: This step takes no score: only a council's rating step records a score")
+    # a score that is no number is refused before anything runs, in the operator's language
+    for lang, words in (("en", "'8x5' is not a number (e.g. 85,5 or 85.5)"), ("vi", "'8x5' không phải là số")):
+        typo = run(
+            ["product", "advance", str(pid), "withdraw", "--as", officer, "--score", "8x5"],
+            {**cli_env, "OCOP_LANG": lang},
+        )
+        assert typo.returncode == 2 and words in typo.stderr, typo.stderr
     missing = run(["product", "advance", str(pid), "approve_plan", "--as", officer], cli_env)
     assert missing.returncode == 1
     assert "Production and business plan" in missing.stderr and "Introduction of the organisation" in missing.stderr

@@ -19,6 +19,7 @@ from ocop_workflow.errors import DefinitionError
 from ocop_workflow.models import Organisation, Product, Rating
 from ocop_workflow.services import dashboard
 from ocop_workflow.services.access import load_actor
+from ocop_workflow.services.certificates import local_day, standings
 from ocop_workflow.services.lateness import lateness
 from ocop_workflow.services.listing import ProductFilter, list_products
 from ocop_workflow.services.products import create_product
@@ -247,6 +248,9 @@ def _check_counts(db, registry, email: str) -> None:
         area = dashboard.area_counts(s, who, None, counted)
         drill = {line.org_id: dashboard.area_counts(s, who, line.org_id) for line in area.lines if line.has_children}
         years = dashboard.rating_year_counts(s, who)
+        stars = dashboard.star_counts(s, who, counted)
+        standings_today = standings(s, [p.id for p in products], local_day())
+        listed_stars = {n: list_products(s, registry, who, ProductFilter(star=n)).total for n in range(1, 6)}
         mine = {p.id for p in products}
         finals = [(r.at.year, r.product_id) for r in s.scalars(select(Rating).where(Rating.final.is_(True)))]
     assert products, email
@@ -267,7 +271,13 @@ def _check_counts(db, registry, email: str) -> None:
         assert {x.org_id: x.count for x in view.lines} == {x.org_id: under(x.org_id) for x in view.lines}
         assert view.total == under(org_id)
     assert counted.per_group == dict(Counter(p.product_group for p in products))
-    assert counted.per_star == dict(Counter(p.current_star for p in products if p.current_star))
+    # per star as the list's star filter means it (a tile links there): 1-2★ by the product's star, 3-5★ while a
+    # certificate of that star counts today; and each tile equals the list it links to
+    held = standings_today
+    direct_stars = Counter(p.current_star for p in products if p.current_star and p.current_star < 3)
+    direct_stars.update(held[p.id].star for p in products if p.id in held and held[p.id].certified)
+    assert stars == dict(direct_stars)
+    assert stars == {n: total for n, total in listed_stars.items() if total}
     per_year = {y: len({pid for yy, pid in finals if yy == y and pid in mine}) for y, _pid in finals}
     assert dict(years) == {y: n for y, n in per_year.items() if n}
     assert [y for y, _n in years] == sorted(dict(years), reverse=True)

@@ -172,6 +172,9 @@ def test_mail_single_once_digest_in_the_digest_off_none(db, registry, world, upl
     assert "Tóm tắt" in digest["Subject"]
     assert "«Mật ong Phượng Sơn»: Gửi hồ sơ lên Hội đồng huyện" in digest.get_content()
     assert f"/products/{pid}" in digest.get_content()
+    # each mail says where its reader chooses how mail comes, with the link
+    for mail in (single, digest):
+        assert re.search(r"tại trang Thông báo: https?://\S+/notifications/", mail.get_content())
 
 
 def test_a_signed_decision_tells_its_drafter_and_the_commune(db, registry, world, upload_dir):
@@ -180,13 +183,20 @@ def test_a_signed_decision_tells_its_drafter_and_the_commune(db, registry, world
     pid = at_district(db, registry, world, upload_dir)
     assert rate(db, registry, pid, "rate_district", 62.5) == "district_recognition"
     chair, drafter = world.user("district_chair", "D1"), world.user("district_secretariat", "D1")
-    assert any("Chờ UBND huyện" in notice_text(n, "vi")[1] for n in bell(db, chair))  # the chair must sign
+    # the result waits for a decision: the chair is told to sign it, the secretariat to draft it
+    waiting = [notice_text(n, "vi")[1] for n in bell(db, chair) if "Chờ UBND huyện" in notice_text(n, "vi")[1]]
+    assert waiting and "Việc cần làm tiếp: Ký quyết định công nhận" in waiting[-1]
+    assert "Soạn quyết định công nhận" in notice_text(bell(db, drafter)[-1], "vi")[1]
     n_drafter = len(bell(db, drafter))
-    recognise(db, registry, pid, drafter=drafter, signer=chair, organisation_id=world.orgs["D1"])
+    recognise(db, registry, pid, drafter=drafter, signer=chair, organisation_id=world.orgs["D1"], number="77/QĐ-UBND")
     told = bell(db, drafter)[n_drafter:]
     assert len(told) == 1 and "Ký quyết định công nhận (UBND huyện)" in notice_text(told[0], "vi")[0]
     last = bell(db, world.user("commune_officer", "C1"))[-1]
     assert "Đã đánh giá, phân hạng" in notice_text(last, "vi")[1]
+    # the notice names the decision, its date and the star recognised, in each language
+    assert "Quyết định công nhận số 77/QĐ-UBND ngày " in notice_text(last, "vi")[1]
+    assert ", 3 sao." in notice_text(last, "vi")[1]
+    assert "Recognition decision No. 77/QĐ-UBND of " in notice_text(last, "en")[1]
     assert bell(db, world.user("producer", "C1"))[-1].id == max(n.id for n in bell(db, world.user("producer", "C1")))
     assert not [n for n in bell(db, chair) if "Ký quyết định" in notice_text(n, "vi")[0]]  # not the signer
 
@@ -271,8 +281,21 @@ def test_every_sweep_message_is_translated_and_names_labels(db, registry, world,
                     NO_CERTIFICATE_RECIPIENT.format(code="OCOP-24-2026-001"),
                 ]
                 report = SweepReport(now=now, stalled=1, delivery=DeliveryReport(sent=[1], cancelled=[2]))
-                report.queued.append(Queued(1, "escalation" if level else "stall", 7, "Mỳ Chũ", state.key, level, 69,
-                                            "a@b.vn", "digest", state.label, 1))
+                report.queued.append(
+                    Queued(
+                        1,
+                        "escalation" if level else "stall",
+                        7,
+                        "Mỳ Chũ",
+                        state.key,
+                        level,
+                        69,
+                        "a@b.vn",
+                        "digest",
+                        state.label,
+                        1,
+                    )
+                )
                 report.unreachable += [(7, t) for t in texts]
                 for loc in ("vi", "en"):
                     for nth in (1, 2):
@@ -292,9 +315,14 @@ def test_every_sweep_message_is_translated_and_names_labels(db, registry, world,
         assert "/and" not in text and "và/and" not in text, text
         leaked = [k for k in keys if re.search(rf"\b{re.escape(k)}\b", text)]
         assert not leaked, (leaked, text)
-    vi = "\n".join(SweepReport(now=now, unreachable=[(7, _fill(NO_MEMBER, {"state": Text("Ý tưởng", "Idea"),
-                                                                          "level": LEVEL_NAMES[1]}, org="Lục Ngạn"))])
-                   .lines(locale="vi"))
+    vi = "\n".join(
+        SweepReport(
+            now=now,
+            unreachable=[
+                (7, _fill(NO_MEMBER, {"state": Text("Ý tưởng", "Idea"), "level": LEVEL_NAMES[1]}, org="Lục Ngạn"))
+            ],
+        ).lines(locale="vi")
+    )
     assert "không có ai để nhắc cho sản phẩm #7: «Ý tưởng», chuyển cấp trên: không có thành viên nào" in vi
     assert "thư: đã gửi 1, chờ gửi lại 0, thất bại 0, đã huỷ 1" in SweepReport(
         now=now, delivery=DeliveryReport(sent=[1], cancelled=[2])

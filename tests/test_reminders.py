@@ -120,8 +120,8 @@ def test_a_stall_gives_one_mail_and_one_notification_in_the_recipients_language(
     [en] = smtp.sink.to(officer_c1)
     assert en["Subject"] == "[OCOP] Overdue: “Vải thiều Lục Ngạn” at “Product idea”"
     body = en.get_content()
-    assert "since 2026-03-02: 30 days so far" in body
-    assert "The time limit for this step is 30 days; it ran out on 2026-04-01." in body
+    assert "since 02/03/2026: 30 days so far" in body  # dd/mm/yyyy in English too
+    assert "The time limit for this step is 30 days; it ran out on 01/04/2026." in body
     assert f"{BASE_URL}/products/{p1}" in body
     assert en["From"] == "OCOP Bắc Giang <ocop@example.vn>"
     assert en["Message-ID"].startswith("<ocop.") and en["Message-ID"].endswith("@example.vn>")
@@ -434,8 +434,8 @@ def test_certificate_notices_90_30_and_0_days_before_expiry(db, registry, world,
 
     assert len(smtp.sink.to(officer)) == 3 and len(smtp.sink.to(district)) == 3
     subjects = [m["Subject"] for m in smtp.sink.to(district)]
-    assert subjects[0] == f"[OCOP] The OCOP certificate of “Mỳ Chũ” expires in 90 days ({expires.isoformat()})"
-    assert subjects[2] == f"[OCOP] The OCOP certificate of “Mỳ Chũ” expires today ({expires.isoformat()})"
+    assert subjects[0] == f"[OCOP] The OCOP certificate of “Mỳ Chũ” expires in 90 days ({expires:%d/%m/%Y})"
+    assert subjects[2] == f"[OCOP] The OCOP certificate of “Mỳ Chũ” expires today ({expires:%d/%m/%Y})"
     en = smtp.sink.to(district)[0].get_content()
     assert f"The certificate {code} is valid for 36 months" in en
     assert f"Apply for re-evaluation: {BASE_URL}/products/{pid}#step-apply_reevaluation" in en
@@ -585,7 +585,7 @@ def test_working_day_slas_skip_tet_and_weekends(db, working_registry, world, set
     [q] = queued(datetime(2026, 4, 4, 0, 1, tzinfo=VN))
     assert (q.product_id, q.email, q.level, q.period) == (pid, officer, 0, 0)
     [mail] = smtp.sink.to(officer)
-    assert "The time limit for this step is 30 working days; it ran out on 2026-04-03." in mail.get_content()
+    assert "The time limit for this step is 30 working days; it ran out on 03/04/2026." in mail.get_content()
     # escalation after 30 further working days, which end on Wednesday 20 May (27 April, the observed
     # Hùng Kings day, 30 April and 1 May are holidays); the weekly repeat counts working days as well
     assert [(x.level, x.period) for x in queued(datetime(2026, 5, 20, 23, 59, tzinfo=VN))] == [(0, 4)]

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, bindparam, select
@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..engine import Registry, TransitionDef, WorkflowDefinition
-from ..formats import format_number
+from ..formats import format_date, format_number
 from ..i18n import LOCALES, Text
 from ..models import (
     MailOutbox,
@@ -50,7 +50,7 @@ from ..models import (
     Reminder,
     User,
 )
-from ..reminders.messages import FOOTER, OPEN, absolute, product_link
+from ..reminders.messages import OPEN, absolute, footer, product_link
 from ..reminders.recipients import CHAIN, Directory, Recipient
 from .bulk import insert_ignoring_duplicates_for
 
@@ -61,6 +61,13 @@ ENABLED_KEY = "ocop.notify_moves"  # Session.info: False for history that tells 
 
 R, N, OUTBOX = Reminder.__table__, Notification.__table__, MailOutbox.__table__
 SYSTEM = Text("Hệ thống", "The system")
+# what a rating or signing step asks of people (neither is a button on the product page)
+ADD_TO_ROUND = Text(
+    "Đưa sản phẩm vào một đợt đánh giá của Hội đồng để chấm điểm",
+    "Put the product in a council's evaluation round to score it",
+)
+DRAFT_DECISION = Text("Soạn quyết định công nhận", "Draft the recognition decision")
+SIGN_DECISION = Text("Ký quyết định công nhận", "Sign the recognition decision")
 
 
 @functools.cache
@@ -94,10 +101,14 @@ def _plan(definition: WorkflowDefinition, state: str, supervisors: dict[str, tup
             ends = definition.states[t.dest].final and t.rating is None and t.signs is None
             if ends:  # withdrawing is open at every step: it is no "next step" to tell of
                 continue
-            # a rating step is taken by closing a round, which the level's secretariat runs
-            roles = frozenset(supervisors.get(level, ())) if t.rating is not None else frozenset(t.roles)
-            if (t.label, roles) not in steps:
-                steps.append((t.label, roles))
+            secretariat = frozenset(supervisors.get(level, ()))
+            if t.rating is not None:  # taken by closing a round, which the level's secretariat runs
+                todo = [(ADD_TO_ROUND, secretariat)]
+            elif t.signs is not None:  # taken by signing a decision the secretariat drafts
+                todo = [(DRAFT_DECISION, secretariat), (SIGN_DECISION, frozenset(t.roles))]
+            else:
+                todo = [(t.label, frozenset(t.roles))]
+            steps.extend(item for item in todo if item not in steps)
         awaiting = frozenset(definition.recognition.awaiting.values()) if definition.recognition else frozenset()
         known = _PLANS[key] = _Plan(
             definition,
@@ -141,6 +152,7 @@ class MoveInfo:
     score: float | None
     star: int | None
     next_steps: tuple[Text, ...]
+    decision: tuple[str, date | None, int | None] | None = None  # a signed decision: number, date, star
 
     def texts(self, base_url: str) -> dict[str, dict[str, str]]:
         """{"vi": {"title", "body", "subject", "mail"}, "en": {...}}."""
@@ -168,6 +180,12 @@ class MoveInfo:
                 lines.append(f"Score: {points} points, {self.star}★." if en else f"Điểm: {points}, {self.star} sao.")
             else:
                 lines.append(f"Score: {points} points." if en else f"Điểm: {points}.")
+        if self.decision is not None:
+            number, signed_on, star = self.decision
+            day = f" {'of' if en else 'ngày'} {format_date(signed_on)}" if signed_on else ""
+            stars = (f", {star}★" if en else f", {star} sao") if star else ""
+            what = "Recognition decision No." if en else "Quyết định công nhận số"
+            lines.append(f"{what} {number}{day}{stars}.")
         if self.comment:
             lines.append(f"Comment: {self.comment}" if en else f"Ý kiến: {self.comment}")
         if self.next_steps:
@@ -176,7 +194,7 @@ class MoveInfo:
         body = "\n".join(lines)
         link = product_link(self.product_id)
         url = absolute(base_url, link)
-        mail = f"{body}\n\n{OPEN.get(locale).format(url=url)}\n\n{FOOTER.get(locale)}\n"
+        mail = f"{body}\n\n{OPEN.get(locale).format(url=url)}\n\n{footer(locale, base_url)}\n"
         return {"title": title[:300], "body": body, "subject": f"[OCOP] {title}"[:300], "mail": mail}
 
 
@@ -213,9 +231,7 @@ def notify_move(
     plan = _plan(definition, event.to_state, policy.supervisors)
 
     directory = Directory(session, now.astimezone(ZoneInfo(_zone(settings.timezone))).date())
-    first = directory.load_chain(
-        product.commune.path, _CHAIN_AND_NAMES, product_id=product.id, user_id=event.actor_id
-    )
+    first = directory.load_chain(product.commune.path, _CHAIN_AND_NAMES, product_id=product.id, user_id=event.actor_id)
     commune = directory.by_id.get(product.commune.id)
     told = _recipients(session, directory, policy, definition, plan, product, event)
     told.pop(event.actor_id, None)
@@ -235,6 +251,7 @@ def notify_move(
         comment=event.comment,
         score=event.score,
         star=(event.data or {}).get("star") if event.score is not None else None,
+        decision=_decision_line(event),
     )
     rendered: dict[tuple[Text, ...], dict[str, dict[str, str]]] = {}
     subject = str(event.id)
@@ -308,6 +325,18 @@ def notify_move(
     return len(bell)
 
 
+def _decision_line(event) -> tuple[str, date | None, int | None] | None:
+    decision = (event.data or {}).get("decision")
+    if not isinstance(decision, dict) or not decision.get("number"):
+        return None
+    try:
+        signed_on = date.fromisoformat(decision.get("signed_on") or "")
+    except ValueError:
+        signed_on = None
+    star = decision.get("star")
+    return str(decision["number"]), signed_on, star if isinstance(star, int) else None
+
+
 Told = dict[int, tuple[Recipient, frozenset[str], int | None]]  # user -> (recipient, roles, organisation)
 
 
@@ -326,9 +355,9 @@ def _recipients(session: Session, directory: Directory, policy, definition, plan
         ):
             told[rec.user_id] = (rec, roles, owner.id)
     order = plan.order
-    went_back = order.get(event.to_state, 0) < order.get(event.from_state, 0) and not definition.states[
-        event.from_state
-    ].final
+    went_back = (
+        order.get(event.to_state, 0) < order.get(event.from_state, 0) and not definition.states[event.from_state].final
+    )
     if commune is not None and (state.final or event.to_state in plan.awaiting or went_back):
         for rec in directory.members(commune, policy.supervisors.get(commune.level, ())):
             told.setdefault(rec.user_id, (rec, frozenset(), commune.id))
@@ -349,9 +378,10 @@ def _recipients(session: Session, directory: Directory, policy, definition, plan
 # What a move reads of its product leaves out its name, and the actor's row may not be at hand: both
 # come with the organisations and their members, in the same statement.
 _CHAIN_AND_NAMES = CHAIN.add_columns(
-    select(Product.name).where(Product.id == bindparam("product_id", type_=Integer)).scalar_subquery().label(
-        "product_name"
-    ),
+    select(Product.name)
+    .where(Product.id == bindparam("product_id", type_=Integer))
+    .scalar_subquery()
+    .label("product_name"),
     select(User.name).where(User.id == bindparam("user_id", type_=Integer)).scalar_subquery().label("actor_name"),
 )
 _INSERT_BELL = N.insert()

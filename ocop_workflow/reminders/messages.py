@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from ..formats import format_date
 from ..i18n import Text
 
 
@@ -23,7 +24,8 @@ class Message:
 
 
 def fmt_date(d: date, locale: str) -> str:
-    return d.strftime("%d/%m/%Y") if not locale.startswith("en") else d.isoformat()
+    """dd/mm/yyyy in both languages, as the pages and the notice's own time show it (issue #11)."""
+    return format_date(d, locale)
 
 
 def product_link(product_id: int) -> str:
@@ -39,19 +41,26 @@ def absolute(base_url: str, link: str) -> str:
     return base_url.rstrip("/") + link
 
 
+NOTIFICATIONS_PAGE = "/notifications/"
+
 FOOTER = Text(
     "—\nThư tự động của hệ thống OCOP Workflow (Chương trình Mỗi xã một sản phẩm).\n"
-    "Bạn có thể chọn nhận một thư tóm tắt mỗi ngày hoặc không nhận thư trong trang cá nhân.",
+    "Bạn có thể chọn nhận một thư tóm tắt mỗi ngày hoặc không nhận thư tại trang Thông báo: {settings}",
     "—\nAn automatic message from OCOP Workflow (One Commune One Product programme).\n"
-    "You can choose one daily digest or no e-mail in your profile.",
+    "You can choose one daily digest or no e-mail on the Notifications page: {settings}",
 )
 OPEN = Text("Xem sản phẩm: {url}", "Open the product: {url}")
 APPLY = Text("Đăng ký đánh giá lại: {url}", "Apply for re-evaluation: {url}")
 
 
+def footer(locale: str, base_url: str) -> str:
+    """The mail's last lines: what this mail is and where its reader chooses how mail comes (a link)."""
+    return FOOTER.get(locale).format(settings=absolute(base_url, NOTIFICATIONS_PAGE))
+
+
 def _mail(title: str, body: str, link: str, locale: str, base_url: str, action: Text = OPEN) -> tuple[str, str]:
     url = absolute(base_url, link)
-    mail = f"{body}\n\n{action.get(locale).format(url=url)}\n\n{FOOTER.get(locale)}\n"
+    mail = f"{body}\n\n{action.get(locale).format(url=url)}\n\n{footer(locale, base_url)}\n"
     return f"[OCOP] {title}", mail
 
 
@@ -196,4 +205,4 @@ def digest(items: list[tuple[str, str | None]], day: date, locale: str, base_url
         lines.append(f"• {title}")
         if link:
             lines.append(f"  {absolute(base_url, link)}")
-    return subject, "\n".join(lines) + f"\n\n{FOOTER.get(locale)}\n"
+    return subject, "\n".join(lines) + f"\n\n{footer(locale, base_url)}\n"

@@ -10,6 +10,7 @@ finds: each line links to that list.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
@@ -20,7 +21,14 @@ from ..i18n import Text
 from ..levels import COMMUNE
 from ..models import Organisation, Product, Rating
 from .access import Actor
-from .listing import _scope_condition, get_visible_organisation, organisations_in_scope, waiting_keys
+from .listing import (
+    CERTIFIED_STAR,
+    _scope_condition,
+    certified_counts,
+    get_visible_organisation,
+    organisations_in_scope,
+    waiting_keys,
+)
 
 
 @dataclass
@@ -88,6 +96,15 @@ def census(session: Session, actor: Actor) -> Census:
         if star is not None:
             out.per_star[star] = out.per_star.get(star, 0) + n
     return out
+
+
+def star_counts(session: Session, actor: Actor, counted: Census, today: date | None = None) -> dict[int, int]:
+    """{star: products} with the product list's meaning of its star filter, so a tile and the list it links to
+    agree: 1★-2★ by the product's star, 3★-5★ only while a certificate of that star counts today (a product
+    waiting for its decision, or whose certificate expired or was revoked, is not a 3★-5★ OCOP product)."""
+    stars = {star: n for star, n in counted.per_star.items() if star < CERTIFIED_STAR}
+    stars.update(certified_counts(session, actor, today))
+    return stars
 
 
 @dataclass

@@ -589,6 +589,7 @@ def advance(
             "id": recognition.decision_id,
             "number": recognition.number,
             "signed_on": recognition.signed_on.isoformat(),
+            "star": star_now,  # the star recognised (for the history and the notices)
         }
     upgrade = _is_upgrade(definition, tdef, product, bool(results), star_now, held, awaiting)
     from_state = product.state

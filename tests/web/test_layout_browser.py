@@ -240,6 +240,14 @@ def test_the_phone_menu_and_the_filters_open_and_close_without_script(demo_serve
         assert heights and max(heights) < 2 * min(heights), heights
         page.click("#menu-button")
         assert not page.is_visible("#main-nav")
+        # from the keyboard: Tab reaches the menu's toggle right after the brand, Space opens and closes it
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "menu-toggle"
+        page.keyboard.press("Space")
+        assert page.is_visible("#main-nav")
+        page.keyboard.press("Space")
+        assert not page.is_visible("#main-nav")
         for path in ("/certificates", "/decisions"):
             page.goto(base + path)
             assert not page.is_visible("form.filters") and page.is_visible("label.fold-button")

@@ -198,7 +198,8 @@ def test_answers_kept_from_an_old_version_do_not_overwrite_a_newer_sheet(sheet_w
     phone.close()
 
 
-def test_a_save_whose_reply_was_lost_is_still_a_success(sheet_world, browser):  # noqa: F811
+@pytest.mark.parametrize(("typed", "stored"), [("15", 15), ("15,5", 15.5)])  # a decimal comma is the same answer
+def test_a_save_whose_reply_was_lost_is_still_a_success(sheet_world, browser, typed, stored):  # noqa: F811
     base, env, seats, url, _ids = sheet_world
     email = seats.emails["m1"]
     phone = Phone(browser, base, "phone")
@@ -218,10 +219,10 @@ def test_a_save_whose_reply_was_lost_is_still_a_success(sheet_world, browser):  
         route.abort()
 
     phone.page.route(re.compile(r".*/sheet$"), lose_the_reply)
-    mark(phone, {"A": "15"})
+    mark(phone, {"A": typed})
     phone.page.click("#save-draft")
     phone.page.wait_for_selector("#sheet-status.error")
-    assert lost and sheet_of(env, email).answers == {"A": 15}
+    assert lost and sheet_of(env, email).answers == {"A": stored}
     phone.page.wait_for_selector("#sheet-status.ok", timeout=20_000)  # the retry: 409, but it was ours
     assert phone.page.is_hidden("#sheet-conflict")
     assert phone.page.evaluate("localStorage.length") == 0
@@ -230,7 +231,7 @@ def test_a_save_whose_reply_was_lost_is_still_a_success(sheet_world, browser):  
         phone.page.click("#save-draft")
     assert reply.value.status == 200
     phone.page.wait_for_load_state("networkidle")
-    assert sheet_of(env, email).answers == {"A": 15, "B": 5}
+    assert sheet_of(env, email).answers == {"A": stored, "B": 5}
     assert phone.page.is_hidden("#sheet-conflict")
     phone.close()
 

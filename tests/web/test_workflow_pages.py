@@ -89,6 +89,9 @@ def test_the_form_asks_for_the_producer_and_defaults_to_the_rules_in_force(env, 
     assert select.count("selected") == 1 and "selected" in first.group(0)  # no silent preselection
     rules = re.search(r'<select[^>]*name="workflow_key".*?</select>', page, re.S).group(0)
     assert re.search(r'<option selected value="ocop-1489"|<option value="ocop-1489" selected', rules)
+    # the rules no longer in force are still listed (a province may choose them) but say so
+    labels = dict(re.findall(r'<option[^>]*value="([^"]+)"[^>]*>([^<]*)</option>', rules))
+    assert labels["ocop-148"].endswith("(không áp dụng hôm nay)") and "không áp dụng" not in labels["ocop-1489"]
     assert "Quy định áp dụng từ 06/07/2025" in page
     r = _new_product(client, producer_id="", workflow_key="ocop-1489")
     assert r.status_code == 422 and "Trường này là bắt buộc." in text(r)

@@ -35,7 +35,7 @@ def index():
         waiting_total=sum(c.count for c in waiting),
         total=sum(c.count for c in everything),
         area=counts.area_counts(s, who, int_arg("org"), counted),
-        stars=counted.per_star,
+        stars=counts.star_counts(s, who, counted),
         groups=counts.group_counts(reg, counted),
         years=counts.rating_year_counts(s, who),
     )

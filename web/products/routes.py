@@ -213,9 +213,17 @@ def _per_page() -> int:
     return int(current_app.config["PRODUCTS_PER_PAGE"])
 
 
-def _workflow_choices() -> list[tuple[str, str]]:
+def _workflow_choices(allowed: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+    """The definitions, those a new product may not start under today marked as such (`allowed`: the keys it
+    may; None: no mark, as on the edit form where the definition is not chosen)."""
     reg, loc = registry(), locale()
-    return choices([(k, reg.latest(k).title.get(loc)) for k in reg.keys()])  # noqa: SIM118
+    not_now = _("not in force today")
+    return choices(
+        [
+            (k, reg.latest(k).title.get(loc) + ("" if allowed is None or k in allowed else f" ({not_now})"))
+            for k in reg.keys()  # noqa: SIM118
+        ]
+    )
 
 
 def _rules_hint(rules) -> str:
@@ -242,10 +250,10 @@ def create():
     form.producer_id.choices = choices(
         [("", _("— Choose the producer —")), *((p.id, f"{p.name} — {p.commune.name}") for p in producers)]
     )
-    form.workflow_key.choices = _workflow_choices()
     # the rules of the first producer's province (one province per commune officer); the service decides again
     today = cert_service.local_day()
     rules = definition_for_new(reg, producers[0].commune if producers else None, today)
+    form.workflow_key.choices = _workflow_choices(rules.allowed)
     if request.method == "GET":
         form.workflow_key.data = rules.definition.key
         if int_arg("producer"):

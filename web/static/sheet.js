@@ -92,7 +92,8 @@
     var ka = Object.keys(a).filter(function (k) { return a[k] !== "" && a[k] !== null; });
     var kb = Object.keys(b).filter(function (k) { return b[k] !== "" && b[k] !== null; });
     if (ka.length !== kb.length) { return false; }
-    return ka.every(function (k) { return Number(a[k]) === Number(b[k]); });
+    /* a typed "30,5" and the server's 30.5 are the same answer */
+    return ka.every(function (k) { return number(a[k]) === number(b[k]); });
   }
   function mine(server) {
     var status = server.status === "submitted" ? "submit" : "save";
