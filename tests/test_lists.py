@@ -261,6 +261,7 @@ def _check_counts(db, registry, email: str) -> None:
     assert sum(c.count for c in everything) == len(products)
     for counts in (everything, waiting):  # never two lines with one label
         assert len({c.label.vi for c in counts}) == len(counts)
+
     # per district (or whatever lies one level below the top of the area), and per commune under each
     def under(org_id: int) -> int:
         return sum(1 for p in products if orgs[p.commune_id].path.startswith(orgs[org_id].path))

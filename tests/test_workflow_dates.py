@@ -91,8 +91,13 @@ def test_a_new_product_starts_under_the_definition_in_force_that_day(db, registr
     # the local day counts: 17:30 UTC on 5 July is 00:30 on 6 July in Hà Nội
     with db.transaction() as s:
         p = create_product(
-            s, reg, load_actor(s, world.user("commune_officer", "C1")), name="Mỳ Chũ", product_group="food",
-            producer_id=world.producers["cooperative"], now=datetime(2025, 7, 5, 17, 30, tzinfo=UTC),
+            s,
+            reg,
+            load_actor(s, world.user("commune_officer", "C1")),
+            name="Mỳ Chũ",
+            product_group="food",
+            producer_id=world.producers["cooperative"],
+            now=datetime(2025, 7, 5, 17, 30, tzinfo=UTC),
         )
         assert p.workflow_key == "ocop-1489"
 

@@ -239,9 +239,7 @@ def _layout(d: WorkflowDefinition, locale: str) -> _Geometry:
         row.sort(key=centre)
         for i, key in enumerate(row):
             position[key] = i - (len(row) - 1) / 2
-    long_targets = list(
-        dict.fromkeys(b for (a, b) in moves if (a, b) not in back and layer[b] > layer[a] + 1)
-    )
+    long_targets = list(dict.fromkeys(b for (a, b) in moves if (a, b) not in back and layer[b] > layer[a] + 1))
     back_targets = list(dict.fromkeys(b for (a, b) in moves if (a, b) in back or layer[b] <= layer[a]))
     widest = max(len(r) for r in rows.values())
     area_w = widest * NODE_W + (widest - 1) * H_GAP
@@ -335,8 +333,11 @@ def to_svg(
     ident = "wf-" + "".join(c if c.isalnum() else "-" for c in d.ident)
     visited = set(path) & set(d.states)
     taken = taken_moves([s for s in path if s in d.states])
-    title = g.title + (f" — {'current state' if en else 'bước hiện tại'}: {d.state_label(current).get(locale)}"
-                       if current in d.states else "")
+    title = g.title + (
+        f" — {'current state' if en else 'bước hiện tại'}: {d.state_label(current).get(locale)}"
+        if current in d.states
+        else ""
+    )
     out = []
     if standalone:
         out.append('<?xml version="1.0" encoding="UTF-8"?>\n')

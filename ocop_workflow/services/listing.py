@@ -384,6 +384,7 @@ def _order(session: Session, registry: Registry, flt: ProductFilter) -> tuple:
 def _sorted(stmt: Select, order: tuple) -> Select:
     return stmt if order is ORDER else stmt.order_by(None).order_by(*order)
 
+
 _ROWS = (
     select(
         Product.id,

@@ -118,8 +118,11 @@ def test_screenshots_of_the_diagram(tmp_path, web_template):
 
     env = Env(app, web_template, db, tmp_path / "uploads")
     login(client, env, "officer")
-    pid = int(_new_product(client, producer_id=env.world.producer, workflow_key="ocop-148").headers["Location"]
-              .rsplit("/", 1)[1])
+    pid = int(
+        _new_product(client, producer_id=env.world.producer, workflow_key="ocop-148")
+        .headers["Location"]
+        .rsplit("/", 1)[1]
+    )
     try:
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])

@@ -234,9 +234,7 @@ def _rules_hint(rules) -> str:
     if rules.reason == "operator":
         return _("Set for this installation: %(title)s.", title=d.title.get(loc))
     if d.effective_from and rules.reason == "date":
-        return _(
-            "Rules in force from %(day)s: %(title)s.", day=format_date(d.effective_from), title=d.title.get(loc)
-        )
+        return _("Rules in force from %(day)s: %(title)s.", day=format_date(d.effective_from), title=d.title.get(loc))
     return _("No rules are in force on this day; the newest: %(title)s.", title=d.title.get(loc))
 
 
