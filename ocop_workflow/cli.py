@@ -30,7 +30,7 @@ from .models import Organisation, Product, ProductEvent, User
 from .services import directory
 from .services.access import Actor, get_visible_producer, load_actor
 from .services.certificates import local_day, standings
-from .services.products import advance, history
+from .services.products import advance, definition_for_new, history, set_default_workflow
 from .services.workflow_migration import apply_migration, plan_migration
 
 EXIT_ERROR = 1
@@ -510,6 +510,32 @@ def workflow_show(ctx: Context, name: str, version: int | None, fmt: str, curren
         click.echo(to_svg(d, cli_locale(), current=current, standalone=True), nl=False)
     else:
         click.echo(to_mermaid(d, cli_locale(), current) if fmt == "mermaid" else to_text(d, cli_locale()), nl=False)
+
+
+@workflow.command("default")
+@click.option("--province", "province_code", required=True, help="code of the province")
+@click.argument("key", required=False)
+@click.option("--clear", is_flag=True, help="back to the definition in force each day")
+@click.option("--as", "as_email", help="e-mail of the acting user (needed to change it)")
+@pass_ctx
+@handle_errors
+def workflow_default(ctx: Context, province_code: str, key: str | None, clear: bool, as_email: str | None) -> None:
+    """Show, set or clear the definition a province starts its new products under (KEY, e.g. ocop-1489)."""
+    locale = cli_locale()
+    if key is not None and clear:
+        raise click.UsageError("give either KEY or --clear")
+    with ctx.db.transaction() as s:
+        province = directory.get_org(s, province_code)
+        if key is not None or clear:
+            if as_email is None:
+                raise click.UsageError("changing it needs --as EMAIL")
+            actor = load_actor(s, as_email, policy=ctx.registry.policy)
+            set_default_workflow(s, ctx.registry, actor, province, None if clear else key)
+        rules = definition_for_new(ctx.registry, province, local_day())
+        chosen = Text("chọn của tỉnh", "the province's choice") if province.default_workflow else None
+        why = chosen or Text("theo ngày áp dụng", "by the dates in force")
+        d = rules.definition
+        click.echo(f"{province_code}: {d.key} ({why.get(locale)}) — {d.title.get(locale)}")
 
 
 @workflow.command("migrate")

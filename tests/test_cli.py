@@ -81,6 +81,16 @@ def test_product_commands_follow_the_rules(cli_env, registry, tmp_path):
     assert missing.returncode == 1
     assert "Production and business plan" in missing.stderr and "Introduction of the organisation" in missing.stderr
 
+    # the province's choice of rules for its new products: shown, refused without --as, set, cleared
+    shown = run(["workflow", "default", "--province", "P"], {**cli_env, "OCOP_DEFAULT_WORKFLOW": ""})
+    assert shown.returncode == 0 and shown.stdout.startswith("P: ocop-1489 (by the dates in force)"), shown.stdout
+    assert run(["workflow", "default", "--province", "P", "ocop-148"], cli_env).returncode == 2
+    chosen = run(
+        ["workflow", "default", "--province", "P", "ocop-148", "--as", world.user("province_secretariat", "P")], cli_env
+    )
+    assert chosen.returncode == 0 and chosen.stdout.startswith("P: ocop-148 (the province's choice)"), chosen.stderr
+    denied = run(["workflow", "default", "--province", "P", "--clear", "--as", officer], cli_env)
+    assert denied.returncode == 1 and "Traceback" not in denied.stderr
     listed = json.loads(run(["product", "list", "--state", "production_plan", "--json"], cli_env).stdout)
     assert [p["name"] for p in listed] == ["Mỳ Chũ"]
     shown = json.loads(run(["product", "show", str(pid), "--json"], cli_env).stdout)

@@ -138,3 +138,32 @@ def test_the_operators_pin_comes_after_the_province(db, registry, world) -> None
     assert reg.default_definition(date(2026, 12, 2), "gone") == (reg.latest("ocop-148"), "operator")
     unpinned = _registry(registry)
     assert unpinned.default_definition(date(2020, 1, 1))[1] == "newest"  # before every definition
+
+
+def test_the_provincial_secretariat_sets_the_provinces_choice(db, registry, world) -> None:
+    """`set_default_workflow`: the province's secretariat (or an administrator) sets and clears it; anyone else is
+    refused, a district has none, an unknown key is a clear error naming the definitions there are."""
+    from ocop_workflow.errors import PermissionDenied
+    from ocop_workflow.services.products import set_default_workflow
+
+    reg = _registry(registry)
+    with db.transaction() as s:
+        province = s.scalars(select(Organisation).where(Organisation.code == "P")).one()
+        secretariat = load_actor(s, world.user("province_secretariat", "P"), policy=reg.policy)
+        assert set_default_workflow(s, reg, secretariat, province, "ocop-148") == "ocop-148"
+    assert _create(db, reg, world, date(2026, 12, 2)) == ("ocop-148", 2)
+    with db.transaction() as s:
+        province = s.scalars(select(Organisation).where(Organisation.code == "P")).one()
+        district = s.scalars(select(Organisation).where(Organisation.code == "D1")).one()
+        officer = load_actor(s, world.user("commune_officer", "C1"), policy=reg.policy)
+        secretariat = load_actor(s, world.user("province_secretariat", "P"), policy=reg.policy)
+        with pytest.raises(PermissionDenied):
+            set_default_workflow(s, reg, officer, province, "ocop-1489")
+        with pytest.raises(InvalidData) as info:
+            set_default_workflow(s, reg, secretariat, district, "ocop-1489")
+        assert "không phải là tỉnh" in info.value.message("vi")
+        with pytest.raises(InvalidData) as info:
+            set_default_workflow(s, reg, secretariat, province, "ocop-2030")
+        assert "No rules named «ocop-2030» (there are: ocop-148, ocop-1489)" in info.value.message("en")
+        assert set_default_workflow(s, reg, secretariat, province, None) is None
+    assert _create(db, reg, world, date(2026, 12, 2)) == ("ocop-1489", 2)  # back to the date rule

@@ -37,6 +37,7 @@ ACTIONS = (
     "sign_decisions",
     "revoke_certificates",
     "set_certificate_format",
+    "set_default_workflow",
 )
 PHASES = ("open", "review", "closed")
 

@@ -43,6 +43,7 @@ _OWN_LEVEL_ACTIONS = (
     "sign_decisions",
     "revoke_certificates",
     "set_certificate_format",
+    "set_default_workflow",
 )
 
 

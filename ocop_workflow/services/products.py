@@ -147,6 +147,31 @@ def definition_for_new(registry: Registry, commune: Organisation | None, day: da
     return NewProductRules(definition, reason, day, tuple(allowed))
 
 
+def set_default_workflow(
+    session: Session, registry: Registry, actor: Actor, province: Organisation, key: str | None
+) -> str | None:
+    """Set (or with None/"" clear, back to the date rule) the definition a province starts its new products
+    under. Only a province has one; the key must name a loaded definition."""
+    if province.level != "province":
+        raise InvalidData(
+            Text(
+                f"{province.name} không phải là tỉnh: chỉ tỉnh mới chọn quy trình cho sản phẩm mới",
+                f"{province.name} is not a province: only a province chooses the rules of its new products",
+            )
+        )
+    require(actor, "set_default_workflow", province)
+    value = (key or "").strip() or None
+    if value is not None and value not in registry.keys():  # noqa: SIM118
+        known = ", ".join(registry.keys())
+        raise InvalidData(
+            Text(f"Không có quy trình «{value}» (có: {known})", f"No rules named «{value}» (there are: {known})"),
+            field="workflow_key",
+        )
+    province.default_workflow = value
+    session.flush()
+    return value
+
+
 def not_in_force_text(definition: WorkflowDefinition, rules: NewProductRules) -> Text:
     def span(d: WorkflowDefinition, loc: str) -> str:
         start = d.effective_from.strftime("%d/%m/%Y") if d.effective_from else "…"

@@ -52,8 +52,8 @@ def test_pages_run_a_fixed_small_number_of_statements(env, client):
         f"/products/{ids[0]}": 7,
         f"/products/{ids[1]}": 6,
         # the dashboard: the user, the counts by stage (all and waiting), the next products, the census (per
-        # commune, group and star), the organisations of the area, the ratings per year
-        "/": 6,
+        # commune, group and star), the organisations of the area, the ratings per year, the certified per star
+        "/": 7,
         "/inbox": 3,
     }
     for url, most in budget.items():

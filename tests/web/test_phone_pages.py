@@ -58,9 +58,10 @@ def test_the_header_menu_and_the_filters_fold_without_script(env, client):
     login(client, env, "psec")
     page = text(client.get("/certificates"))
     # a checkbox and its label: no script (the Content Security Policy forbids inline script)
-    assert '<input type="checkbox" id="menu-toggle" class="menu-toggle" hidden>' in page
+    # real checkboxes, not `hidden`: the keyboard reaches them (Tab, then Space)
+    assert '<input type="checkbox" id="menu-toggle" class="menu-toggle" aria-label="Menu">' in page
     assert '<label for="menu-toggle" class="menu-button button" id="menu-button"' in page
-    assert re.search(r'id="filters-toggle" class="fold-toggle" hidden><label for="filters-toggle"', page)
+    assert re.search(r'id="filters-toggle" class="fold-toggle"><label for="filters-toggle"', page)
     assert '<form method="get" class="filters foldable">' in page and "Bộ lọc" in page
     assert "<script" not in page
     css = (Path(__file__).resolve().parents[2] / "web" / "static" / "style.css").read_text()
