@@ -101,6 +101,39 @@ def test_the_form_asks_for_the_producer_and_defaults_to_the_rules_in_force(env, 
     assert r.status_code == 302
 
 
+def test_the_provincial_secretariat_chooses_the_rules_of_new_products(env, client):
+    """/workflows: the province's secretariat sees a form for its province and saves a choice, which the new-product
+    form then follows; a commune officer sees no form and may not post one (403); the CSRF token is required."""
+    province = env.world.orgs["P"]
+    login(client, env, "officer")  # the province is outside a commune officer's area: no form, and 404
+    assert f'id="province-rules-{province}"' not in text(client.get("/workflows"))
+    data = {"csrf_token": csrf(client, "/workflows"), f"p{province}-workflow_key": ""}
+    assert client.post(f"/workflows/provinces/{province}", data=data).status_code == 404
+    client.post("/logout", data={"csrf_token": csrf(client, "/")})
+    login(client, env, "chair")  # the province's chair sees the province but does not set this: 403
+    assert f'id="province-rules-{province}"' not in text(client.get("/workflows"))
+    data["csrf_token"] = csrf(client, "/workflows")
+    assert client.post(f"/workflows/provinces/{province}", data=data).status_code == 403
+    client.post("/logout", data={"csrf_token": csrf(client, "/")})
+    login(client, env, "psec")
+    page = text(client.get("/workflows"))
+    assert f'id="province-rules-{province}"' in page and "— Theo quy trình áp dụng từng ngày —" in page
+    url, field = f"/workflows/provinces/{province}", f"p{province}-workflow_key"
+    assert client.post(url, data={field: "ocop-148"}).status_code == 400  # no CSRF token
+    r = client.post(url, data={"csrf_token": csrf(client, "/workflows"), field: "ocop-2030"})
+    assert r.status_code == 422 and "Not a valid choice" not in text(r)
+    r = client.post(url, data={"csrf_token": csrf(client, "/workflows"), field: "ocop-148"}, follow_redirects=True)
+    assert r.status_code == 200 and "Đã lưu: sản phẩm mới của Bắc Giang theo" in text(r)
+    assert re.search(r'<option selected value="ocop-148"|<option value="ocop-148" selected', text(r))
+    client.post("/logout", data={"csrf_token": csrf(client, "/")})
+    login(client, env, "officer")
+    form = text(client.get("/products/new"))
+    assert "Tỉnh đã chọn cho sản phẩm mới" in form
+    rules = re.search(r'<select[^>]*name="workflow_key".*?</select>', form, re.S).group(0)
+    assert re.search(r'<option selected value="ocop-148"|<option value="ocop-148" selected', rules)
+    assert "không áp dụng hôm nay" not in rules.split("ocop-148", 1)[1].split("</option>", 1)[0]
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 
 
