@@ -266,3 +266,53 @@ def upload(client: FlaskClient, url: str, fields: dict, filename: str, content: 
     values["file"] = FileStorage(io.BytesIO(content), filename=filename, content_type="application/octet-stream")
     boundary, body = encode_multipart(values)
     return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+@dataclass(frozen=True)
+class DemoSite:
+    """The demo (`ocop demo`'s data) served by waitress on a free port, for the browser tests that walk it."""
+
+    base: str
+    states: dict[str, int]  # a product id in each state (the first by id)
+    codes: list[str]  # a certificate code
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory) -> DemoSite:
+    """Loading the demo takes tens of seconds: one site for every browser test that only reads it (the layout
+    walk, the lists and dashboard screenshots). Tests that change data build their own."""
+    import threading
+    from datetime import UTC, datetime
+
+    from waitress.server import create_server
+
+    from ocop_workflow.demo import load_demo
+    from ocop_workflow.models import Certificate, Product
+    from web import create_app
+
+    tmp = tmp_path_factory.mktemp("demo-site")
+    url = f"sqlite:///{tmp / 'demo.sqlite3'}"
+    migrate_db.upgrade(url)
+    db = Database(url)
+    load_demo(db, get_registry(), tmp / "uploads", now=datetime.now(UTC))
+    with db.session() as s:
+        states: dict[str, int] = {}
+        for pid, state in s.execute(select(Product.id, Product.state).order_by(Product.id)):
+            states.setdefault(state, pid)
+        codes = list(s.scalars(select(Certificate.code).order_by(Certificate.id).limit(1)))
+    db.dispose()
+    settings = replace(
+        Settings(),
+        database_url=url,
+        upload_dir=tmp / "uploads",
+        instance_path=tmp / "instance",
+        secret_key="demo-site-test-secret-key-0123456789abcdef",
+    )
+    app = create_app(settings, {"TESTING": True, "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False})
+    srv = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    yield DemoSite(f"http://127.0.0.1:{srv.effective_port}", states, codes)
+    srv.close()
+    thread.join(timeout=5)
+    app.extensions["ocop"].db.dispose()

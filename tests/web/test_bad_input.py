@@ -264,6 +264,8 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
         "recognition.sign": {"number": "1/QĐ", "signed_on": "05/01/2026", "signer_title": "", "expected_version": "1"},
         "recognition.revoke": {"reason": "Giả mạo", "decision_number": "2/QĐ", "revoked_on": ""},
         "recognition.certificate_format": {"format": "BG-{province}-{seq:05d}"},
+        # the province's choice of rules for new products (issue #11); the form's fields carry the province's prefix
+        "workflows.set_province_default": {f"p{world.orgs['P']}-workflow_key": "ocop-1489"},
     }
     json_bodies = {
         "api.create_product_view": {

@@ -152,7 +152,7 @@ def test_times_are_shown_in_vietnam_time_by_default(env, client):
     pid = env.product(name="Chè Tân Cương")
     _entered_at(env, pid, datetime(2026, 7, 1, 20, 30, tzinfo=UTC))
     login(client, env, "officer")
-    assert "03:30 02/07/2026" in text(client.get("/products"))  # UTC+7
+    assert "02/07/2026 03:30" in text(client.get("/products"))  # UTC+7, day first as everywhere
 
 
 @pytest.mark.app_config(BABEL_DEFAULT_TIMEZONE="America/New_York")
@@ -162,7 +162,7 @@ def test_times_are_shown_in_the_configured_time_zone_with_its_daylight_saving(en
     _entered_at(env, winter, datetime(2026, 1, 15, 3, 30, tzinfo=UTC))
     login(client, env, "officer")
     page = text(client.get("/products"))
-    assert "23:30 30/06/2026" in page and "22:30 14/01/2026" in page  # UTC-4 in summer, UTC-5 in winter
+    assert "30/06/2026 23:30" in page and "14/01/2026 22:30" in page  # UTC-4 in summer, UTC-5 in winter
 
 
 def test_a_zone_without_daylight_saving_is_a_fixed_offset_and_one_with_it_keeps_its_rules():

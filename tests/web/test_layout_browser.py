@@ -14,21 +14,11 @@ test-artifacts/layout-<role>-<page>-<width>.png.
 from __future__ import annotations
 
 import re
-import threading
-from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from sqlalchemy import select
 from test_browser import ARGS, CHROMIUM
-
-from ocop_workflow import migrate_db
-from ocop_workflow.config import Settings
-from ocop_workflow.db import Database
-from ocop_workflow.demo import load_demo
-from ocop_workflow.engine import get_registry
-from ocop_workflow.models import Certificate, Product
 
 pytestmark = [
     pytest.mark.slow,
@@ -107,38 +97,9 @@ def test_the_decimal_point_scan() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
-    from waitress.server import create_server
-
-    from web import create_app
-
-    tmp = tmp_path_factory.mktemp("layout")
-    url = f"sqlite:///{tmp / 'demo.sqlite3'}"
-    migrate_db.upgrade(url)
-    db = Database(url)
-    registry = get_registry()
-    load_demo(db, registry, tmp / "uploads")
-    with db.session() as s:
-        states = {}
-        for pid, state in s.execute(select(Product.id, Product.state).order_by(Product.id)):
-            states.setdefault(state, pid)
-        codes = list(s.scalars(select(Certificate.code).order_by(Certificate.id).limit(1)))
-    db.dispose()
-    settings = replace(
-        Settings(),
-        database_url=url,
-        upload_dir=tmp / "uploads",
-        instance_path=tmp / "instance",
-        secret_key="layout-test-secret-key-0123456789abcdef",
-    )
-    app = create_app(settings, {"TESTING": True, "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False})
-    srv = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.effective_port}", states, codes
-    srv.close()
-    thread.join(timeout=5)
-    app.extensions["ocop"].db.dispose()
+def demo_server(demo_site):
+    """The shared demo site (tests/web/conftest.py) as this module reads it."""
+    return demo_site.base, demo_site.states, demo_site.codes
 
 
 @pytest.fixture(scope="module")

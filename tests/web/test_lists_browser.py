@@ -6,18 +6,11 @@ Screenshots land in test-artifacts/lists-<page>-<width>.png. Skipped only when D
 
 from __future__ import annotations
 
-import threading
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from ocop_workflow import migrate_db
-from ocop_workflow.config import Settings
-from ocop_workflow.db import Database
-from ocop_workflow.demo import DEMO_PASSWORD, load_demo
-from ocop_workflow.engine import get_registry
+from ocop_workflow.demo import DEMO_PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -27,28 +20,9 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not i
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
-    from waitress.server import create_server
-
-    from web import create_app
-
-    tmp = tmp_path_factory.mktemp("lists-demo")
-    url = f"sqlite:///{tmp / 'demo.sqlite3'}"
-    migrate_db.upgrade(url)
-    db = Database(url)
-    load_demo(db, get_registry(), tmp / "uploads", now=datetime.now(UTC))
-    db.dispose()
-    settings = replace(
-        Settings(), database_url=url, upload_dir=tmp / "uploads", instance_path=tmp / "instance", secret_key="k" * 32
-    )
-    app = create_app(settings, {"TESTING": True, "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False})
-    srv = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.effective_port}"
-    srv.close()
-    thread.join(timeout=5)
-    app.extensions["ocop"].db.dispose()
+def demo_server(demo_site):
+    """The shared demo site (tests/web/conftest.py): these pages only read it."""
+    return demo_site.base
 
 
 @pytest.fixture(scope="module")

@@ -117,7 +117,7 @@ def product_rows(items) -> list[tuple]:
     language: (id, name, stars, producer, state, state label, commune, since, district, returned,
     lateness), lateness as services.lateness computes it now."""
     reg, loc, tz = registry(), locale(), state().tz  # a fixed offset when the zone allows (web.i18n.fast_timezone)
-    since = "%H:%M %d/%m/%Y" if loc == "vi" else "%d/%m/%Y %H:%M"  # as web.i18n.datetime_filter
+    since = "%d/%m/%Y %H:%M"  # as web.i18n.datetime_filter (ocop_workflow.formats.format_datetime), both languages
     zone, now = state().settings.timezone, datetime.now(UTC)
     labels: dict[tuple[str, int, str], str] = {}
     rows = []
