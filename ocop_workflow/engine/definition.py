@@ -57,14 +57,15 @@ class Range:
         head = ", ".join(str(n) for n in held[:-1])
         return Text(f"{head} hoặc {held[-1]} sao", f"{head} or {held[-1]} stars")
 
-    def describe(self) -> str:
-        """The range in symbols, the same in every language ("≥ 70, < 90"): for the technical listings
-        (`ocop workflow show`, definition errors). People read `text()`."""
+    def describe(self, locale: str | None = None) -> str:
+        """The range in symbols ("≥ 70, < 90"): for the technical listings (`ocop workflow show`, definition
+        errors) and a definition's page, with the numbers in `locale`'s format when given ("≥ 85,5").
+        Sentences read `text()`."""
         parts = []
         if self.min is not None:
-            parts.append(f"≥ {self.min:g}")
+            parts.append(f"≥ {format_number(self.min, locale) if locale else f'{self.min:g}'}")
         if self.below is not None:
-            parts.append(f"< {self.below:g}")
+            parts.append(f"< {format_number(self.below, locale) if locale else f'{self.below:g}'}")
         return ", ".join(parts)
 
     def text(self, unit: str = "score") -> Text:

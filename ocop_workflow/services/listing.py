@@ -25,6 +25,7 @@ from ..models import Certificate, Organisation, Producer, Product, ProductEvent
 from ..reminders.calendar import DEFAULT_TZ
 from ..validation import valid_id
 from .access import Actor
+from .authz import can
 from .certificates import local_day, valid_on
 from .lateness import deadline_order, late_condition, late_params
 from .products import EDIT_TRIGGER
@@ -500,6 +501,17 @@ def certified_counts(session: Session, actor: Actor, today: date | None = None) 
     return {star: n for star, n in session.execute(stmt)}
 
 
+def provinces_for(session: Session, actor: Actor, action: str) -> list[Organisation]:
+    """The provinces of the actor's area on which the actor may do `action` (a province's settings: its
+    certificate number format, the rules of its new products), in tree order."""
+    provinces = session.scalars(
+        select(Organisation)
+        .where(actor.subtree(Organisation.id), Organisation.level == "province")
+        .order_by(Organisation.path)
+    )
+    return [o for o in provinces if can(actor, action, o)]
+
+
 def organisations_in_scope(session: Session, actor: Actor, levels: tuple[str, ...] | None = None) -> list[Organisation]:
     """Every organisation the actor may see (optionally only some levels), in tree order."""
     if not actor.scope_paths:
@@ -528,6 +540,7 @@ __all__ = [
     "RETURN_TRIGGER",
     "SEARCH_COUNT_CAP",
     "SORTS",
+    "provinces_for",
     "ListQuery",
     "Page",
     "ProductFilter",

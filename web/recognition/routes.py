@@ -343,12 +343,9 @@ def decision_docx(decision_id: int):
 
 def format_provinces(s, who) -> list[Organisation]:
     """The provinces whose certificate number format the actor may set."""
-    orgs = s.scalars(
-        select(Organisation)
-        .where(who.subtree(Organisation.id), Organisation.level == "province")
-        .order_by(Organisation.path)
-    )
-    return [o for o in orgs if can(who, "set_certificate_format", o)]
+    from ocop_workflow.services.listing import provinces_for
+
+    return provinces_for(s, who, "set_certificate_format")
 
 
 @bp.route("/certificates")

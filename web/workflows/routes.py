@@ -11,16 +11,14 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from markupsafe import Markup
-from sqlalchemy import select
 
 from ocop_workflow.engine import WorkflowDefinition
 from ocop_workflow.engine.diagram import awaiting_targets, to_svg
 from ocop_workflow.errors import InvalidData
-from ocop_workflow.formats import format_number
 from ocop_workflow.models import Organisation
-from ocop_workflow.services.authz import can, require
+from ocop_workflow.services.authz import require
 from ocop_workflow.services.certificates import local_day
-from ocop_workflow.services.listing import get_visible_organisation
+from ocop_workflow.services.listing import get_visible_organisation, provinces_for
 from ocop_workflow.services.products import set_default_workflow
 
 from ..context import actor, db_session, locale, registry
@@ -51,13 +49,8 @@ def state_text(state: str, definition: WorkflowDefinition) -> str:
 
 @bp.app_template_global()
 def score_condition(rng) -> str:
-    """A step's score condition with the signs people write: "≥ 70", "< 90", "≥ 70, < 90"."""
-    parts = []
-    if rng.min is not None:
-        parts.append(f"≥ {format_number(rng.min, locale())}")
-    if rng.below is not None:
-        parts.append(f"< {format_number(rng.below, locale())}")
-    return ", ".join(parts)
+    """A step's score condition with the signs people write, numbers in the reader's format: "≥ 70, < 90"."""
+    return rng.describe(locale())
 
 
 def _default_form(province: Organisation, formdata=None) -> DefaultWorkflowForm:
@@ -73,13 +66,7 @@ def _default_form(province: Organisation, formdata=None) -> DefaultWorkflowForm:
 
 def _settable_provinces() -> list[Organisation]:
     """The provinces of the reader's area whose choice of rules the reader may set."""
-    who = actor()
-    provinces = db_session().scalars(
-        select(Organisation)
-        .where(who.subtree(Organisation.id), Organisation.level == "province")
-        .order_by(Organisation.path)
-    )
-    return [o for o in provinces if can(who, "set_default_workflow", o)]
+    return provinces_for(db_session(), actor(), "set_default_workflow")
 
 
 @bp.route("/workflows")
