@@ -5,44 +5,19 @@ page's height at both widths is printed (the issue measured 4,242 px at 375 px b
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, PDF, make_app
+from conftest import PASSWORD, PDF
+from test_browser import CHROMIUM, browser, server  # noqa: F401  (fixtures shared with the other browser tests)
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 pytestmark = [
     pytest.mark.skipif(
         not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)"
     ),
 ]
-
-
-@pytest.fixture
-def server(tmp_path, web_template):
-    from waitress.server import create_server
-
-    app, db = make_app(tmp_path, web_template)
-    srv = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.effective_port}", app
-    srv.close()
-    thread.join(timeout=5)
-    db.dispose()
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
 
 
 def _implementation_product(app, web_template) -> int:
@@ -90,7 +65,7 @@ def _implementation_product(app, web_template) -> int:
     return pid
 
 
-def test_the_product_page_in_a_browser(server, browser, web_template):
+def test_the_product_page_in_a_browser(server, browser, web_template):  # noqa: F811
     base, app = server
     pid = _implementation_product(app, web_template)
     ARTIFACTS.mkdir(exist_ok=True)
