@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     Date,
     DateTime,
     Float,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     event,
@@ -725,3 +727,266 @@ class LoginFailure(Base):
     kind: Mapped[str] = mapped_column(String(8))
     key: Mapped[str] = mapped_column(String(254))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# --- the programme's records and plans (issue #12) ---------------------------------------------------
+# What plan targets are measured from (reports/indicators.py). Every record carries the dates it holds
+# for, so a report "as of" a past day reads the records as they stood then: a listing counts between
+# `listed_on` and `removed_on`, a sales point between `opened_on` and `closed_on`, and so on. Each row
+# keeps who recorded it and when, for the history of corrections.
+class ProductSupport(Base):
+    """A Farmers' Association level directly guiding and supporting a product (Decision 615/QĐ-UBND's
+    scheme: "trực tiếp hướng dẫn, hỗ trợ ít nhất 10 sản phẩm OCOP mới mỗi năm"): the association of
+    `organisation` (a commune, district or province), its officer, from `started_on` (to `ended_on`)."""
+
+    __tablename__ = "product_supports"
+    __table_args__ = (CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="dates"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    product: Mapped[Product] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    officer: Mapped[User | None] = relationship(foreign_keys=[officer_id])
+
+
+class EcommerceListing(Base):
+    """A product offered on an e-commerce platform (catalogue `ecommerce_platforms`), from `listed_on`
+    until `removed_on` (the scheme's "200 sản phẩm OCOP lên sàn thương mại điện tử")."""
+
+    __tablename__ = "ecommerce_listings"
+    __table_args__ = (CheckConstraint("removed_on IS NULL OR removed_on >= listed_on", name="dates"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str] = mapped_column(String(500))
+    listed_on: Mapped[date] = mapped_column(Date)
+    removed_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    product: Mapped[Product] = relationship()
+
+
+class MaterialArea(Base):
+    """A raw-material area (vùng nguyên liệu) in a commune: its size in hectares and, where the
+    plant-protection office issued one, its growing-area code (mã số vùng trồng)."""
+
+    __tablename__ = "material_areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    commune_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    area_ha: Mapped[float | None] = mapped_column(Float)
+    growing_code: Mapped[str | None] = mapped_column(String(40))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    commune: Mapped[Organisation] = relationship()
+    links: Mapped[list[MaterialAreaProduct]] = relationship(
+        back_populates="area", cascade="all, delete-orphan", order_by="MaterialAreaProduct.id"
+    )
+
+
+class MaterialAreaProduct(Base):
+    """A product's production chain tied to a raw-material area, from `linked_on` until `unlinked_on`
+    (the scheme's "20–30 sản phẩm có chuỗi sản xuất gắn với vùng nguyên liệu ổn định")."""
+
+    __tablename__ = "material_area_products"
+    __table_args__ = (CheckConstraint("unlinked_on IS NULL OR unlinked_on >= linked_on", name="dates"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("material_areas.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    linked_on: Mapped[date] = mapped_column(Date)
+    unlinked_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    area: Mapped[MaterialArea] = relationship(back_populates="links")
+    product: Mapped[Product] = relationship()
+
+
+value_chain_members = Table(
+    "value_chain_members",
+    Base.metadata,
+    Column("chain_id", ForeignKey("value_chains.id", ondelete="CASCADE"), primary_key=True),
+    Column("producer_id", ForeignKey("producers.id", ondelete="CASCADE"), primary_key=True),
+)
+value_chain_products = Table(
+    "value_chain_products",
+    Base.metadata,
+    Column("chain_id", ForeignKey("value_chains.id", ondelete="CASCADE"), primary_key=True),
+    Column("product_id", ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class ValueChain(Base):
+    """A value-chain business model (mô hình liên kết chuỗi giá trị) of a unit: its lead co-operative or
+    enterprise (a registered producer, or a name), member producers and products. Its status on a day
+    follows from three dates: building from `started_on`, working from `working_from`, stopped from
+    `stopped_on` (so "4 working models by 2025" can be counted for any past day)."""
+
+    __tablename__ = "value_chains"
+    __table_args__ = (
+        CheckConstraint("working_from IS NULL OR working_from >= started_on", name="working"),
+        CheckConstraint("stopped_on IS NULL OR stopped_on >= started_on", name="stopped"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    lead_producer_id: Mapped[int | None] = mapped_column(ForeignKey("producers.id"))
+    lead_name: Mapped[str] = mapped_column(String(200))
+    started_on: Mapped[date] = mapped_column(Date)
+    working_from: Mapped[date | None] = mapped_column(Date)
+    stopped_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    lead_producer: Mapped[Producer | None] = relationship()
+    members: Mapped[list[Producer]] = relationship(secondary=value_chain_members, order_by="Producer.name")
+    products: Mapped[list[Product]] = relationship(secondary=value_chain_products, order_by="Product.name")
+
+    def status_on(self, day: date) -> str:
+        """ "building", "working" or "stopped" on `day`; "planned" before it started."""
+        if self.stopped_on is not None and self.stopped_on <= day:
+            return "stopped"
+        if self.working_from is not None and self.working_from <= day:
+            return "working"
+        return "building" if self.started_on <= day else "planned"
+
+
+class SalesPoint(Base):
+    """An OCOP sales point (điểm bán, trưng bày sản phẩm OCOP) in a district or commune, open from
+    `opened_on` until `closed_on` (the 2023 plan's "ít nhất 01 điểm bán ở mỗi huyện")."""
+
+    __tablename__ = "sales_points"
+    __table_args__ = (CheckConstraint("closed_on IS NULL OR closed_on >= opened_on", name="dates"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    address: Mapped[str] = mapped_column(String(300))
+    opened_on: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class ProductRevenue(Base):
+    """A product's revenue over one calendar year in đồng, as its producer declared it (the 2023 plan's
+    "doanh thu sau 1 năm được công nhận tăng ít nhất 1,5 lần"). One figure a product a year; a new
+    declaration replaces the old one and says who made it and when."""
+
+    __tablename__ = "product_revenues"
+    __table_args__ = (
+        UniqueConstraint("product_id", "year"),
+        CheckConstraint("amount >= 0", name="amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    product: Mapped[Product] = relationship()
+
+
+class Training(Base):
+    """A training or outreach session (tập huấn / tuyên truyền) a unit organised, with how many people of
+    each kind (catalogue `trainee_roles`) attended."""
+
+    __tablename__ = "trainings"
+    __table_args__ = (CheckConstraint("kind IN ('training', 'outreach')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    topic: Mapped[str] = mapped_column(String(300))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    attendance: Mapped[list[TrainingAttendance]] = relationship(
+        back_populates="training", cascade="all, delete-orphan", order_by="TrainingAttendance.role"
+    )
+
+
+class TrainingAttendance(Base):
+    __tablename__ = "training_attendance"
+    __table_args__ = (CheckConstraint("people > 0", name="people"),)
+
+    training_id: Mapped[int] = mapped_column(ForeignKey("trainings.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    people: Mapped[int] = mapped_column(Integer)
+
+    training: Mapped[Training] = relationship(back_populates="attendance")
+
+
+class Plan(Base):
+    """A written OCOP plan (kế hoạch, đề án): its legal basis (the number and date of the decision that
+    approved it), the organisation that owns it and the body inside it (the Farmers' Association or the
+    OCOP office), and its years, both inclusive. Its targets are `PlanTarget` rows."""
+
+    __tablename__ = "plans"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "name"),
+        CheckConstraint("body IN ('association', 'office')", name="body"),
+        CheckConstraint("last_year >= first_year", name="years"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    basis_number: Mapped[str] = mapped_column(String(60))
+    basis_date: Mapped[date] = mapped_column(Date)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    body: Mapped[str] = mapped_column(String(16))
+    first_year: Mapped[int] = mapped_column(Integer)
+    last_year: Mapped[int] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    targets: Mapped[list[PlanTarget]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="PlanTarget.position"
+    )
+
+
+class PlanTarget(Base):
+    """One target of a plan: an indicator (reports/indicators.py, a fixed list), for one year or the
+    whole period (`year` NULL), for one organisation of the plan's area, compared as `comparison`:
+    at_least `low`, at_most `high`, between `low` and `high`, or share_at_least `low` per cent."""
+
+    __tablename__ = "plan_targets"
+    __table_args__ = (
+        CheckConstraint("comparison IN ('at_least', 'at_most', 'between', 'share_at_least')", name="comparison"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    indicator: Mapped[str] = mapped_column(String(40))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    year: Mapped[int | None] = mapped_column(Integer)
+    comparison: Mapped[str] = mapped_column(String(16))
+    low: Mapped[float | None] = mapped_column(Float)
+    high: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    plan: Mapped[Plan] = relationship(back_populates="targets")
+    organisation: Mapped[Organisation] = relationship()

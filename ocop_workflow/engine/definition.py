@@ -255,6 +255,9 @@ class Catalogue:
     path: str = ""
     # the cycle in order (catalogue `stages:`); every state of every definition lies in exactly one
     stages: list[Stage] = field(default_factory=list)
+    # the programme's records (issue #12): platforms a product is sold on, people a training counts
+    ecommerce_platforms: dict[str, Text] = field(default_factory=dict)
+    trainee_roles: dict[str, Text] = field(default_factory=dict)
 
     def stage_of(self, workflow_key: str, state: str) -> Stage | None:
         for stage in self.stages:

@@ -177,9 +177,14 @@ def load_catalogue(path: Path) -> Catalogue:
         problems.add(1, "a catalogue must be a mapping")
         problems.raise_if_any()
     sections = {"levels", "roles", "producer_kinds", "product_groups", "document_types"}
-    _check_keys(raw, sections | {"kind", "stages"}, sections, problems, "catalogue")
+    # Optional lists of the programme's records (issue #12): e-commerce platforms a product is listed
+    # on, the kinds of people a training session counts.
+    optional = {"ecommerce_platforms", "trainee_roles"}
+    _check_keys(raw, sections | optional | {"kind", "stages"}, sections, problems, "catalogue")
 
     def labels(section: str) -> dict[str, Text]:
+        if section in optional and section not in raw:
+            return {}
         node = _mapping(raw.get(section), problems, section, _line(raw, section))
         return {k: _text(v, problems, f"{section}.{k}", _line(node, k)) for k, v in node.items()}
 
@@ -205,6 +210,8 @@ def load_catalogue(path: Path) -> Catalogue:
         document_types=labels("document_types"),
         path=str(path),
         stages=_stages(raw.get("stages"), problems, _line(raw, "stages")),
+        ecommerce_platforms=labels("ecommerce_platforms"),
+        trainee_roles=labels("trainee_roles"),
     )
     problems.raise_if_any()
     return catalogue

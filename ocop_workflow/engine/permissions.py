@@ -37,6 +37,11 @@ ACTIONS = (
     "sign_decisions",
     "revoke_certificates",
     "set_certificate_format",
+    "record_support",
+    "record_market",
+    "record_programme",
+    "manage_plans",
+    "read_reports",
     "set_default_workflow",
 )
 PHASES = ("open", "review", "closed")

@@ -26,8 +26,30 @@ from sqlalchemy import ColumnElement, exists, false, select
 from ..engine import TransitionDef, WorkflowDefinition
 from ..errors import PermissionDenied
 from ..i18n import Text
-from ..models import Certificate, Council, CouncilMember, Membership, Organisation, Producer, RecognitionDecision, User
+from ..models import (
+    Certificate,
+    Council,
+    CouncilMember,
+    EcommerceListing,
+    MaterialArea,
+    MaterialAreaProduct,
+    Membership,
+    Organisation,
+    Plan,
+    Producer,
+    ProductRevenue,
+    ProductSupport,
+    RecognitionDecision,
+    SalesPoint,
+    Training,
+    User,
+    ValueChain,
+)
 from .access import Actor
+
+# The programme's records (issue #12): a product's belong where the product is, a unit's to the unit.
+_PRODUCT_RECORDS = (ProductSupport, EcommerceListing, ProductRevenue, MaterialAreaProduct)
+_UNIT_RECORDS = (ValueChain, SalesPoint, Training, Plan)
 
 ATTACH_DOCUMENT = "attach_document"
 TAKE_STEP = "take_step"
@@ -44,6 +66,7 @@ _OWN_LEVEL_ACTIONS = (
     "revoke_certificates",
     "set_certificate_format",
     "set_default_workflow",
+    "manage_plans",
 )
 
 
@@ -78,6 +101,12 @@ def _place(obj: Any) -> tuple[Any, int | None]:
         return obj, None
     if isinstance(obj, Producer):
         return obj.commune, obj.id
+    if isinstance(obj, _PRODUCT_RECORDS):  # a product's own records: where the product is
+        return _place(obj.product)
+    if isinstance(obj, MaterialArea):
+        return obj.commune, None
+    if isinstance(obj, _UNIT_RECORDS):
+        return obj.organisation, None
     return obj.commune, obj.producer_id  # a product (a loaded Product, or what a move reads of it)
 
 
@@ -222,7 +251,7 @@ def _own_level(actor: Actor, rule, obj: Any) -> Decision:
     """Councils, rounds, recognition decisions and certificates are handled by the roles of the
     object's own level, in an organisation that covers the object's (`obj`: the council, decision or
     certificate, or the organisation one is made for)."""
-    org = obj.organisation if isinstance(obj, (Council, RecognitionDecision, Certificate)) else obj
+    org = obj.organisation if isinstance(obj, (Council, RecognitionDecision, Certificate, Plan)) else obj
     if org is None:
         return _by_roles(actor, rule.roles, None, rule.label)
     roles = frozenset(r for r in rule.roles if actor.policy.roles[r].level in (org.level, "any"))

@@ -43,6 +43,8 @@ USERS = {  # key -> (role, org code)
     "dchair": ("district_chair", "D1"),
     "central": ("central_council", "VN"),
     "cchair": ("central_chair", "VN"),
+    "dassoc": ("district_association", "D1"),
+    "passoc": ("province_association", "P"),
 }
 
 
