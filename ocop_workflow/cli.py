@@ -6,6 +6,7 @@ otherwise Vietnamese) and exit non-zero; no traceback reaches the terminal.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from datetime import datetime, timedelta
@@ -106,29 +107,38 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context, ensure=True)
 
 
-ROUND_COMMANDS = {"council": "council", "round": "round_group", "sheet": "sheet"}
-RECOGNITION_COMMANDS = {"certificate": "certificate", "decision": "decision"}
+# Command groups that live in their own modules, which build on this one (imported when named):
+# name -> (module, attribute).
+LAZY_COMMANDS = {
+    "council": ("cli_rounds", "council"),
+    "round": ("cli_rounds", "round_group"),
+    "sheet": ("cli_rounds", "sheet"),
+    "certificate": ("cli_recognition", "certificate"),
+    "decision": ("cli_recognition", "decision"),
+    # the programme's records and plans (issue #12)
+    "support": ("cli_records", "support"),
+    "listing": ("cli_records", "listing"),
+    "revenue": ("cli_records", "revenue"),
+    "area": ("cli_programme", "area"),
+    "chain": ("cli_programme", "chain"),
+    "sales-point": ("cli_programme", "sales_point"),
+    "training": ("cli_programme", "training"),
+    "plan": ("cli_plans", "plan"),
+    "report": ("cli_plans", "report"),
+}
 
 
 class OcopGroup(click.Group):
     """The root group; commands from other packages (the web server) join via entry points."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        lazy = set(ROUND_COMMANDS) | set(RECOGNITION_COMMANDS)
-        return sorted(set(super().list_commands(ctx)) | {ep.name for ep in _plugins()} | lazy)
+        return sorted(set(super().list_commands(ctx)) | {ep.name for ep in _plugins()} | set(LAZY_COMMANDS))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         cmd = super().get_command(ctx, name)
-        if cmd is None and name in ROUND_COMMANDS:
-            # councils, rounds and sheets live in cli_rounds.py, which builds on this module
-            from . import cli_rounds
-
-            return getattr(cli_rounds, ROUND_COMMANDS[name])
-        if cmd is None and name in RECOGNITION_COMMANDS:
-            # decisions and certificates live in cli_recognition.py, which builds on this module
-            from . import cli_recognition
-
-            return getattr(cli_recognition, RECOGNITION_COMMANDS[name])
+        if cmd is None and name in LAZY_COMMANDS:
+            module, attribute = LAZY_COMMANDS[name]
+            return getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
         if cmd is None:
             for ep in _plugins():
                 if ep.name == name:
