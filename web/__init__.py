@@ -161,6 +161,7 @@ def register_blueprints(app: Flask) -> None:
     from .dashboard.routes import bp as dashboard_bp
     from .documents.routes import bp as documents_bp
     from .notifications.routes import bp as notifications_bp
+    from .product_records.routes import bp as product_records_bp
     from .products.routes import bp as products_bp
     from .public import bp as public_bp
     from .recognition.routes import bp as recognition_bp
@@ -171,6 +172,7 @@ def register_blueprints(app: Flask) -> None:
         auth_bp,
         dashboard_bp,
         products_bp,
+        product_records_bp,
         rounds_bp,
         recognition_bp,
         documents_bp,

@@ -404,6 +404,19 @@ def add_listing(
     return listing
 
 
+def get_visible_listing(session: Session, actor: Actor, listing_id: int, product_id: int | None = None):
+    """The listing if its product is in the actor's scope (and is `product_id`, when given)."""
+    listing = session.get(EcommerceListing, listing_id) if valid_id(listing_id) else None
+    missing = NotFound(Text(f"Không tìm thấy gian hàng #{listing_id}", f"Listing #{listing_id} not found"))
+    if listing is None or (product_id is not None and listing.product_id != product_id):
+        raise missing
+    try:
+        get_visible_product(session, actor, listing.product_id)
+    except NotFound:
+        raise missing from None
+    return listing
+
+
 def remove_listing(
     session: Session,
     actor: Actor,
@@ -415,14 +428,7 @@ def remove_listing(
 ) -> EcommerceListing:
     """Record that a listing was taken down on `removed_on` (default today)."""
     today = today or local_day()
-    listing = session.get(EcommerceListing, listing_id) if valid_id(listing_id) else None
-    missing = NotFound(Text(f"Không tìm thấy gian hàng #{listing_id}", f"Listing #{listing_id} not found"))
-    if listing is None or (product_id is not None and listing.product_id != product_id):
-        raise missing
-    try:
-        get_visible_product(session, actor, listing.product_id)
-    except NotFound:
-        raise missing from None
+    listing = get_visible_listing(session, actor, listing_id, product_id)
     require(actor, MARKET, listing)
     if listing.removed_on is not None:
         raise Conflict(
@@ -607,6 +613,7 @@ __all__ = [
     "association_roles",
     "clean_url",
     "end_support",
+    "get_visible_listing",
     "get_visible_support",
     "list_areas",
     "list_listings",

@@ -46,6 +46,7 @@ from ..documents.forms import UploadForm
 from ..errors import status_for
 from ..forms import choices
 from ..inputs import StaleForm, hidden_int, int_arg
+from ..product_records.routes import records_context
 from .forms import AdvanceForm, ProducerForm, ProductForm
 
 bp = Blueprint("products", __name__)
@@ -440,6 +441,7 @@ def render_detail(
         cert_labels=cert_service.STATUS_LABELS,
         signing=signing,
         open_draft=open_draft,
+        **records_context(s, who, product),  # the "Support and market" section (issue #12)
     ), status
 
 
