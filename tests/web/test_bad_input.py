@@ -184,6 +184,9 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
             "council_id": "1",
             "round_id": "1",
             "decision_id": "1",
+            "support_id": "1",  # a product's records (issue #12): none exists, so the lookups answer 404
+            "listing_id": "1",
+            "year": "2025",
             "org_id": str(world.orgs["P"]),
         }
     group = sorted(cat.product_groups)[0]
@@ -264,6 +267,17 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
         "recognition.sign": {"number": "1/QĐ", "signed_on": "05/01/2026", "signer_title": "", "expected_version": "1"},
         "recognition.revoke": {"reason": "Giả mạo", "decision_number": "2/QĐ", "revoked_on": ""},
         "recognition.certificate_format": {"format": "BG-{province}-{seq:05d}"},
+        # a product's records (issue #12): support, listings, revenue
+        "product_records.add_support": {
+            "organisation_id": str(world.orgs["C1"]),
+            "officer": "",
+            "started_on": "01/03/2025",
+            "note": "",
+        },
+        "product_records.end_support": {"ended_on": "01/04/2025"},
+        "product_records.add_listing": {"platform": "shopee", "url": "https://shopee.vn/a", "listed_on": "01/03/2025"},
+        "product_records.remove_listing": {"removed_on": "01/04/2025"},
+        "product_records.set_revenue": {"year": "2025", "amount": "1.250.000.000"},
         # the province's choice of rules for new products (issue #11); the form's fields carry the province's prefix
         "workflows.set_province_default": {f"p{world.orgs['P']}-workflow_key": "ocop-1489"},
     }
@@ -275,6 +289,11 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
             "subgroup": None,
             "workflow_key": registry.default_key,
         },
+        "api.add_support_view": {"started_on": "2025-03-01", "organisation_id": None, "officer": None, "note": None},
+        "api.end_support_view": {"ended_on": "2025-04-01"},
+        "api.add_listing_view": {"platform": "shopee", "url": "https://shopee.vn/a", "listed_on": "2025-03-01"},
+        "api.remove_listing_view": {"removed_on": "2025-04-01"},
+        "api.put_revenue_view": {"amount": "1.250.000.000"},
         "api.transition_view": {"trigger": trigger, "comment": "Đạt", "data": {"score": 75}, "version": version},
         # councils and rounds (issue #9): no council or round exists, so the walk reaches the checks and
         # the lookups (404), which is where bad input could break them

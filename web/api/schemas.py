@@ -44,6 +44,7 @@ TAGS = [
     ("sheets", "A council member's own score sheet (phiếu đánh giá)"),
     ("decisions", "Recognition decisions (quyết định công nhận): drafting, signing, the DOCX"),
     ("certificates", "OCOP certificates (giấy chứng nhận): lists, status, revocation, the PDF"),
+    ("records", "A product's programme records: association support, e-commerce listings, revenue (issue #12)"),
     ("public", "Public verification of a certificate by its code (no token)"),
     ("meta", "This description and the problem types"),
 ]
@@ -88,6 +89,7 @@ STRINGS = {"type": "array", "items": STR}
 
 
 def components(registry: Registry) -> dict:
+    from .product_records_schemas import product_records_components
     from .recognition_schemas import recognition_components  # these build on the helpers above
     from .round_schemas import round_components
 
@@ -338,6 +340,7 @@ def components(registry: Registry) -> dict:
         ),
         **round_components(),
         **recognition_components(),
+        **product_records_components(registry),
         "DocumentType": {"type": "string", "enum": doc_types},
         "ProductGroup": {"type": "string", "enum": groups},
     }
