@@ -44,6 +44,7 @@ TAGS = [
     ("sheets", "A council member's own score sheet (phiếu đánh giá)"),
     ("decisions", "Recognition decisions (quyết định công nhận): drafting, signing, the DOCX"),
     ("certificates", "OCOP certificates (giấy chứng nhận): lists, status, revocation, the PDF"),
+    ("plans", "Plans, their targets and progress reports (issue #12)"),
     ("public", "Public verification of a certificate by its code (no token)"),
     ("meta", "This description and the problem types"),
 ]
