@@ -126,3 +126,20 @@ def test_the_demo_plan_files_load(db, world):
     assert [t.year for t in yearly] == [2022, 2023, 2024, 2025]
     upgraded = [t for t in demo.targets if t.indicator == "upgraded"]
     assert {(t.low, t.high) for t in upgraded} == {(10, 20)} and "20" in upgraded[0].note
+
+
+def test_the_demo_plans_load_into_the_demo_tree(db, registry):
+    """The demo's codes: province 24 (Bắc Giang), district 219 (Lục Ngạn), as ocop_workflow/demo.py builds them."""
+    from ocop_workflow.services import directory
+
+    with db.transaction() as s:
+        directory.create_organisation(s, code="VN", name="Việt Nam", level="central")
+        directory.create_organisation(s, code="24", name="Tỉnh Bắc Giang", level="province", parent_code="VN")
+        directory.create_organisation(s, code="219", name="Huyện Lục Ngạn", level="district", parent_code="24")
+        system = Actor.system_actor(registry.policy)
+        loaded = [
+            plans.load_plan(s, system, read_plan(path.read_bytes(), path.name))
+            for path in sorted(PLANS_DIR.glob("*.yaml"))
+        ]
+        assert [len(p.targets) for p in loaded] == [29, 5]
+        assert {t.organisation.code for t in loaded[0].targets} == {"24", "219"}
