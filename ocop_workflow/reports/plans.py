@@ -93,8 +93,6 @@ class Problem:
 class PlanFileError(InvalidData):
     """Every problem of a plan file at once; the message lists them, one a line."""
 
-    code = "invalid_plan"
-
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = list(problems)
         super().__init__(
