@@ -49,9 +49,11 @@ INDICATORS: tuple[Indicator, ...] = (
         "products",
         Text(
             "Sản phẩm có ý tưởng được chấp nhận trong kỳ (lần đầu rời bước «Ý tưởng sản phẩm» sang «Phương án sản "
-            "xuất kinh doanh») và có ghi nhận Hội Nông dân hỗ trợ bắt đầu không muộn hơn ngày báo cáo",
+            "xuất kinh doanh») và có ghi nhận Hội Nông dân hỗ trợ bắt đầu không muộn hơn ngày báo cáo, chưa kết thúc "
+            "trước ngày ý tưởng được chấp nhận",
             "Products whose idea was accepted in the window (first move from “Product idea” to “Production "
-            "plan”) with a Farmers' Association support record starting on or before the report's day",
+            "plan”) with a Farmers' Association support record starting on or before the report's day and not "
+            "ended before the idea was accepted",
         ),
     ),
     Indicator(

@@ -45,6 +45,7 @@ TAGS = [
     ("decisions", "Recognition decisions (quyết định công nhận): drafting, signing, the DOCX"),
     ("certificates", "OCOP certificates (giấy chứng nhận): lists, status, revocation, the PDF"),
     ("records", "A product's programme records: association support, e-commerce listings, revenue (issue #12)"),
+    ("plans", "Plans, their targets and progress reports (issue #12)"),
     ("public", "Public verification of a certificate by its code (no token)"),
     ("meta", "This description and the problem types"),
 ]
