@@ -120,4 +120,5 @@ class Member:
     commune: str | None
     district: str | None
     on: date | None  # the day that made it count (the certificate's issue, the idea's acceptance, …)
-    detail: str | None = None  # e.g. "4★ · 24-219-0012/2024" or "3 người"
+    detail: str | None = None  # e.g. "4★ · 24-219-0012/2024", a listing's platforms, a chain's lead
+    value: float | None = None  # what it adds to the figure: 1 a product or unit, a session's attendees, revenue of Y+1
