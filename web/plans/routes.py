@@ -131,7 +131,7 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
     return response
 
 
-def _report_or_form(plan: Plan, template: str, **extra):
+def _report_or_form(plan: Plan):
     """Read the as-of day and area; a day that cannot be read answers 400 with the form again (today's
     report under it is not shown: a reader asked for another day)."""
     s, who = db_session(), actor()
@@ -176,7 +176,7 @@ def show(plan_id: int):
 
     s, who = db_session(), actor()
     plan = get_visible_plan(s, who, plan_id)
-    at, bad = _report_or_form(plan, "plans/show.html")
+    at, bad = _report_or_form(plan)
     if bad is not None:
         return bad
     org_code = (request.args.get("org") or "").strip() or None
@@ -185,8 +185,7 @@ def show(plan_id: int):
     bars = {t.target_id: Markup(charts.progress_bar(t, loc)) for t in report.targets}
     yearly = []
     for key, points in report.yearly.items():
-        own = [t for t in report.targets if t.indicator == key and t.organisation.id == report.organisation.id]
-        mine = own or [t for t in report.targets if t.indicator == key and t.organisation.id == report.owner.id]
+        mine = [t for t in report.targets if t.indicator == key]  # the area's targets: one a year at most
         yearly.append((BY_KEY[key], Markup(charts.yearly_chart(key, points, mine, loc))))
     below = {"province": _("Districts"), "district": _("Communes")}.get(report.organisation.level, _("Units"))
     ranking = (
@@ -220,7 +219,7 @@ def target(plan_id: int, target_id: int):
 
     s, who = db_session(), actor()
     plan = get_visible_plan(s, who, plan_id)
-    at, bad = _report_or_form(plan, "plans/target.html")
+    at, bad = _report_or_form(plan)
     if bad is not None:
         return bad
     org_code = (request.args.get("org") or "").strip() or None
