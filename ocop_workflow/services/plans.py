@@ -9,12 +9,16 @@ replaces that plan's fields and targets, all or nothing.
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..errors import NotFound
 from ..i18n import Text
-from ..models import Organisation, Plan, PlanTarget
+from ..models import Organisation, Plan, PlanTarget, Producer, Product
+from ..reports import progress
+from ..reports.files import ReportFiles
 from ..reports.plans import PlanFileError, PlanSource, Problem, TargetSpec
 from ..validation import valid_id
 from .access import Actor
@@ -199,6 +203,25 @@ __all__ = [
     "get_visible_plan",
     "load_plan",
     "plan_not_found",
+    "report_files",
     "source_of",
     "visible_plans",
 ]
+
+
+def report_files(session: Session, actor: Actor, plan: Plan, at: date, org: Organisation | None = None) -> ReportFiles:
+    """The report with what is behind each of its targets and the products' producers: what the
+    Excel and CSV files (`reports.files`) are made of. Scoped like `plan_report`."""
+    report = progress.plan_report(session, actor, plan, at, org)
+    area = session.get(Organisation, report.organisation.id)
+    found = {t.target_id: progress.members(session, actor, plan, t.target_id, at, area) for t in report.targets}
+    product_ids = sorted({m.id for ms in found.values() for m in ms if m.kind == "product"})
+    producers: dict[int, str] = {}
+    for chunk in range(0, len(product_ids), 500):
+        rows = session.execute(
+            select(Product.id, Producer.name)
+            .join(Producer, Product.producer_id == Producer.id)
+            .where(Product.id.in_(product_ids[chunk : chunk + 500]))
+        )
+        producers.update({pid: name for pid, name in rows})
+    return ReportFiles(report, found, producers)
