@@ -11,6 +11,7 @@ report is a link that can be sent, bookmarked and printed (web/static/print.css)
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from urllib.parse import quote
 
@@ -21,7 +22,6 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from ocop_workflow.errors import InvalidData, NotFound
-from ocop_workflow.folding import fold
 from ocop_workflow.i18n import Text
 from ocop_workflow.models import Organisation, Plan
 from ocop_workflow.reports import charts
@@ -123,7 +123,9 @@ def _file_name(report: PlanReport, extension: str) -> str:
 
 
 def _download(data: bytes, mimetype: str, name: str) -> Response:
-    plain = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "-" for ch in fold(name)) or "file"
+    bare = unicodedata.normalize("NFD", name.replace("Đ", "D").replace("đ", "d"))
+    bare = "".join(ch for ch in bare if not unicodedata.combining(ch))
+    plain = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "-" for ch in bare) or "file"
     plain = re.sub("-{2,}", "-", plain)
     response = Response(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name)}"
@@ -138,14 +140,15 @@ def _report_or_form(plan: Plan):
     try:
         at = parse_day(request.args.get("at"))
     except BadDay as exc:
-        return None, render_template(
+        page = render_template(
             "plans/bad_day.html",
             plan=plan,
             message=exc.message(locale()),
             raw=request.args.get("at", ""),
             org_code=request.args.get("org", ""),
             areas=area_choices(s, who, plan),
-        ), 400
+        )
+        return None, (page, 400)
     return at, None
 
 
@@ -245,38 +248,35 @@ def target(plan_id: int, target_id: int):
 # --- files ----------------------------------------------------------------------------------------------
 
 
-def _files_report(plan_id: int):
-    from ocop_workflow.reports.progress import plan_report
-    from ocop_workflow.services.plans import get_visible_plan
+def _files(plan_id: int):
+    """The report's files' content (`services.plans.report_files`), or a BadDay for an unreadable day."""
+    from ocop_workflow.services.plans import get_visible_plan, report_files
 
     s, who = db_session(), actor()
     plan = get_visible_plan(s, who, plan_id)
     at = parse_day(request.args.get("at"))
-    org = _area(s, request.args.get("org"))
-    return s, who, plan, at, org, plan_report(s, who, plan, at, org)
+    return report_files(s, who, plan, at, _area(s, request.args.get("org")))
 
 
 @bp.route("/<int:plan_id>/report.xlsx")
 @login_required
 def xlsx(plan_id: int):
-    from ocop_workflow.reports import files
+    from ocop_workflow.reports.files import build_xlsx
 
     try:
-        s, who, plan, at, org, report = _files_report(plan_id)
+        found = _files(plan_id)
     except BadDay as exc:
         return render_error(400, exc.message(locale()))
-    data = files.report_xlsx(s, who, plan, report, locale=locale())
-    return _download(data, XLSX, _file_name(report, "xlsx"))
+    return _download(build_xlsx(found, locale()), XLSX, _file_name(found.report, "xlsx"))
 
 
 @bp.route("/<int:plan_id>/report-csv.zip")
 @login_required
 def csv_zip(plan_id: int):
-    from ocop_workflow.reports import files
+    from ocop_workflow.reports.files import build_csv_zip
 
     try:
-        s, who, plan, at, org, report = _files_report(plan_id)
+        found = _files(plan_id)
     except BadDay as exc:
         return render_error(400, exc.message(locale()))
-    data = files.report_csv_zip(s, who, plan, report, locale=locale())
-    return _download(data, "application/zip", _file_name(report, "zip"))
+    return _download(build_csv_zip(found, locale()), "application/zip", _file_name(found.report, "zip"))
