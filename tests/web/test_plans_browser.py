@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_browser import CHROMIUM, open_menu
+from test_browser import CHROMIUM, browser, open_menu  # noqa: F401  (the browser fixture)
 
 from ocop_workflow.demo import DEMO_PASSWORD
 
@@ -28,7 +28,7 @@ def _login(page, base: str, email: str) -> None:
 
 
 @pytest.mark.parametrize("width", [1280, 375])
-def test_the_scheme_page_at_desktop_and_phone_width(demo_site, browser, width):
+def test_the_scheme_page_at_desktop_and_phone_width(demo_site, browser, width):  # noqa: F811
 
     context = browser.new_context(viewport={"width": width, "height": 900}, locale="vi-VN")
     page = context.new_page()
@@ -54,7 +54,7 @@ def test_the_scheme_page_at_desktop_and_phone_width(demo_site, browser, width):
         for i in range(yearly.count()):
             svg = yearly.nth(i)
             label = svg.get_attribute("aria-label")
-            words = " ".join(svg.locator("text").all_inner_texts())
+            words = " ".join(svg.locator("text").all_text_contents())
             name = label.split(" — ")[0]
             assert name.split()[0] in words  # the indicator's label is drawn …
             for part in label.split(" — ")[1].split("; "):
@@ -67,7 +67,7 @@ def test_the_scheme_page_at_desktop_and_phone_width(demo_site, browser, width):
         context.close()
 
 
-def test_a_commune_user_sees_only_its_commune_in_the_browser(demo_site, browser):
+def test_a_commune_user_sees_only_its_commune_in_the_browser(demo_site, browser):  # noqa: F811
     context = browser.new_context(viewport={"width": 375, "height": 800}, locale="vi-VN")
     page = context.new_page()
     page.set_default_timeout(15_000)
