@@ -39,6 +39,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import demo_plans
 from .config import Settings
 from .db import Database
 from .engine import Registry, star_for_score
@@ -1466,6 +1467,7 @@ def load_demo(
             loader.run(timelines)
             loader.finish_rounds()
             loader.revoke(next(i for i, spec in enumerate(PRODUCTS) if spec.name == REVOKED[0]), REVOKED[1])
+            demo_plans.load(session, loader.producers, now, seed)  # issue #12: the programme's records, the plans
     except BaseException:
         if loader is not None:
             for path in loader.written:

@@ -161,6 +161,7 @@ def register_blueprints(app: Flask) -> None:
     from .dashboard.routes import bp as dashboard_bp
     from .documents.routes import bp as documents_bp
     from .notifications.routes import bp as notifications_bp
+    from .plans.routes import bp as plans_bp
     from .product_records.routes import bp as product_records_bp
     from .products.routes import bp as products_bp
     from .public import bp as public_bp
@@ -180,6 +181,7 @@ def register_blueprints(app: Flask) -> None:
         admin_bp,
         public_bp,
         workflows_bp,
+        plans_bp,
     )
     for bp in (*blueprints, api_bp, tokens_bp):
         app.register_blueprint(bp)

@@ -23,7 +23,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -39,7 +39,7 @@ from ocop_workflow import passwords
 from ocop_workflow.db import Database
 from ocop_workflow.engine import Registry
 from ocop_workflow.errors import InvalidData
-from ocop_workflow.models import Notification, Producer, Product, User
+from ocop_workflow.models import Notification, Plan, PlanTarget, Producer, Product, User
 from ocop_workflow.services import directory, tokens
 from ocop_workflow.services import producers as producer_service
 from ocop_workflow.services.access import Actor, load_actor
@@ -59,6 +59,10 @@ OTHER_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 QUERY_ARGS = {
     "products.index": ["state", "org", "group", "star", "q", "waiting", "page"],
     "products.create": ["producer"],
+    "plans.show": ["at", "org"],
+    "plans.target": ["at", "org"],
+    "plans.xlsx": ["at", "org"],
+    "plans.csv_zip": ["at", "org"],
     "dashboard.inbox": ["page"],
     "notifications.index": ["before"],
     "admin.mail_outbox": ["show", "page"],
@@ -163,6 +167,23 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
             )
         )
         s.flush()
+        # issue #12 (plan pages): a plan with one target, so its pages read their query (at, org)
+        plan = Plan(
+            name="Kế hoạch thử",
+            basis_number="1/KH-UBND",
+            basis_date=date(2024, 1, 1),
+            organisation_id=world.orgs["P"],
+            body="office",
+            first_year=2024,
+            last_year=2025,
+        )
+        plan.targets.append(
+            PlanTarget(
+                position=1, indicator="new_supported", organisation_id=world.orgs["P"], comparison="at_least", low=10
+            )
+        )
+        s.add(plan)
+        s.flush()
         other_user = s.scalars(select(User.id).where(User.email == world.user("commune_officer", "C2"))).one()
         notification = s.scalars(select(Notification.id)).first()
         user_id, product_id = broad.id, product.id
@@ -188,6 +209,8 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
             "listing_id": "1",
             "year": "2025",
             "org_id": str(world.orgs["P"]),
+            "plan_id": str(plan.id),
+            "target_id": str(plan.targets[0].id),
         }
     group = sorted(cat.product_groups)[0]
     forms = {
