@@ -319,6 +319,10 @@ def link_product(
     return link
 
 
+def link_not_found(link_id: object) -> NotFound:
+    return _not_found(LINK, link_id)
+
+
 def unlink_product(
     session: Session, actor: Actor, link_id: int, *, unlinked_on: date, today: date | None = None
 ) -> MaterialAreaProduct:
@@ -796,6 +800,7 @@ __all__ = [
     "get_chain",
     "get_sales_point",
     "get_training",
+    "link_not_found",
     "link_product",
     "linkable_products",
     "list_areas",

@@ -44,6 +44,7 @@ TAGS = [
     ("sheets", "A council member's own score sheet (phiếu đánh giá)"),
     ("decisions", "Recognition decisions (quyết định công nhận): drafting, signing, the DOCX"),
     ("certificates", "OCOP certificates (giấy chứng nhận): lists, status, revocation, the PDF"),
+    ("programme", "A unit's programme records: raw-material areas, value chains, sales points, trainings"),
     ("public", "Public verification of a certificate by its code (no token)"),
     ("meta", "This description and the problem types"),
 ]
@@ -88,6 +89,7 @@ STRINGS = {"type": "array", "items": STR}
 
 
 def components(registry: Registry) -> dict:
+    from .programme_schemas import programme_components  # issue #12: a unit's programme records
     from .recognition_schemas import recognition_components  # these build on the helpers above
     from .round_schemas import round_components
 
@@ -338,6 +340,7 @@ def components(registry: Registry) -> dict:
         ),
         **round_components(),
         **recognition_components(),
+        **programme_components(),
         "DocumentType": {"type": "string", "enum": doc_types},
         "ProductGroup": {"type": "string", "enum": groups},
     }
