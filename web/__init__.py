@@ -162,6 +162,7 @@ def register_blueprints(app: Flask) -> None:
     from .documents.routes import bp as documents_bp
     from .notifications.routes import bp as notifications_bp
     from .products.routes import bp as products_bp
+    from .programme.routes import bp as programme_bp
     from .public import bp as public_bp
     from .recognition.routes import bp as recognition_bp
     from .rounds.routes import bp as rounds_bp
@@ -178,6 +179,7 @@ def register_blueprints(app: Flask) -> None:
         admin_bp,
         public_bp,
         workflows_bp,
+        programme_bp,
     )
     for bp in (*blueprints, api_bp, tokens_bp):
         app.register_blueprint(bp)
