@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from conftest import Env, csrf, login, text
 from sqlalchemy import select
+from test_browser import CHROMIUM, Walker, browser, server  # noqa: F401  (fixtures)
 
 from ocop_workflow.models import MaterialArea, SalesPoint, Training, ValueChain
 
@@ -169,3 +171,29 @@ def test_who_sees_the_programme(client, env: Env):
     english.set_cookie("lang", "en")
     page = text(english.get("/programme/areas?lang=en"))
     assert 'id="new-area"' in page
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium")
+def test_programme_pages_in_a_browser_at_1280_and_375(server, browser, web_template):  # noqa: F811
+    """A district officer records a sales point on a phone; every page fits 375 px without sideways scrolling."""
+    base, app = server
+    env = Env(app, web_template, app.extensions["ocop"].db, None)
+    env.product(name="Vải thiều Phượng Sơn")
+    for width in (1280, 375):
+        walker = Walker(browser, base, f"programme-{width}", width=width)
+        walker.login(env.world.emails["dassoc"])
+        if width == 375:
+            walker.goto("/programme/sales-points", "sales-points-form")
+            walker.page.fill("#name", "Điểm bán OCOP Chũ")
+            walker.page.fill("#address", "Thị trấn Chũ")
+            walker.page.fill("#opened_on", "01/05/2023")
+            walker.page.click("#new-sales-point input[type=submit]")
+            walker.page.wait_for_load_state()
+            assert "Điểm bán OCOP Chũ" in walker.page.inner_text("#sales-points")
+        for path in ("/programme", "/programme/areas", "/programme/chains", "/programme/sales-points"):
+            walker.goto(path, path.strip("/").replace("/", "-"))
+            overflow = walker.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (width, path, overflow)
+        walker.goto("/programme/trainings", "trainings")
+        walker.close()
+    assert not Walker.csp_violations
