@@ -164,6 +164,7 @@ def register_blueprints(app: Flask) -> None:
     from .plans.routes import bp as plans_bp
     from .product_records.routes import bp as product_records_bp
     from .products.routes import bp as products_bp
+    from .programme.routes import bp as programme_bp
     from .public import bp as public_bp
     from .recognition.routes import bp as recognition_bp
     from .rounds.routes import bp as rounds_bp
@@ -182,6 +183,7 @@ def register_blueprints(app: Flask) -> None:
         public_bp,
         workflows_bp,
         plans_bp,
+        programme_bp,
     )
     for bp in (*blueprints, api_bp, tokens_bp):
         app.register_blueprint(bp)

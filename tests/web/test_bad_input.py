@@ -211,6 +211,12 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
             "org_id": str(world.orgs["P"]),
             "plan_id": str(plan.id),
             "target_id": str(plan.targets[0].id),
+            # a unit's programme records (issue #12, helper "programme"): none exists, the lookups answer 404
+            "area_id": "1",
+            "link_id": "1",
+            "chain_id": "1",
+            "point_id": "1",
+            "what": "working",
         }
     group = sorted(cat.product_groups)[0]
     forms = {
@@ -303,6 +309,34 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
         "product_records.set_revenue": {"year": "2025", "amount": "1.250.000.000"},
         # the province's choice of rules for new products (issue #11); the form's fields carry the province's prefix
         "workflows.set_province_default": {f"p{world.orgs['P']}-workflow_key": "ocop-1489"},
+        # a unit's programme records (issue #12, helper "programme")
+        "programme.areas": {"commune_id": str(world.orgs["C1"]), "name": "Vùng vải", "area_ha": "12,5"},
+        "programme.edit_area": {"name": "Vùng vải", "area_ha": "12,5", "growing_code": "BG-01"},
+        "programme.link_product": {"product_id": str(product_id), "linked_on": "05/01/2026"},
+        "programme.unlink_product": {"day": "05/02/2026"},
+        "programme.chains": {
+            "organisation_id": str(world.orgs["D1"]),
+            "name": "Chuỗi vải",
+            "lead_producer_id": "0",
+            "lead_name": "HTX Vải",
+            "members": str(world.producers["cooperative"]),
+            "started_on": "05/01/2025",
+        },
+        "programme.chain_date": {"day": "05/02/2026"},
+        "programme.sales_points": {
+            "organisation_id": str(world.orgs["D1"]),
+            "name": "Điểm bán",
+            "address": "TT Chũ",
+            "opened_on": "05/01/2025",
+        },
+        "programme.close_sales_point": {"day": "05/02/2026"},
+        "programme.trainings": {
+            "organisation_id": str(world.orgs["C1"]),
+            "kind": "training",
+            "held_on": "05/01/2026",
+            "topic": "Câu chuyện sản phẩm",
+            "people_producer": "30",
+        },
     }
     json_bodies = {
         "api.create_product_view": {
@@ -344,6 +378,33 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
         "api.remove_decision_product_view": {"product_id": product_id, "version": None},
         "api.sign_decision_view": {"number": "12/QĐ-UBND", "signed_on": "2026-03-02", "signer_title": None},
         "api.revoke_certificate_view": {"reason": "Vi phạm", "decision_number": "5/QĐ-UBND", "revoked_on": None},
+        # a unit's programme records (issue #12, helper "programme")
+        "api.create_area_view": {"commune_id": world.orgs["C1"], "name": "Vùng vải", "area_ha": "12,5"},
+        "api.link_area_view": {"product_id": product_id, "linked_on": "2026-01-05"},
+        "api.end_link_view": {"unlinked_on": "2026-02-05"},
+        "api.create_chain_view": {
+            "organisation_id": world.orgs["D1"],
+            "name": "Chuỗi vải",
+            "lead_name": "HTX Vải",
+            "members": [world.producers["cooperative"]],
+            "products": [product_id],
+            "started_on": "2025-01-05",
+        },
+        "api.patch_chain_view": {"working_from": "2025-06-01", "members": [world.producers["cooperative"]]},
+        "api.create_sales_point_view": {
+            "organisation_id": world.orgs["D1"],
+            "name": "Điểm bán",
+            "address": "TT Chũ",
+            "opened_on": "2025-01-05",
+        },
+        "api.close_sales_point_view": {"closed_on": "2026-02-05"},
+        "api.create_training_view": {
+            "organisation_id": world.orgs["C1"],
+            "kind": "training",
+            "held_on": "2026-01-05",
+            "topic": "Câu chuyện sản phẩm",
+            "people": {"producer": 30},
+        },
     }
     from web import create_app
 

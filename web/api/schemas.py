@@ -46,6 +46,7 @@ TAGS = [
     ("certificates", "OCOP certificates (giấy chứng nhận): lists, status, revocation, the PDF"),
     ("records", "A product's programme records: association support, e-commerce listings, revenue (issue #12)"),
     ("plans", "Plans, their targets and progress reports (issue #12)"),
+    ("programme", "A unit's programme records: raw-material areas, value chains, sales points, trainings"),
     ("public", "Public verification of a certificate by its code (no token)"),
     ("meta", "This description and the problem types"),
 ]
@@ -91,6 +92,7 @@ STRINGS = {"type": "array", "items": STR}
 
 def components(registry: Registry) -> dict:
     from .product_records_schemas import product_records_components
+    from .programme_schemas import programme_components  # issue #12: a unit's programme records
     from .recognition_schemas import recognition_components  # these build on the helpers above
     from .round_schemas import round_components
 
@@ -342,6 +344,7 @@ def components(registry: Registry) -> dict:
         **round_components(),
         **recognition_components(),
         **product_records_components(registry),
+        **programme_components(),
         "DocumentType": {"type": "string", "enum": doc_types},
         "ProductGroup": {"type": "string", "enum": groups},
     }
