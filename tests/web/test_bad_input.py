@@ -248,6 +248,7 @@ def target(db: Database, registry: Registry, tmp_path: Path, monkeypatch: pytest
         },
         "products.edit_producer": {"name": "HTX cũ", "kind": "cooperative", "tax_code": "0101234567"},
         "documents.upload": {"doc_type": "business_plan"},
+        "plans.load": {},  # the plan file is the upload (issue #12)
         "admin.create_user": {
             "email": "moi@test.ocop.vn",
             "name": "Người mới",
@@ -486,7 +487,7 @@ def _body(t: Target, endpoint: str, method: str, token: bool) -> dict:
         return {"headers": headers}
     if endpoint in t.json:
         return {"headers": headers, "json": t.json[endpoint]}
-    if endpoint in ("documents.upload", "api.upload_document_view"):
+    if endpoint in ("documents.upload", "api.upload_document_view", "plans.load"):
         return {"headers": headers, **_multipart({"doc_type": "business_plan"}, "ke-hoach.pdf", PDF)}
     return {"headers": headers, "data": t.forms.get(endpoint, {"name": "x"})}
 
@@ -566,7 +567,8 @@ def _walk_forms(t: Target, rules: list, user, anon) -> None:
         for name in [*normal, "unexpected"]:
             for value in FIELD_VALUES:
                 data = {**normal, name: value}
-                body = _multipart(data, "a.pdf", PDF) if rule.endpoint == "documents.upload" else {"data": data}
+                uploads = ("documents.upload", "plans.load")
+                body = _multipart(data, "a.pdf", PDF) if rule.endpoint in uploads else {"data": data}
                 _send(t, user, "POST", url, f"{name}={value[:20]!r}", **body)
                 _relogin(t, user, rule.endpoint)
         _send(t, user, "POST", url, "NUL field name", data={**normal, "x\x00": "1"})
@@ -575,7 +577,7 @@ def _walk_forms(t: Target, rules: list, user, anon) -> None:
 
 def _walk_uploads(t: Target, rules: list, user, anon) -> None:
     """Uploads: hostile file names, no file, a text field where the file should be."""
-    for endpoint, token in (("documents.upload", False), ("api.upload_document_view", True)):
+    for endpoint, token in (("documents.upload", False), ("api.upload_document_view", True), ("plans.load", False)):
         rule = next(r for r in rules if r.endpoint == endpoint)
         url = _url(rule.rule, t.ids)
         headers = {"Authorization": f"Bearer {t.api_token}"} if token else {}

@@ -15,7 +15,7 @@ import unicodedata
 from datetime import date
 from urllib.parse import quote
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -32,6 +32,7 @@ from ocop_workflow.services.certificates import local_day
 
 from ..context import actor, db_session, locale
 from ..errors import render_error
+from .forms import PlanUploadForm
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
@@ -155,9 +156,7 @@ def _report_or_form(plan: Plan):
 # --- pages ----------------------------------------------------------------------------------------------
 
 
-@bp.route("")
-@login_required
-def index():
+def _index(form: PlanUploadForm | None = None, problems: list[str] | None = None, status: int = 200):
     from ocop_workflow.reports.progress import plan_report
     from ocop_workflow.services.plans import visible_plans
 
@@ -168,7 +167,68 @@ def index():
         report = plan_report(s, who, plan, today)
         statuses = [t.status for t in report.targets]
         rows.append((plan, report, statuses.count(MET), statuses.count(BEHIND), len(statuses)))
-    return render_template("plans/index.html", rows=rows, today=today)
+    may_load = can(who, "manage_plans")
+    if form is None and may_load:
+        form = PlanUploadForm()
+    return render_template(
+        "plans/index.html", rows=rows, today=today, form=form if may_load else None, problems=problems or []
+    ), status
+
+
+@bp.route("")
+@login_required
+def index():
+    return _index()
+
+
+@bp.route("/load", methods=["POST"])
+@login_required
+def load():
+    """Load a plan from its file: the same reader and checks as `ocop plan load` (every problem at once,
+    with its line or cell), the same `manage_plans` right on the plan's owner. A refused file writes
+    nothing and the page lists the problems (422)."""
+    from ocop_workflow.reports.plans import PlanFileError, read_plan
+    from ocop_workflow.services.plans import load_plan
+
+    who = actor()
+    if not can(who, "manage_plans"):
+        abort(403)
+    form = PlanUploadForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return _index(form, status=422)
+    upload = form.file.data
+    data = upload.read()
+    source = read_plan(data, upload.filename or "plan")
+    try:
+        plan = load_plan(db_session(), who, source)
+    except PlanFileError as exc:
+        db_session().rollback()
+        return _index(form, [p.get(locale()) for p in exc.problems], status=422)
+    flash(_("The plan “%(name)s” has been loaded with %(n)s targets.", name=plan.name, n=len(plan.targets)), "success")
+    return redirect(url_for("plans.show", plan_id=plan.id), 303)
+
+
+@bp.route("/template.xlsx")
+@login_required
+def template():
+    """The empty XLSX layout a plan is written in (with the list of indicators and their rules)."""
+    from ocop_workflow.reports.plans import write_plan_xlsx
+
+    return _download(write_plan_xlsx(None, locale()), XLSX, _("plan-template") + ".xlsx")
+
+
+@bp.route("/<int:plan_id>/plan.xlsx")
+@login_required
+def plan_file(plan_id: int):
+    """A stored plan in the XLSX layout: to correct it and load it again."""
+    from ocop_workflow.reports.plans import write_plan_xlsx
+    from ocop_workflow.services.plans import get_visible_plan, source_of
+
+    plan = get_visible_plan(db_session(), actor(), plan_id)
+    name = f"{plan.basis_number.replace('/', '-')} {plan.name}"[:120]
+    return _download(write_plan_xlsx(source_of(plan), locale()), XLSX, name + ".xlsx")
 
 
 @bp.route("/<int:plan_id>")
