@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import BigInteger, cast, exists, extract, func, select
 from sqlalchemy.orm import Session
 
 from ..engine import Registry, WorkflowDefinition
@@ -51,7 +51,11 @@ READ_REPORTS = "read_reports"
 MIGRATE_TRIGGER = "migrate_workflow"  # services.workflow_migration: keeps the stay when the state is kept
 _CONTINUES = frozenset({EDIT_TRIGGER, MIGRATE_TRIGGER})
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
 _DAY = 86400
+_DAY_US = 86_400_000_000
+FIXED_FROM = datetime(1976, 1, 1, tzinfo=UTC)
 _BATCH = 20_000  # rows per fetch of the streamed query
 
 
@@ -86,7 +90,7 @@ class ProcessReport:
     year: int
     org: Organisation | None
     rows: list[ProcessRow]
-    years: list[int]  # the years in which some stay of the area ended (up to the as-of day), for a selector
+    years: list[int]  # from the first to the last year a stay of the area ended (up to the as-of day): a selector
     events: int = 0  # history rows read
 
 
@@ -164,25 +168,60 @@ def end_of_day(day: date, tz: str = DEFAULT_TZ) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
+def _micros(moment: datetime) -> int:
+    """A UTC moment as whole microseconds since 1970: times compare exactly (floats would not)."""
+    return (moment - _EPOCH) // _MICRO
+
+
 def _events(session: Session, org: Organisation | None, before: datetime):
-    """The history of the area's products up to `before`, in order, streamed. On SQLite the time is read
-    as its stored text (parsed below with `fromisoformat`, several times faster than the ORM type)."""
+    """The history of the area's products up to `before`, in (product, seq) order, streamed; the time as
+    whole microseconds since 1970, computed by the database (a datetime object per row costs more than the
+    rest of the walk). The area's filter is left out when no product lies outside it (a province)."""
     sqlite = session.get_bind().dialect.name == "sqlite"
-    at_col = type_coerce(ProductEvent.at, String) if sqlite else ProductEvent.at
+    at = ProductEvent.at
+    if sqlite:  # stored as text "YYYY-MM-DD HH:MM:SS.ffffff" in UTC
+        micros = cast(func.strftime("%s", at), BigInteger) * 1_000_000 + cast(func.substr(at, 21, 6), BigInteger)
+    else:
+        micros = cast(func.floor(extract("epoch", at) * 1_000_000), BigInteger)
     stmt = select(
         ProductEvent.product_id,
         ProductEvent.to_state,
         ProductEvent.trigger,
         ProductEvent.workflow_key,
         ProductEvent.workflow_version,
-        at_col,
-    ).where(ProductEvent.at < before)
+        micros,
+    ).where(at < before)
     if org is not None:
         communes = select(Organisation.id).where(Organisation.path.startswith(org.path, autoescape=True))
-        stmt = stmt.where(ProductEvent.product_id.in_(select(Product.id).where(Product.commune_id.in_(communes))))
+        outside = session.scalar(select(exists().where(Product.commune_id.not_in(communes))))
+        if outside:
+            stmt = stmt.where(ProductEvent.product_id.in_(select(Product.id).where(Product.commune_id.in_(communes))))
     stmt = stmt.order_by(ProductEvent.product_id, ProductEvent.seq)
-    result = session.connection().execution_options(yield_per=_BATCH).execute(stmt)
-    return result, sqlite
+    conn = session.connection()
+    if not sqlite:  # a server-side cursor, read in batches
+        yield from conn.execution_options(yield_per=_BATCH).execute(stmt).partitions()
+        return
+    # SQLite's cursor steps its statement as rows are asked for, and the columns need no conversion (ids,
+    # keys, whole numbers): the rows come straight from the driver's cursor, since wrapping a million rows
+    # as Row objects costs as much as the whole walk. (Without yield_per the result reads nothing ahead.)
+    result = conn.execute(stmt)
+    cursor = result.cursor
+    try:
+        while chunk := cursor.fetchmany(_BATCH):
+            yield chunk
+    finally:
+        result.close()
+
+
+def _fixed_offset(zone: ZoneInfo, last_year: int) -> int | None:
+    """The zone's UTC offset in seconds when it has not changed since 1976 (Vietnam: +7 since 1975), else
+    None (then every hour's offset is looked up)."""
+    seen = {
+        int(datetime(y, m, 1, 12, tzinfo=zone).utcoffset().total_seconds())
+        for y in range(FIXED_FROM.year, last_year + 2)
+        for m in (1, 7)
+    }
+    return seen.pop() if len(seen) == 1 else None
 
 
 class _Tally:
@@ -195,12 +234,14 @@ class _Tally:
         self.now = end_of_day(at, tz) - timedelta(microseconds=1)  # the last moment of the as-of day
         self.year = year
         self.year_lo, self.year_hi = date(year, 1, 1).toordinal(), date(year + 1, 1, 1).toordinal()
-        self.years: set[int] = set()
+        self.first_day, self.last_day = date.max.toordinal(), 0  # the first and last day a stay ended
         self.rows: dict[tuple[str, str], ProcessRow] = {}
         self.infos: dict[tuple[str, int, str], _StateInfo] = {}
-        self.bounds: dict[tuple[str, int, str], float] = {}  # open stays entered before this (timestamp) are late
+        self.bounds: dict[tuple[str, int, str], int] = {}  # open stays entered before this (micros) are late
         self.index = _WorkIndex(min(at.year, year) - 1, at.year)
         self.offsets: dict[int, int] = {}  # UTC hour -> the zone's offset then (seconds): exact across DST changes
+        self.fixed = _fixed_offset(self.zone, at.year)  # the zone's one offset since 1976, if it has one
+        self.fixed_from = _micros(FIXED_FROM)
 
     def info(self, key: str, version: int, state: str) -> _StateInfo:
         found = self.infos.get((key, version, state))
@@ -219,25 +260,23 @@ class _Tally:
         if n:
             row.sla = tuple(sorted({*row.sla, (n, definition.sla_calendar)}))
             bound = sla_calendar(definition.sla_calendar, self.zone).stalled_before(self.now, n)
-            self.bounds[(key, version, state)] = bound.timestamp()
+            self.bounds[(key, version, state)] = _micros(bound)
         found = self.infos[(key, version, state)] = _StateInfo(row, n or None, definition.sla_calendar == "working")
         return found
 
-    def day_of(self, ts: float) -> int:
-        """The local day number (`date.toordinal`) of a UTC timestamp."""
-        hour = int(ts // 3600)
+    def day_of(self, us: int) -> int:
+        """The local day number (`date.toordinal`) of a moment in microseconds since 1970."""
+        seconds = us // 1_000_000
+        if self.fixed is not None and us >= self.fixed_from:
+            return (seconds + self.fixed) // _DAY + _EPOCH_ORDINAL
+        hour = seconds // 3600
         off = self.offsets.get(hour)
         if off is None:
             off = self.offsets[hour] = int(datetime.fromtimestamp(hour * 3600, self.zone).utcoffset().total_seconds())
-        return int((ts + off) // _DAY) + _EPOCH_ORDINAL
+        return (seconds + off) // _DAY + _EPOCH_ORDINAL
 
-    def ended(self, info: _StateInfo, start_ts: float, start: int, ts: float) -> None:
-        """A stay entered at `start_ts` (local day `start`) left at `ts`: counted when it left in the year."""
-        day = self.day_of(ts)
-        if not self.year_lo <= day < self.year_hi:
-            self.years.add(date.fromordinal(day).year)
-            return
-        self.years.add(self.year)
+    def ended(self, info: _StateInfo, start_us: int, start: int, us: int, day: int) -> None:
+        """A stay entered at `start_us` (local day `start`) left at `us` (local day `day`, in the year)."""
         index = self.index
         if not (index.base <= start < index.end and index.base <= day < index.end):
             index.cover(start)
@@ -253,36 +292,48 @@ class _Tally:
                 # on or before the N-th working day after the day of entry
                 within = worked < n or (worked == n and index.work[day - base] == 1)
             else:
-                within = ts - start_ts < n * _DAY
+                within = us - start_us < n * _DAY_US
             row.within_sla += within
 
-    def still_open(self, info: _StateInfo, key: tuple[str, int, str], start_ts: float) -> None:
+    def still_open(self, info: _StateInfo, key: tuple[str, int, str], start_us: int) -> None:
         info.row.open += 1
         bound = self.bounds.get(key)
-        if bound is not None and start_ts < bound:
+        if bound is not None and start_us < bound:
             info.row.late += 1
 
 
-def _walk(tally: _Tally, rows, sqlite: bool) -> int:
+def _walk(tally: _Tally, chunks) -> int:
     """One pass over the history in (product, seq) order: each row either continues the product's stay
     (an edit, a migration keeping the state), ends it and starts the next, or starts a new product."""
-    parse = datetime.fromisoformat
     events = 0
-    pid_now, state_now, info_now, key_now, ts_now, day_now = None, None, None, None, 0.0, 0
-    for pid, state, trigger, key, version, when in rows:
-        events += 1
-        ts = parse(when).replace(tzinfo=UTC).timestamp() if sqlite else when.timestamp()
-        if pid == pid_now:
-            if state == state_now and trigger in _CONTINUES:
+    pid_now, state_now, info_now, key_now, us_now, day_now = None, None, None, None, 0, 0
+    fixed, fixed_from, day_of = tally.fixed, tally.fixed_from, tally.day_of
+    year_lo, year_hi, infos = tally.year_lo, tally.year_hi, tally.infos
+    first, last = tally.first_day, tally.last_day
+    for chunk in chunks:
+        events += len(chunk)
+        for pid, state, trigger, key, version, us in chunk:
+            if pid == pid_now and state == state_now and trigger in _CONTINUES:
                 continue
-            tally.ended(info_now, ts_now, day_now, ts)
-        elif pid_now is not None:
-            tally.still_open(info_now, key_now, ts_now)
-        pid_now, state_now, ts_now, key_now = pid, state, ts, (key, version, state)
-        info_now = tally.info(key, version, state)
-        day_now = tally.day_of(ts)
+            if fixed is not None and us >= fixed_from:
+                day = (us // 1_000_000 + fixed) // _DAY + _EPOCH_ORDINAL
+            else:
+                day = day_of(us)
+            if pid == pid_now:
+                if day < first:
+                    first = day
+                if day > last:
+                    last = day
+                if year_lo <= day < year_hi:
+                    tally.ended(info_now, us_now, day_now, us, day)
+            elif pid_now is not None:
+                tally.still_open(info_now, key_now, us_now)
+            key_now = (key, version, state)
+            pid_now, state_now, us_now, day_now = pid, state, us, day
+            info_now = infos.get(key_now) or tally.info(key, version, state)
     if pid_now is not None:
-        tally.still_open(info_now, key_now, ts_now)
+        tally.still_open(info_now, key_now, us_now)
+    tally.first_day, tally.last_day = first, last
     return events
 
 
@@ -301,8 +352,7 @@ def process_figures(
     area = resolve_area(session, actor, org)
     year = at.year if year is None else year
     tally = _Tally(registry, at, year, tz)
-    result, sqlite = _events(session, area, end_of_day(at, tz))
-    events = _walk(tally, result, sqlite)
+    events = _walk(tally, _events(session, area, end_of_day(at, tz)))
     levels = _level_order()
     stage_order = {s.key: i for i, s in enumerate(registry.catalogue.stages)}
     for row in tally.rows.values():
@@ -311,7 +361,10 @@ def process_figures(
         row.durations = []
     shown = [r for r in tally.rows.values() if r.ended or r.open]
     shown.sort(key=lambda r: (stage_order.get(r.stage, len(stage_order)), r.stage, levels.get(r.level, 9)))
-    return ProcessReport(at, year, area, shown, sorted(tally.years), events)
+    years = []
+    if tally.last_day:
+        years = list(range(date.fromordinal(tally.first_day).year, date.fromordinal(tally.last_day).year + 1))
+    return ProcessReport(at, year, area, shown, years, events)
 
 
 def report_json(report: ProcessReport, locale: str = "vi") -> dict:
