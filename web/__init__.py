@@ -161,6 +161,7 @@ def register_blueprints(app: Flask) -> None:
     from .dashboard.routes import bp as dashboard_bp
     from .documents.routes import bp as documents_bp
     from .notifications.routes import bp as notifications_bp
+    from .process.routes import bp as process_bp
     from .products.routes import bp as products_bp
     from .public import bp as public_bp
     from .recognition.routes import bp as recognition_bp
@@ -178,6 +179,7 @@ def register_blueprints(app: Flask) -> None:
         admin_bp,
         public_bp,
         workflows_bp,
+        process_bp,  # the process figures (issue #12)
     )
     for bp in (*blueprints, api_bp, tokens_bp):
         app.register_blueprint(bp)

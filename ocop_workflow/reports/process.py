@@ -143,6 +143,27 @@ def _level_order() -> dict[str, int]:
     return {level: i for i, level in enumerate(reversed(LEVELS))}
 
 
+MIN_YEAR = 2000
+
+
+def period_problem(at: date, year: int | None, today: date) -> Text | None:
+    """Why an as-of day or a year cannot be reported on (None: they can): the as-of day lies between 2000
+    and today (figures of a day still to come would change), the year between 2000 and the as-of day's."""
+    if at > today:
+        return Text(
+            f"Ngày xem số liệu ({at:%d/%m/%Y}) không được sau hôm nay ({today:%d/%m/%Y})",
+            f"The as-of day ({at:%d/%m/%Y}) cannot be after today ({today:%d/%m/%Y})",
+        )
+    if at.year < MIN_YEAR:
+        return Text(f"Ngày xem số liệu phải từ năm {MIN_YEAR}", f"The as-of day must be in {MIN_YEAR} or later")
+    if year is not None and not MIN_YEAR <= year <= at.year:
+        return Text(
+            f"Năm phải từ {MIN_YEAR} đến {at.year} (năm của ngày xem số liệu), nhận được {year}",
+            f"The year must be from {MIN_YEAR} to {at.year} (the as-of day's), got {year}",
+        )
+    return None
+
+
 def resolve_area(session: Session, actor: Actor, org: Organisation | None) -> Organisation | None:
     """The area the figures cover: `org` when the actor sees it and may read reports there (NotFound
     outside its area, PermissionDenied without the right), else the actor's own area: the highest
@@ -395,4 +416,13 @@ def report_json(report: ProcessReport, locale: str = "vi") -> dict:
     }
 
 
-__all__ = ["ProcessReport", "ProcessRow", "end_of_day", "process_figures", "report_json", "resolve_area"]
+__all__ = [
+    "MIN_YEAR",
+    "ProcessReport",
+    "ProcessRow",
+    "end_of_day",
+    "period_problem",
+    "process_figures",
+    "report_json",
+    "resolve_area",
+]
