@@ -21,6 +21,7 @@ district_review (30 calendar days, district level):
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -236,3 +237,42 @@ def test_a_commune_sees_its_commune_and_nothing_else(history, working_registry, 
     # a producer's own account may not read reports
     with pytest.raises(PermissionDenied):
         _figures(history, reg, "2025-06-11", actor=world.user("producer", "C1"))
+
+
+def test_the_command_prints_the_same_figures(history, world, monkeypatch):
+    from click.testing import CliRunner
+
+    from ocop_workflow.cli import Context
+    from ocop_workflow.cli_process import process
+
+    monkeypatch.setenv("OCOP_DATABASE_URL", history.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("OCOP_LANG", "vi")
+    contexts: list[Context] = []
+
+    class Runner(CliRunner):
+        def invoke(self, cmd, args):  # one Context per run, its database closed after
+            contexts.append(Context())
+            try:
+                return super().invoke(cmd, args, obj=contexts[-1])
+            finally:
+                if contexts[-1]._db is not None:
+                    contexts[-1]._db.dispose()
+
+    runner = Runner()
+    out = runner.invoke(process, ["--at", "2025-12-31", "--json"])
+    assert out.exit_code == 0, out.output
+    rows = {(r["stage"], r["level"]): r for r in json.loads(out.output)["rows"]}
+    # the shipped definitions count calendar days: Q1 within its 30 days, Q2 not; both 22 working days
+    district = rows[("district_council", "district")]
+    assert (district["ended"], district["share_within_sla"], district["median_working_days"]) == (2, 50.0, 22)
+    assert (district["open"], district["late"]) == (1, 1)
+    table = runner.invoke(process, ["--at", "2025-12-31", "--as", world.user("commune_association", "C1")])
+    assert table.exit_code == 0, table.output
+    assert "Phượng Sơn" in table.output and "Hồ sơ tại Hội đồng huyện" in table.output
+    line = next(x for x in table.output.splitlines() if x.startswith("Hồ sơ tại Hội đồng huyện"))
+    # ended (Q1 only), within, median, open and late (Q3, past its 30 days on 31/12)
+    assert line.split()[-6:] == ["1", "100,0", "%", "22", "1", "1"]
+    refused = runner.invoke(process, ["--org", "C3", "--as", world.user("commune_association", "C1")])
+    assert refused.exit_code != 0 and "error:" in refused.output
+    future = runner.invoke(process, ["--at", "2999-01-01"])
+    assert future.exit_code != 0 and "sau hôm nay" in future.output

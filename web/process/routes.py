@@ -42,7 +42,7 @@ def index():
     raw_at, raw_year, code = (request.args.get(k, "").strip() for k in ("at", "year", "org"))
     at = _day(raw_at) if raw_at else today
     if at is None:
-        return render_error(400, _("“%(value)s” is not a day (dd/mm/yyyy).", value=raw_at))
+        return render_error(400, _("“%(value)s” is not a day.", value=raw_at))
     if raw_year and not _YEAR.fullmatch(raw_year):
         return render_error(400, _("“%(value)s” is not a year.", value=raw_year))
     year = int(raw_year) if raw_year else None
