@@ -145,8 +145,12 @@ def test_the_api_gives_the_same_figures_and_scope(seeded):
     assert [r["ended"] for r in mine["rows"] if r["stage"] == "idea"] == [2]
     assert commune.get(f"{API}/reports/process?{AT}&org=C3").status_code == 404
     assert commune.get(f"{API}/reports/process?year=abc").status_code == 400
-    assert commune.get(f"{API}/reports/process?at=2025-02-30").status_code == 400
-    assert commune.get(f"{API}/reports/process?year=2026&at=2025-12-31").status_code == 400
+    assert commune.get(f"{API}/reports/process?year=1999").status_code == 400  # below the schema's minimum
+    assert commune.get(f"{API}/reports/process?at=31/12/2025").status_code == 400
+    # the right shape, refused by the rules: 422 with the reason
+    assert commune.get(f"{API}/reports/process?at=2025-02-30").status_code == 422
+    late = commune.get(f"{API}/reports/process?year=2026&at=2025-12-31")
+    assert late.status_code == 422 and "2026" in late.get_json()["detail"]
     # a producer's own account may not read reports
     assert province.as_(issue(seeded, "producer")).get(f"{API}/reports/process").status_code == 403
 
