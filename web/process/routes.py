@@ -53,5 +53,5 @@ def index():
     org = directory.get_org(s, code) if code else None  # unknown: NotFound, 404
     report = process_figures(s, registry(), who, at, year=year, org=org, tz=state().settings.timezone)
     years = sorted({*report.years, report.year, at.year}, reverse=True)
-    areas = organisations_in_scope(s, who, ("province", "district", "commune")) if not who.system else []
+    areas = organisations_in_scope(s, who)
     return render_template("process/index.html", report=report, years=years, areas=areas, today=today)
