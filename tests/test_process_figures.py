@@ -58,7 +58,6 @@ def t(day: str, hh: int = 9, mm: int = 0) -> datetime:
 
 def _product(s, name: str, producer: int, commune: int, wf: str, moves: list[tuple[str, str, datetime]]) -> None:
     """A product with its history: (trigger, state entered, when)."""
-    first = moves[0]
     p = Product(
         name=name,
         name_folded=name.lower(),
@@ -68,7 +67,7 @@ def _product(s, name: str, producer: int, commune: int, wf: str, moves: list[tup
         workflow_key=wf,
         workflow_version=2,
         state=moves[-1][1],
-        state_entered_at=first[2],
+        state_entered_at=[at for trigger, _state, at in moves if trigger != "edit"][-1],
         history_count=len(moves),
     )
     s.add(p)
@@ -276,3 +275,21 @@ def test_the_command_prints_the_same_figures(history, world, monkeypatch):
     assert refused.exit_code != 0 and "error:" in refused.output
     future = runner.invoke(process, ["--at", "2999-01-01"])
     assert future.exit_code != 0 and "sau hôm nay" in future.output
+
+
+def test_late_agrees_with_the_product_lists_rule(history, working_registry):
+    """The open stays counted late are the products the lists and the reminder sweep call late on that day."""
+    from sqlalchemy import func, select
+
+    from ocop_workflow.reports.process import end_of_day
+    from ocop_workflow.services.lateness import late_condition, late_params
+
+    # days after the last move (the products table holds the state of now, not of a past day)
+    for day in ("2025-12-02", "2025-12-03", "2025-12-31"):
+        report, _rows = _figures(history, working_registry, day)
+        moment = end_of_day(date.fromisoformat(day)) - timedelta(microseconds=1)
+        with history.session() as s:
+            stmt = select(func.count()).select_from(Product).where(late_condition(working_registry))
+            listed = s.execute(stmt, late_params(working_registry, moment)).scalar_one()
+        assert sum(r.late for r in report.rows) == listed, day
+        assert sum(r.open for r in report.rows) == 7  # one open stay per product
