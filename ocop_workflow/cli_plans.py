@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from .cli import Context, cli_locale, handle_errors, pass_ctx
+from .cli_process import process
 from .errors import InvalidData
 from .formats import format_date, format_number
 from .i18n import Text
@@ -214,7 +215,10 @@ def plan_delete(ctx: Context, plan_id: int, as_email: str) -> None:
 # --- report ----------------------------------------------------------------------------------------------
 @click.group("report")
 def report() -> None:
-    """Progress reports of plans."""
+    """Progress reports of plans, and the process figures of each stage."""
+
+
+report.add_command(process)  # `ocop report process`: per stage, the share finished within its time limit
 
 
 def _plain(value):

@@ -162,6 +162,7 @@ def register_blueprints(app: Flask) -> None:
     from .documents.routes import bp as documents_bp
     from .notifications.routes import bp as notifications_bp
     from .plans.routes import bp as plans_bp
+    from .process.routes import bp as process_bp
     from .product_records.routes import bp as product_records_bp
     from .products.routes import bp as products_bp
     from .programme.routes import bp as programme_bp
@@ -184,6 +185,7 @@ def register_blueprints(app: Flask) -> None:
         workflows_bp,
         plans_bp,
         programme_bp,
+        process_bp,  # the process figures (issue #12)
     )
     for bp in (*blueprints, api_bp, tokens_bp):
         app.register_blueprint(bp)

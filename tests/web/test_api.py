@@ -44,8 +44,8 @@ def test_openapi_document_is_generated_from_the_routes(env, api):
         for m in rule.methods - {"HEAD", "OPTIONS"}
     }
     documented = {(p, m.upper()) for p, ops in doc["paths"].items() for m in ops}
-    # 47 before issue #12; + 8 of a product's records, 12 of a unit's programme records, 4 of plans
-    assert len(routes) == len(documented) == 47 + 8 + 12 + 4
+    # 47 before issue #12; + 8 of a product's records, 12 of a unit's programme records, 4 of plans, 1 process
+    assert len(routes) == len(documented) == 47 + 8 + 12 + 4 + 1
     assert {re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", r) for r, _m in routes} == set(doc["paths"])
     transition = doc["paths"][f"{API}/products/{{product_id}}/transitions"]["post"]
     assert {"200", "400", "401", "403", "404", "409", "415", "422", "429"} <= set(transition["responses"])

@@ -46,6 +46,7 @@ TAGS = [
     ("certificates", "OCOP certificates (giấy chứng nhận): lists, status, revocation, the PDF"),
     ("records", "A product's programme records: association support, e-commerce listings, revenue (issue #12)"),
     ("plans", "Plans, their targets and progress reports (issue #12)"),
+    ("reports", "Process figures: per stage, the share of stays finished within the time limit (issue #12)"),
     ("programme", "A unit's programme records: raw-material areas, value chains, sales points, trainings"),
     ("public", "Public verification of a certificate by its code (no token)"),
     ("meta", "This description and the problem types"),
