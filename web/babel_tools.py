@@ -60,6 +60,8 @@ def update() -> None:
             for message in catalog:
                 if message.id and not message.string:
                     message.string = message.id  # English msgids are the English text
+                elif isinstance(message.id, tuple) and not all(message.string):
+                    message.string = message.id  # a plural: its singular and plural msgids
         with open(path, "wb") as fh:
             write_po(fh, catalog, sort_output=True, width=120, include_previous=False)
 
