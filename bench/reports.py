@@ -72,31 +72,8 @@ def _day(d: date) -> str:
     return d.isoformat()
 
 
-def build(path: Path, n_products: int, events_per_product: int, seed: int = 12) -> dict[str, int]:
-    """The province and its records; returns how many rows of each kind went in."""
-    rnd = random.Random(seed)
-    upgrade(f"sqlite:///{path}")
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=OFF")
-    now = _dt(datetime(2026, 12, 1, tzinfo=UTC))
-    orgs = [(1, "VN", "Việt Nam", "central", None, "/VN/"), (2, "24", "Bắc Giang", "province", 1, "/VN/24/")]
-    communes, districts = [], []
-    next_id = 3
-    for d in range(DISTRICTS):
-        did = next_id
-        next_id += 1
-        districts.append(did)
-        orgs.append((did, f"2{d:02d}", f"Huyện {d}", "district", 2, f"/VN/24/2{d:02d}/"))
-        for c in range(COMMUNES):
-            code = f"2{d:02d}{c:02d}"
-            orgs.append((next_id, code, f"Xã {d}.{c}", "commune", did, f"/VN/24/2{d:02d}/{code}/"))
-            communes.append(next_id)
-            next_id += 1
-    conn.executemany("INSERT INTO organisations (id, code, name, level, parent_id, path) VALUES (?,?,?,?,?,?)", orgs)
-    producers = [(i + 1, f"Chủ thể {i}", "household", communes[i % len(communes)]) for i in range(len(communes) * 10)]
-    conn.executemany("INSERT INTO producers (id, name, kind, commune_id) VALUES (?,?,?,?)", producers)
-
+def _products(rnd: random.Random, n_products: int, events_per_product: int, producers, districts, now) -> tuple:
+    """The products with their history, certificates, supports, listings, links and revenues (rows)."""
     start0 = date(2019, 1, 1)
     span = (date(2026, 6, 1) - start0).days
     products, events, certs, supports, listings, links, revenues = [], [], [], [], [], [], []
@@ -170,6 +147,39 @@ def build(path: Path, n_products: int, events_per_product: int, seed: int = 12) 
             linked = day + timedelta(days=rnd.randint(0, 500))
             unlinked = _day(linked + timedelta(days=rnd.randint(30, 900))) if rnd.random() < 0.2 else None
             links.append((rnd.randint(1, 1000), pid, _day(linked), unlinked, now))
+    return products, events, certs, supports, listings, links, revenues
+
+
+def build(path: Path, n_products: int, events_per_product: int, seed: int = 12) -> dict[str, int]:
+    """The province and its records; returns how many rows of each kind went in."""
+    rnd = random.Random(seed)
+    upgrade(f"sqlite:///{path}")
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")
+    now = _dt(datetime(2026, 12, 1, tzinfo=UTC))
+    orgs = [(1, "VN", "Việt Nam", "central", None, "/VN/"), (2, "24", "Bắc Giang", "province", 1, "/VN/24/")]
+    communes, districts = [], []
+    next_id = 3
+    for d in range(DISTRICTS):
+        did = next_id
+        next_id += 1
+        districts.append(did)
+        orgs.append((did, f"2{d:02d}", f"Huyện {d}", "district", 2, f"/VN/24/2{d:02d}/"))
+        for c in range(COMMUNES):
+            code = f"2{d:02d}{c:02d}"
+            orgs.append((next_id, code, f"Xã {d}.{c}", "commune", did, f"/VN/24/2{d:02d}/{code}/"))
+            communes.append(next_id)
+            next_id += 1
+    conn.executemany("INSERT INTO organisations (id, code, name, level, parent_id, path) VALUES (?,?,?,?,?,?)", orgs)
+    producers = [(i + 1, f"Chủ thể {i}", "household", communes[i % len(communes)]) for i in range(len(communes) * 10)]
+    conn.executemany("INSERT INTO producers (id, name, kind, commune_id) VALUES (?,?,?,?)", producers)
+
+    start0 = date(2019, 1, 1)
+    span = (date(2026, 6, 1) - start0).days
+    products, events, certs, supports, listings, links, revenues = _products(
+        rnd, n_products, events_per_product, producers, districts, now
+    )
     conn.executemany(
         "INSERT INTO products (id, name, product_group, producer_id, commune_id, workflow_key, workflow_version, state,"
         " state_entered_at, history_count, created_at, version, application_type)"
@@ -356,9 +366,10 @@ def check(path: Path, report) -> list[str]:
     if report.at >= date(2024, 1, 1) and by[("reached_3_star", 2024)].value != first3:
         problems.append(f"reached_3_star 2024 {by[('reached_3_star', 2024)].value} != SQL {first3}")
     total_units = sum(u.results[0].figure.numerator for u in report.units if u.results)
-    if report.units and report.targets and report.targets[0].indicator == "new_supported":
-        if total_units != report.targets[0].figure.numerator:
-            problems.append(f"units' new_supported sum {total_units} != province's {report.targets[0].figure}")
+    first = report.targets[0] if report.targets else None
+    shared = report.units and first is not None and first.indicator == "new_supported"
+    if shared and total_units != first.figure.numerator:
+        problems.append(f"units' new_supported sum {total_units} != province's {first.figure}")
     conn.close()
     return problems
 

@@ -14,6 +14,7 @@ from ocop_workflow.models import (
     EcommerceListing,
     Organisation,
     Plan,
+    PlanTarget,
     ProductSupport,
     SalesPoint,
     Training,
@@ -198,10 +199,16 @@ def test_members_agree_with_the_figures(db, pworld):
     with db.transaction() as s:
         plan = s.get(Plan, pworld.plan_id)
         system = Actor.system_actor()
+        province = _org(s, "P")
         for at in DATES:
             report = progress.plan_report(s, system, plan, at)
             for result in report.targets:
                 _agree(progress.members(s, system, plan, result.target_id, at), result)
+            # the report's figures (SQL aggregates) equal the items counted one by one (`figure`)
+            for key, points in report.yearly.items():
+                for point in points:
+                    exact = progress.figure(s, key, year_window(point.year, at), province, at)
+                    assert _close(point.figure.value, exact.value), (key, point.year, at)
             for unit in report.units:
                 org = s.get(Organisation, unit.organisation.id)
                 for result in unit.results:
@@ -302,3 +309,49 @@ def test_the_day_of_an_event_is_vietnams(db, pworld):
         y2023 = progress.figure(s, "new_supported", year_window(2023, AT_C), province, AT_C)
         y2024 = progress.figure(s, "new_supported", year_window(2024, AT_C), province, AT_C)
         assert (y2023.value, y2024.value) == (2, 2)  # P1, P3 | P4, P7
+
+
+def test_the_reports_aggregates_equal_the_items_for_every_indicator(db, pworld):
+    """A plan with every indicator, for each year and the whole period: each figure of the report (the
+    province's and each unit's, from SQL aggregates) equals `figure` (the items one by one)."""
+    with db.transaction() as s:
+        province = _org(s, "P")
+        plan = Plan(
+            name="Mọi chỉ tiêu",
+            basis_number="1/KH",
+            basis_date=date(2022, 1, 1),
+            organisation_id=province.id,
+            body="office",
+            first_year=2022,
+            last_year=2025,
+        )
+        position = 0
+        for key in BY_KEY:
+            for year in (None, 2022, 2023, 2024, 2025):
+                position += 1
+                plan.targets.append(
+                    PlanTarget(
+                        position=position,
+                        indicator=key,
+                        organisation_id=province.id,
+                        year=year,
+                        comparison="at_least",
+                        low=1,
+                    )
+                )
+        s.add(plan)
+        s.flush()
+        system = Actor.system_actor()
+        compared = 0
+        for at in DATES:
+            report = progress.plan_report(s, system, plan, at)
+            areas = [(province, report.targets)] + [
+                (s.get(Organisation, u.organisation.id), u.results) for u in report.units
+            ]
+            for org, results in areas:
+                for r in results:
+                    exact = progress.figure(s, r.indicator, r.window, org, at)
+                    assert _close(r.figure.value, exact.value), (r.indicator, r.year, org.code, at)
+                    assert _close(r.figure.numerator, exact.numerator), (r.indicator, r.year, org.code, at)
+                    compared += 1
+        assert compared == 3 * 75 + (4 + 3 + 3) * 75  # the province's and its units' (4, 3, 3 on the days)

@@ -3,13 +3,13 @@
 `plan_report` answers "where does this plan stand in this area as of this day": each target of the area
 with its figure and status, the units one level down ranked by progress, and each indicator's figure per
 plan year. `members` lists what is behind one target's figure (the drill-down), `figure` computes one
-indicator for one window and organisation. All three read the same `Facts` and the same rules
-(`reports.timelines`), so a figure and its members always agree.
+indicator for one window and organisation.
 
-Every indicator is evaluated as a list of *hits*: one per product, unit record or unit of the area that
-enters the figure, with the organisation it counts in, the day that made it count and what it adds to
-the numerator (and denominator, for shares and ratios). A figure for any sub-area is the sum of the
-hits under it, so the units table and the yearly chart cost no more queries.
+Each indicator's rule is written once, in `reports.timelines`, as the items (products, records, units)
+that enter its figure: the drill-down lists them and `figure` sums them. A plan report asks for tens of
+figures over windows of whole years; it sums the same rules as SQL aggregates grouped by commune and year
+(`reports.sql`, a fixed number of queries whatever the size of the province) and rolls the organisation
+tree up in Python. tests/test_report_figures.py holds both ways to the same numbers and to hand counts.
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ class Aggregates:
     def flow(self, key: str, first_year: int, last_year: int) -> PerOrg:
         """org -> (numerator, denominator) of the events of years first..last, on or before the as-of day."""
         if key not in self._flow:
-            if key in ("reached_3_star", "reached_4_star"):
+            if key in ("reached_3_star", "reached_4_star", "revenue_growth"):
                 self._load_reached()
             else:
                 by_year = self._flow[key] = {}
@@ -116,24 +116,50 @@ class Aggregates:
         )
 
     def _load_reached(self) -> None:
-        """reached_3_star and reached_4_star from one pass over the certificates."""
+        """reached_3_star, reached_4_star and revenue_growth from one pass over the products' first
+        certificates (revenue: the years before and after the first 3★+, both declared by the as-of day)."""
         first = self._first_certs()
         y3 = _year(first.c.first3)
         y4 = case((first.c.first4 <= self.at, _year(first.c.first4)))
+        declared_by = end_of_day_utc(self.at)
+        before = ProductRevenue.__table__.alias("before")
+        after = ProductRevenue.__table__.alias("after")
+        both = and_(before.c.amount.is_not(None), after.c.amount.is_not(None))
         stmt = (
-            select(Product.commune_id, y3, y4, func.count())
+            select(
+                Product.commune_id,
+                y3,
+                y4,
+                func.count(),
+                func.sum(case((both, after.c.amount))),
+                func.sum(case((both, before.c.amount))),
+            )
             .join(first, first.c.product_id == Product.id)
+            .outerjoin(
+                before,
+                and_(before.c.product_id == Product.id, before.c.year == y3 - 1, before.c.declared_at < declared_by),
+            )
+            .outerjoin(
+                after,
+                and_(after.c.product_id == Product.id, after.c.year == y3 + 1, after.c.declared_at < declared_by),
+            )
             .where(self._area(), first.c.first3 <= self.at)
             .group_by(Product.commune_id, y3, y4)
         )
-        three: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
-        four: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
-        for commune, year3, year4, n in self.session.connection().execute(stmt):
-            three[(commune, int(year3))][0] += n
+        three: dict[tuple[int, int], float] = defaultdict(float)
+        four: dict[tuple[int, int], float] = defaultdict(float)
+        growth: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for commune, year3, year4, n, amount_after, amount_before in self.session.connection().execute(stmt):
+            three[(commune, int(year3))] += n
             if year4 is not None:
-                four[(commune, int(year4))][0] += n
-        for key, acc in (("reached_3_star", three), ("reached_4_star", four)):
-            self._flow[key] = {k: (n, n) for k, (n, _) in acc.items()}
+                four[(commune, int(year4))] += n
+            if amount_before is not None:
+                acc = growth[(commune, int(year3))]
+                acc[0] += float(amount_after)
+                acc[1] += float(amount_before)
+        self._flow["reached_3_star"] = {k: (n, n) for k, n in three.items()}
+        self._flow["reached_4_star"] = {k: (n, n) for k, n in four.items()}
+        self._flow["revenue_growth"] = {k: (a, b) for k, (a, b) in growth.items()}
 
     def _registered_3_star_share(self):
         first = self._first_move(None, REVIEW_STAGES)
@@ -145,27 +171,6 @@ class Aggregates:
             .join(first, first.c.product_id == Product.id)
             .outerjoin(cert, cert.c.product_id == Product.id)
             .where(self._area(), first.c.first_at < end_of_day_utc(self.at))
-            .group_by(Product.commune_id, year)
-        )
-
-    def _revenue_growth(self):
-        first = self._first_certs()
-        year = _year(first.c.first3)
-        declared_by = end_of_day_utc(self.at)
-        before = ProductRevenue.__table__.alias("before")
-        after = ProductRevenue.__table__.alias("after")
-        return (
-            select(Product.commune_id, year, func.sum(after.c.amount), func.sum(before.c.amount))
-            .join(first, first.c.product_id == Product.id)
-            .join(
-                before,
-                and_(before.c.product_id == Product.id, before.c.year == year - 1, before.c.declared_at < declared_by),
-            )
-            .join(
-                after,
-                and_(after.c.product_id == Product.id, after.c.year == year + 1, after.c.declared_at < declared_by),
-            )
-            .where(self._area(), first.c.first3 <= self.at)
             .group_by(Product.commune_id, year)
         )
 
