@@ -22,6 +22,7 @@ from ocop_workflow.models import (
 )
 from ocop_workflow.reports import progress
 from ocop_workflow.reports.indicators import BY_KEY, COUNT, RATIO
+from ocop_workflow.reports.model import Figure
 from ocop_workflow.reports.windows import period_window, year_window
 from ocop_workflow.services.access import Actor, load_actor
 
@@ -355,3 +356,32 @@ def test_the_reports_aggregates_equal_the_items_for_every_indicator(db, pworld):
                     assert _close(r.figure.numerator, exact.numerator), (r.indicator, r.year, org.code, at)
                     compared += 1
         assert compared == 3 * 75 + (4 + 3 + 3) * 75  # the province's and its units' (4, 3, 3 on the days)
+
+
+@pytest.mark.parametrize(
+    ("key", "comparison", "low", "high", "at", "value", "expected"),
+    [
+        # a flow count, window 2024 open on 01/07/2024 (183 of 366 days: pro rata 5 of 10)
+        ("new_supported", "at_least", 10, None, date(2024, 7, 1), 5, ("on_track", 0.5)),
+        ("new_supported", "at_least", 10, None, date(2024, 7, 1), 4, ("behind", 0.4)),
+        ("new_supported", "at_least", 10, None, date(2024, 7, 1), 10, ("met", 1.0)),
+        ("new_supported", "at_least", 10, None, date(2025, 1, 1), 9, ("behind", 0.9)),  # closed
+        ("new_supported", "at_least", 10, None, date(2023, 12, 31), 0, ("not_started", 0.0)),
+        ("upgraded", "between", 10, 20, date(2024, 7, 1), 6, ("on_track", 0.6)),
+        ("upgraded", "between", 10, 20, date(2024, 7, 1), 12, ("on_track", 1.0)),  # met only when closed
+        ("upgraded", "between", 10, 20, date(2025, 1, 1), 12, ("met", 1.0)),
+        ("upgraded", "between", 10, 20, date(2024, 7, 1), 25, ("behind", 0.8)),  # above the ceiling
+        ("upgraded", "at_most", None, 4, date(2024, 7, 1), 3, ("on_track", 1.0)),
+        ("upgraded", "at_most", None, 4, date(2025, 1, 1), 4, ("met", 1.0)),
+        ("upgraded", "at_most", None, 4, date(2024, 7, 1), 5, ("behind", 0.8)),
+        # a stock and a share below target while open are behind, whatever the pace
+        ("recognised", "at_least", 10, None, date(2024, 7, 1), 9, ("behind", 0.9)),
+        ("outreach_communes", "share_at_least", 80, None, date(2024, 7, 1), 60.0, ("behind", 0.75)),
+        ("outreach_communes", "share_at_least", 80, None, date(2024, 7, 1), 80.0, ("met", 1.0)),
+        ("revenue_growth", "at_least", 1.5, None, date(2024, 7, 1), None, ("no_data", 0.0)),
+    ],
+)
+def test_status_and_progress(key, comparison, low, high, at, value, expected):
+    fig = Figure(value, value or 0, 1 if BY_KEY[key].unit != COUNT else None)
+    status, bar = progress.status_and_progress(key, comparison, low, high, year_window(2024, at), fig)
+    assert (status, pytest.approx(bar)) == (expected[0], pytest.approx(expected[1]))
