@@ -55,12 +55,13 @@ class _Engine:
     """One area's facts and, per indicator, its items (computed once per report); the figures of every
     window and sub-area are sums of the same items as the drill-down's."""
 
-    def __init__(self, facts: Facts, at: date, days: list[date] | None = None) -> None:
+    def __init__(self, facts: Facts, at: date, days: list[date] | None = None, since: date = date(1970, 1, 1)) -> None:
         """`days`: the windows' last days a report will ask for; given, the product indicators come from
         SQL aggregates (`reports.sql`) for windows that begin on 1 January and end on 31 December or on
         `at` (a plan's); otherwise, and for any other window, from the items one by one."""
         self.facts, self.at, self.days = facts, at, days
-        self._aggregates = Aggregates(facts, at) if days is not None else None
+        self.since = since
+        self._aggregates = Aggregates(facts, at, self.since) if days is not None else None
         self._timelines: dict[str, Timeline] = {}
         self._per_window: dict[tuple[str, Window], list[Item]] = {}
         self._sums: dict[tuple[str, Window], dict[int, tuple[float, float]]] = {}
@@ -103,8 +104,9 @@ class _Engine:
 
     def _aligned(self, window: Window) -> bool:
         """A window of whole years, cut at the as-of day: what the per-year aggregates can sum exactly."""
-        end = window.end
-        return (window.start.month, window.start.day) == (1, 1) and (end == self.at or (end.month, end.day) == (12, 31))
+        start, end = window.start, window.end
+        whole_years = (start.month, start.day) == (1, 1) and (end == self.at or (end.month, end.day) == (12, 31))
+        return whole_years and start >= self.since
 
     def figure(self, key: str, window: Window, area: OrgRow) -> Figure:
         num = den = 0.0
@@ -297,7 +299,7 @@ def plan_report(
     facts = _facts_for(session, plan, area_org, registry)
     years = range(plan.first_year, plan.last_year + 1)
     days = sorted({w.end for w in [*(year_window(y, at) for y in years), _period(plan, at)] if started(w)})
-    engine = _Engine(facts, at, days)
+    engine = _Engine(facts, at, days, date(plan.first_year, 1, 1))
     area = facts.orgs[area_org.id]
     targets = [_result(engine, a, area) for a in _applied(plan, facts, area, at)]
     units = []

@@ -28,7 +28,7 @@ from ..models import (
 )
 from ..services.certificates import valid_on
 from .facts import REVIEW_STAGES, Facts
-from .windows import end_of_day_utc, local_date_sql
+from .windows import day_start_utc, end_of_day_utc, local_date_sql
 
 FLOW_KEYS = ("new_supported", "reached_3_star", "reached_4_star", "registered_3_star_share", "revenue_growth")
 STOCK_KEYS = ("recognised", "on_ecommerce", "material_linked")
@@ -41,10 +41,12 @@ def _year(expr):
 
 
 class Aggregates:
-    """Per (commune, year) flow counts and per (commune, day) stock counts of one area as of `at`."""
+    """Per (commune, year) flow counts and per (commune, day) stock counts of one area as of `at`. Flows are
+    counted from the year of `since` on (the plan's first year): products whose first move or certificate
+    came earlier are left out before they are joined and grouped."""
 
-    def __init__(self, facts: Facts, at: date) -> None:
-        self.facts, self.at = facts, at
+    def __init__(self, facts: Facts, at: date, since: date) -> None:
+        self.facts, self.at, self.since = facts, at, since
         self.session: Session = facts.session
         self._flow: dict[str, dict[tuple[int, int], tuple[float, float]]] = {}
         self._stock: dict[tuple[str, date], PerOrg] = {}
@@ -55,6 +57,8 @@ class Aggregates:
     # --- flows -----------------------------------------------------------------------------------------
     def flow(self, key: str, first_year: int, last_year: int) -> PerOrg:
         """org -> (numerator, denominator) of the events of years first..last, on or before the as-of day."""
+        if first_year < self.since.year:
+            raise ValueError(f"flows are counted from {self.since.year}")
         if key not in self._flow:
             if key in ("reached_3_star", "reached_4_star", "revenue_growth"):
                 self._load_reached()
@@ -70,7 +74,9 @@ class Aggregates:
                 out[commune][1] += den
         return {k: (n, d) for k, (n, d) in out.items()}
 
-    def _first_move(self, from_stages, to_stages):
+    def _first_move(self, from_stages, to_stages, products=None):
+        """Per product (of `products`, a subquery of ids, when given): the moment of its first move into
+        `to_stages` (from `from_stages`), when it came on or after `since`."""
         f = self.facts
         e = ProductEvent.__table__
         conds = [f._state_condition(e.c.to_state, to_stages)]
@@ -82,12 +88,22 @@ class Aggregates:
         stages = [to_stages, *([from_stages] if from_stages else [])]
         single = all(len(set().union(*f._stage_states(st).values())) == 1 for st in stages)
         product_id = (e.c.product_id if single else e.c.product_id + 0).label("product_id")
-        return select(product_id, func.min(e.c.at).label("first_at")).where(*conds).group_by(product_id).subquery()
+        if products is not None:
+            conds.append(e.c.product_id.in_(products))
+        first_at = func.min(e.c.at)
+        return (
+            select(product_id, first_at.label("first_at"))
+            .where(*conds)
+            .group_by(product_id)
+            .having(first_at >= day_start_utc(self.since))
+            .subquery()
+        )
 
     def _new_supported(self):
-        first = self._first_move(("idea",), ("plan",))
-        day = local_date_sql(first.c.first_at, self.session)
         s = ProductSupport
+        supported_products = select(s.product_id).where(s.started_on <= self.at)
+        first = self._first_move(("idea",), ("plan",), supported_products)
+        day = local_date_sql(first.c.first_at, self.session)
         supported = exists().where(
             s.product_id == first.c.product_id,
             s.started_on <= self.at,
@@ -101,19 +117,18 @@ class Aggregates:
             .group_by(Product.commune_id, year)
         )
 
-    def _first_certs(self):
-        """Per product: the issue day of its first certificate of 3★ or more, and of 4★ or more."""
+    def _first_certs(self, recent: bool = True):
+        """Per product: the issue day of its first certificate of 3★ or more, and of 4★ or more (`recent`:
+        only when one of them came on or after `since`)."""
         c = Certificate
-        return (
-            select(
-                c.product_id.label("product_id"),
-                func.min(case((c.star >= 3, c.issued_on))).label("first3"),
-                func.min(case((c.star >= 4, c.issued_on))).label("first4"),
-            )
+        first3 = func.min(case((c.star >= 3, c.issued_on)))
+        first4 = func.min(case((c.star >= 4, c.issued_on)))
+        stmt = (
+            select(c.product_id.label("product_id"), first3.label("first3"), first4.label("first4"))
             .where(c.star >= 3)
             .group_by(c.product_id)
-            .subquery()
         )
+        return (stmt.having(or_(first3 >= self.since, first4 >= self.since)) if recent else stmt).subquery()
 
     def _load_reached(self) -> None:
         """reached_3_star, reached_4_star and revenue_growth from one pass over the products' first
@@ -163,7 +178,7 @@ class Aggregates:
 
     def _registered_3_star_share(self):
         first = self._first_move(None, REVIEW_STAGES)
-        cert = self._first_certs()
+        cert = self._first_certs(recent=False)  # a certificate before the first submission still counts
         year = _year(local_date_sql(first.c.first_at, self.session))
         certified = case((cert.c.first3 <= self.at, 1), else_=0)
         return (
