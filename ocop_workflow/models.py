@@ -215,7 +215,11 @@ class ProductEvent(Base):
     """Append-only history: one row per accepted move, with the dossier it was decided on."""
 
     __tablename__ = "product_events"
-    __table_args__ = (UniqueConstraint("product_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("product_id", "seq"),
+        # plan reports: each product's first move into a stage, from the index alone (migration 0012)
+        Index("ix_product_events_report", "to_state", "from_state", "product_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))

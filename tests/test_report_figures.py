@@ -14,6 +14,7 @@ from ocop_workflow.models import (
     EcommerceListing,
     Organisation,
     Plan,
+    PlanTarget,
     ProductSupport,
     SalesPoint,
     Training,
@@ -21,6 +22,7 @@ from ocop_workflow.models import (
 )
 from ocop_workflow.reports import progress
 from ocop_workflow.reports.indicators import BY_KEY, COUNT, RATIO
+from ocop_workflow.reports.model import Figure
 from ocop_workflow.reports.windows import period_window, year_window
 from ocop_workflow.services.access import Actor, load_actor
 
@@ -198,10 +200,16 @@ def test_members_agree_with_the_figures(db, pworld):
     with db.transaction() as s:
         plan = s.get(Plan, pworld.plan_id)
         system = Actor.system_actor()
+        province = _org(s, "P")
         for at in DATES:
             report = progress.plan_report(s, system, plan, at)
             for result in report.targets:
                 _agree(progress.members(s, system, plan, result.target_id, at), result)
+            # the report's figures (SQL aggregates) equal the items counted one by one (`figure`)
+            for key, points in report.yearly.items():
+                for point in points:
+                    exact = progress.figure(s, key, year_window(point.year, at), province, at)
+                    assert _close(point.figure.value, exact.value), (key, point.year, at)
             for unit in report.units:
                 org = s.get(Organisation, unit.organisation.id)
                 for result in unit.results:
@@ -302,3 +310,78 @@ def test_the_day_of_an_event_is_vietnams(db, pworld):
         y2023 = progress.figure(s, "new_supported", year_window(2023, AT_C), province, AT_C)
         y2024 = progress.figure(s, "new_supported", year_window(2024, AT_C), province, AT_C)
         assert (y2023.value, y2024.value) == (2, 2)  # P1, P3 | P4, P7
+
+
+def test_the_reports_aggregates_equal_the_items_for_every_indicator(db, pworld):
+    """A plan with every indicator, for each year and the whole period: each figure of the report (the
+    province's and each unit's, from SQL aggregates) equals `figure` (the items one by one)."""
+    with db.transaction() as s:
+        province = _org(s, "P")
+        plan = Plan(
+            name="Mọi chỉ tiêu",
+            basis_number="1/KH",
+            basis_date=date(2022, 1, 1),
+            organisation_id=province.id,
+            body="office",
+            first_year=2022,
+            last_year=2025,
+        )
+        position = 0
+        for key in BY_KEY:
+            for year in (None, 2022, 2023, 2024, 2025):
+                position += 1
+                plan.targets.append(
+                    PlanTarget(
+                        position=position,
+                        indicator=key,
+                        organisation_id=province.id,
+                        year=year,
+                        comparison="at_least",
+                        low=1,
+                    )
+                )
+        s.add(plan)
+        s.flush()
+        system = Actor.system_actor()
+        compared = 0
+        for at in DATES:
+            report = progress.plan_report(s, system, plan, at)
+            areas = [(province, report.targets)] + [
+                (s.get(Organisation, u.organisation.id), u.results) for u in report.units
+            ]
+            for org, results in areas:
+                for r in results:
+                    exact = progress.figure(s, r.indicator, r.window, org, at)
+                    assert _close(r.figure.value, exact.value), (r.indicator, r.year, org.code, at)
+                    assert _close(r.figure.numerator, exact.numerator), (r.indicator, r.year, org.code, at)
+                    compared += 1
+        assert compared == 3 * 75 + (4 + 3 + 3) * 75  # the province's and its units' (4, 3, 3 on the days)
+
+
+@pytest.mark.parametrize(
+    ("key", "comparison", "low", "high", "at", "value", "expected"),
+    [
+        # a flow count, window 2024 open on 01/07/2024 (183 of 366 days: pro rata 5 of 10)
+        ("new_supported", "at_least", 10, None, date(2024, 7, 1), 5, ("on_track", 0.5)),
+        ("new_supported", "at_least", 10, None, date(2024, 7, 1), 4, ("behind", 0.4)),
+        ("new_supported", "at_least", 10, None, date(2024, 7, 1), 10, ("met", 1.0)),
+        ("new_supported", "at_least", 10, None, date(2025, 1, 1), 9, ("behind", 0.9)),  # closed
+        ("new_supported", "at_least", 10, None, date(2023, 12, 31), 0, ("not_started", 0.0)),
+        ("upgraded", "between", 10, 20, date(2024, 7, 1), 6, ("on_track", 0.6)),
+        ("upgraded", "between", 10, 20, date(2024, 7, 1), 12, ("on_track", 1.0)),  # met only when closed
+        ("upgraded", "between", 10, 20, date(2025, 1, 1), 12, ("met", 1.0)),
+        ("upgraded", "between", 10, 20, date(2024, 7, 1), 25, ("behind", 0.8)),  # above the ceiling
+        ("upgraded", "at_most", None, 4, date(2024, 7, 1), 3, ("on_track", 1.0)),
+        ("upgraded", "at_most", None, 4, date(2025, 1, 1), 4, ("met", 1.0)),
+        ("upgraded", "at_most", None, 4, date(2024, 7, 1), 5, ("behind", 0.8)),
+        # a stock and a share below target while open are behind, whatever the pace
+        ("recognised", "at_least", 10, None, date(2024, 7, 1), 9, ("behind", 0.9)),
+        ("outreach_communes", "share_at_least", 80, None, date(2024, 7, 1), 60.0, ("behind", 0.75)),
+        ("outreach_communes", "share_at_least", 80, None, date(2024, 7, 1), 80.0, ("met", 1.0)),
+        ("revenue_growth", "at_least", 1.5, None, date(2024, 7, 1), None, ("no_data", 0.0)),
+    ],
+)
+def test_status_and_progress(key, comparison, low, high, at, value, expected):
+    fig = Figure(value, value or 0, 1 if BY_KEY[key].unit != COUNT else None)
+    status, bar = progress.status_and_progress(key, comparison, low, high, year_window(2024, at), fig)
+    assert (status, pytest.approx(bar)) == (expected[0], pytest.approx(expected[1]))

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..engine import Registry
@@ -35,7 +35,7 @@ from ..models import (
     TrainingAttendance,
     ValueChain,
 )
-from .windows import local_date
+from .windows import local_date_sql
 
 # The catalogue stages whose first entry is a product's first submission for assessment.
 REVIEW_STAGES = ("commune_review", "district_council", "province_council", "central_council")
@@ -120,7 +120,7 @@ class Facts:
         """The tree under `tree_path` and the units above it (for names)."""
         o = Organisation.__table__
         ancestors = [c for c in self.tree_path.strip("/").split("/") if c]
-        rows = self.session.execute(
+        rows = self.session.connection().execute(
             select(o.c.id, o.c.code, o.c.name, o.c.level, o.c.parent_id, o.c.path, o.c.valid_from, o.c.valid_to).where(
                 o.c.path.startswith(self.tree_path, autoescape=True) | o.c.code.in_(ancestors)
             )
@@ -148,31 +148,42 @@ class Facts:
                     out[workflow_key].update(states)
         return out
 
-    def _first_events(self, from_stages: tuple[str, ...] | None, to_stages: tuple[str, ...]) -> dict[int, tuple]:
-        """product -> (commune, day) of its first event into `to_stages` (from `from_stages` when given)."""
-        to_states = self._stage_states(to_stages)
-        from_states = self._stage_states(from_stages) if from_stages else None
-        e, p = ProductEvent.__table__, Product.__table__
-        stmt = (
-            select(e.c.product_id, p.c.commune_id, e.c.workflow_key, e.c.from_state, e.c.to_state, e.c.at)
-            .join(p, p.c.id == e.c.product_id)
-            .where(
-                e.c.to_state.in_(sorted(set().union(*to_states.values()))),
-                p.c.commune_id.in_(self._area_orgs()),
-            )
+    def _state_condition(self, column, stage_keys: tuple[str, ...]):
+        """SQL: `column` (a state, with the event's `workflow_key`) lies in those stages. One IN list when the
+        stages' states of all definitions taken together name no state of another stage in any definition
+        (the shipped catalogue), else one condition per definition key."""
+        by_key = self._stage_states(stage_keys)
+        union = set().union(*by_key.values()) if by_key else set()
+        catalogue = self.registry.catalogue
+        exact = all(
+            state in by_key.get(key, ()) or catalogue.stage_of(key, state) is None
+            for key in self._workflow_keys()
+            for state in union
         )
-        if from_states is not None:
-            stmt = stmt.where(e.c.from_state.in_(sorted(set().union(*from_states.values()))))
-        first: dict[int, tuple] = {}
-        for product_id, commune_id, key, from_state, to_state, at in self.session.execute(stmt):
-            if to_state not in to_states.get(key, ()):
-                continue
-            if from_states is not None and from_state not in from_states.get(key, ()):
-                continue
-            known = first.get(product_id)
-            if known is None or at < known[1]:
-                first[product_id] = (commune_id, at)
-        return {pid: (commune_id, local_date(at)) for pid, (commune_id, at) in first.items()}
+        if exact:
+            return column.in_(sorted(union))
+        e = ProductEvent.__table__
+        return or_(*(and_(e.c.workflow_key == key, column.in_(sorted(states))) for key, states in by_key.items()))
+
+    def _workflow_keys(self) -> set[str]:
+        return {key for stage in self.registry.catalogue.stages for key in stage.states}
+
+    def _first_events(self, from_stages: tuple[str, ...] | None, to_stages: tuple[str, ...]) -> dict[int, tuple]:
+        """product -> (commune, day) of its first event into `to_stages` (from `from_stages` when given): the
+        earliest moment per product in SQL (migration 0012's index covers it), dated in Vietnam's time."""
+        e, p = ProductEvent.__table__, Product.__table__
+        conds = [self._state_condition(e.c.to_state, to_stages)]
+        if from_stages:
+            conds.append(self._state_condition(e.c.from_state, from_stages))
+        first = (
+            select(e.c.product_id, func.min(e.c.at).label("first_at")).where(*conds).group_by(e.c.product_id).subquery()
+        )
+        stmt = (
+            select(first.c.product_id, p.c.commune_id, local_date_sql(first.c.first_at, self.session))
+            .join(p, p.c.id == first.c.product_id)
+            .where(p.c.commune_id.in_(self._area_orgs()))
+        )
+        return {pid: (commune_id, _as_date(day)) for pid, commune_id, day in self.session.connection().execute(stmt)}
 
     @cached_property
     def idea_accepted(self) -> dict[int, tuple[int, date]]:
@@ -189,20 +200,30 @@ class Facts:
     def certificates(self) -> dict[int, list[CertRow]]:
         """product -> its certificates, in order of issue."""
         c, p = Certificate.__table__, Product.__table__
-        rows = self.session.execute(
-            select(
-                c.c.id,
-                c.c.product_id,
-                p.c.commune_id,
-                c.c.code,
-                c.c.star,
-                c.c.issued_on,
-                c.c.expires_on,
-                c.c.revoked_on,
-                c.c.superseded_on,
-            )
+        rows = self.session.connection().execute(
+            select(*_CERT_COLUMNS(c, p)).join(p, p.c.id == c.c.product_id).where(p.c.commune_id.in_(self._area_orgs()))
+        )
+        out: dict[int, list[CertRow]] = defaultdict(list)
+        for row in rows:
+            out[row[1]].append(CertRow(*row))
+        for certs in out.values():
+            certs.sort(key=lambda cert: (cert.issued_on, cert.id))
+        return out
+
+    @cached_property
+    def later_certificates(self) -> dict[int, list[CertRow]]:
+        """product -> its certificates that had an earlier one (issued before, or the same day and entered
+        before), in order of issue: what `certificates[pid][1:]` holds, without reading the others."""
+        c, p = Certificate.__table__, Product.__table__
+        order = (c.c.issued_on, c.c.id)
+        ranked = select(
+            c.c.id, func.row_number().over(partition_by=c.c.product_id, order_by=order).label("n")
+        ).subquery()
+        rows = self.session.connection().execute(
+            select(*_CERT_COLUMNS(c, p))
+            .join(ranked, ranked.c.id == c.c.id)
             .join(p, p.c.id == c.c.product_id)
-            .where(p.c.commune_id.in_(self._area_orgs()))
+            .where(ranked.c.n > 1, p.c.commune_id.in_(self._area_orgs()))
         )
         out: dict[int, list[CertRow]] = defaultdict(list)
         for row in rows:
@@ -213,7 +234,7 @@ class Facts:
 
     def _spans(self, table, start, end, label) -> dict[int, tuple[int, list[Span]]]:
         p = Product.__table__
-        rows = self.session.execute(
+        rows = self.session.connection().execute(
             select(table.c.product_id, p.c.commune_id, start, end, label)
             .join(p, p.c.id == table.c.product_id)
             .where(p.c.commune_id.in_(self._area_orgs()))
@@ -237,7 +258,7 @@ class Facts:
     @cached_property
     def material_links(self) -> dict[int, tuple[int, list[Span]]]:
         t, a, p = MaterialAreaProduct.__table__, MaterialArea.__table__, Product.__table__
-        rows = self.session.execute(
+        rows = self.session.connection().execute(
             select(t.c.product_id, p.c.commune_id, t.c.linked_on, t.c.unlinked_on, a.c.name)
             .join(p, p.c.id == t.c.product_id)
             .join(a, a.c.id == t.c.area_id)
@@ -252,7 +273,7 @@ class Facts:
     def revenues(self) -> dict[int, dict[int, Revenue]]:
         """product -> year -> its declared revenue."""
         t, p = ProductRevenue.__table__, Product.__table__
-        rows = self.session.execute(
+        rows = self.session.connection().execute(
             select(t.c.product_id, t.c.year, t.c.amount, t.c.declared_at)
             .join(p, p.c.id == t.c.product_id)
             .where(p.c.commune_id.in_(self._area_orgs()))
@@ -266,7 +287,7 @@ class Facts:
     @cached_property
     def chains(self) -> list[UnitRecord]:
         t = ValueChain.__table__
-        rows = self.session.execute(
+        rows = self.session.connection().execute(
             select(t.c.id, t.c.organisation_id, t.c.name, t.c.started_on, t.c.working_from, t.c.stopped_on).where(
                 t.c.organisation_id.in_(self._area_orgs())
             )
@@ -276,7 +297,7 @@ class Facts:
     @cached_property
     def sales_points(self) -> list[UnitRecord]:
         t = SalesPoint.__table__
-        rows = self.session.execute(
+        rows = self.session.connection().execute(
             select(t.c.id, t.c.organisation_id, t.c.name, t.c.opened_on, t.c.closed_on).where(
                 t.c.organisation_id.in_(self._area_orgs())
             )
@@ -287,14 +308,14 @@ class Facts:
     def trainings(self) -> list[UnitRecord]:
         t, a = Training.__table__, TrainingAttendance.__table__
         people: dict[int, dict[str, int]] = defaultdict(dict)
-        for training_id, role, n in self.session.execute(
+        for training_id, role, n in self.session.connection().execute(
             select(a.c.training_id, a.c.role, func.sum(a.c.people))
             .join(t, t.c.id == a.c.training_id)
             .where(t.c.organisation_id.in_(self._area_orgs()))
             .group_by(a.c.training_id, a.c.role)
         ):
             people[training_id][role] = int(n)
-        rows = self.session.execute(
+        rows = self.session.connection().execute(
             select(t.c.id, t.c.organisation_id, t.c.topic, t.c.held_on, t.c.kind).where(
                 t.c.organisation_id.in_(self._area_orgs())
             )
@@ -307,5 +328,26 @@ class Facts:
         ids = sorted(set(product_ids))
         for i in range(0, len(ids), 900):
             chunk = ids[i : i + 900]
-            out.update(self.session.execute(select(Product.id, Product.name).where(Product.id.in_(chunk))).all())
+            out.update(
+                self.session.connection().execute(select(Product.id, Product.name).where(Product.id.in_(chunk))).all()
+            )
         return out
+
+
+def _as_date(value) -> date:
+    """SQLite's date() answers text, PostgreSQL a date."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _CERT_COLUMNS(c, p) -> tuple:
+    return (
+        c.c.id,
+        c.c.product_id,
+        p.c.commune_id,
+        c.c.code,
+        c.c.star,
+        c.c.issued_on,
+        c.c.expires_on,
+        c.c.revoked_on,
+        c.c.superseded_on,
+    )

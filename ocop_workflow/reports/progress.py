@@ -3,19 +3,18 @@
 `plan_report` answers "where does this plan stand in this area as of this day": each target of the area
 with its figure and status, the units one level down ranked by progress, and each indicator's figure per
 plan year. `members` lists what is behind one target's figure (the drill-down), `figure` computes one
-indicator for one window and organisation. All three read the same `Facts` and the same rules
-(`_HITS`), so a figure and its members always agree.
+indicator for one window and organisation.
 
-Every indicator is evaluated as a list of *hits*: one per product, unit record or unit of the area that
-enters the figure, with the organisation it counts in, the day that made it count and what it adds to
-the numerator (and denominator, for shares and ratios). A figure for any sub-area is the sum of the
-hits under it, so the units table and the yearly chart cost no more queries.
+Each indicator's rule is written once, in `reports.timelines`, as the items (products, records, units)
+that enter its figure: the drill-down lists them and `figure` sums them. A plan report asks for tens of
+figures over windows of whole years; it sums the same rules as SQL aggregates grouped by commune and year
+(`reports.sql`, a fixed number of queries whatever the size of the province) and rolls the organisation
+tree up in Python. tests/test_report_figures.py holds both ways to the same numbers and to hand counts.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -27,7 +26,7 @@ from ..i18n import Text
 from ..models import Organisation, Plan, PlanTarget
 from ..services.access import Actor
 from ..services.authz import can, require
-from .facts import CertRow, Facts, OrgRow
+from .facts import Facts, OrgRow
 from .indicators import BY_KEY, COUNT, SHARE, STOCK
 from .model import (
     BEHIND,
@@ -44,273 +43,75 @@ from .model import (
     Window,
     YearPoint,
 )
-from .windows import elapsed_share, end_of_day_utc, period_window, started, year_window
+from .sql import FLOW_KEYS, STOCK_KEYS, Aggregates
+from .timelines import PER_WINDOW, TIMELINES, Item, Timeline
+from .windows import elapsed_share, period_window, started, year_window
 
 READ_REPORTS = "read_reports"
-TRAINEE_ROLE = {
-    "trained_association_officers": "association_officer",
-    "trained_cooperative_managers": "cooperative_manager",
-}
+assert set(TIMELINES) | set(PER_WINDOW) == set(BY_KEY), "every indicator has its rule"
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One thing entering a figure: counted in `org_id` (a product's commune, a record's unit)."""
-
-    org_id: int
-    kind: str  # product, chain, unit, training
-    ref: int  # its id (a product's, a record's, a unit's)
-    on: date | None
-    num: float
-    den: float | None = None
-    detail: str | None = None
-    name: str | None = None  # for records and units (products are named from the database)
-
-
-# --- the indicators' rules -------------------------------------------------------------------------------
-def _first_cert(certs: list[CertRow], min_star: int) -> CertRow | None:
-    return next((c for c in certs if c.star >= min_star), None)
-
-
-def _cert_detail(cert: CertRow) -> str:
-    return f"{cert.star}★ · {cert.code}"
-
-
-def _in(day: date | None, w: Window) -> bool:
-    return day is not None and w.start <= day <= w.end
-
-
-def _new_supported(f: Facts, w: Window, at: date) -> list[Hit]:
-    """Idea accepted in the window, with a support that started by the as-of day and had not ended
-    before the idea was accepted (a support that was over before the idea does not make it supported)."""
-    out = []
-    supports = f.supports
-    for pid, (commune, day) in f.idea_accepted.items():
-        if not _in(day, w) or pid not in supports:
-            continue
-        spans = [s for s in supports[pid][1] if s.start <= at and (s.end is None or s.end >= day)]
-        if spans:
-            out.append(Hit(commune, "product", pid, day, 1, detail=min(s.start for s in spans).isoformat()))
-    return out
-
-
-def _reached(min_star: int) -> Callable[[Facts, Window, date], list[Hit]]:
-    def hits(f: Facts, w: Window, at: date) -> list[Hit]:
-        out = []
-        for pid, certs in f.certificates.items():
-            cert = _first_cert(certs, min_star)
-            if cert is not None and _in(cert.issued_on, w):
-                out.append(Hit(cert.commune_id, "product", pid, cert.issued_on, 1, detail=_cert_detail(cert)))
-        return out
-
-    return hits
-
-
-def _registered_3_star_share(f: Facts, w: Window, at: date) -> list[Hit]:
-    out = []
-    certificates = f.certificates
-    for pid, (commune, day) in f.first_submitted.items():
-        if not _in(day, w):
-            continue
-        cert = _first_cert(certificates.get(pid, []), 3)
-        if cert is not None and cert.issued_on <= at:
-            out.append(Hit(commune, "product", pid, cert.issued_on, 1, 1, _cert_detail(cert)))
-        else:
-            out.append(Hit(commune, "product", pid, day, 0, 1))
-    return out
-
-
-def _upgraded(f: Facts, w: Window, at: date) -> list[Hit]:
-    out = []
-    for pid, certs in f.certificates.items():
-        later = next((c for c in certs[1:] if _in(c.issued_on, w)), None)
-        if later is not None:
-            out.append(Hit(later.commune_id, "product", pid, later.issued_on, 1, detail=_cert_detail(later)))
-    return out
-
-
-def _valid_cert(certs: list[CertRow], day: date) -> CertRow | None:
-    valid = [c for c in certs if c.valid_on(day)]
-    return max(valid, key=lambda c: (c.star, c.issued_on, c.id)) if valid else None
-
-
-def _recognised(f: Facts, w: Window, at: date) -> list[Hit]:
-    if not started(w):
-        return []
-    out = []
-    for pid, certs in f.certificates.items():
-        cert = _valid_cert(certs, w.end)
-        if cert is not None:
-            out.append(Hit(cert.commune_id, "product", pid, cert.issued_on, 1, detail=_cert_detail(cert)))
-    return out
-
-
-def _on_ecommerce(f: Facts, w: Window, at: date) -> list[Hit]:
-    if not started(w):
-        return []
-    out = []
-    certificates = f.certificates
-    for pid, (commune, spans) in f.listings.items():
-        listed = sorted((s for s in spans if s.holds_on(w.end)), key=lambda s: (s.start, s.label))
-        cert = _valid_cert(certificates.get(pid, []), w.end) if listed else None
-        if cert is not None:
-            on = max(cert.issued_on, listed[0].start)
-            out.append(Hit(commune, "product", pid, on, 1, detail=", ".join(sorted({s.label for s in listed}))))
-    return out
-
-
-def _material_linked(f: Facts, w: Window, at: date) -> list[Hit]:
-    if not started(w):
-        return []
-    out = []
-    for pid, (commune, spans) in f.material_links.items():
-        linked = sorted((s for s in spans if s.holds_on(w.end)), key=lambda s: (s.start, s.label))
-        if linked:
-            out.append(Hit(commune, "product", pid, linked[0].start, 1, detail=", ".join(s.label for s in linked)))
-    return out
-
-
-def _chains_started(f: Facts, w: Window, at: date) -> list[Hit]:
-    return [Hit(c.organisation_id, "chain", c.id, c.start, 1, name=c.name) for c in f.chains if _in(c.start, w)]
-
-
-def _chains_working(f: Facts, w: Window, at: date) -> list[Hit]:
-    if not started(w):
-        return []
-    day = w.end
-    return [
-        Hit(c.organisation_id, "chain", c.id, c.middle, 1, name=c.name)
-        for c in f.chains
-        if c.middle is not None and c.middle <= day and (c.end is None or c.end > day)
-    ]
-
-
-def _units_of_level(f: Facts, level: str, day: date) -> list[OrgRow]:
-    return [o for o in f.orgs.values() if o.level == level and o.path.startswith(f.area_path) and o.exists_on(day)]
-
-
-def _sales_point_districts(f: Facts, w: Window, at: date) -> list[Hit]:
-    if not started(w):
-        return []
-    day = w.end
-    open_points = [p for p in f.sales_points if p.start <= day and (p.end is None or p.end > day)]
-    out = []
-    for district in _units_of_level(f, "district", day):
-        points = sorted(
-            (p for p in open_points if f.orgs[p.organisation_id].path.startswith(district.path)),
-            key=lambda p: (p.start, p.name),
-        )
-        if points:
-            detail = ", ".join(p.name for p in points)
-            out.append(Hit(district.id, "unit", district.id, points[0].start, 1, 1, detail, district.name))
-        else:
-            out.append(Hit(district.id, "unit", district.id, None, 0, 1, None, district.name))
-    return out
-
-
-def _revenue_growth(f: Facts, w: Window, at: date) -> list[Hit]:
-    declared_by = end_of_day_utc(at)
-    revenues = f.revenues
-    out = []
-    for pid, certs in f.certificates.items():
-        cert = _first_cert(certs, 3)
-        if cert is None or not _in(cert.issued_on, w) or pid not in revenues:
-            continue
-        year = cert.issued_on.year
-        before, after = revenues[pid].get(year - 1), revenues[pid].get(year + 1)
-        if before is None or after is None:
-            continue
-        if _aware(before.declared_at) >= declared_by or _aware(after.declared_at) >= declared_by:
-            continue
-        detail = _cert_detail(cert)
-        out.append(Hit(cert.commune_id, "product", pid, cert.issued_on, after.amount, before.amount, detail))
-    return out
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _trained(key: str) -> Callable[[Facts, Window, date], list[Hit]]:
-    role = TRAINEE_ROLE[key]
-
-    def hits(f: Facts, w: Window, at: date) -> list[Hit]:
-        return [
-            Hit(t.organisation_id, "training", t.id, t.start, t.people[role], name=t.name)
-            for t in f.trainings
-            if t.kind == "training" and _in(t.start, w) and t.people.get(role)
-        ]
-
-    return hits
-
-
-def _outreach_communes(f: Facts, w: Window, at: date) -> list[Hit]:
-    if not started(w):
-        return []
-    first: dict[int, tuple[date, str]] = {}
-    for t in f.trainings:
-        if t.kind == "outreach" and _in(t.start, w):
-            known = first.get(t.organisation_id)
-            if known is None or (t.start, t.name) < known:
-                first[t.organisation_id] = (t.start, t.name)
-    out = []
-    for commune in _units_of_level(f, "commune", w.end):
-        held = first.get(commune.id)
-        if held is not None:
-            out.append(Hit(commune.id, "unit", commune.id, held[0], 1, 1, held[1], commune.name))
-        else:
-            out.append(Hit(commune.id, "unit", commune.id, None, 0, 1, None, commune.name))
-    return out
-
-
-_HITS: dict[str, Callable[[Facts, Window, date], list[Hit]]] = {
-    "new_supported": _new_supported,
-    "reached_3_star": _reached(3),
-    "reached_4_star": _reached(4),
-    "registered_3_star_share": _registered_3_star_share,
-    "upgraded": _upgraded,
-    "recognised": _recognised,
-    "on_ecommerce": _on_ecommerce,
-    "material_linked": _material_linked,
-    "value_chains_started": _chains_started,
-    "value_chains_working": _chains_working,
-    "sales_point_districts": _sales_point_districts,
-    "revenue_growth": _revenue_growth,
-    "trained_association_officers": _trained("trained_association_officers"),
-    "trained_cooperative_managers": _trained("trained_cooperative_managers"),
-    "outreach_communes": _outreach_communes,
-}
-assert set(_HITS) == set(BY_KEY), "every indicator has its rule"
-
-
-# --- figures ---------------------------------------------------------------------------------------------
 class _Engine:
-    """The facts of one area and the hits of each (indicator, window) computed once."""
+    """One area's facts and, per indicator, its items (computed once per report); the figures of every
+    window and sub-area are sums of the same items as the drill-down's."""
 
-    def __init__(self, facts: Facts, at: date) -> None:
-        self.facts, self.at = facts, at
-        self._hits: dict[tuple[str, Window], list[Hit]] = {}
-        self._sums: dict[tuple[str, Window], dict[int, list[float]]] = {}
+    def __init__(self, facts: Facts, at: date, days: list[date] | None = None, since: date = date(1970, 1, 1)) -> None:
+        """`days`: the windows' last days a report will ask for; given, the product indicators come from
+        SQL aggregates (`reports.sql`) for windows that begin on 1 January and end on 31 December or on
+        `at` (a plan's); otherwise, and for any other window, from the items one by one."""
+        self.facts, self.at, self.days = facts, at, days
+        self.since = since
+        self._aggregates = Aggregates(facts, at, self.since) if days is not None else None
+        self._timelines: dict[str, Timeline] = {}
+        self._per_window: dict[tuple[str, Window], list[Item]] = {}
+        self._sums: dict[tuple[str, Window], dict[int, tuple[float, float]]] = {}
 
-    def hits(self, key: str, window: Window) -> list[Hit]:
-        cache_key = (key, window)
-        if cache_key not in self._hits:
-            self._hits[cache_key] = _HITS[key](self.facts, window, self.at)
-        return self._hits[cache_key]
+    def _timeline(self, key: str) -> Timeline:
+        timeline = self._timelines.get(key)
+        if timeline is None:
+            build, stock = TIMELINES[key]
+            timeline = self._timelines[key] = Timeline(build(self.facts, self.at), stock)
+        return timeline
 
-    def figure(self, key: str, window: Window, area: OrgRow) -> Figure:
+    def hits(self, key: str, window: Window) -> list[Item]:
+        if key in PER_WINDOW:
+            cache_key = (key, window)
+            if cache_key not in self._per_window:
+                self._per_window[cache_key] = PER_WINDOW[key](self.facts, window, self.at)
+            return self._per_window[cache_key]
+        return self._timeline(key).hits(window)
+
+    def _per_org(self, key: str, window: Window) -> dict[int, tuple[float, float]]:
         cache_key = (key, window)
         sums = self._sums.get(cache_key)
         if sums is None:
-            sums = defaultdict(lambda: [0.0, 0.0])
-            for hit in self.hits(key, window):
-                acc = sums[hit.org_id]
-                acc[0] += hit.num
-                acc[1] += hit.den or 0
+            if not started(window):
+                sums = {}
+            elif self._aggregates is not None and key in STOCK_KEYS:
+                sums = self._aggregates.stock(key, window.end, self.days or [])
+            elif self._aggregates is not None and key in FLOW_KEYS and self._aligned(window):
+                sums = self._aggregates.flow(key, window.start.year, window.end.year)
+            elif key in PER_WINDOW:
+                acc: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
+                for item in self.hits(key, window):
+                    acc[item.org_id][0] += item.num
+                    acc[item.org_id][1] += item.den or 0
+                sums = {org_id: (n, d) for org_id, (n, d) in acc.items()}
+            else:
+                sums = self._timeline(key).per_org(window)
             self._sums[cache_key] = sums
+        return sums
+
+    def _aligned(self, window: Window) -> bool:
+        """A window of whole years, cut at the as-of day: what the per-year aggregates can sum exactly."""
+        start, end = window.start, window.end
+        whole_years = (start.month, start.day) == (1, 1) and (end == self.at or (end.month, end.day) == (12, 31))
+        return whole_years and start >= self.since
+
+    def figure(self, key: str, window: Window, area: OrgRow) -> Figure:
         num = den = 0.0
         orgs = self.facts.orgs
-        for org_id, (n, d) in sums.items():
+        for org_id, (n, d) in self._per_org(key, window).items():
             if orgs[org_id].path.startswith(area.path):
                 num += n
                 den += d
@@ -328,7 +129,7 @@ def _make_figure(unit: str, num: float, den: float) -> Figure:
 def figure(session: Session, indicator_key: str, window: Window, org: Organisation, at: date | None = None) -> Figure:
     """One indicator's figure for one window in `org`'s area, for no actor (callers scope first).
     `at`: the report's day, for the rules that read "by the report's day" (default: the window's end)."""
-    if indicator_key not in _HITS:
+    if indicator_key not in BY_KEY:
         raise NotFound(Text(f"Không có chỉ tiêu {indicator_key}", f"No indicator {indicator_key}"))
     facts = Facts(session, get_registry(), org.path, org.path)
     area = facts.orgs[org.id]
@@ -412,10 +213,12 @@ class _Applied:
     high: float | None
 
 
+def _period(plan: Plan, at: date) -> Window:
+    return period_window(plan.first_year, plan.last_year, at)
+
+
 def _window(plan: Plan, target: PlanTarget, at: date) -> Window:
-    if target.year is None:
-        return period_window(plan.first_year, plan.last_year, at)
-    return year_window(target.year, at)
+    return _period(plan, at) if target.year is None else year_window(target.year, at)
 
 
 def _chain(facts: Facts, org: OrgRow, top_id: int) -> list[OrgRow]:
@@ -494,7 +297,9 @@ def plan_report(
     """The plan's report for `org` (default: the actor's area within the plan's) as of `at`."""
     area_org = report_organisation(session, actor, plan, org)
     facts = _facts_for(session, plan, area_org, registry)
-    engine = _Engine(facts, at)
+    years = range(plan.first_year, plan.last_year + 1)
+    days = sorted({w.end for w in [*(year_window(y, at) for y in years), _period(plan, at)] if started(w)})
+    engine = _Engine(facts, at, days, date(plan.first_year, 1, 1))
     area = facts.orgs[area_org.id]
     targets = [_result(engine, a, area) for a in _applied(plan, facts, area, at)]
     units = []
@@ -572,13 +377,14 @@ def _place_names(facts: Facts, org_id: int) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _members(facts: Facts, hits: list[Hit]) -> list[Member]:
+def _members(facts: Facts, hits: list[Item]) -> list[Member]:
     names = facts.product_names([h.ref for h in hits if h.kind == "product"])
     out = []
     for h in hits:
         commune, district = _place_names(facts, h.org_id)
         name = names.get(h.ref, "") if h.kind == "product" else (h.name or "")
-        out.append(Member(h.kind, h.ref, name, commune, district, h.on, h.detail, h.num))
+        on = h.on if h.on is not None or h.kind == "unit" else h.day
+        out.append(Member(h.kind, h.ref, name, commune, district, on, h.detail, h.num))
     out.sort(key=lambda m: (m.district or "", m.commune or "", m.name, m.id))
     return out
 

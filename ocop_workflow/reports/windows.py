@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import Date, cast, func
+
 from ..services.certificates import VN_TZ
 from .model import Window
 
@@ -55,3 +57,12 @@ def local_date(moment: datetime) -> date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(VN_TZ).date()
+
+
+def local_date_sql(column, session):
+    """SQL: the programme's day of a stored moment (Vietnam's time has kept UTC+7 since 1975, so SQLite, which
+    stores naive UTC text, adds the offset; PostgreSQL converts with the zone)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.timezone(VN_TZ.key, column), Date)
+    hours = int(datetime(2000, 1, 1, tzinfo=VN_TZ).utcoffset().total_seconds() // 3600)
+    return func.date(column, f"{hours:+d} hours")
