@@ -37,6 +37,7 @@ from ocop_workflow.migrate_db import upgrade  # noqa: E402
 from ocop_workflow.models import Organisation, Plan  # noqa: E402
 from ocop_workflow.reports import progress  # noqa: E402
 from ocop_workflow.services.access import Actor  # noqa: E402
+from ocop_workflow.services.milestones import fill_from_history  # noqa: E402
 
 BUDGET_SECONDS = 1.0
 TODAY = date(2026, 12, 2)
@@ -251,6 +252,13 @@ def build(path: Path, n_products: int, events_per_product: int, seed: int = 12) 
     )
     conn.executemany("INSERT INTO training_attendance (training_id, role, people) VALUES (?,?,?)", attendance)
     conn.commit()
+    conn.close()
+    # The history went in as rows: set the products' milestones from it, as the migration does.
+    db = Database(f"sqlite:///{path}")
+    with db.engine.begin() as sa_conn:
+        fill_from_history(sa_conn, get_registry().catalogue)
+    db.engine.dispose()
+    conn = sqlite3.connect(path)
     conn.execute("ANALYZE")
     conn.close()
     return {

@@ -34,6 +34,7 @@ from ocop_workflow.models import (
 )
 from ocop_workflow.services import directory
 from ocop_workflow.services.certificates import VN_TZ
+from ocop_workflow.services.milestones import fill_from_history
 
 from .world import World, build_world
 
@@ -321,4 +322,6 @@ def build_plan_world(db: Database, registry: Registry) -> PlanWorld:
             s.add(t)
             s.flush()
             pw.targets[label] = t.id
+        # the history went in as rows, not moves: the products' milestones from it, as the migration sets them
+        fill_from_history(s.connection(), registry.catalogue)
     return pw

@@ -35,10 +35,8 @@ from ..models import (
     TrainingAttendance,
     ValueChain,
 )
+from ..services.milestones import REVIEW_STAGES  # the stages whose first entry is the first submission
 from .windows import local_date_sql
-
-# The catalogue stages whose first entry is a product's first submission for assessment.
-REVIEW_STAGES = ("commune_review", "district_council", "province_council", "central_council")
 
 
 class OrgRow(NamedTuple):

@@ -28,6 +28,8 @@ from ..validation import check_text
 from .access import Actor, get_visible_producer, get_visible_product, product_not_found
 from .authz import TAKE_STEP, authorize, require
 from .certificates import Held, end_certificate, held_certificate, local_day
+from .milestones import mark as mark_milestone
+from .milestones import milestone_of
 
 MAX_COMMENT = 4000
 MAX_NAME = 200
@@ -635,6 +637,9 @@ def advance(
         application_type=tdef.sets.get("application_type", product.application_type),
         application_started_at=at if "application_type" in tdef.sets else product.application_started_at,
     )
+    milestone = milestone_of(registry.catalogue, definition.key, from_state, to_state)
+    if milestone is not None:  # the idea accepted, the dossier first submitted: what plan reports count
+        mark_milestone(conn, product.id, milestone, at)
     event = _insert_event(
         conn,
         actor,
