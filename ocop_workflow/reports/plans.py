@@ -722,6 +722,19 @@ def read_plan(data: bytes, filename: str) -> PlanSource:
     return read_yaml_plan(bytes(data), filename)
 
 
+# --- writing workbooks -------------------------------------------------------------------------------
+def defuse_formulas(wb) -> None:
+    """Every cell openpyxl would write as a formula becomes text. Nothing these modules write is a formula,
+    so such a cell holds text a user typed (a plan's name, a note, a product's or a chain's name) that
+    starts with "=": Excel would run "=HYPERLINK(…)" or "=cmd|…" on opening. Forced to a string cell it
+    reads back as the same text (data_type "s"). (+, - and @ are text to openpyxl already.)"""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+
+
 # --- writing the XLSX layout --------------------------------------------------------------------------
 def _grouped(targets: list[TargetSpec], first: int, last: int) -> list[tuple[TargetSpec, bool]]:
     """Targets with one row per «each year» group: the same indicator, unit, comparison, values and
@@ -822,6 +835,7 @@ def write_plan_xlsx(source: PlanSource | None, locale: str = "vi") -> bytes:
     tg.add_data_validation(compare)
     pick.add(f"A2:A{MAX_ROWS}")
     compare.add(f"D2:D{MAX_ROWS}")
+    defuse_formulas(wb)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

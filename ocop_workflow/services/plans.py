@@ -224,4 +224,5 @@ def report_files(session: Session, actor: Actor, plan: Plan, at: date, org: Orga
             .where(Product.id.in_(product_ids[chunk : chunk + 500]))
         )
         producers.update({pid: name for pid, name in rows})
-    return ReportFiles(report, found, producers)
+    originals = {t.id: (t.low, t.high) for t in plan.targets}
+    return ReportFiles(report, found, producers, originals)
