@@ -22,9 +22,18 @@ from .cli_process import process
 from .errors import InvalidData
 from .formats import format_date, format_number
 from .i18n import Text
+from .reports import charts
 from .reports import files as report_files_module
 from .reports.indicators import BY_KEY, SHARE
-from .reports.plans import COMPARISON_LABELS, MAX_FILE_BYTES, PlanFileError, read_plan, write_plan_xlsx
+from .reports.plans import (
+    COMPARISON_LABELS,
+    MAX_FILE_BYTES,
+    MAX_YEAR,
+    MIN_YEAR,
+    PlanFileError,
+    read_plan,
+    write_plan_xlsx,
+)
 from .services import directory, plans
 from .services.access import Actor, load_actor
 
@@ -40,7 +49,7 @@ def _today(ctx: Context) -> date:
 
 
 class _Day(click.ParamType):
-    """A day as DD/MM/YYYY or YYYY-MM-DD."""
+    """A day as DD/MM/YYYY or YYYY-MM-DD, within 2000–2100 like the web's and the API's."""
 
     name = "date"
 
@@ -49,9 +58,16 @@ class _Day(click.ParamType):
             return value
         for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
             try:
-                return datetime.strptime(str(value).strip(), fmt).date()
+                day = datetime.strptime(str(value).strip(), fmt).date()
             except ValueError:
                 continue
+            if not MIN_YEAR <= day.year <= MAX_YEAR:
+                outside = Text(
+                    f"ngày {day:%d/%m/%Y} nằm ngoài khoảng {MIN_YEAR}–{MAX_YEAR}",
+                    f"the day {day:%d/%m/%Y} lies outside {MIN_YEAR}–{MAX_YEAR}",
+                )
+                self.fail(outside.get(cli_locale()), param, ctx)
+            return day
         message = Text(
             f"«{value}» không phải là một ngày (DD/MM/YYYY hoặc YYYY-MM-DD)",
             f"“{value}” is not a date (DD/MM/YYYY or YYYY-MM-DD)",
@@ -60,6 +76,39 @@ class _Day(click.ParamType):
 
 
 DAY = _Day()
+
+
+def _years(first: int, last: int) -> str:
+    """A plan's period: "2022–2025", or "2023" for a one-year plan."""
+    return str(first) if first == last else f"{first}–{last}"
+
+
+def _write(path: Path, content: bytes) -> None:
+    """Write a file, or one error line (never a traceback) when the folder is missing or not writable."""
+    try:
+        path.write_bytes(content)
+    except OSError as exc:
+        raise InvalidData(
+            Text(f"Không ghi được tệp {path}: {exc.strerror}", f"Cannot write the file {path}: {exc.strerror}")
+        ) from None
+
+
+def _make_folder(path: Path) -> None:
+    """The CSV folder: created when missing, but only its last level (a mistyped parent is refused, not
+    created silently)."""
+    try:
+        path.mkdir(exist_ok=True)
+    except FileNotFoundError:
+        raise InvalidData(
+            Text(
+                f"Không tạo được thư mục {path}: thư mục cha {path.parent} không tồn tại",
+                f"Cannot create the folder {path}: its parent {path.parent} does not exist",
+            )
+        ) from None
+    except OSError as exc:
+        raise InvalidData(
+            Text(f"Không tạo được thư mục {path}: {exc.strerror}", f"Cannot create the folder {path}: {exc.strerror}")
+        ) from None
 
 
 def _failed_file(exc: PlanFileError) -> None:
@@ -102,7 +151,7 @@ def plan_list(ctx: Context, as_email: str | None, as_json: bool) -> None:
         return
     for r in rows:
         click.echo(
-            f"#{r['id']}  {r['first_year']}–{r['last_year']}  {r['organisation']}  {r['name']}  "
+            f"#{r['id']}  {_years(r['first_year'], r['last_year'])}  {r['organisation']}  {r['name']}  "
             f"({r['basis_number']}, {format_date(date.fromisoformat(r['basis_date']), locale)}; "
             f"{r['targets']} {'targets' if locale == 'en' else 'chỉ tiêu'})"
         )
@@ -132,7 +181,7 @@ def plan_show(ctx: Context, plan_id: int, as_email: str | None) -> None:
         click.echo(
             f"{'basis' if en else 'căn cứ'}: {p.basis_number} ({format_date(p.basis_date, locale)}); "
             f"{p.organisation.name} ({p.organisation.code}), "
-            f"{report_files_module.BODY_LABELS[p.body].get(locale)}; {p.first_year}–{p.last_year}"
+            f"{report_files_module.BODY_LABELS[p.body].get(locale)}; {_years(p.first_year, p.last_year)}"
         )
         for i, t in enumerate(p.targets, start=1):
             year = str(t.year) if t.year is not None else report_files_module.WHOLE_PERIOD.get(locale)
@@ -196,7 +245,7 @@ def plan_template(ctx: Context, path: Path, plan_id: int | None, as_email: str |
         with ctx.db.session() as s:
             source = plans.source_of(plans.get_visible_plan(s, _actor(ctx, s, as_email), plan_id))
     content = write_plan_xlsx(source, cli_locale())
-    path.write_bytes(content)
+    _write(path, content)
     click.echo(f"{path} ({len(content)} bytes)")
 
 
@@ -240,11 +289,9 @@ def _print_report(made, locale: str) -> None:
         f"{'area' if en else 'địa bàn'}: {r.organisation.name} ({r.organisation.code}); "
         f"{'as of' if en else 'đến ngày'} {format_date(r.at, locale)}"
     )
-    rows = report_files_module.summary_rows(r, locale)
+    rows = report_files_module.summary_rows(r, locale, made.originals)
     for row, t in zip(rows, r.targets, strict=True):
-        actual = "—" if t.figure.value is None else format_number(round(t.figure.value, 2), locale)
-        if BY_KEY[t.indicator].unit == SHARE and t.figure.value is not None:
-            actual += "%"
+        actual = charts.value_text(BY_KEY[t.indicator].unit, t.figure.value, locale)  # the page's rounding
         click.echo(
             f"{row[0]:>3}. {row[1]} — {row[2]}, {row[3]}: {row[4]} | {actual} | "
             f"{format_number(round(t.progress * 100), locale)}% | {row[7]}"
@@ -277,12 +324,12 @@ def report_plan(ctx: Context, plan_id: int, at, org_code, xlsx_path, csv_dir, as
         made = plans.report_files(s, actor, found, at or _today(ctx), org)
     if xlsx_path:
         content = report_files_module.build_xlsx(made, locale)
-        xlsx_path.write_bytes(content)
+        _write(xlsx_path, content)
         click.echo(f"{xlsx_path} ({len(content)} bytes)")
     elif csv_dir:
-        csv_dir.mkdir(parents=True, exist_ok=True)
+        _make_folder(csv_dir)
         for name, content in report_files_module.build_csv_tables(made, locale).items():
-            (csv_dir / name).write_bytes(content)
+            _write(csv_dir / name, content)
             click.echo(f"{csv_dir / name} ({len(content)} bytes)")
     elif as_json:
         body = asdict(made.report)

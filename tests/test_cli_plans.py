@@ -73,6 +73,14 @@ def test_plans_load_show_report_and_refusals(cli_env, registry, tmp_path):
     )
     listed = json.loads(ok(run(["plan", "list", "--json", "--as", commune], cli_env)))
     assert [(p["id"], p["targets"]) for p in listed] == [(1, 3)]
+    one_year = tmp_path / "one.yaml"
+    one_year.write_text(
+        PLAN.replace("[2023, 2024]", "[2023, 2023]").replace("Kế hoạch OCOP", "KH năm").replace("2024,", "2023,"),
+        "utf-8",
+    )
+    ok(run(["plan", "load", str(one_year), "--as", owner], cli_env))
+    assert "  2023  P  KH năm tỉnh P" in ok(run(["plan", "list"], cli_env))  # not "2023–2023"
+    ok(run(["plan", "delete", "2", "--as", owner], cli_env))
     shown = ok(run(["plan", "show", "1"], {**cli_env, "OCOP_LANG": "vi"}))
     assert "căn cứ: 12/KH-UBND (10/02/2023)" in shown and "tỷ lệ ít nhất 100%" in shown
 
@@ -96,6 +104,25 @@ def test_plans_load_show_report_and_refusals(cli_env, registry, tmp_path):
     assert wb.sheetnames[0] == "Summary"  # the operator's language
     ok(run(["report", "plan", "1", "--at", "2024-06-30", "--csv", str(tmp_path / "csv")], cli_env))
     assert (tmp_path / "csv" / "summary.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+    # a folder that does not exist: one error line, exit 1, nothing created on the way
+    for args in (
+        ["plan", "template", "/nonexistent/dir/x.xlsx"],
+        ["report", "plan", "1", "--xlsx", "/nonexistent/x.xlsx"],
+    ):
+        refused = run(args, {**cli_env, "OCOP_LANG": "vi"})
+        assert refused.returncode == 1 and refused.stderr.startswith("error: Không ghi được tệp /nonexistent/")
+        assert "Traceback" not in refused.stderr
+    deep = tmp_path / "missing" / "csv"
+    refused = run(["report", "plan", "1", "--csv", str(deep)], cli_env)
+    assert refused.returncode == 1 and "does not exist" in refused.stderr and not (tmp_path / "missing").exists()
+    for day in ("1999-12-31", "01/01/2101"):
+        outside = run(["report", "plan", "1", "--at", day], cli_env)
+        assert outside.returncode == 2 and "outside 2000–2100" in outside.stderr
+    ok(run(["report", "plan", "1", "--at", "2000-01-01"], cli_env))
+    # the page's words and rounding in the table: the province's target shared among 3 districts
+    district = ok(run(["report", "plan", "1", "--at", "2024-06-30", "--org", "D1"], cli_env))
+    assert "(shared evenly among 3 districts), 2024: ≥ 0.33 |" in district
 
     template = tmp_path / "template.xlsx"
     ok(run(["plan", "template", str(template), "--plan", "1"], cli_env))

@@ -6,17 +6,21 @@ from __future__ import annotations
 import io
 from datetime import date
 
+import pytest
 from openpyxl import load_workbook
 
 from ocop_workflow.reports.plans import (
     LIST_SHEET,
     PLAN_SHEET,
     TARGET_SHEET,
+    PlanFileError,
     PlanSource,
     TargetSpec,
     read_plan,
     write_plan_xlsx,
 )
+from ocop_workflow.services import plans
+from ocop_workflow.services.access import Actor
 
 GOOD = b"""\
 kind: plan
@@ -151,3 +155,37 @@ def test_xlsx_mistakes_name_their_cells():
     ), [p.get("en") for p in found.problems]
     share = [t for t in found.targets if t.indicator == "registered_3_star_share"]
     assert share and share[0].low == 70.5 and share[0].comparison == "share_at_least"
+
+
+def test_a_target_written_as_text_is_reported_at_its_line():
+    bad = GOOD.replace(b"  - {indicator: reached_3_star, at_least: 40}", b"  - reached_3_star at least 40")
+    found = read_plan(bad, "p.yaml")
+    assert [p.place for p in found.problems] == ["p.yaml:9"], [p.get("en") for p in found.problems]
+    assert "reached_3_star at least 40" in found.problems[0].text.en
+
+
+def test_an_unknown_organisation_is_reported_at_its_own_cell(db, world, registry):
+    """Column B holds the organisation: the database's refusal names column B's cell, not the indicator's A."""
+    own = GOOD.replace(b'organisation: "24"', b'organisation: "P"').replace(
+        b'organisation: "219"', b'organisation: "D1"'
+    )
+    source = read_plan(own, "p.yaml")
+    wb = load_workbook(io.BytesIO(write_plan_xlsx(source)))
+    wb[TARGET_SHEET].append(["recognised", "NOPE", 2023, "ít nhất", 1, None, None])
+    wb[TARGET_SHEET].append(["recognised", "C3", 2024, "ít nhất", 1, None, None])  # fine: C3 lies under P
+    row = wb[TARGET_SHEET].max_row - 1
+    out = io.BytesIO()
+    wb.save(out)
+    with db.session() as s, pytest.raises(PlanFileError) as refused:
+        plans.load_plan(s, Actor.system_actor(registry.policy), read_plan(out.getvalue(), "p.xlsx"))
+    assert [p.place for p in refused.value.problems] == [f"{TARGET_SHEET}!B{row}"]
+    assert "NOPE" in refused.value.problems[0].text.en
+
+
+def test_the_template_keeps_a_formula_like_name_as_text():
+    source = read_plan(
+        GOOD.replace(b'name: "K\xe1\xba\xbf ho\xe1\xba\xa1ch"', b"name: '=HYPERLINK(\"http://x\")'"), "p"
+    )
+    assert source.problems == [] and source.name.startswith("=")
+    wb = load_workbook(io.BytesIO(write_plan_xlsx(source)))
+    assert wb[PLAN_SHEET]["B2"].value == source.name and wb[PLAN_SHEET]["B2"].data_type == "s"

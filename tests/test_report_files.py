@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
@@ -12,6 +13,7 @@ from openpyxl import load_workbook
 
 from ocop_workflow.models import MaterialArea, MaterialAreaProduct, Organisation, SalesPoint, Training, ValueChain
 from ocop_workflow.models import TrainingAttendance as Attendance
+from ocop_workflow.reports import charts
 from ocop_workflow.reports import files as F
 from ocop_workflow.reports.indicators import BY_KEY, SHARE
 from ocop_workflow.reports.plans import read_plan
@@ -118,3 +120,77 @@ def test_english_workbook_and_csv_tables(db, world, reported):
     assert chains and all(r[5] == "0" for r in chains)  # the chains are the districts', not the commune's
     with zipfile.ZipFile(io.BytesIO(F.build_csv_zip(made))) as zf:
         assert set(zf.namelist()) == set(tables)
+
+
+EVIL = ['=HYPERLINK("http://evil.example","Bấm")', "+1", "-2", "@x"]
+
+
+def test_text_typed_by_users_never_becomes_a_formula(db, world, reported, registry):
+    """A chain named "=HYPERLINK(…)" is text in the workbook (a string cell) and defused in the CSV."""
+    with db.transaction() as s:
+        orgs = {o.code: o for o in s.query(Organisation)}
+        for name in EVIL:
+            s.add(ValueChain(name=name, organisation=orgs["D1"], lead_name="HTX", started_on=date(2024, 1, 2)))
+    with db.session() as s:
+        actor = load_actor(s, world.user("province_association", "P"))
+        made = plans.report_files(s, actor, plans.get_visible_plan(s, actor, reported), AT)
+    wb = load_workbook(io.BytesIO(F.build_xlsx(made)))
+    chains = wb[F.sheet_names(made.report)["value_chains_started"]]
+    cells = {c.value: c for row in chains.iter_rows(min_row=2, min_col=3, max_col=3) for c in row}
+    for name in EVIL:
+        assert cells[name].data_type == "s"  # read back as the same text, not a formula
+    tables = F.build_csv_tables(made)
+    chains_csv = next(v for k, v in tables.items() if k.startswith("Chuoi-gia-tri-moi"))
+    names = [r[2] for r in csv.reader(io.StringIO(chains_csv.decode("utf-8-sig")))][1:]
+    assert {"'" + n for n in EVIL} <= set(names)
+    assert not any(n[:1] in "=+-@" for n in names)
+
+
+def test_years_are_plain_numbers_and_counts_whole_in_the_files(db, world, reported):
+    with db.session() as s:
+        actor = load_actor(s, world.user("province_association", "P"))
+        made = plans.report_files(s, actor, plans.get_visible_plan(s, actor, reported), AT)
+    for locale in ("vi", "en"):
+        summary = list(csv.reader(io.StringIO(F.build_csv_tables(made, locale)["summary.csv"].decode("utf-8-sig"))))
+        years = [r[3] for r in summary[1:]]
+        assert "2023" in years and "2024" in years  # never "2.023" / "2,023"
+        assert F.WHOLE_PERIOD.get(locale) in years
+    wb = load_workbook(io.BytesIO(F.build_xlsx(made)))
+    ws = wb["Tổng hợp"]
+    head = next(r for r in range(1, 20) if ws.cell(row=r, column=1).value == "STT")
+    formats = {
+        t.indicator: ws.cell(row=head + 1 + i, column=6).number_format for i, t in enumerate(made.report.targets)
+    }
+    assert formats["value_chains_started"] == "#,##0" and formats["sales_point_districts"] == "0.0%"
+    # the page's words: "Chậm tiến độ", "Cả giai đoạn"
+    statuses = {ws.cell(row=head + 1 + i, column=8).value for i in range(len(made.report.targets))}
+    assert statuses <= {t.vi for t in F.charts.STATUS_LABELS.values()}
+    assert "Cả giai đoạn" in {ws.cell(row=head + 1 + i, column=4).value for i in range(len(made.report.targets))}
+
+
+def test_a_shared_out_target_says_whose_it_is_and_rounds_like_the_page(db, world, reported):
+    """A district's report: the province's count targets divided among its 3 districts."""
+    with db.session() as s:
+        actor = load_actor(s, world.user("province_association", "P"))
+        plan = plans.get_visible_plan(s, actor, reported)
+        d1 = s.query(Organisation).filter_by(code="D1").one()
+        made = plans.report_files(s, actor, plan, AT, d1)
+    report = made.report
+    chain = next(t for t in report.targets if t.indicator == "value_chains_started")
+    province = chain.organisation.name
+    rows = F.summary_rows(report, "vi", made.originals)
+    row = rows[report.targets.index(chain)]
+    assert row[2] == f"{province} (chia đều cho 3 huyện)" and row[4] == "≥ 0,33"
+    assert F.summary_rows(report, "en", made.originals)[report.targets.index(chain)][2] == (
+        f"{province} (shared evenly among 3 districts)"
+    )
+    share = next(t for t in report.targets if t.indicator == "sales_point_districts")
+    assert rows[report.targets.index(share)][2] == province  # a share applies unchanged
+    third = replace(chain, low=1 / 3)
+    assert F.target_text(third) == charts.target_text(third) == "≥ 0,33"
+
+
+def test_new_supported_detail_reads_as_a_day():
+    assert F.member_detail("new_supported", "2023-07-18") == "Hỗ trợ từ 18/07/2023"
+    assert F.member_detail("new_supported", "2023-07-18", "en") == "Supported since 18/07/2023"
+    assert F.member_detail("reached_3_star", "4★ · 24-219-0012/2024") == "4★ · 24-219-0012/2024"

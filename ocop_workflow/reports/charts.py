@@ -28,6 +28,7 @@ from .model import BEHIND, MET, NO_DATA, NOT_STARTED, ON_TRACK, Figure, TargetRe
 __all__ = [
     "STATUS_COLOURS",
     "STATUS_LABELS",
+    "WHOLE_PERIOD",
     "figure_text",
     "progress_bar",
     "ranking_chart",
@@ -52,6 +53,7 @@ STATUS_LABELS: dict[str, Text] = {
     NOT_STARTED: Text("Chưa đến kỳ", "Not started"),
     NO_DATA: Text("Chưa có số liệu", "No data"),
 }
+WHOLE_PERIOD = Text("Cả giai đoạn", "Whole period")  # a target without a year (the page's _("Whole period"))
 TRACK = "#e5e7eb"
 INK = "#1f2937"
 MUTED = "#475569"
@@ -74,7 +76,11 @@ def _attr(text: str) -> str:
 
 
 def value_text(unit: str, value: float | None, locale: str | None = "vi") -> str:
-    """A figure or a target in its unit: "12", "85,5%", "1,56 lần" (en "1.56×"); "—" without a value."""
+    """A figure or a target in its unit: "12", "85,5%", "1,56 lần" (en "1.56×"); "—" without a value.
+
+    The one rounding of the page, the files and the CLI: a count or a ratio at most two decimals (a
+    province's target shared out among ten districts reads "0,33", never "0,3" here and "0,33" there),
+    a share one; trailing zeros dropped."""
     if value is None:
         return "—"
     if unit == SHARE:
@@ -82,7 +88,7 @@ def value_text(unit: str, value: float | None, locale: str | None = "vi") -> str
     if unit == RATIO:
         number = format_number(round(value, 2), locale)
         return f"{number}×" if (locale or "vi").startswith("en") else f"{number} lần"
-    return format_number(round(value, 1), locale)
+    return format_number(round(value, 2), locale)
 
 
 def figure_text(indicator_key: str, figure: Figure | None, locale: str | None = "vi") -> str:

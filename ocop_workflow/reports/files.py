@@ -19,7 +19,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from openpyxl import Workbook
@@ -28,20 +28,15 @@ from openpyxl.utils import get_column_letter
 
 from ..formats import format_date, format_number
 from ..i18n import Text
-from .indicators import BY_KEY, COUNT, SHARE
-from .model import BEHIND, MET, NO_DATA, NOT_STARTED, ON_TRACK, Member, PlanReport, TargetResult
+from . import charts
+from . import plans as plan_files
+from .indicators import BY_KEY, COUNT, RATIO, SHARE
+from .model import Member, PlanReport, TargetResult
 
-STATUS_LABELS = {
-    MET: Text("Đạt", "Met"),
-    ON_TRACK: Text("Đúng tiến độ", "On track"),
-    BEHIND: Text("Chậm", "Behind"),
-    NOT_STARTED: Text("Chưa đến kỳ", "Not started"),
-    NO_DATA: Text("Chưa có số liệu", "No data"),
-}
-BODY_LABELS = {
-    "association": Text("Hội Nông dân", "Farmers' Association"),
-    "office": Text("Cơ quan OCOP", "OCOP office"),
-}
+# one source of words: the page's (reports/charts.py), so the files and the CLI say what the page says
+STATUS_LABELS = charts.STATUS_LABELS
+WHOLE_PERIOD = charts.WHOLE_PERIOD
+BODY_LABELS = plan_files.BODY_LABELS
 # a worksheet name per indicator (Excel allows 31 characters)
 SHEET_NAMES = {
     "new_supported": Text("SP mới được Hội hỗ trợ", "New supported"),
@@ -89,9 +84,10 @@ MEMBER_HEADERS = (
     Text("Chi tiết", "Detail"),
     Text("Giá trị", "Value"),
 )
-WHOLE_PERIOD = Text("Cả kỳ", "Whole period")
 DATE_FORMAT = "DD/MM/YYYY"
 PERCENT_FORMAT = "0.0%"
+COUNT_FORMAT = "#,##0"  # a whole count: "13", never Excel's "13." of "#,##0.##"
+RATIO_FORMAT = "0.00"
 BOLD = Font(bold=True)
 
 
@@ -102,6 +98,8 @@ class ReportFiles:
     report: PlanReport
     members: dict[int, list[Member]]  # target id -> members
     producers: dict[int, str]
+    # target id -> the plan's own (low, high) before a count target was shared out among the units below
+    originals: dict[int, tuple[float | None, float | None]] = field(default_factory=dict)
 
 
 def _h(headers: tuple[Text, ...], locale: str) -> list[str]:
@@ -109,19 +107,69 @@ def _h(headers: tuple[Text, ...], locale: str) -> list[str]:
 
 
 def target_text(t: TargetResult, locale: str = "vi") -> str:
-    """The target as people write it: "≥ 10", "≤ 5", "10–20", "≥ 70%", "≥ 1,5 lần"."""
-    unit = BY_KEY[t.indicator].unit
-    n = lambda v: format_number(round(v, 2) if v is not None else None, locale)  # noqa: E731
-    suffix = "%" if unit == SHARE else (" lần" if locale != "en" and unit != COUNT else ("×" if unit != COUNT else ""))
-    if t.comparison == "between":
-        return f"{n(t.low)}–{n(t.high)}{suffix}"
-    if t.comparison == "at_most":
-        return f"≤ {n(t.high)}{suffix}"
-    return f"≥ {n(t.low)}{suffix}"
+    """The target as the page writes it ("≥ 10", "≤ 5", "10–20", "≥ 70%", "≥ 0,33"): charts.target_text,
+    one rounding (two decimals at most) for the page, the files and the CLI."""
+    return charts.target_text(t, locale)
 
 
 def year_text(year: int | None, locale: str = "vi") -> str | int:
     return year if year is not None else WHOLE_PERIOD.get(locale)
+
+
+LEVEL_WORDS = {
+    "province": Text("tỉnh", "provinces"),
+    "district": Text("huyện", "districts"),
+    "commune": Text("xã", "communes"),
+}
+SINGULAR = {"provinces": "province", "districts": "district", "communes": "commune"}
+
+
+def organisation_text(
+    t: TargetResult,
+    report: PlanReport,
+    originals: dict[int, tuple[float | None, float | None]] | None = None,
+    locale: str = "vi",
+) -> str:
+    """Whose target it is, and when the report's area is below that organisation and the target is a count,
+    that the figure in the target column is the area's even share of it: "Tỉnh Bắc Giang (chia đều cho 10
+    huyện)". Without that a district reads "≥ 0,33" as if someone had set it a third of a product."""
+    name = t.organisation.name
+    if t.organisation.id == report.organisation.id or BY_KEY[t.indicator].unit != COUNT:
+        return name
+    own = (originals or {}).get(t.target_id)
+    parts = None
+    if own is not None:
+        for whole, part in zip(own, (t.low, t.high), strict=True):
+            if whole and part:
+                parts = round(whole / part)
+                break
+    en = locale.startswith("en")
+    area, below = report.organisation, t.organisation
+    one_level = area.level == "district" or (area.level == "commune" and below.level == "district")
+    if parts is None:
+        return f"{name} ({'shared evenly' if en else 'chia đều'})"
+    if one_level and area.level in LEVEL_WORDS:
+        word = LEVEL_WORDS[area.level].get(locale)
+        if en:
+            return f"{name} (shared evenly among {parts} {word if parts != 1 else SINGULAR[word]})"
+        return f"{name} (chia đều cho {parts} {word})"
+    if en:
+        return f"{name} (shared evenly: {area.name}'s part is 1/{parts})"
+    return f"{name} (chia đều: phần của {area.name} là 1/{parts})"
+
+
+def member_detail(indicator: str, detail: str | None, locale: str = "vi") -> str:
+    """A member's detail as people read it: the start of the association's support of a new product
+    comes from the engine as an ISO day ("2023-07-18"); it reads "Hỗ trợ từ 18/07/2023"."""
+    if not detail:
+        return ""
+    if indicator == "new_supported":
+        try:
+            day = date.fromisoformat(detail)
+        except ValueError:
+            return detail
+        return Text(f"Hỗ trợ từ {format_date(day, 'vi')}", f"Supported since {format_date(day, 'en')}").get(locale)
+    return detail
 
 
 def _actual(t: TargetResult) -> float | None:
@@ -133,10 +181,14 @@ def _actual(t: TargetResult) -> float | None:
 
 def _number_format(indicator: str) -> str:
     unit = BY_KEY[indicator].unit
-    return PERCENT_FORMAT if unit == SHARE else ("#,##0.##" if unit == COUNT else "0.00")
+    return PERCENT_FORMAT if unit == SHARE else (RATIO_FORMAT if unit == RATIO else COUNT_FORMAT)
 
 
-def summary_rows(report: PlanReport, locale: str = "vi") -> list[list]:
+def summary_rows(
+    report: PlanReport,
+    locale: str = "vi",
+    originals: dict[int, tuple[float | None, float | None]] | None = None,
+) -> list[list]:
     """The summary table's rows (typed values: numbers, shares as fractions, progress as fractions)."""
     rows = []
     for i, t in enumerate(report.targets, start=1):
@@ -144,7 +196,7 @@ def summary_rows(report: PlanReport, locale: str = "vi") -> list[list]:
             [
                 i,
                 BY_KEY[t.indicator].label.get(locale),
-                t.organisation.name,
+                organisation_text(t, report, originals, locale),
                 year_text(t.year, locale),
                 target_text(t, locale),
                 _actual(t),
@@ -176,7 +228,7 @@ def indicator_rows(files: ReportFiles, indicator: str, locale: str = "vi") -> li
                     m.commune or "",
                     m.district or "",
                     m.on,
-                    m.detail or "",
+                    member_detail(indicator, m.detail, locale),
                     m.value,
                 ]
             )
@@ -234,7 +286,7 @@ def build_xlsx(files: ReportFiles, locale: str = "vi") -> bytes:
     _header(ws, _h(SUMMARY_HEADERS, locale))
     head_row = ws.max_row
     ws.freeze_panes = f"A{head_row + 1}"
-    for row, t in zip(summary_rows(report, locale), report.targets, strict=True):
+    for row, t in zip(summary_rows(report, locale, files.originals), report.targets, strict=True):
         ws.append(row)
         r = ws.max_row
         ws.cell(row=r, column=6).number_format = _number_format(t.indicator)
@@ -258,30 +310,55 @@ def build_xlsx(files: ReportFiles, locale: str = "vi") -> bytes:
             sheet.append(row)
             r = sheet.max_row
             sheet.cell(row=r, column=7).number_format = DATE_FORMAT
-            sheet.cell(row=r, column=9).number_format = "#,##0.##"
+            sheet.cell(row=r, column=9).number_format = COUNT_FORMAT  # 1 a product, attendees, revenue (VND)
         _widths(sheet, (6, 12, 40, 32, 20, 20, 12, 36, 12))
+    plan_files.defuse_formulas(wb)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
 # --- CSV -------------------------------------------------------------------------------------------------
-def _csv_value(value: object, locale: str, percent: bool = False) -> str:
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(text: str) -> str:
+    """Text typed by users as a CSV cell: one that Excel would run as a formula (it starts with = + - @,
+    a tab or a carriage return: "=HYPERLINK(…)") gets a leading apostrophe (OWASP's CSV injection advice)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _csv_value(value: object, locale: str, quantity: bool = False, percent: bool = False) -> str:
+    """A cell as text: a quantity with the locale's marks ("1.234,5"), an identifier (a year, a rank, a
+    row number) as a plain integer ("2022", never "2.022"), a day dd/mm/yyyy, text defused."""
     if value is None:
         return ""
     if isinstance(value, date):
         return format_date(value, locale)
     if isinstance(value, float | int) and not isinstance(value, bool):
+        if not quantity:
+            return str(int(value)) if float(value).is_integer() else str(value)
         return format_number(round(value * 100, 1) if percent else round(value, 4), locale)
-    return str(value)
+    return _csv_text(str(value))
 
 
-def _csv(headers: list[str], rows: list[list], locale: str, percent_columns: set[int] = frozenset()) -> bytes:
+def _csv(
+    headers: list[str],
+    rows: list[list],
+    locale: str,
+    quantities: frozenset[int] | set[int] = frozenset(),
+    percent_columns: frozenset[int] | set[int] = frozenset(),
+) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(headers)
     for row in rows:
-        writer.writerow([_csv_value(v, locale, i in percent_columns) for i, v in enumerate(row)])
+        writer.writerow(
+            [
+                _csv_value(v, locale, i in quantities or i in percent_columns, i in percent_columns)
+                for i, v in enumerate(row)
+            ]
+        )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -296,17 +373,17 @@ def build_csv_tables(files: ReportFiles, locale: str = "vi") -> dict[str, bytes]
     """file name -> CSV bytes: summary.csv (share figures and completion as per cents), units.csv, one per
     indicator. Numbers use the locale's decimal mark, days dd/mm/yyyy (as the web shows them)."""
     report = files.report
-    summary = summary_rows(report, locale)
+    summary = summary_rows(report, locale, files.originals)
     for row, t in zip(summary, report.targets, strict=True):
         if BY_KEY[t.indicator].unit == SHARE and row[5] is not None:
             row[5] = t.figure.value  # a share's per cent, not the workbook's fraction
     tables = {
-        "summary.csv": _csv(_h(SUMMARY_HEADERS, locale), summary, locale, {6}),
-        "units.csv": _csv(_h(UNIT_HEADERS, locale), unit_rows(report), locale, {2}),
+        "summary.csv": _csv(_h(SUMMARY_HEADERS, locale), summary, locale, {5}, {6}),
+        "units.csv": _csv(_h(UNIT_HEADERS, locale), unit_rows(report), locale, {3}, {2}),
     }
     for key, title in sheet_names(report, locale).items():
         tables[f"{_ascii_name(title)}.csv"] = _csv(
-            _h(MEMBER_HEADERS, locale), indicator_rows(files, key, locale), locale
+            _h(MEMBER_HEADERS, locale), indicator_rows(files, key, locale), locale, {8}
         )
     return tables
 

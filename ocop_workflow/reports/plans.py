@@ -116,6 +116,7 @@ class TargetSpec:
     high: float | None
     note: str | None
     place: str
+    org_place: str = ""  # where the organisation's code is written (Chỉ tiêu!B6), for the database's checks
 
 
 @dataclass
@@ -325,7 +326,9 @@ class _Reader:
             return
         for year in years:
             self.source.targets.append(
-                TargetSpec(key, org, year, comparison, low, high, note_text, places["indicator"])  # type: ignore[arg-type]
+                TargetSpec(  # type: ignore[arg-type]
+                    key, org, year, comparison, low, high, note_text, places["indicator"], places["organisation"]
+                )
             )
 
     def _agrees(self, key: str, comparison: str, low: float | None, high: float | None, places: dict) -> bool:
@@ -429,6 +432,27 @@ _YAML_KEYS = {"kind", "name", "basis", "organisation", "body", "years", "targets
 _TARGET_KEYS = {"indicator", "organisation", "year", "each_year", "note", *COMPARISONS}
 
 
+class _ItemLines(list):
+    """A YAML list that also knows the line of each of its items (a target written as plain text)."""
+
+    line: int = 0
+    item_lines: list[int]
+
+
+class _PlanLoader(_Loader):
+    pass
+
+
+def _construct_sequence(loader: _PlanLoader, node: yaml.SequenceNode) -> _ItemLines:
+    result = _ItemLines(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_PlanLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+
+
 def _yaml_document(data: bytes, origin: str, reader: _Reader) -> Any:
     try:
         text = data.decode("utf-8-sig")
@@ -436,7 +460,7 @@ def _yaml_document(data: bytes, origin: str, reader: _Reader) -> Any:
         reader.add(origin, _t("tệp không phải là văn bản UTF-8", "the file is not UTF-8 text"))
         return None
     try:
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_PlanLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{origin}:{mark.line + 1}" if mark else origin
@@ -494,17 +518,23 @@ def read_yaml_plan(data: bytes, origin: str = "plan.yaml") -> PlanSource:
     if not isinstance(targets, list) or not targets:
         reader.add(at(doc, "targets"), _t("kế hoạch chưa có chỉ tiêu nào (targets)", "the plan has no targets"))
         targets = []
-    for item in targets:
-        _yaml_target(reader, item, at)
+    item_lines = getattr(targets, "item_lines", [])
+    for i, item in enumerate(targets):
+        line = item_lines[i] if i < len(item_lines) else None
+        _yaml_target(reader, item, at, f"{origin}:{line}" if line else at(targets))
     reader.duplicates()
     return reader.source
 
 
-def _yaml_target(reader: _Reader, item: Any, at) -> None:
+def _yaml_target(reader: _Reader, item: Any, at, where: str) -> None:
+    """One item of `targets:`; `where` is the item's own line (a target written as plain text has none)."""
     if not isinstance(item, dict):
         reader.add(
-            at(item) if isinstance(item, list | dict) else at(None),
-            _t("chỉ tiêu phải là một mục {…}", "a target must be a mapping"),
+            where,
+            _t(
+                f"chỉ tiêu phải là một mục {{indicator: …, at_least: …}}, không phải «{_show(item)}»",
+                f"a target must be a mapping {{indicator: …, at_least: …}}, not “{_show(item)}”",
+            ),
         )
         return
     for key in item:
@@ -722,6 +752,19 @@ def read_plan(data: bytes, filename: str) -> PlanSource:
     return read_yaml_plan(bytes(data), filename)
 
 
+# --- writing workbooks -------------------------------------------------------------------------------
+def defuse_formulas(wb) -> None:
+    """Every cell openpyxl would write as a formula becomes text. Nothing these modules write is a formula,
+    so such a cell holds text a user typed (a plan's name, a note, a product's or a chain's name) that
+    starts with "=": Excel would run "=HYPERLINK(…)" or "=cmd|…" on opening. Forced to a string cell it
+    reads back as the same text (data_type "s"). (+, - and @ are text to openpyxl already.)"""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+
+
 # --- writing the XLSX layout --------------------------------------------------------------------------
 def _grouped(targets: list[TargetSpec], first: int, last: int) -> list[tuple[TargetSpec, bool]]:
     """Targets with one row per «each year» group: the same indicator, unit, comparison, values and
@@ -822,6 +865,7 @@ def write_plan_xlsx(source: PlanSource | None, locale: str = "vi") -> bytes:
     tg.add_data_validation(compare)
     pick.add(f"A2:A{MAX_ROWS}")
     compare.add(f"D2:D{MAX_ROWS}")
+    defuse_formulas(wb)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -109,16 +109,11 @@ def _organisations(session: Session, source: PlanSource) -> tuple[Organisation |
             continue
         org = found.get(t.organisation)
         if org is None:
-            source.problems.append(
-                Problem(
-                    t.place,
-                    _no_org(t.organisation),
-                )
-            )
+            source.problems.append(Problem(t.org_place or t.place, _no_org(t.organisation)))
         elif owner is not None and not owner.contains(org):
             source.problems.append(
                 Problem(
-                    t.place,
+                    t.org_place or t.place,
                     Text(
                         f"đơn vị {org.code} ({org.name}) không thuộc {owner.name}, đơn vị chủ trì kế hoạch",
                         f"{org.code} ({org.name}) is not under {owner.name}, the plan's organisation",
@@ -224,4 +219,5 @@ def report_files(session: Session, actor: Actor, plan: Plan, at: date, org: Orga
             .where(Product.id.in_(product_ids[chunk : chunk + 500]))
         )
         producers.update({pid: name for pid, name in rows})
-    return ReportFiles(report, found, producers)
+    originals = {t.id: (t.low, t.high) for t in plan.targets}
+    return ReportFiles(report, found, producers, originals)

@@ -90,8 +90,26 @@ def test_bad_days_and_units_are_problems(env: Env, plan_ids):
     api = ApiClient(env.app, issue(env, "passoc"), lang="en")
     body = problem_of(api.get(f"{API}/plans/{province}/report?at=2023-02-30"), 422, "invalid_data")
     assert "not a real date" in body["detail"]
-    problem_of(api.get(f"{API}/plans/{province}/report?at=30/02/2023"), 400, "invalid_request")
+    body = problem_of(api.get(f"{API}/plans/{province}/report?at=31/02/2024"), 422, "invalid_data")
+    assert "use YYYY-MM-DD" in body["detail"]
+    for day in ("0001-01-01", "9999-12-31", "1999-12-31", "2101-01-01"):  # the web's range, 2000–2100
+        body = problem_of(api.get(f"{API}/plans/{province}/report?at={day}"), 422, "invalid_data")
+        assert "outside 2000–2100" in body["detail"]
+    today = api.get(f"{API}/plans/{province}/report?at=&org=").get_json()  # empty: today, the reader's area
+    assert (
+        today["organisation"]["code"] == "P"
+        and today["at"] == api.get(f"{API}/plans/{province}/report").get_json()["at"]
+    )
     problem_of(api.get(f"{API}/plans/{province}/report?org=NOPE"), 404, "not_found")
     problem_of(api.get(f"{API}/plans/{province}/targets/999999/members"), 404, "not_found")
     problem_of(api.get(f"{API}/plans/999999"), 404, "not_found")
     problem_of(ApiClient(env.app, issue(env, "producer")).get(f"{API}/plans/{province}"), 404, "not_found")
+
+
+def test_the_web_day_takes_ascii_digits_only():
+    from web.plans.routes import BadDay, parse_day
+
+    assert parse_day("31/12/2024") == date(2024, 12, 31) and parse_day("2024-12-31") == date(2024, 12, 31)
+    for raw in ("٣١/١٢/٢٠٢٤", "٢٠٢٤-١٢-٣١", "３１/１２/２０２４"):
+        with pytest.raises(BadDay):
+            parse_day(raw)

@@ -8,6 +8,7 @@ are declared here, next to the views, so this module stays the only one the plan
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from datetime import date, datetime
 
@@ -19,7 +20,7 @@ from ocop_workflow.models import Plan, PlanTarget
 from ocop_workflow.reports import progress
 from ocop_workflow.reports.indicators import BY_KEY, INDICATORS
 from ocop_workflow.reports.model import STATUSES, PlanReport
-from ocop_workflow.reports.plans import BODIES, COMPARISONS
+from ocop_workflow.reports.plans import BODIES, COMPARISONS, MAX_YEAR, MIN_YEAR
 from ocop_workflow.services import directory, plans
 
 from ..context import db_session, state
@@ -128,14 +129,14 @@ MEMBER = S.obj(
 )
 AT = Param(
     "at",
-    {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "maxLength": 10},
-    "the report's day, YYYY-MM-DD (default: today)",
+    {"type": "string", "maxLength": 10},  # checked by _at(), which says "use YYYY-MM-DD" and the range
+    f"the report's day, YYYY-MM-DD within {MIN_YEAR}–{MAX_YEAR} (empty or absent: today)",
     "2024-06-30",
 )
 ORG_PARAM = Param(
     "org",
-    {"type": "string", "pattern": r"^[A-Za-z0-9_-]{1,32}$"},
-    "code of the area reported on (default: the caller's own area within the plan's)",
+    {"type": "string", "pattern": r"^[A-Za-z0-9_-]{0,32}$"},
+    "code of the area reported on (empty or absent: the caller's own area within the plan's)",
 )
 PLAN_PATH = {"plan_id": 1}
 
@@ -200,22 +201,38 @@ def report_json(report: PlanReport) -> dict:
     return body
 
 
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _at() -> tuple[date, str | None]:
+    """The report's day and area from the query: `at` YYYY-MM-DD within 2000–2100 like the web's and the
+    CLI's (empty: today, as on the web), `org` a code (empty: the caller's own area)."""
     args = parse_query()
-    raw = args.get("at")
-    if raw is None:
+    raw = (args.get("at") or "").strip()
+    if not raw:
         day = datetime.now(state().tz).date()
     else:
         try:
+            if not _ISO_DAY.fullmatch(raw):
+                raise ValueError(raw)
             day = date.fromisoformat(raw)
         except ValueError:
             raise InvalidData(
                 Text(
-                    f"«{raw}» không phải là một ngày có thật (YYYY-MM-DD)", f"“{raw}” is not a real date (YYYY-MM-DD)"
+                    f"«{raw}» không phải là một ngày có thật: hãy dùng dạng YYYY-MM-DD, ví dụ 2024-12-31",
+                    f"“{raw}” is not a real date: use YYYY-MM-DD, e.g. 2024-12-31",
                 ),
                 field="at",
             ) from None
-    return day, args.get("org")
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            raise InvalidData(
+                Text(
+                    f"Ngày báo cáo {raw} nằm ngoài khoảng {MIN_YEAR}–{MAX_YEAR}",
+                    f"The report date {raw} lies outside {MIN_YEAR}–{MAX_YEAR}",
+                ),
+                field="at",
+            )
+    return day, (args.get("org") or "").strip() or None
 
 
 # --- routes --------------------------------------------------------------------------------------------

@@ -37,8 +37,8 @@ from .forms import PlanUploadForm
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_DAY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")  # ASCII digits only (not ٣١/١٢/٢٠٢٤)
+_ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
 class BadDay(InvalidData):
