@@ -15,6 +15,10 @@ association officers work, is ahead.
 
 Every record is dated relative to the products' own history (the idea's acceptance, the certificate's
 issue) and drawn with a seeded `random.Random`, so the demo stays deterministic for a seed and `now`.
+When each fact was written down is dated too, never after `now`: a revenue is declared on a working day of
+January–March after its year (the report engine counts a declaration only from that moment on, so a
+report of a past day sees the revenues declared by then), the other records a few working days after the
+day they tell of, a plan some days after its decision.
 The rows are written directly (the demo is a trusted caller, like `Actor.system_actor()`), after the
 workflow has made the products, and name the demo's association officers as who recorded them.
 """
@@ -23,7 +27,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -121,6 +125,7 @@ TRAINING_TOPICS = (
     "Tập huấn tiêu chuẩn, bộ tiêu chí đánh giá sản phẩm OCOP",
 )
 OUTREACH_TOPIC = "Tuyên truyền Chương trình OCOP tới hội viên nông dân"
+ICT = timezone(timedelta(hours=7), "ICT")  # office hours are Vietnam's
 
 
 def _day(text: str) -> date:
@@ -132,12 +137,22 @@ def _clip(day: date, today: date) -> date | None:
     return day if day <= today else None
 
 
+def _office_time(day: date, rng: random.Random) -> datetime:
+    """A moment of office hours (08:00–16:59 in Vietnam) on `day`, moved on to the Monday after a weekend."""
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, rng.randint(8, 16), rng.randint(0, 59), tzinfo=ICT).astimezone(UTC)
+
+
 class _Recorder:
     def __init__(self, session: Session, producers: dict[str, Producer], now: datetime, seed: int) -> None:
         self.s = session
         self.producers = producers
+        self.now = now
         self.today = now.date()
         self.rng = random.Random(seed * 31 + 615)
+        # the moments records were written: a stream of their own, so the records' story stays the same
+        self.clock = random.Random(seed * 31 + 616)
         self.orgs = {o.code: o for o in session.scalars(select(Organisation))}
         self.district_of = {
             o.code: (self.orgs_by_id[o.parent_id].code if o.level == "commune" else o.code)
@@ -147,6 +162,17 @@ class _Recorder:
         emails = {f"{local}@{DOMAIN}": code for code, local in ASSOCIATION_PEOPLE.items()}
         self.officers = {emails[u.email]: u for u in session.scalars(select(User).where(User.email.in_(list(emails))))}
         self.recorder = self.officers.get("24")
+
+    def stamp(self, day: date, lag: tuple[int, int] = (0, 10)) -> datetime:
+        """When a fact of `day` was written down: office hours some days later (`lag`), never after now."""
+        when = _office_time(day + timedelta(days=self.clock.randint(*lag)), self.clock)
+        return when if when < self.now else self.now - timedelta(minutes=self.clock.randint(5, 600))
+
+    def declared(self, year: int) -> datetime | None:
+        """When a producer declared a year's revenue: a working day of January–March of the year after,
+        or None when that day has not come yet at now (the year is not declared yet)."""
+        when = _office_time(date(year + 1, 1, 2) + timedelta(days=self.clock.randint(0, 86)), self.clock)
+        return when if when < self.now else None
 
     @property
     def orgs_by_id(self) -> dict[int, Organisation]:
@@ -204,6 +230,7 @@ class _Recorder:
                     started_on=start,
                     note="Hướng dẫn hoàn thiện hồ sơ, kết nối tư vấn bao bì, nhãn mác",
                     recorded_by_id=self._by(org),
+                    recorded_at=self.stamp(start),
                 )
             )
 
@@ -228,6 +255,7 @@ class _Recorder:
                         listed_on=listed,
                         removed_on=removed,
                         recorded_by_id=self._by(commune),
+                        recorded_at=self.stamp(listed, (0, 14)),
                     )
                 )
 
@@ -240,7 +268,8 @@ class _Recorder:
             base = self.rng.randint(3, 30) * 100_000_000
             growth = self.rng.uniform(1.25, 2.1)
             for year, factor in ((cert.year - 1, 1.0), (cert.year, (1 + growth) / 2), (cert.year + 1, growth)):
-                if year >= self.today.year:
+                declared = self.declared(year)
+                if declared is None:
                     continue
                 self.s.add(
                     ProductRevenue(
@@ -248,6 +277,7 @@ class _Recorder:
                         year=year,
                         amount=int(round(base * factor, -6)),
                         declared_by_id=self._by(commune),
+                        declared_at=declared,
                     )
                 )
 
@@ -263,6 +293,7 @@ class _Recorder:
                 area_ha=hectares,
                 growing_code=code,
                 recorded_by_id=self._by(commune),
+                recorded_at=self.stamp(_day(linked) - timedelta(days=30), (0, 20)),
             )
             self.s.add(area)
             for key in keys:
@@ -272,7 +303,12 @@ class _Recorder:
                     if start > self.today:
                         continue
                     area.links.append(
-                        MaterialAreaProduct(product_id=p.id, linked_on=start, recorded_by_id=area.recorded_by_id)
+                        MaterialAreaProduct(
+                            product_id=p.id,
+                            linked_on=start,
+                            recorded_by_id=area.recorded_by_id,
+                            recorded_at=self.stamp(start),
+                        )
                     )
 
     def value_chains(self) -> None:
@@ -287,6 +323,7 @@ class _Recorder:
                 working_from=_clip(_day(working), self.today) if working else None,
                 stopped_on=_clip(_day(stopped), self.today) if stopped else None,
                 recorded_by_id=self._by(unit),
+                recorded_at=self.stamp(_day(started), (0, 20)),
             )
             chain.members = [self.producers[k] for k in (lead, *members)]
             chain.products = [
@@ -306,6 +343,7 @@ class _Recorder:
                     opened_on=_day(opened),
                     closed_on=_clip(_day(closed), self.today) if closed else None,
                     recorded_by_id=self._by(unit),
+                    recorded_at=self.stamp(_day(opened)),
                 )
             )
 
@@ -358,7 +396,12 @@ class _Recorder:
         if held > self.today:
             return
         training = Training(
-            kind=kind, organisation_id=self.orgs[code].id, held_on=held, topic=topic, recorded_by_id=self._by(code)
+            kind=kind,
+            organisation_id=self.orgs[code].id,
+            held_on=held,
+            topic=topic,
+            recorded_by_id=self._by(code),
+            recorded_at=self.stamp(held, (1, 10)),
         )
         training.attendance = [TrainingAttendance(role=role, people=n) for role, n in sorted(people.items())]
         self.s.add(training)
@@ -381,18 +424,22 @@ def record_programme(session: Session, producers: dict[str, Producer], now: date
 def load(session: Session, producers: dict[str, Producer], now: datetime, seed: int) -> None:
     """Everything the demo adds for issue #12: the programme's records, then the two plans."""
     record_programme(session, producers, now, seed)
-    load_plans(session)
+    load_plans(session, now)
 
 
-def load_plans(session: Session) -> None:
-    """The plan files shipped in `data/plans/`, through the loader `ocop plan load` uses."""
+def load_plans(session: Session, now: datetime | None = None) -> None:
+    """The plan files shipped in `data/plans/`, through the loader `ocop plan load` uses. With `now` (the
+    demo's), each plan is dated as entered a week or two after its decision, not at the moment of loading."""
     from .reports.plans import read_yaml_plan
     from .services.access import Actor
     from .services.plans import load_plan
 
     system = Actor.system_actor()
     for path in sorted(PLANS_DIR.glob("*.yaml")):
-        load_plan(session, system, read_yaml_plan(path.read_bytes(), path.name))
+        plan = load_plan(session, system, read_yaml_plan(path.read_bytes(), path.name))
+        if now is not None:
+            entered = datetime.combine(plan.basis_date + timedelta(days=10), datetime.min.time(), UTC)
+            plan.created_at = min(entered + timedelta(hours=2), now)
     session.flush()
 
 

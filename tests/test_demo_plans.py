@@ -6,7 +6,7 @@ district association of Lục Ngạn and the commune association of Phượng S�
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +15,7 @@ from ocop_workflow.db import Database
 from ocop_workflow.demo import load_demo
 from ocop_workflow.demo_plans import LAGGING
 from ocop_workflow.engine import get_registry
-from ocop_workflow.models import Plan, SalesPoint
+from ocop_workflow.models import Plan, ProductRevenue, SalesPoint, Training
 from ocop_workflow.reports.model import BEHIND, MET
 from ocop_workflow.reports.progress import plan_report
 from ocop_workflow.services.access import load_actor
@@ -64,6 +64,24 @@ def test_the_demo_report_has_met_and_behind_targets_and_lagging_lang_giang_last(
         assert all(t.status != MET or t.year is None or t.year <= 2023 for t in mid.targets)
         again = plan_report(s, province, plans[SCHEME], TODAY)
         assert _digest(again) == _digest(scheme)  # reproducible
+        # revenues are declared in the first months after their year, not when `ocop demo` ran: the 2023 plan's
+        # "revenue one year after recognition" (2024 over 2022) has a figure from early 2025 on, none before
+        declared = s.execute(select(ProductRevenue.year, ProductRevenue.declared_at)).all()
+        assert declared and all(at < NOW for _y, at in declared)
+        assert all(at.year == year + 1 and at.month <= 3 and at.weekday() < 5 for year, at in declared)
+        revenue = {
+            day: next(
+                t for t in plan_report(s, province, plans["25/KH-UBND"], day).targets if t.indicator == "revenue_growth"
+            )
+            for day in (date(2024, 12, 31), date(2025, 12, 31), TODAY)
+        }
+        assert revenue[date(2024, 12, 31)].figure.value is None
+        assert revenue[date(2025, 12, 31)].figure.value > 1 and revenue[TODAY].figure.value > 1
+        # a training is written down in the days after it was held, not all at the moment of loading
+        held = s.execute(select(Training.held_on, Training.recorded_at)).all()
+        assert all(on <= at.date() <= on + timedelta(days=14) and at < NOW for on, at in held)
+        assert len({at for _on, at in held}) > len(held) // 2
+        assert {p.created_at.date() for p in plans.values()} == {date(2022, 5, 2), date(2023, 2, 20)}
 
 
 @pytest.mark.slow

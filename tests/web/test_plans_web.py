@@ -164,3 +164,81 @@ def test_the_files_download_with_vietnamese_names(demo_app):
     assert csv.status_code == 200 and csv.mimetype == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(csv.data)).namelist()
     assert names and all(n.endswith(".csv") for n in names)
+
+
+def _target_id(page: str, label: str) -> str:
+    """The id of the first target row of the plan page whose indicator is `label`."""
+    return re.search(rf'<tr class="target status-\w+" id="target-(\d+)">\s*<td[^>]*>{label}', page).group(1)
+
+
+def test_a_training_figure_lists_its_sessions_with_their_attendees_adding_up_to_it(demo_app):
+    app, plans = demo_app
+    client = signed_in(app, "hoind.tinh")
+    page = text(client.get(f"/plans/{plans[SCHEME]}?at=31/12/2024"))
+    tid = _target_id(page, "Lượt cán bộ Hội được tập huấn")
+    drill = text(client.get(f"/plans/{plans[SCHEME]}/targets/{tid}?at=31/12/2024"))
+    figure = re.search(r'id="figure">([^<]+)<', drill).group(1)
+    assert 'class="num">Số người</th>' in drill
+    people = [
+        int(v.replace(".", "")) for v in re.findall(r'class="num member-value" data-label="Số người">([^<]+)<', drill)
+    ]
+    assert len(people) > 1 and min(people) > 1  # sessions, each with its attendees
+    assert sum(people) == int(figure.replace(".", ""))
+    assert re.search(r'>Tổng cộng</th><td class="num" id="members-sum"[^>]*>' + re.escape(figure) + "<", drill)
+    # a revenue target lists each product's revenue of the year after its recognition, in đồng
+    plan_2023 = text(client.get(f"/plans/{plans['25/KH-UBND']}?at=31/12/2025"))
+    tid = _target_id(plan_2023, "Doanh thu sau 1 năm công nhận")
+    drill = text(client.get(f"/plans/{plans['25/KH-UBND']}/targets/{tid}?at=31/12/2025"))
+    amounts = re.findall(r'data-label="Doanh thu năm sau công nhận \(đồng\)">([\d.]+)<', drill)
+    assert amounts and all(int(a.replace(".", "")) >= 1_000_000 for a in amounts)
+
+
+def test_a_new_supported_product_says_since_when_in_a_readable_date(demo_app):
+    app, plans = demo_app
+    client = signed_in(app, "hoind.tinh")
+    page = text(client.get(f"/plans/{plans[SCHEME]}"))
+    tids = re.findall(r'<tr class="target status-\w+" id="target-(\d+)">\s*<td[^>]*>Sản phẩm mới được Hội hỗ trợ', page)
+    drills = [text(client.get(f"/plans/{plans[SCHEME]}/targets/{tid}")) for tid in tids]
+    drill = next(d for d in drills if 'href="/products/' in d)  # 2022's has none: no demo product existed yet
+    details = re.findall(r'data-label="Chi tiết">([^<]*)<', drill)
+    assert details and all(re.fullmatch(r"Hỗ trợ từ \d\d/\d\d/\d{4}", d) for d in details)  # as in the files
+    assert not re.search(r"\d{4}-\d\d-\d\d", drill)
+    assert "Số người" not in drill and 'id="members-sum"' not in drill  # one product adds one: no sum column
+
+
+def test_a_long_drill_down_is_paginated_and_the_file_keeps_every_row(demo_app, monkeypatch):
+    import openpyxl
+
+    from web.plans import routes
+
+    size = 4  # the real page is 100 rows: the demo's province has fewer sessions a year
+    monkeypatch.setattr(routes, "MEMBERS_PAGE", size)
+    app, plans = demo_app
+    client = signed_in(app, "hoind.tinh")
+    at = "31/12/2025"
+    page = text(client.get(f"/plans/{plans[SCHEME]}?at={at}"))
+    tid = _target_id(page, "Lượt cán bộ Hội được tập huấn")
+    url = f"/plans/{plans[SCHEME]}/targets/{tid}"
+    first = text(client.get(url, query_string={"at": at}))
+    total = int(re.search(r'id="members-total">\((\d+)\)', first).group(1))
+    assert total > 2 * size  # three pages at least
+    pages = -(-total // size)
+    assert f"Trang 1/{pages}" in first
+    assert f"Dòng 1–{size} trong {total}" in first
+    assert f'href="/plans/{plans[SCHEME]}/targets/{tid}?page=2&amp;at=31/12/2025"' in first
+    seen, sums = [], set()
+    for n in range(1, pages + 1):
+        body = text(client.get(url, query_string={"at": at, "page": n}))
+        rows = re.findall(r'<tr>\s*<td data-label="Tên">([^<]*)<', body)
+        assert len(rows) == (size if n < pages else total - size * (pages - 1))
+        seen += rows
+        sums.add(re.search(r'id="members-sum"[^>]*>([^<]+)<', body).group(1))
+    assert len(seen) == total and len(sums) == 1  # every page shows the total of all pages: the figure
+    assert sums == {re.search(r'id="figure">([^<]+)<', first).group(1)}
+    # a page past the end shows the last one, a malformed one the first (never a 500)
+    assert f"Trang {pages}/{pages}" in text(client.get(url, query_string={"at": at, "page": 999}))
+    assert "Trang 1/" in text(client.get(url, query_string={"at": at, "page": "x"}))
+    xlsx = client.get(f"/plans/{plans[SCHEME]}/report.xlsx", query_string={"at": at})
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data))["Tập huấn cán bộ Hội"]
+    year = re.search(r"<small class=\"muted\">(\d{4})</small>", first).group(1)
+    assert sum(1 for row in sheet.iter_rows(min_row=2, values_only=True) if str(row[1]) == year) == total

@@ -26,12 +26,14 @@ from ocop_workflow.i18n import Text
 from ocop_workflow.models import Organisation, Plan
 from ocop_workflow.reports import charts
 from ocop_workflow.reports.indicators import BY_KEY
-from ocop_workflow.reports.model import BEHIND, MET, PlanReport
+from ocop_workflow.reports.model import BEHIND, MET, Member, PlanReport
 from ocop_workflow.services.authz import can
 from ocop_workflow.services.certificates import local_day
+from ocop_workflow.services.listing import Page
 
 from ..context import actor, db_session, locale
 from ..errors import render_error
+from ..inputs import int_arg
 from .forms import PlanUploadForm
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
@@ -39,6 +41,7 @@ bp = Blueprint("plans", __name__, url_prefix="/plans")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _DAY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")  # ASCII digits only (not ٣١/١٢/٢٠٢٤)
 _ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+MEMBERS_PAGE = 100  # rows of a drill-down page: a province's figure can stand on 20,000 products (the files list all)
 
 
 class BadDay(InvalidData):
@@ -292,17 +295,43 @@ def target(plan_id: int, target_id: int):
     if result is None:
         raise NotFound(Text("Không có chỉ tiêu này trong kế hoạch", "The plan has no such target"))
     rows = members(s, who, plan, target_id, at, org)
+    indicator = BY_KEY[result.indicator]
+    pages = max(1, -(-len(rows) // MEMBERS_PAGE))
+    number = min(int_arg("page", 1) or 1, pages)
+    shown = rows[(number - 1) * MEMBERS_PAGE : number * MEMBERS_PAGE]
+    args = _query(at, org_code)
     return render_template(
         "plans/target.html",
         plan=plan,
         report=report,
         result=result,
-        indicator=BY_KEY[result.indicator],
-        members=rows,
+        indicator=indicator,
+        page=Page([(m, member_detail(result.indicator, m)) for m in shown], len(rows), number, MEMBERS_PAGE),
+        value_label=value_label(result.indicator),
+        total=sum(m.value or 0 for m in rows),
         bar=Markup(charts.progress_bar(result, locale())),
-        args=_query(at, org_code),
+        args=args,
+        pager_args={"plan_id": plan.id, "target_id": target_id, **args},
         charts=charts,
     )
+
+
+def value_label(indicator_key: str) -> str | None:
+    """The heading of the drill-down's "how much each adds" column, for the indicators where a row adds more
+    than one: a session's attendees of the role, a product's revenue of the year after recognition. None
+    elsewhere (each row adds one, so the number of rows is the figure)."""
+    if BY_KEY[indicator_key].counts == "people":
+        return _("People")
+    if indicator_key == "revenue_growth":
+        return _("Revenue of the year after recognition (VND)")
+    return None
+
+
+def member_detail(indicator_key: str, member: Member) -> str:
+    """A row's details as a reader writes them (the same words as the Excel and CSV files)."""
+    from ocop_workflow.reports.files import member_detail as readable
+
+    return readable(indicator_key, member.detail, locale())
 
 
 # --- files ----------------------------------------------------------------------------------------------
