@@ -130,6 +130,21 @@ def _unit(session: Session, actor: Actor, org_id: object, levels: tuple[str, ...
     return org
 
 
+def _same_name(a: str | None, b: str | None) -> bool:
+    """Two names typed for the same thing: case and runs of spaces do not make a second record."""
+    return " ".join((a or "").split()).casefold() == " ".join((b or "").split()).casefold()
+
+
+def _duplicate(kind: Text, found: object, vi: str, en: str, field: str = "name") -> Conflict:
+    """A second record of what is already recorded (a form sent twice, a list typed in again): plan
+    figures count each record, so the copy is refused, naming the record that holds it."""
+    return Conflict(
+        Text(f"Đã có {kind.vi} #{found.id} {vi}", f"{kind.en} #{found.id} {en} is already recorded"),
+        field=field,
+        existing=found.id,
+    )
+
+
 def _paged(session: Session, stmt: Select, page: int, per_page: int) -> Page:
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     pages = max(1, -(-total // per_page))
@@ -216,6 +231,9 @@ def create_area(
         growing_code=_growing_code(growing_code),
         recorded_by_id=actor.id,
     )
+    for other in session.scalars(select(MaterialArea).where(MaterialArea.commune_id == commune.id)):
+        if _same_name(other.name, area.name):
+            raise _duplicate(AREA, other, f"«{other.name}» ở {commune.name}", f"“{other.name}” in {commune.name}")
     session.add(area)
     session.flush()
     return area
@@ -457,6 +475,15 @@ def create_chain(
         lead_name = _line(lead_name, "lead_name", L_LEAD, MAX_NAME)
     member_rows = _producers_in(session, unit, members, "members")
     owners = {p.id for p in member_rows} | ({lead.id} if lead else set())
+    for other in session.scalars(select(ValueChain).where(ValueChain.organisation_id == unit.id)):
+        # a chain stopped before this one starts may be started again under its old name
+        if _same_name(other.name, name) and (other.stopped_on is None or other.stopped_on > started_on):
+            raise _duplicate(
+                CHAIN,
+                other,
+                f"«{other.name}» của {unit.name} (từ ngày {other.started_on:%d/%m/%Y})",
+                f"“{other.name}” of {unit.name} (since {other.started_on:%d/%m/%Y})",
+            )
     chain = ValueChain(
         name=name,
         organisation_id=unit.id,
@@ -593,6 +620,17 @@ def create_sales_point(
         recorded_by_id=actor.id,
     )
     _not_before(point.closed_on, point.opened_on, "closed_on", L_CLOSED, L_OPENED)
+    for other in session.scalars(select(SalesPoint).where(SalesPoint.organisation_id == unit.id)):
+        overlap = (other.closed_on is None or other.closed_on > point.opened_on) and (
+            point.closed_on is None or point.closed_on > other.opened_on
+        )
+        if overlap and _same_name(other.name, point.name):
+            raise _duplicate(
+                SALES_POINT,
+                other,
+                f"«{other.name}» của {unit.name}, mở từ ngày {other.opened_on:%d/%m/%Y}",
+                f"“{other.name}” of {unit.name}, open since {other.opened_on:%d/%m/%Y},",
+            )
     session.add(point)
     session.flush()
     return point
@@ -701,6 +739,18 @@ def create_training(
         recorded_by_id=actor.id,
     )
     counts = _attendance(people, registry.catalogue.trainee_roles)
+    same_day = select(Training).where(
+        Training.organisation_id == unit.id, Training.kind == kind, Training.held_on == training.held_on
+    )
+    for other in session.scalars(same_day):
+        if _same_name(other.topic, training.topic):
+            raise _duplicate(
+                TRAINING,
+                other,
+                f"«{other.topic}» của {unit.name} ngày {other.held_on:%d/%m/%Y}",
+                f"“{other.topic}” of {unit.name} on {other.held_on:%d/%m/%Y}",
+                field="topic",
+            )
     training.attendance = [TrainingAttendance(role=r, people=n) for r, n in sorted(counts.items())]
     session.add(training)
     session.flush()

@@ -77,6 +77,12 @@ def test_a_commune_association_records_its_programme(client, env: Env):
     assert r.status_code == 303
     page = text(client.get("/programme/trainings"))
     assert "Câu chuyện" in page and "02/04/2026" in page and ": 30" in page
+    # the same session sent again (a double click, a reload) is refused, naming the one recorded
+    r = client.post("/programme/trainings", data={**form, "people_producer": "30", "people_association_officer": "12"})
+    assert r.status_code == 409 and _count(env, Training) == 1
+    with env.db.session() as s:
+        first = s.scalars(select(Training)).one().id
+    assert f"Đã có buổi tập huấn #{first}" in text(r)
 
 
 def test_district_chains_sales_points_scope_and_refusals(client, env: Env):
@@ -127,6 +133,18 @@ def test_district_chains_sales_points_scope_and_refusals(client, env: Env):
         },
     )
     assert r.status_code == 303
+    # sent twice while the first is open: refused, nothing more written
+    r = client.post(
+        "/programme/sales-points",
+        data={
+            "csrf_token": token,
+            "organisation_id": d1,
+            "name": "Điểm bán Chũ",
+            "address": "TT Chũ",
+            "opened_on": "01/05/2023",
+        },
+    )
+    assert r.status_code == 409 and "Đã có điểm bán #" in text(r) and _count(env, SalesPoint) == 1
     # another district's unit is not found; the filter over it too
     r = client.post(
         "/programme/sales-points",

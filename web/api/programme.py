@@ -2,7 +2,8 @@
 
 The same service (`services/programme.py`) as the web pages and the CLI, with the token's user: lists cover
 the caller's area, a record outside it is 404, a write the caller's role may not make is 403, a rule not
-met is 422 (translated, naming the field), a second close or link is 409."""
+met is 422 (translated, naming the field), a second close or link is 409, and so is a record sent twice (the
+same training — unit, kind, day, topic —, an open sales point, a chain or an area of the same unit and name)."""
 
 from __future__ import annotations
 
@@ -152,7 +153,7 @@ def list_areas_view() -> Response:
     body="MaterialAreaCreate",
     summary="Record a raw-material area in a commune (hectares > 0, growing-area code: letters, digits, '-', '.')",
     replies={201: ok("The new area", "MaterialArea", headers=CREATED)},
-    errors=(403, 404, 422),
+    errors=(403, 404, 409, 422),
 )
 def create_area_view() -> Response:
     body = parse_json()
@@ -238,7 +239,7 @@ def list_chains_view() -> Response:
     summary="Record a value-chain model of a commune or district: lead (a producer of the unit, or a name), "
     "member producers of the unit, products of the lead or the members",
     replies={201: ok("The new chain", "ValueChain", headers=CREATED)},
-    errors=(403, 404, 422),
+    errors=(403, 404, 409, 422),
 )
 def create_chain_view() -> Response:
     body = parse_json()
@@ -308,7 +309,7 @@ def list_sales_points_view() -> Response:
     body="SalesPointCreate",
     summary="Record an OCOP sales point of a district or commune, open from a day",
     replies={201: ok("The new sales point", "SalesPoint", headers=CREATED)},
-    errors=(403, 404, 422),
+    errors=(403, 404, 409, 422),
 )
 def create_sales_point_view() -> Response:
     body = parse_json()
@@ -371,7 +372,7 @@ def list_trainings_view() -> Response:
     summary="Record a training or outreach session with how many people of each trainee role attended",
     description="`people` maps the catalogue's trainee roles (`trainee_roles`) to positive whole numbers.",
     replies={201: ok("The new session", "Training", headers=CREATED)},
-    errors=(403, 404, 422),
+    errors=(403, 404, 409, 422),
 )
 def create_training_view() -> Response:
     body = parse_json()
