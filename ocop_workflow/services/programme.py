@@ -187,15 +187,43 @@ L_LINKED = Text("Ngày liên kết", "Linked on")
 L_UNLINKED = Text("Ngày kết thúc liên kết", "Link ended on")
 
 
+_GROUPED_HA = (  # (pattern, grouping symbol, decimal symbol): "1.250,5" (vi), "1,250.5" (en), "1 250,5"
+    (re.compile(r"-?\d{1,3}(?:\.\d{3})+(?:,\d{1,15})?"), ".", ","),
+    (re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d{1,15})?"), ",", "."),
+    (re.compile(r"-?\d{1,3}(?:[ \u00a0]\d{3})+(?:[.,]\d{1,15})?"), None, None),
+)
+
+
+def parse_hectares(value: object) -> Decimal | None:
+    """A size as people type it: "12,5", "12.5", and with thousands grouped as the pages show them —
+    "1.250,5" (Vietnamese), "1,250.5" (English), "1 250,5". A single separator is the decimal one
+    (`formats.parse_number`: "1.250" is 1.25), so only an unambiguous grouping is read as one. A sign is
+    kept (the rule, not the reader, refuses "-5"); None when it is not a number at all."""
+    if isinstance(value, Decimal):
+        return value
+    number = parse_number(value, allow_negative=True)
+    if number is not None or not isinstance(value, str):
+        return number
+    raw = value.strip()
+    for pattern, group, point in _GROUPED_HA:
+        if pattern.fullmatch(raw):
+            if group is None:
+                raw = re.sub(r"[ \u00a0]", "", raw).replace(",", ".")
+            else:
+                raw = raw.replace(group, "").replace(point, ".")
+            return Decimal(raw)
+    return None
+
+
 def _hectares(value: object) -> float | None:
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    number = parse_number(value) if not isinstance(value, Decimal) else value
+    number = parse_hectares(value)
     if number is None or not number.is_finite() or number <= 0 or number > MAX_HECTARES:
         raise _invalid(
             "area_ha",
-            f"Diện tích phải là số héc-ta lớn hơn 0 (ví dụ 12,5), nhận được «{value}»",
-            f"The area must be a number of hectares above 0 (e.g. 12.5), got “{value}”",
+            f"Diện tích phải là số héc-ta lớn hơn 0 và không quá 1.000.000 ha (ví dụ 12,5), nhận được «{value}»",
+            f"The area must be a number of hectares above 0 and at most 1,000,000 ha (e.g. 12.5), got “{value}”",
         )
     return float(number)
 
@@ -852,6 +880,7 @@ __all__ = [
     "get_training",
     "link_not_found",
     "link_product",
+    "parse_hectares",
     "linkable_products",
     "list_areas",
     "list_chains",

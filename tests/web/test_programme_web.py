@@ -33,6 +33,13 @@ def test_a_commune_association_records_its_programme(client, env: Env):
     )
     assert r.status_code == 422 and _count(env, MaterialArea) == 0
     assert re.search(r'has-error">\s*<label for="area_ha"', text(r)) and "lớn hơn 0" in text(r)
+    # a sign or a size past any province gets the rule's own message, not the form's generic one
+    for typed in ("-5", "1.250.000.000"):
+        r = client.post(
+            "/programme/areas", data={"csrf_token": token, "commune_id": c1, "name": "Vùng vải", "area_ha": typed}
+        )
+        page = text(r)
+        assert r.status_code == 422 and "không quá 1.000.000 ha" in page and "số thập phân hợp lệ" not in page
     r = client.post(
         "/programme/areas",
         data={"csrf_token": token, "commune_id": c1, "name": "Vùng vải", "area_ha": "12,5", "growing_code": "BG-01"},

@@ -1,26 +1,27 @@
 """The forms of the programme pages. A training's attendance is one box per trainee role of the catalogue,
-read by the view (the roles are data); the service checks every number."""
+read by the view (the roles are data); the service checks every number. A size in hectares is text here:
+the service reads it as people type it ("1.250,5") and answers with the rule's own message."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
 
-from ..forms import Form, NumberField, Optional, length, required
+from ..forms import Form, Optional, length, required
 from ..rounds.forms import VnDateField, date_required
 
 
 class AreaForm(Form):
     commune_id = SelectField(_l("Commune"), coerce=int, validators=[required()], validate_choice=False)
     name = StringField(_l("Name"), validators=[required(), length(200)])
-    area_ha = NumberField(_l("Area (ha)"), validators=[Optional()])
+    area_ha = StringField(_l("Area (ha)"), validators=[Optional(), length(40)])
     growing_code = StringField(_l("Growing-area code"), validators=[Optional(), length(40)])
     submit = SubmitField(_l("Record the area"))
 
 
 class AreaEditForm(Form):
     name = StringField(_l("Name"), validators=[required(), length(200)])
-    area_ha = NumberField(_l("Area (ha)"), validators=[Optional()])
+    area_ha = StringField(_l("Area (ha)"), validators=[Optional(), length(40)])
     growing_code = StringField(_l("Growing-area code"), validators=[Optional(), length(40)])
 
 
