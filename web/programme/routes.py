@@ -13,8 +13,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ocop_workflow.formats import format_number
 from ocop_workflow.errors import Conflict, InvalidData, OcopError
+from ocop_workflow.formats import format_number
 from ocop_workflow.services import programme
 from ocop_workflow.services.authz import can, require
 from ocop_workflow.services.listing import organisation_options
