@@ -145,6 +145,19 @@ def _duplicate(kind: Text, found: object, vi: str, en: str, field: str = "name")
     )
 
 
+def unit_by_code(session: Session, actor: Actor, code: object) -> Organisation:
+    """The unit of the actor's area with `code` — how people name a commune or district ("07444", "219"),
+    as the plans API and every CLI command do. NotFound names the code that was typed (an internal id
+    means nothing to the one who typed the code), and says nothing of units outside the area."""
+    text = str(code or "").strip()
+    org = session.scalars(select(Organisation).where(Organisation.code == text)).one_or_none() if text else None
+    if org is None or not actor.can_see(org):
+        raise NotFound(
+            Text(f"Không tìm thấy đơn vị mã «{text}» trong phạm vi của bạn", f"No unit with code “{text}” in your area")
+        )
+    return org
+
+
 def _paged(session: Session, stmt: Select, page: int, per_page: int) -> Page:
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     pages = max(1, -(-total // per_page))
@@ -581,14 +594,24 @@ def update_chain(
 
 
 def list_chains(
-    session: Session, actor: Actor, *, org_id: int | None = None, page: int = 1, per_page: int = PER_PAGE
+    session: Session,
+    actor: Actor,
+    *,
+    org_id: int | None = None,
+    at: date | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
 ) -> Page:
+    """The chains of the actor's area; with `at`, only those that existed on that day (a list as of a
+    day before a chain started does not show it, as the report as of that day does not count it)."""
     stmt = select(ValueChain).options(
         selectinload(ValueChain.organisation),
         selectinload(ValueChain.members),
         selectinload(ValueChain.products),
     )
     stmt = _scoped(actor, stmt, ValueChain.organisation_id, session, org_id)
+    if at is not None:
+        stmt = stmt.where(ValueChain.started_on <= at)
     return _paged(session, stmt.order_by(ValueChain.started_on.desc(), ValueChain.id.desc()), page, per_page)
 
 
@@ -887,6 +910,7 @@ __all__ = [
     "list_sales_points",
     "list_trainings",
     "today_vn",
+    "unit_by_code",
     "units",
     "unlink_product",
     "update_chain",

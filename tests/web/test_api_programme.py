@@ -82,12 +82,15 @@ def test_programme_records_through_the_api(env: Env):
         f"{API}/sales-points",
         json={"organisation_id": d2, "name": "Điểm bán Yên Thế", "address": "Cầu Gồ", "opened_on": "2023-05-01"},
     )
-    assert r.status_code == 201
+    assert r.status_code == 201 and r.headers["Location"].endswith("/sales-points?org=D2")
     point = r.get_json()["id"]
     problem_of(assoc.post(f"{API}/sales-points/{point}/close", json={"closed_on": "2025-12-31"}), 404, "not_found")
     assert assoc.get(f"{API}/sales-points").get_json()["items"] == []
-    problem_of(assoc.get(f"{API}/sales-points?org={d2}"), 404, "not_found")
-    assert [p["name"] for p in province.get(f"{API}/sales-points?org={d2}").get_json()["items"]] == ["Điểm bán Yên Thế"]
+    # `org` is the unit's code, as in the plans API; a refusal names the code typed, not an internal id
+    body = problem_of(assoc.get(f"{API}/sales-points?org=D2"), 404, "not_found")
+    assert "“D2”" in body["detail"] and f"#{d2}" not in body["detail"]
+    assert [p["name"] for p in province.get(f"{API}/sales-points?org=D2").get_json()["items"]] == ["Điểm bán Yên Thế"]
+    assert province.get(f"{API}/sales-points?org=C1").get_json()["items"] == []
     r = province.post(f"{API}/sales-points/{point}/close", json={"closed_on": "2025-12-31"})
     assert r.status_code == 200 and r.get_json()["open"] is False
     problem_of(province.post(f"{API}/sales-points/{point}/close", json={"closed_on": "2025-12-31"}), 409, "conflict")
