@@ -127,3 +127,14 @@ def test_who_sees_the_forms_and_who_is_refused(env, client):
     options = re.findall(r'<option[^>]*value="(\d+)"[^>]*>', page[page.index('id="support-form"') :])
     assert set(options) == {str(env.world.orgs["C1"]), str(env.world.orgs["D1"])}
     assert re.search(rf'<option selected value="{env.world.orgs["D1"]}"|value="{env.world.orgs["D1"]}" selected', page)
+
+
+def test_the_revenue_example_is_written_as_the_reader_writes_numbers(env, client):
+    pid = env.product()
+    login(client, env, "officer")
+    assert 'placeholder="1.250.000.000"' in text(client.get(f"/products/{pid}"))
+    english = env.app.test_client()
+    login(english, env, "officer")
+    english.post("/language", data={"csrf_token": csrf(english, "/"), "locale": "en"})
+    page = text(english.get(f"/products/{pid}"))
+    assert 'placeholder="1,250,000,000"' in page and "1.250.000.000" not in page

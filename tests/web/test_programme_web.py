@@ -110,6 +110,15 @@ def test_district_chains_sales_points_scope_and_refusals(client, env: Env):
     assert r.status_code == 303, text(r)
     with env.db.session() as s:
         chain = s.scalars(select(ValueChain)).one().id
+    # a member that is not an id (a tampered or stale form) is refused beside its field, in Vietnamese
+    r = client.post(
+        "/programme/chains",
+        data={"csrf_token": token, "organisation_id": d1, "name": "Chuỗi khác", "lead_name": "HTX"}
+        | {"members": "abc", "started_on": "10/01/2025"},
+    )
+    page = text(r)
+    assert r.status_code == 422 and "«abc» không có trong đó" in page and "could not be coerced" not in page
+    assert _count(env, ValueChain) == 1
     r = client.post(f"/programme/chains/{chain}/working", data={"csrf_token": token, "day": "01/01/2025"})
     assert r.status_code == 422 and "không thể trước" in text(r)
     assert (
