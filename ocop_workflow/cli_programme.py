@@ -16,7 +16,7 @@ from .cli import Context, cli_locale, handle_errors, pass_ctx
 from .errors import InvalidData
 from .formats import format_number
 from .i18n import Text
-from .services import directory, programme
+from .services import programme
 from .services.access import Actor, load_actor
 
 ID = click.IntRange(1, 2**31 - 1)
@@ -48,8 +48,9 @@ def _actor(ctx: Context, s, email: str | None) -> Actor:
     return load_actor(s, email, policy=ctx.registry.policy)
 
 
-def _org_id(s, code: str | None) -> int | None:
-    return directory.get_org(s, code).id if code else None
+def _org_id(s, who: Actor, code: str | None) -> int | None:
+    """The id of the unit typed by its code (a refusal names the code, never an internal id)."""
+    return programme.unit_by_code(s, who, code).id if code else None
 
 
 def _d(value: date | None) -> str:
@@ -92,10 +93,11 @@ def area() -> None:
 def area_add(ctx: Context, commune_code, name, hectares, growing_code, as_email) -> None:
     """Record a raw-material area."""
     with ctx.db.transaction() as s:
+        who = _actor(ctx, s, as_email)
         found = programme.create_area(
             s,
-            _actor(ctx, s, as_email),
-            commune_id=directory.get_org(s, commune_code).id,
+            who,
+            commune_id=_org_id(s, who, commune_code),
             name=name,
             area_ha=hectares,
             growing_code=growing_code,
@@ -140,7 +142,8 @@ def area_list(ctx: Context, org_code, as_email, as_json: bool) -> None:
     """The raw-material areas with their linked products."""
     loc = cli_locale()
     with ctx.db.session() as s:
-        who, org_id = _actor(ctx, s, as_email), _org_id(s, org_code)
+        who = _actor(ctx, s, as_email)
+        org_id = _org_id(s, who, org_code)
         rows = [
             {
                 "id": a.id,
@@ -191,10 +194,11 @@ def chain() -> None:
 def chain_add(ctx: Context, org_code, name, lead_producer, lead_name, members, products, started_on, as_email):
     """Record a value-chain model (building from --since)."""
     with ctx.db.transaction() as s:
+        who = _actor(ctx, s, as_email)
         found = programme.create_chain(
             s,
-            _actor(ctx, s, as_email),
-            organisation_id=directory.get_org(s, org_code).id,
+            who,
+            organisation_id=_org_id(s, who, org_code),
             name=name,
             lead_producer_id=lead_producer,
             lead_name=lead_name,
@@ -239,10 +243,11 @@ def chain_stop(ctx: Context, chain_id: int, stopped_on: date, as_email: str) -> 
 @pass_ctx
 @handle_errors
 def chain_list(ctx: Context, org_code, on, as_email, as_json: bool) -> None:
-    """The value chains with their status."""
+    """The value chains with their status as of --at (those started later are left out)."""
     on = on or programme.today_vn()
     with ctx.db.session() as s:
-        who, org_id = _actor(ctx, s, as_email), _org_id(s, org_code)
+        who = _actor(ctx, s, as_email)
+        org_id = _org_id(s, who, org_code)
         rows = [
             {
                 "id": c.id,
@@ -256,7 +261,7 @@ def chain_list(ctx: Context, org_code, on, as_email, as_json: bool) -> None:
                 "members": [p.id for p in c.members],
                 "products": [p.id for p in c.products],
             }
-            for c in _all(lambda p: programme.list_chains(s, who, org_id=org_id, page=p))
+            for c in _all(lambda p: programme.list_chains(s, who, org_id=org_id, at=on, page=p))
         ]
     loc = cli_locale()
     _emit(
@@ -286,10 +291,11 @@ def sales_point() -> None:
 def sales_point_add(ctx: Context, org_code, name, address, opened_on, as_email) -> None:
     """Record a sales point, open from a day."""
     with ctx.db.transaction() as s:
+        who = _actor(ctx, s, as_email)
         found = programme.create_sales_point(
             s,
-            _actor(ctx, s, as_email),
-            organisation_id=directory.get_org(s, org_code).id,
+            who,
+            organisation_id=_org_id(s, who, org_code),
             name=name,
             address=address,
             opened_on=opened_on,
@@ -319,7 +325,8 @@ def sales_point_close(ctx: Context, point_id: int, closed_on: date, as_email: st
 def sales_point_list(ctx: Context, org_code, as_email, as_json: bool) -> None:
     """The sales points, open and closed."""
     with ctx.db.session() as s:
-        who, org_id = _actor(ctx, s, as_email), _org_id(s, org_code)
+        who = _actor(ctx, s, as_email)
+        org_id = _org_id(s, who, org_code)
         rows = [
             {
                 "id": p.id,
@@ -371,11 +378,12 @@ def _people(values: tuple[str, ...]) -> dict[str, str]:
 def training_add(ctx: Context, org_code, kind, held_on, topic, people, as_email) -> None:
     """Record a training or outreach session."""
     with ctx.db.transaction() as s:
+        who = _actor(ctx, s, as_email)
         found = programme.create_training(
             s,
             ctx.registry,
-            _actor(ctx, s, as_email),
-            organisation_id=directory.get_org(s, org_code).id,
+            who,
+            organisation_id=_org_id(s, who, org_code),
             kind=kind,
             held_on=held_on,
             topic=topic,
@@ -394,7 +402,8 @@ def training_add(ctx: Context, org_code, kind, held_on, topic, people, as_email)
 def training_list(ctx: Context, org_code, as_email, as_json: bool) -> None:
     """The sessions, latest first, with attendance."""
     with ctx.db.session() as s:
-        who, org_id = _actor(ctx, s, as_email), _org_id(s, org_code)
+        who = _actor(ctx, s, as_email)
+        org_id = _org_id(s, who, org_code)
         rows = [
             {
                 "id": t.id,

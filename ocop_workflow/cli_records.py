@@ -15,12 +15,15 @@ import json
 import click
 
 from .cli import Context, cli_locale, handle_errors, pass_ctx
+from .cli_programme import DAY
 from .formats import format_number
 from .services import directory
 from .services import product_records as records
 from .services.access import Actor, load_actor
 
-DATE = click.DateTime(formats=["%d/%m/%Y", "%Y-%m-%d"])
+# the programme commands' day: DD/MM/YYYY or YYYY-MM-DD, refused in the operator's language (click's own
+# DateTime answers in English whatever OCOP_LANG says)
+DATE = DAY
 ID = click.IntRange(1, 2**31 - 1)
 
 
@@ -62,7 +65,7 @@ def support_add(ctx: Context, product_id: int, org_code: str, officer, since, no
             product_id,
             organisation_id=directory.get_org(s, org_code).id,
             officer=officer,
-            started_on=since.date(),
+            started_on=since,
             note=note,
         )
         click.echo(
@@ -79,7 +82,7 @@ def support_add(ctx: Context, product_id: int, org_code: str, officer, since, no
 def support_end(ctx: Context, support_id: int, on, as_email: str) -> None:
     """End a support on --on."""
     with ctx.db.transaction() as s:
-        found = records.end_support(s, _actor(ctx, s, as_email), support_id, ended_on=on.date())
+        found = records.end_support(s, _actor(ctx, s, as_email), support_id, ended_on=on)
         click.echo(f"support #{found.id}: ended {_d(found.ended_on)}")
 
 
@@ -140,7 +143,7 @@ def listing_add(ctx: Context, product_id: int, platform: str, url: str, since, a
             product_id,
             platform=platform,
             url=url,
-            listed_on=since.date(),
+            listed_on=since,
             platforms=platforms,
         )
         label = platforms[found.platform].get(cli_locale())
@@ -156,7 +159,7 @@ def listing_add(ctx: Context, product_id: int, platform: str, url: str, since, a
 def listing_remove(ctx: Context, listing_id: int, on, as_email: str) -> None:
     """Record that a listing was taken down on --on."""
     with ctx.db.transaction() as s:
-        found = records.remove_listing(s, _actor(ctx, s, as_email), listing_id, removed_on=on.date())
+        found = records.remove_listing(s, _actor(ctx, s, as_email), listing_id, removed_on=on)
         click.echo(f"listing #{found.id}: removed {_d(found.removed_on)}")
 
 

@@ -63,6 +63,16 @@ def test_programme_records_from_the_command_line(cli_env, registry, tmp_path):
     ok(run(["area", "unlink", link, "--on", "2025-06-30", "--as", district], cli_env))
     listed = json.loads(ok(run(["area", "list", "--org", "D1", "--json"], cli_env)))
     assert listed[0]["area_ha"] == 12.5 and listed[0]["links"][0]["unlinked_on"] == "2025-06-30"
+    # hectares grouped the Vietnamese way; a unit is named by the code typed, never by an internal id
+    ok(run(["area", "add", "--commune", "C1", "--name", "Vùng lớn", "--ha", "1.250,5", "--as", district], cli_env))
+    listed = json.loads(ok(run(["area", "list", "--org", "C1", "--as", district, "--json"], cli_env)))
+    assert sorted(a["area_ha"] for a in listed) == [12.5, 1250.5]
+    refused(run(["area", "add", "--commune", "C3", "--name", "X", "--as", district], cli_env), "“C3”")
+    refused(run(["area", "list", "--org", "D2", "--as", district], cli_env), "No unit with code “D2” in your area")
+    refused(
+        run(["area", "add", "--commune", "C1", "--name", "X", "--ha", "-5", "--as", district], cli_env),
+        "at most 1,000,000 ha",
+    )
     bad_date = run(["area", "unlink", link, "--on", "31/02/2025", "--as", district], cli_env)
     assert bad_date.returncode == 2 and "is not a date" in bad_date.stderr
 
@@ -78,6 +88,9 @@ def test_programme_records_from_the_command_line(cli_env, registry, tmp_path):
     refused(run(["chain", "stop", chain, "--on", "01/08/2025", "--as", district], cli_env), "cannot come before")
     chains = json.loads(ok(run(["chain", "list", "--at", "01/10/2025", "--json"], cli_env)))
     assert [(c["name"], c["status"]) for c in chains] == [("Chuỗi vải", "working")]
+    # as of a day before it started, the chain is not in the list at all (not "planned")
+    assert json.loads(ok(run(["chain", "list", "--at", "31/12/2024", "--json"], cli_env))) == []
+    assert "Chuỗi vải" in ok(run(["chain", "list", "--at", "10/01/2025"], cli_env))
 
     out = ok(
         run(

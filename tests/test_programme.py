@@ -46,10 +46,14 @@ def test_material_area_rules_links_and_scope(db, registry, world, products):
             s, assoc, commune_id=world.orgs["C1"], name="Vùng vải Phượng Sơn", area_ha="12,5", growing_code="VN-BG.01"
         )
         assert (area.area_ha, area.growing_code, area.commune.code) == (12.5, "VN-BG.01", "C1")
-        for value in ("0", "-3", "abc", "1e3"):
+        for value in ("0", "-3", "abc", "1e3", "1.250.000.000", "1.000.000,5"):
             with pytest.raises(InvalidData) as bad:
                 programme.create_area(s, assoc, commune_id=world.orgs["C1"], name="X", area_ha=value)
-            assert _field(bad) == "area_ha"
+            assert _field(bad) == "area_ha" and "không quá 1.000.000 ha" in bad.value.text.vi
+        # sizes grouped as the pages show them are read as such (a single separator stays the decimal one)
+        for typed, ha in (("1.250,5", 1250.5), ("1,250.5", 1250.5), ("1 250,5", 1250.5), ("1.000.000", 1e6)):
+            assert programme.edit_area(s, assoc, area.id, area_ha=typed).area_ha == ha, typed
+        programme.edit_area(s, assoc, area.id, area_ha="12,5")
         with pytest.raises(InvalidData) as bad:
             programme.create_area(s, assoc, commune_id=world.orgs["C1"], name="X", growing_code="VN BG 01")
         assert _field(bad) == "growing_code"

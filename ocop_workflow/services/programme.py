@@ -130,6 +130,34 @@ def _unit(session: Session, actor: Actor, org_id: object, levels: tuple[str, ...
     return org
 
 
+def _same_name(a: str | None, b: str | None) -> bool:
+    """Two names typed for the same thing: case and runs of spaces do not make a second record."""
+    return " ".join((a or "").split()).casefold() == " ".join((b or "").split()).casefold()
+
+
+def _duplicate(kind: Text, found: object, vi: str, en: str, field: str = "name") -> Conflict:
+    """A second record of what is already recorded (a form sent twice, a list typed in again): plan
+    figures count each record, so the copy is refused, naming the record that holds it."""
+    return Conflict(
+        Text(f"Đã có {kind.vi} #{found.id} {vi}", f"{kind.en} #{found.id} {en} is already recorded"),
+        field=field,
+        existing=found.id,
+    )
+
+
+def unit_by_code(session: Session, actor: Actor, code: object) -> Organisation:
+    """The unit of the actor's area with `code` — how people name a commune or district ("07444", "219"),
+    as the plans API and every CLI command do. NotFound names the code that was typed (an internal id
+    means nothing to the one who typed the code), and says nothing of units outside the area."""
+    text = str(code or "").strip()
+    org = session.scalars(select(Organisation).where(Organisation.code == text)).one_or_none() if text else None
+    if org is None or not actor.can_see(org):
+        raise NotFound(
+            Text(f"Không tìm thấy đơn vị mã «{text}» trong phạm vi của bạn", f"No unit with code “{text}” in your area")
+        )
+    return org
+
+
 def _paged(session: Session, stmt: Select, page: int, per_page: int) -> Page:
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     pages = max(1, -(-total // per_page))
@@ -172,15 +200,43 @@ L_LINKED = Text("Ngày liên kết", "Linked on")
 L_UNLINKED = Text("Ngày kết thúc liên kết", "Link ended on")
 
 
+_GROUPED_HA = (  # (pattern, grouping symbol, decimal symbol): "1.250,5" (vi), "1,250.5" (en), "1 250,5"
+    (re.compile(r"-?\d{1,3}(?:\.\d{3})+(?:,\d{1,15})?"), ".", ","),
+    (re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d{1,15})?"), ",", "."),
+    (re.compile(r"-?\d{1,3}(?:[ \u00a0]\d{3})+(?:[.,]\d{1,15})?"), None, None),
+)
+
+
+def parse_hectares(value: object) -> Decimal | None:
+    """A size as people type it: "12,5", "12.5", and with thousands grouped as the pages show them —
+    "1.250,5" (Vietnamese), "1,250.5" (English), "1 250,5". A single separator is the decimal one
+    (`formats.parse_number`: "1.250" is 1.25), so only an unambiguous grouping is read as one. A sign is
+    kept (the rule, not the reader, refuses "-5"); None when it is not a number at all."""
+    if isinstance(value, Decimal):
+        return value
+    number = parse_number(value, allow_negative=True)
+    if number is not None or not isinstance(value, str):
+        return number
+    raw = value.strip()
+    for pattern, group, point in _GROUPED_HA:
+        if pattern.fullmatch(raw):
+            if group is None:
+                raw = re.sub(r"[ \u00a0]", "", raw).replace(",", ".")
+            else:
+                raw = raw.replace(group, "").replace(point, ".")
+            return Decimal(raw)
+    return None
+
+
 def _hectares(value: object) -> float | None:
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    number = parse_number(value) if not isinstance(value, Decimal) else value
+    number = parse_hectares(value)
     if number is None or not number.is_finite() or number <= 0 or number > MAX_HECTARES:
         raise _invalid(
             "area_ha",
-            f"Diện tích phải là số héc-ta lớn hơn 0 (ví dụ 12,5), nhận được «{value}»",
-            f"The area must be a number of hectares above 0 (e.g. 12.5), got “{value}”",
+            f"Diện tích phải là số héc-ta lớn hơn 0 và không quá 1.000.000 ha (ví dụ 12,5), nhận được «{value}»",
+            f"The area must be a number of hectares above 0 and at most 1,000,000 ha (e.g. 12.5), got “{value}”",
         )
     return float(number)
 
@@ -216,6 +272,9 @@ def create_area(
         growing_code=_growing_code(growing_code),
         recorded_by_id=actor.id,
     )
+    for other in session.scalars(select(MaterialArea).where(MaterialArea.commune_id == commune.id)):
+        if _same_name(other.name, area.name):
+            raise _duplicate(AREA, other, f"«{other.name}» ở {commune.name}", f"“{other.name}” in {commune.name}")
     session.add(area)
     session.flush()
     return area
@@ -457,6 +516,15 @@ def create_chain(
         lead_name = _line(lead_name, "lead_name", L_LEAD, MAX_NAME)
     member_rows = _producers_in(session, unit, members, "members")
     owners = {p.id for p in member_rows} | ({lead.id} if lead else set())
+    for other in session.scalars(select(ValueChain).where(ValueChain.organisation_id == unit.id)):
+        # a chain stopped before this one starts may be started again under its old name
+        if _same_name(other.name, name) and (other.stopped_on is None or other.stopped_on > started_on):
+            raise _duplicate(
+                CHAIN,
+                other,
+                f"«{other.name}» của {unit.name} (từ ngày {other.started_on:%d/%m/%Y})",
+                f"“{other.name}” of {unit.name} (since {other.started_on:%d/%m/%Y})",
+            )
     chain = ValueChain(
         name=name,
         organisation_id=unit.id,
@@ -526,14 +594,24 @@ def update_chain(
 
 
 def list_chains(
-    session: Session, actor: Actor, *, org_id: int | None = None, page: int = 1, per_page: int = PER_PAGE
+    session: Session,
+    actor: Actor,
+    *,
+    org_id: int | None = None,
+    at: date | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
 ) -> Page:
+    """The chains of the actor's area; with `at`, only those that existed on that day (a list as of a
+    day before a chain started does not show it, as the report as of that day does not count it)."""
     stmt = select(ValueChain).options(
         selectinload(ValueChain.organisation),
         selectinload(ValueChain.members),
         selectinload(ValueChain.products),
     )
     stmt = _scoped(actor, stmt, ValueChain.organisation_id, session, org_id)
+    if at is not None:
+        stmt = stmt.where(ValueChain.started_on <= at)
     return _paged(session, stmt.order_by(ValueChain.started_on.desc(), ValueChain.id.desc()), page, per_page)
 
 
@@ -593,6 +671,17 @@ def create_sales_point(
         recorded_by_id=actor.id,
     )
     _not_before(point.closed_on, point.opened_on, "closed_on", L_CLOSED, L_OPENED)
+    for other in session.scalars(select(SalesPoint).where(SalesPoint.organisation_id == unit.id)):
+        overlap = (other.closed_on is None or other.closed_on > point.opened_on) and (
+            point.closed_on is None or point.closed_on > other.opened_on
+        )
+        if overlap and _same_name(other.name, point.name):
+            raise _duplicate(
+                SALES_POINT,
+                other,
+                f"«{other.name}» của {unit.name}, mở từ ngày {other.opened_on:%d/%m/%Y}",
+                f"“{other.name}” of {unit.name}, open since {other.opened_on:%d/%m/%Y},",
+            )
     session.add(point)
     session.flush()
     return point
@@ -701,6 +790,18 @@ def create_training(
         recorded_by_id=actor.id,
     )
     counts = _attendance(people, registry.catalogue.trainee_roles)
+    same_day = select(Training).where(
+        Training.organisation_id == unit.id, Training.kind == kind, Training.held_on == training.held_on
+    )
+    for other in session.scalars(same_day):
+        if _same_name(other.topic, training.topic):
+            raise _duplicate(
+                TRAINING,
+                other,
+                f"«{other.topic}» của {unit.name} ngày {other.held_on:%d/%m/%Y}",
+                f"“{other.topic}” of {unit.name} on {other.held_on:%d/%m/%Y}",
+                field="topic",
+            )
     training.attendance = [TrainingAttendance(role=r, people=n) for r, n in sorted(counts.items())]
     session.add(training)
     session.flush()
@@ -802,12 +903,14 @@ __all__ = [
     "get_training",
     "link_not_found",
     "link_product",
+    "parse_hectares",
     "linkable_products",
     "list_areas",
     "list_chains",
     "list_sales_points",
     "list_trainings",
     "today_vn",
+    "unit_by_code",
     "units",
     "unlink_product",
     "update_chain",

@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from conftest import csrf, login, text
+import pytest
+from conftest import Env, csrf, login, text
+from test_browser import CHROMIUM, Walker, browser, server  # noqa: F401  (fixtures)
 
 from ocop_workflow.models import MaterialArea, MaterialAreaProduct, ProductSupport
 from ocop_workflow.services.certificates import local_day
@@ -127,3 +129,52 @@ def test_who_sees_the_forms_and_who_is_refused(env, client):
     options = re.findall(r'<option[^>]*value="(\d+)"[^>]*>', page[page.index('id="support-form"') :])
     assert set(options) == {str(env.world.orgs["C1"]), str(env.world.orgs["D1"])}
     assert re.search(rf'<option selected value="{env.world.orgs["D1"]}"|value="{env.world.orgs["D1"]}" selected', page)
+
+
+def test_the_revenue_example_is_written_as_the_reader_writes_numbers(env, client):
+    pid = env.product()
+    login(client, env, "officer")
+    assert 'placeholder="1.250.000.000"' in text(client.get(f"/products/{pid}"))
+    english = env.app.test_client()
+    login(english, env, "officer")
+    english.post("/language", data={"csrf_token": csrf(english, "/"), "locale": "en"})
+    page = text(english.get(f"/products/{pid}"))
+    assert 'placeholder="1,250,000,000"' in page and "1.250.000.000" not in page
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium")
+def test_the_records_section_fits_a_phone_in_english_with_its_forms_open(server, browser, web_template):  # noqa: F811
+    """At 375 px in English (the longer labels: "Remove from the platform") with every folded form of the
+    section opened, nothing runs off the screen sideways."""
+    from sqlalchemy import update
+
+    from ocop_workflow.models import User
+    from ocop_workflow.services import product_records as records
+    from ocop_workflow.services.access import load_actor
+
+    base, app = server
+    env = Env(app, web_template, app.extensions["ocop"].db, None)
+    pid = env.product(name="Vải thiều Lục Ngạn sấy khô loại đặc biệt")
+    email = env.world.emails["assoc"]
+    with env.db.transaction() as s:
+        who = load_actor(s, email)
+        records.add_support(s, who, pid, organisation_id=env.world.orgs["C1"], started_on=date(2025, 3, 1))
+        platforms = app.extensions["ocop"].registry.catalogue.ecommerce_platforms
+        records.add_listing(
+            s, who, pid, platform="postmart", url="https://postmart.vn/gian-hang/vai-thieu-luc-ngan-say-kho-dac-biet",
+            listed_on=date(2025, 4, 1), platforms=platforms,
+        )  # fmt: skip
+        s.execute(update(User).where(User.email == email).values(locale="en"))
+    walker = Walker(browser, base, "records-375-en", width=375)
+    walker.login(email)
+    walker.goto(f"/products/{pid}", "product")
+    walker.page.evaluate("document.querySelectorAll('#support-market details').forEach(d => d.open = true)")
+    assert walker.page.locator("#support-market [value='Remove from the platform']").is_visible()
+    walker.shot("forms-open")
+    overflow = walker.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    wide = walker.page.evaluate(
+        "[...document.querySelectorAll('#support-market *')].filter(e => e.getBoundingClientRect().right >"
+        " window.innerWidth + 1).map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 8)"
+    )
+    walker.close()
+    assert overflow <= 0, (overflow, wide)

@@ -33,6 +33,13 @@ def test_a_commune_association_records_its_programme(client, env: Env):
     )
     assert r.status_code == 422 and _count(env, MaterialArea) == 0
     assert re.search(r'has-error">\s*<label for="area_ha"', text(r)) and "lớn hơn 0" in text(r)
+    # a sign or a size past any province gets the rule's own message, not the form's generic one
+    for typed in ("-5", "1.250.000.000"):
+        r = client.post(
+            "/programme/areas", data={"csrf_token": token, "commune_id": c1, "name": "Vùng vải", "area_ha": typed}
+        )
+        page = text(r)
+        assert r.status_code == 422 and "không quá 1.000.000 ha" in page and "số thập phân hợp lệ" not in page
     r = client.post(
         "/programme/areas",
         data={"csrf_token": token, "commune_id": c1, "name": "Vùng vải", "area_ha": "12,5", "growing_code": "BG-01"},
@@ -77,6 +84,12 @@ def test_a_commune_association_records_its_programme(client, env: Env):
     assert r.status_code == 303
     page = text(client.get("/programme/trainings"))
     assert "Câu chuyện" in page and "02/04/2026" in page and ": 30" in page
+    # the same session sent again (a double click, a reload) is refused, naming the one recorded
+    r = client.post("/programme/trainings", data={**form, "people_producer": "30", "people_association_officer": "12"})
+    assert r.status_code == 409 and _count(env, Training) == 1
+    with env.db.session() as s:
+        first = s.scalars(select(Training)).one().id
+    assert f"Đã có buổi tập huấn #{first}" in text(r)
 
 
 def test_district_chains_sales_points_scope_and_refusals(client, env: Env):
@@ -97,6 +110,15 @@ def test_district_chains_sales_points_scope_and_refusals(client, env: Env):
     assert r.status_code == 303, text(r)
     with env.db.session() as s:
         chain = s.scalars(select(ValueChain)).one().id
+    # a member that is not an id (a tampered or stale form) is refused beside its field, in Vietnamese
+    r = client.post(
+        "/programme/chains",
+        data={"csrf_token": token, "organisation_id": d1, "name": "Chuỗi khác", "lead_name": "HTX"}
+        | {"members": "abc", "started_on": "10/01/2025"},
+    )
+    page = text(r)
+    assert r.status_code == 422 and "«abc» không có trong đó" in page and "could not be coerced" not in page
+    assert _count(env, ValueChain) == 1
     r = client.post(f"/programme/chains/{chain}/working", data={"csrf_token": token, "day": "01/01/2025"})
     assert r.status_code == 422 and "không thể trước" in text(r)
     assert (
@@ -127,6 +149,18 @@ def test_district_chains_sales_points_scope_and_refusals(client, env: Env):
         },
     )
     assert r.status_code == 303
+    # sent twice while the first is open: refused, nothing more written
+    r = client.post(
+        "/programme/sales-points",
+        data={
+            "csrf_token": token,
+            "organisation_id": d1,
+            "name": "Điểm bán Chũ",
+            "address": "TT Chũ",
+            "opened_on": "01/05/2023",
+        },
+    )
+    assert r.status_code == 409 and "Đã có điểm bán #" in text(r) and _count(env, SalesPoint) == 1
     # another district's unit is not found; the filter over it too
     r = client.post(
         "/programme/sales-points",

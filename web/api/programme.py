@@ -2,7 +2,8 @@
 
 The same service (`services/programme.py`) as the web pages and the CLI, with the token's user: lists cover
 the caller's area, a record outside it is 404, a write the caller's role may not make is 403, a rule not
-met is 422 (translated, naming the field), a second close or link is 409."""
+met is 422 (translated, naming the field), a second close or link is 409, and so is a record sent twice (the
+same training — unit, kind, day, topic —, an open sales point, a chain or an area of the same unit and name)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,12 @@ from .serialize import when
 from .spec import Param, ok, operation, parse_json, parse_query
 
 LIST_QUERY = [
-    Param("org", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}, "only this district's or commune's (id)"),
+    Param(
+        "org",
+        {"type": "string", "pattern": r"^[A-Za-z0-9_-]{1,32}$"},
+        "only this district's or commune's: its code, as in the plans API (404 outside the caller's area)",
+        "219",
+    ),
     Param("page", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}, "page number (20 a page)"),
 ]
 CREATED = {"Location": {"schema": {"type": "string"}}}
@@ -125,7 +131,9 @@ def training_json(t: Training) -> dict:
 
 def _list(fetch, item) -> Response:
     args = parse_query()
-    found = fetch(db_session(), api_actor(), org_id=args.get("org"), page=args.get("page", 1))
+    s, who = db_session(), api_actor()
+    org_id = programme.unit_by_code(s, who, args["org"]).id if "org" in args else None
+    found = fetch(s, who, org_id=org_id, page=args.get("page", 1))
     return reply(_page(found, item))
 
 
@@ -152,7 +160,7 @@ def list_areas_view() -> Response:
     body="MaterialAreaCreate",
     summary="Record a raw-material area in a commune (hectares > 0, growing-area code: letters, digits, '-', '.')",
     replies={201: ok("The new area", "MaterialArea", headers=CREATED)},
-    errors=(403, 404, 422),
+    errors=(403, 404, 409, 422),
 )
 def create_area_view() -> Response:
     body = parse_json()
@@ -164,7 +172,7 @@ def create_area_view() -> Response:
         area_ha=body.get("area_ha"),
         growing_code=body.get("growing_code"),
     )
-    return reply(area_json(found), 201, {"Location": url_for("api.list_areas_view", org=found.commune_id)})
+    return reply(area_json(found), 201, {"Location": url_for("api.list_areas_view", org=found.commune.code)})
 
 
 @operation(
@@ -238,7 +246,7 @@ def list_chains_view() -> Response:
     summary="Record a value-chain model of a commune or district: lead (a producer of the unit, or a name), "
     "member producers of the unit, products of the lead or the members",
     replies={201: ok("The new chain", "ValueChain", headers=CREATED)},
-    errors=(403, 404, 422),
+    errors=(403, 404, 409, 422),
 )
 def create_chain_view() -> Response:
     body = parse_json()
@@ -254,7 +262,7 @@ def create_chain_view() -> Response:
         started_on=_date(body["started_on"], "started_on", programme.L_STARTED),
         working_from=_date(body.get("working_from"), "working_from", programme.L_WORKING),
     )
-    return reply(chain_json(found), 201, {"Location": url_for("api.list_chains_view", org=found.organisation_id)})
+    return reply(chain_json(found), 201, {"Location": url_for("api.list_chains_view", org=found.organisation.code)})
 
 
 @operation(
@@ -308,7 +316,7 @@ def list_sales_points_view() -> Response:
     body="SalesPointCreate",
     summary="Record an OCOP sales point of a district or commune, open from a day",
     replies={201: ok("The new sales point", "SalesPoint", headers=CREATED)},
-    errors=(403, 404, 422),
+    errors=(403, 404, 409, 422),
 )
 def create_sales_point_view() -> Response:
     body = parse_json()
@@ -321,7 +329,7 @@ def create_sales_point_view() -> Response:
         opened_on=_date(body["opened_on"], "opened_on", programme.L_OPENED),
         closed_on=_date(body.get("closed_on"), "closed_on", programme.L_CLOSED),
     )
-    location = url_for("api.list_sales_points_view", org=found.organisation_id)
+    location = url_for("api.list_sales_points_view", org=found.organisation.code)
     return reply(point_json(found), 201, {"Location": location})
 
 
@@ -371,7 +379,7 @@ def list_trainings_view() -> Response:
     summary="Record a training or outreach session with how many people of each trainee role attended",
     description="`people` maps the catalogue's trainee roles (`trainee_roles`) to positive whole numbers.",
     replies={201: ok("The new session", "Training", headers=CREATED)},
-    errors=(403, 404, 422),
+    errors=(403, 404, 409, 422),
 )
 def create_training_view() -> Response:
     body = parse_json()
@@ -385,4 +393,6 @@ def create_training_view() -> Response:
         topic=body["topic"],
         people=body["people"],
     )
-    return reply(training_json(found), 201, {"Location": url_for("api.list_trainings_view", org=found.organisation_id)})
+    return reply(
+        training_json(found), 201, {"Location": url_for("api.list_trainings_view", org=found.organisation.code)}
+    )

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ocop_workflow.errors import Conflict, InvalidData, OcopError
+from ocop_workflow.formats import format_number
 from ocop_workflow.services import programme
 from ocop_workflow.services.authz import can, require
 from ocop_workflow.services.listing import organisation_options
@@ -112,8 +113,18 @@ def render_list(kind: str, *, form=None, row_error: tuple[int, str] | None = Non
         today=programme.today_vn(),
         status_labels=programme.CHAIN_STATUS_LABELS,
         kind_labels=programme.KIND_LABELS,
+        typed_number=_typed_number,
         **extra,
     ), status
+
+
+def _typed_number(value: float | None) -> str:
+    """A number to type back into a form: the reader's decimal symbol, no grouping ("1250,5", not "1.250,5",
+    which a single-separator reading would take for something else)."""
+    if value is None:
+        return ""
+    loc = locale()
+    return format_number(value, loc).replace("." if loc.startswith("vi") else ",", "")
 
 
 def _new_form(kind: str, formdata=...):
