@@ -508,7 +508,17 @@ class Certificate(Base):
         CheckConstraint("star BETWEEN 3 AND 5", name="star"),
         CheckConstraint(f"level IN {LEVELS}", name="level"),
         CheckConstraint("expires_on > issued_on", name="dates"),
-        Index("ix_certificates_product_issued", "product_id", "issued_on"),
+        # A product's certificates in order of issue, with what decides whether one is valid on a day: the
+        # lookups of the held certificate and the plan reports' passes read the index alone (issue #12).
+        Index(
+            "ix_certificates_product_issued",
+            "product_id",
+            "issued_on",
+            "star",
+            "expires_on",
+            "revoked_on",
+            "superseded_on",
+        ),
         Index("ix_certificates_expires_on", "expires_on"),
     )
 
