@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import wraps
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -56,6 +56,40 @@ class _Number(click.ParamType):
 
 
 NUMBER = _Number()
+
+# The days a command takes, like the web's and the API's (a plan, a report, a record: 2000–2100).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+class _Day(click.ParamType):
+    """A day typed DD/MM/YYYY (as people write it) or YYYY-MM-DD, within FIRST_YEAR–LAST_YEAR; refused in
+    the operator's language."""
+
+    name = "date"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, date):
+            return value
+        for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+            try:
+                day = datetime.strptime(str(value).strip(), fmt).date()
+            except ValueError:
+                continue
+            if not FIRST_YEAR <= day.year <= LAST_YEAR:
+                outside = Text(
+                    f"ngày {day:%d/%m/%Y} nằm ngoài khoảng {FIRST_YEAR}–{LAST_YEAR}",
+                    f"the day {day:%d/%m/%Y} lies outside {FIRST_YEAR}–{LAST_YEAR}",
+                )
+                self.fail(outside.get(cli_locale()), param, ctx)
+            return day
+        message = Text(
+            f"«{value}» không phải là một ngày (DD/MM/YYYY hoặc YYYY-MM-DD)",
+            f"“{value}” is not a date (DD/MM/YYYY or YYYY-MM-DD)",
+        )
+        self.fail(message.get(cli_locale()), param, ctx)
+
+
+DAY = _Day()
 
 
 def cli_locale() -> str:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from .cli import Context, cli_locale, handle_errors, pass_ctx
+from .cli import DAY, Context, cli_locale, handle_errors, pass_ctx
 from .cli_process import process
 from .errors import InvalidData
 from .formats import format_date, format_number
@@ -28,8 +28,6 @@ from .reports.indicators import BY_KEY, SHARE
 from .reports.plans import (
     COMPARISON_LABELS,
     MAX_FILE_BYTES,
-    MAX_YEAR,
-    MIN_YEAR,
     PlanFileError,
     read_plan,
     write_plan_xlsx,
@@ -46,36 +44,6 @@ def _actor(ctx: Context, s, email: str | None) -> Actor:
 
 def _today(ctx: Context) -> date:
     return datetime.now(ZoneInfo(ctx.settings.timezone)).date()
-
-
-class _Day(click.ParamType):
-    """A day as DD/MM/YYYY or YYYY-MM-DD, within 2000–2100 like the web's and the API's."""
-
-    name = "date"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, date):
-            return value
-        for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
-            try:
-                day = datetime.strptime(str(value).strip(), fmt).date()
-            except ValueError:
-                continue
-            if not MIN_YEAR <= day.year <= MAX_YEAR:
-                outside = Text(
-                    f"ngày {day:%d/%m/%Y} nằm ngoài khoảng {MIN_YEAR}–{MAX_YEAR}",
-                    f"the day {day:%d/%m/%Y} lies outside {MIN_YEAR}–{MAX_YEAR}",
-                )
-                self.fail(outside.get(cli_locale()), param, ctx)
-            return day
-        message = Text(
-            f"«{value}» không phải là một ngày (DD/MM/YYYY hoặc YYYY-MM-DD)",
-            f"“{value}” is not a date (DD/MM/YYYY or YYYY-MM-DD)",
-        )
-        self.fail(message.get(cli_locale()), param, ctx)
-
-
-DAY = _Day()
 
 
 def _years(first: int, last: int) -> str:

@@ -13,13 +13,11 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from .cli import Context, cli_locale, fail, handle_errors, pass_ctx
+from .cli import DAY, Context, cli_locale, fail, handle_errors, pass_ctx
 from .formats import format_number
 from .reports.process import period_problem, process_figures, report_json
 from .services import directory
 from .services.access import Actor, load_actor
-
-DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 def _sla(row, locale: str) -> str:
@@ -30,7 +28,9 @@ def _sla(row, locale: str) -> str:
 @click.command("process")
 @click.option("--year", type=int, help="the year the stays ended (default: the as-of day's year)")
 @click.option("--org", "org_code", help="code of the organisation whose area is counted (default: your area)")
-@click.option("--at", "at", type=DATE, help="as of this day, YYYY-MM-DD (default: today); later history is ignored")
+@click.option(
+    "--at", "at", type=DAY, help="as of this day, DD/MM/YYYY or YYYY-MM-DD (default: today); later history is ignored"
+)
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @click.option("--as", "as_email", help="e-mail of the reading user (default: the operator, every area)")
 @pass_ctx
@@ -41,7 +41,7 @@ def process(ctx: Context, year: int | None, org_code: str | None, at, as_json: b
     locale = cli_locale()
     tz = ctx.settings.timezone
     today = datetime.now(ZoneInfo(tz)).date()
-    day: date = at.date() if at is not None else today
+    day: date = at if at is not None else today
     problem = period_problem(day, year, today)
     if problem is not None:
         fail(problem.get(locale))

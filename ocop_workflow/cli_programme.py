@@ -8,11 +8,11 @@ write them, DD/MM/YYYY (YYYY-MM-DD is accepted too).
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 
 import click
 
-from .cli import Context, cli_locale, handle_errors, pass_ctx
+from .cli import DAY, Context, cli_locale, handle_errors, pass_ctx
 from .errors import InvalidData
 from .formats import format_number
 from .i18n import Text
@@ -20,26 +20,6 @@ from .services import programme
 from .services.access import Actor, load_actor
 
 ID = click.IntRange(1, 2**31 - 1)
-
-
-class _Day(click.ParamType):
-    """A day typed DD/MM/YYYY or YYYY-MM-DD."""
-
-    name = "date"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, date):
-            return value
-        for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
-            try:
-                return datetime.strptime(str(value).strip(), fmt).date()
-            except ValueError:
-                continue
-        message = Text(f"«{value}» không phải là ngày DD/MM/YYYY", f"“{value}” is not a date DD/MM/YYYY")
-        self.fail(message.get(cli_locale()), param, ctx)
-
-
-DAY = _Day()
 
 
 def _actor(ctx: Context, s, email: str | None) -> Actor:

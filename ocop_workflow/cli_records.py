@@ -14,8 +14,7 @@ import json
 
 import click
 
-from .cli import Context, cli_locale, handle_errors, pass_ctx
-from .cli_programme import DAY
+from .cli import DAY, Context, cli_locale, handle_errors, pass_ctx
 from .formats import format_number
 from .services import directory
 from .services import product_records as records

@@ -273,7 +273,7 @@ def test_the_command_prints_the_same_figures(history, world, monkeypatch):
     assert line.split()[-6:] == ["1", "100,0", "%", "22", "1", "1"]
     refused = runner.invoke(process, ["--org", "C3", "--as", world.user("commune_association", "C1")])
     assert refused.exit_code != 0 and "error:" in refused.output
-    future = runner.invoke(process, ["--at", "2999-01-01"])
+    future = runner.invoke(process, ["--at", "2099-01-01"])
     assert future.exit_code != 0 and "sau hôm nay" in future.output
 
 

@@ -338,7 +338,7 @@ def _csv_value(value: object, locale: str, quantity: bool = False, percent: bool
     if isinstance(value, float | int) and not isinstance(value, bool):
         if not quantity:
             return str(int(value)) if float(value).is_integer() else str(value)
-        return format_number(round(value * 100, 1) if percent else round(value, 4), locale)
+        return format_number(round(value * 100, 1) if percent else round(value, 2), locale)
     return _csv_text(str(value))
 
 

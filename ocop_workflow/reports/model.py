@@ -3,7 +3,8 @@ JSON and the CLI all show the same figures (computed once by `reports.progress`)
 
 Statuses of a target (`TargetResult.status`):
 
-* `met`         the figure satisfies the comparison (for `at_most`/`between`: on the window's last day);
+* `met`         the figure satisfies the comparison (`at_most`: on the window's last day; `between N and M`:
+                from N on, since a plan's range is an ambition and more than M is more than planned);
 * `on_track`    the window is still open and a flow count is at least its pro-rata share of the target
                 (elapsed days / days of the window × target); a stock, share or ratio still open and
                 not yet met is `behind`, except `at_most`, which is `on_track` while under its ceiling;

@@ -596,8 +596,10 @@ def _yaml_target(reader: _Reader, item: Any, at, where: str) -> None:
 def _workbook(data: bytes, reader: _Reader):
     origin = reader.source.origin
     not_xlsx = _t(
-        "tệp không phải là bảng tính Excel (.xlsx) hay YAML: hãy dùng mẫu (`ocop plan template`)",
-        "the file is neither an Excel workbook (.xlsx) nor YAML: use the template (`ocop plan template`)",
+        "tệp không phải là bảng tính Excel (.xlsx) hay YAML: hãy dùng mẫu XLSX («Tải mẫu trống» ở trang Kế hoạch, "
+        "hoặc `ocop plan template`)",
+        "the file is neither an Excel workbook (.xlsx) nor YAML: use the XLSX template (“Download the empty "
+        "template” on the Plans page, or `ocop plan template`)",
     )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -788,7 +790,7 @@ def _grouped(targets: list[TargetSpec], first: int, last: int) -> list[tuple[Tar
 
 def write_plan_xlsx(source: PlanSource | None, locale: str = "vi") -> bytes:
     """The plan in the XLSX layout `read_xlsx_plan` reads (with `source` None: an empty template with
-    an example row). A third sheet lists the indicators with their units and exact rules."""
+    no target yet). A third sheet lists the indicators with their units and exact rules."""
     en = locale.startswith("en")
     wb = Workbook()
     ws = wb.active
@@ -817,11 +819,9 @@ def write_plan_xlsx(source: PlanSource | None, locale: str = "vi") -> bytes:
         cell.font = Font(bold=True)
     tg.freeze_panes = "A2"
     each_word = "each" if en else "mỗi năm"
-    rows = (
-        _grouped(source.targets, source.first_year, source.last_year)
-        if source
-        else [(TargetSpec("new_supported", None, None, "at_least", 10, None, None, ""), True)]
-    )
+    # the empty template has no target row: an example row would be loaded as a real target (the third
+    # sheet lists the indicators, and the column headers say what goes where)
+    rows = _grouped(source.targets, source.first_year, source.last_year) if source else []
     for t, each in rows:
         low, high = (t.high, None) if t.comparison == "at_most" else (t.low, t.high)
         tg.append(

@@ -153,13 +153,8 @@ def status_and_progress(
         if v <= ceiling:
             return (MET if closed else ON_TRACK), 1.0
         return BEHIND, (ceiling / v if v else 0.0)
-    if comparison == "between":
-        ceiling = high if high is not None else float("inf")
-        if v > ceiling:
-            return BEHIND, ceiling / v
-        if v >= lo:
-            return (MET if closed else ON_TRACK), 1.0
-    elif v >= lo:  # at_least, share_at_least
+    if v >= lo:  # at_least, share_at_least, and between: a plan's range ("10–20 a year") is an ambition,
+        return MET, 1.0  # its floor meets it; above its ceiling is more than planned, not a delay
         return MET, 1.0
     progress = min(v / lo, 1.0) if lo > 0 else 1.0
     if closed:

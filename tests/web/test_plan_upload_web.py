@@ -88,3 +88,27 @@ def test_a_load_without_the_form_token_is_refused(env: Env) -> None:
     client = login(env.app.test_client(), env, "passoc")
     assert upload(client, "/plans/load", {}, "ke-hoach.yaml", PLAN).status_code == 400
     assert _plans(env) == 0
+
+
+def test_a_plan_of_a_unit_the_reader_does_not_keep_is_refused_on_the_form(env: Env) -> None:
+    client = login(env.app.test_client(), env, "dassoc")  # the district's association, loading the province's plan
+    token = csrf(client, "/plans")
+    refused = upload(client, "/plans/load", {"csrf_token": token}, "ke-hoach.yaml", PLAN)
+    assert refused.status_code == 403
+    page = text(refused)
+    assert 'id="plan-problems"' in page and "ke-hoach.yaml" in page and 'id="load-plan"' in page
+    assert _plans(env) == 0
+
+
+def test_the_empty_template_has_no_target_and_loads_as_a_clear_refusal(env: Env) -> None:
+    client = login(env.app.test_client(), env, "passoc")
+    empty = client.get("/plans/template.xlsx").data
+    assert load_workbook(io.BytesIO(empty))["Chỉ tiêu"].max_row == 1  # the header only: no example to load by mistake
+    token = csrf(client, "/plans")
+    refused = upload(client, "/plans/load", {"csrf_token": token}, "mau.xlsx", empty)
+    assert refused.status_code == 422 and "chưa có chỉ tiêu nào" in text(refused)
+
+
+def test_a_producer_has_no_plans_page(env: Env) -> None:
+    client = login(env.app.test_client(), env, "producer")
+    assert client.get("/plans").status_code == 403

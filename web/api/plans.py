@@ -8,14 +8,11 @@ are declared here, next to the views, so this module stays the only one the plan
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
 from datetime import date, datetime
 
 from flask import Response
 
-from ocop_workflow.errors import InvalidData
-from ocop_workflow.i18n import Text
 from ocop_workflow.models import Plan, PlanTarget
 from ocop_workflow.reports import progress
 from ocop_workflow.reports.indicators import BY_KEY, INDICATORS
@@ -27,6 +24,7 @@ from ..context import db_session, state
 from . import schemas as S
 from .auth import api_actor
 from .routes import ID, bp, reply, ser
+from .serialize import report_day
 from .spec import Param, ok, operation, parse_query
 
 # --- schemas (inline: JSON Schema 2020-12) ---------------------------------------------------------------
@@ -201,37 +199,11 @@ def report_json(report: PlanReport) -> dict:
     return body
 
 
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
 def _at() -> tuple[date, str | None]:
-    """The report's day and area from the query: `at` YYYY-MM-DD within 2000–2100 like the web's and the
-    CLI's (empty: today, as on the web), `org` a code (empty: the caller's own area)."""
+    """The report's day and area from the query: `at` (`serialize.report_day`: empty is today), `org` a code
+    (empty: the caller's own area)."""
     args = parse_query()
-    raw = (args.get("at") or "").strip()
-    if not raw:
-        day = datetime.now(state().tz).date()
-    else:
-        try:
-            if not _ISO_DAY.fullmatch(raw):
-                raise ValueError(raw)
-            day = date.fromisoformat(raw)
-        except ValueError:
-            raise InvalidData(
-                Text(
-                    f"«{raw}» không phải là một ngày có thật: hãy dùng dạng YYYY-MM-DD, ví dụ 2024-12-31",
-                    f"“{raw}” is not a real date: use YYYY-MM-DD, e.g. 2024-12-31",
-                ),
-                field="at",
-            ) from None
-        if not MIN_YEAR <= day.year <= MAX_YEAR:
-            raise InvalidData(
-                Text(
-                    f"Ngày báo cáo {raw} nằm ngoài khoảng {MIN_YEAR}–{MAX_YEAR}",
-                    f"The report date {raw} lies outside {MIN_YEAR}–{MAX_YEAR}",
-                ),
-                field="at",
-            )
+    day = report_day(args.get("at"), datetime.now(state().tz).date())
     return day, (args.get("org") or "").strip() or None
 
 

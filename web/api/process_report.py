@@ -3,12 +3,11 @@ page `/reports/process` and `ocop report process` (`reports.process.report_json`
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import Response
 
 from ocop_workflow.errors import InvalidData
-from ocop_workflow.i18n import Text
 from ocop_workflow.reports.process import MIN_YEAR, period_problem, process_figures, report_json
 from ocop_workflow.services import directory
 
@@ -16,6 +15,7 @@ from ..context import db_session, registry, state
 from .auth import api_actor
 from .problems import api_locale
 from .routes import bp, reply
+from .serialize import report_day
 from .spec import Param, ok, operation, parse_query
 
 _ROW = {
@@ -77,8 +77,8 @@ REPORT = {
     "does not exist, a day after today or a year after the as-of day's is 422.",
     query=[
         Param("year", {"type": "integer", "minimum": MIN_YEAR, "maximum": 9999}, "the year the stays ended", 2025),
-        Param("org", {"type": "string", "minLength": 1, "maxLength": 40}, "an organisation's code", "219"),
-        Param("at", {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}, "as of this day (default today)"),
+        Param("org", {"type": "string", "maxLength": 40}, "an organisation's code (empty: your area)", "219"),
+        Param("at", {"type": "string", "maxLength": 10}, "as of this day, YYYY-MM-DD (empty: today)"),
     ],
     replies={200: ok("The figures", REPORT)},
     errors=(403, 404, 422),
@@ -86,19 +86,13 @@ REPORT = {
 def process_report_view() -> Response:
     args = parse_query()
     today = datetime.now(state().tz).date()
-    at = today
-    if "at" in args:  # shaped like a day (else 400 above); not a day of the calendar, or refused: 422
-        try:
-            at = date.fromisoformat(args["at"])
-        except ValueError:
-            raise InvalidData(
-                Text(f"«{args['at']}» không phải là một ngày", f"“{args['at']}” is not a day"), field="at"
-            ) from None
+    at = report_day(args.get("at"), today)
     problem = period_problem(at, args.get("year"), today)
     if problem is not None:
         raise InvalidData(problem, field="year" if "year" in args and at <= today else "at")
     s = db_session()
-    org = directory.get_org(s, args["org"]) if "org" in args else None
+    code = (args.get("org") or "").strip()
+    org = directory.get_org(s, code) if code else None  # empty: the caller's own area, as in the plans API
     report = process_figures(
         s, registry(), api_actor(), at, year=args.get("year"), org=org, tz=state().settings.timezone
     )

@@ -10,7 +10,6 @@ from datetime import date
 
 from flask import Response
 
-from ocop_workflow.errors import InvalidData
 from ocop_workflow.i18n import Text
 from ocop_workflow.models import EcommerceListing, ProductRevenue, ProductSupport
 from ocop_workflow.services import product_records as records
@@ -18,7 +17,7 @@ from ocop_workflow.services import product_records as records
 from ..context import db_session, registry
 from .auth import api_actor
 from .routes import ID, bp, reply, ser
-from .serialize import when
+from .serialize import json_date, when
 from .spec import ok, operation, parse_json
 
 TAG = "records"
@@ -26,15 +25,7 @@ PRODUCT = {"product_id": 1}
 
 
 def _date(value: object, label: Text, field: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidData(
-            Text(f"{label.vi}: «{value}» không phải là một ngày (YYYY-MM-DD)", f"{label.en}: “{value}” is not a date"),
-            field=field,
-        ) from None
+    return json_date(value, label, field)
 
 
 def support_json(r: ProductSupport) -> dict:

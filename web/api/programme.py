@@ -11,7 +11,6 @@ from datetime import date
 
 from flask import Response, url_for
 
-from ocop_workflow.errors import InvalidData
 from ocop_workflow.i18n import Text
 from ocop_workflow.models import MaterialArea, SalesPoint, Training, ValueChain
 from ocop_workflow.services import programme
@@ -20,7 +19,7 @@ from ocop_workflow.services.listing import Page
 from ..context import db_session, registry
 from .auth import api_actor
 from .routes import ID, bp, reply, ser
-from .serialize import when
+from .serialize import json_date, when
 from .spec import Param, ok, operation, parse_json, parse_query
 
 LIST_QUERY = [
@@ -36,15 +35,7 @@ CREATED = {"Location": {"schema": {"type": "string"}}}
 
 
 def _date(value: object, field: str, name: Text) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidData(
-            Text(f"{name.vi}: «{value}» không phải là một ngày (YYYY-MM-DD)", f"{name.en}: “{value}” is not a date"),
-            field=field,
-        ) from None
+    return json_date(value, name, field)
 
 
 def _page(found: Page, item) -> dict:

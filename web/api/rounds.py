@@ -11,7 +11,6 @@ from datetime import date, datetime
 
 from flask import Response, url_for
 
-from ocop_workflow.errors import InvalidData
 from ocop_workflow.exports import (
     build_minutes,
     build_sheets_xlsx,
@@ -29,7 +28,7 @@ from ..context import db_session, registry, state
 from .auth import api_actor
 from .problems import api_locale, localized
 from .routes import ID, bp, reply, ser
-from .serialize import when
+from .serialize import json_date, when
 from .spec import Param, Reply, ok, operation, parse_json, parse_query
 
 DOCX = CONTENT_TYPES["docx"]
@@ -38,14 +37,7 @@ XLSX = CONTENT_TYPES["xlsx"]
 
 # --- JSON of the objects --------------------------------------------------------------------------
 def _date(value: object, name: Text) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidData(
-            Text(f"{name.vi}: «{value}» không phải là một ngày (YYYY-MM-DD)", f"{name.en}: “{value}” is not a date")
-        ) from None
+    return json_date(value, name)
 
 
 def council_json(c: Council) -> dict:

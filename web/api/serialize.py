@@ -7,6 +7,7 @@ standings of all its products in one query (`prefetch`); a single product reads 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ocop_workflow.engine import Registry, WorkflowDefinition
 from ocop_workflow.engine.definition import Range
+from ocop_workflow.errors import InvalidData
 from ocop_workflow.i18n import Text
 from ocop_workflow.models import Document, Notification, Organisation, Product, ProductEvent, Rating, User
 from ocop_workflow.notify.inbox import notice_text
@@ -22,6 +24,51 @@ from ocop_workflow.services.certificates import Standing, local_day, standings
 from ocop_workflow.services.listing import Page
 from ocop_workflow.services.product_page import ProductView
 from ocop_workflow.services.products import TriggerOption
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the days a report or a record may name, as on the web and in the CLI
+
+
+def json_date(value: object, name: Text, field: str | None = None) -> date | None:
+    """A day of a JSON body (YYYY-MM-DD), None when absent; anything else a 422 naming the field."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidData(
+            Text(f"{name.vi}: «{value}» không phải là một ngày (YYYY-MM-DD)", f"{name.en}: “{value}” is not a date"),
+            field=field,
+        ) from None
+
+
+def report_day(raw: str | None, today: date) -> date:
+    """A report's as-of day from the query: YYYY-MM-DD within FIRST_YEAR–LAST_YEAR; empty means today (as on
+    the web). A malformed or impossible day is a 422 saying the form expected."""
+    raw = (raw or "").strip()
+    if not raw:
+        return today
+    try:
+        if not _ISO_DAY.fullmatch(raw):
+            raise ValueError(raw)
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidData(
+            Text(
+                f"«{raw}» không phải là một ngày có thật: hãy dùng dạng YYYY-MM-DD, ví dụ 2024-12-31",
+                f"“{raw}” is not a real date: use YYYY-MM-DD, e.g. 2024-12-31",
+            ),
+            field="at",
+        ) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InvalidData(
+            Text(
+                f"Ngày báo cáo {raw} nằm ngoài khoảng {FIRST_YEAR}–{LAST_YEAR}",
+                f"The report date {raw} lies outside {FIRST_YEAR}–{LAST_YEAR}",
+            ),
+            field="at",
+        )
+    return day
 
 
 def when(value: datetime | date | None) -> str | None:

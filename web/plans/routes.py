@@ -21,7 +21,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
-from ocop_workflow.errors import InvalidData, NotFound
+from ocop_workflow.errors import InvalidData, NotFound, PermissionDenied
 from ocop_workflow.i18n import Text
 from ocop_workflow.models import Organisation, Plan
 from ocop_workflow.reports import charts
@@ -164,6 +164,8 @@ def _index(form: PlanUploadForm | None = None, problems: list[str] | None = None
     from ocop_workflow.services.plans import visible_plans
 
     s, who = db_session(), actor()
+    if not can(who, "read_reports"):  # a producer's own account: no plans, no process figures
+        abort(403)
     today = local_day()
     rows = []
     for plan in visible_plans(s, who):
@@ -209,6 +211,10 @@ def load():
     except PlanFileError as exc:
         db_session().rollback()
         return _index(form, [p.get(locale()) for p in exc.problems], status=422)
+    except PermissionDenied as exc:  # a plan of a unit this reader does not keep plans for: say which, keep the form
+        db_session().rollback()
+        owner = Text(f"Đơn vị chủ trì {source.organisation}", f"Owner {source.organisation}").get(locale())
+        return _index(form, [f"{upload.filename}: {owner}: {exc.message(locale())}"], status=403)
     flash(_("The plan “%(name)s” has been loaded with %(n)s targets.", name=plan.name, n=len(plan.targets)), "success")
     return redirect(url_for("plans.show", plan_id=plan.id), 303)
 

@@ -21,18 +21,11 @@ from ocop_workflow.services import directory
 from ocop_workflow.services.listing import organisations_in_scope
 
 from ..context import actor, db_session, locale, registry, state
-from ..errors import render_error
+from ..plans.routes import BadDay, parse_day
 
 bp = Blueprint("process", __name__)
 
 _YEAR = re.compile(r"\d{4}")
-
-
-def _day(raw: str) -> date | None:
-    try:
-        return date.fromisoformat(raw) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw) else None
-    except ValueError:
-        return None
 
 
 @bp.route("/reports/process")
@@ -40,18 +33,27 @@ def _day(raw: str) -> date | None:
 def index():
     today = datetime.now(state().tz).date()
     raw_at, raw_year, code = (request.args.get(k, "").strip() for k in ("at", "year", "org"))
-    at = _day(raw_at) if raw_at else today
-    if at is None:
-        return render_error(400, _("“%(value)s” is not a day.", value=raw_at))
-    if raw_year and not _YEAR.fullmatch(raw_year):
-        return render_error(400, _("“%(value)s” is not a year.", value=raw_year))
-    year = int(raw_year) if raw_year else None
-    problem = period_problem(at, year, today)
-    if problem is not None:
-        return render_error(400, problem.get(locale()))
+    at, year, error = _period(raw_at, raw_year, today)
     s, who = db_session(), actor()
     org = directory.get_org(s, code) if code else None  # unknown: NotFound, 404
     report = process_figures(s, registry(), who, at, year=year, org=org, tz=state().settings.timezone)
     years = sorted({*report.years, report.year, at.year}, reverse=True)
     areas = organisations_in_scope(s, who)
-    return render_template("process/index.html", report=report, years=years, areas=areas, today=today)
+    page = render_template("process/index.html", report=report, years=years, areas=areas, today=today, error=error)
+    return page, (400 if error else 200)
+
+
+def _period(raw_at: str, raw_year: str, today: date) -> tuple[date, int | None, str | None]:
+    """The as-of day (DD/MM/YYYY or YYYY-MM-DD, as on the plan pages) and the year asked for; on a day or
+    year that cannot be used, today's figures with the reason, so the reader keeps the form (400)."""
+    try:
+        at = parse_day(raw_at) if raw_at else today
+    except BadDay as exc:
+        return today, None, exc.message(locale())
+    if raw_year and not _YEAR.fullmatch(raw_year):
+        return today, None, _("“%(value)s” is not a year.", value=raw_year)
+    year = int(raw_year) if raw_year else None
+    problem = period_problem(at, year, today)
+    if problem is not None:
+        return today, None, problem.get(locale())
+    return at, year, None
