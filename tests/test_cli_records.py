@@ -126,9 +126,10 @@ def test_a_day_that_does_not_exist_is_refused_in_the_operators_language(setup):
     cassoc = world.user("commune_association", "C1")
     for command in (["support", "add", product, "--org", "C1", "--since"], ["listing", "remove", 1, "--on"]):
         vi = ocop(env, *command, "31/02/2024", "--as", cassoc, lang="vi")
-        assert vi.exit_code == 2 and "«31/02/2024» không phải là ngày DD/MM/YYYY" in vi.output, vi.output
+        wanted = "«31/02/2024» không phải là một ngày (DD/MM/YYYY hoặc YYYY-MM-DD)"
+        assert vi.exit_code == 2 and wanted in vi.output, vi.output
         assert "does not match the format" not in vi.output
         en = ocop(env, *command, "31/02/2024", "--as", cassoc)
-        assert en.exit_code == 2 and "“31/02/2024” is not a date DD/MM/YYYY" in en.output, en.output
+        assert en.exit_code == 2 and "“31/02/2024” is not a date (DD/MM/YYYY or YYYY-MM-DD)" in en.output, en.output
     out = ok(ocop(env, "support", "add", product, "--org", "C1", "--since", "2024-02-29", "--as", cassoc))
     assert "29/02/2024" in out

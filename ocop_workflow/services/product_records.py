@@ -48,6 +48,7 @@ from ..validation import clean_line, control_error, has_control, valid_id
 from .access import Actor, get_visible_product
 from .authz import can, require
 from .certificates import local_day
+from .record_dates import end_once, past_day
 
 MAX_URL = 500
 MAX_NOTE = 1000
@@ -60,41 +61,12 @@ SUPPORT, MARKET = "record_support", "record_market"
 # --- shared checks --------------------------------------------------------------------------------
 def _day(value: object, label: Text, field_name: str, *, today: date, required: bool = True) -> date | None:
     """A date of something that happened: given (when required) and not after today."""
-    if value is None:
-        if required:
-            raise InvalidData(Text(f"Cần nhập «{label.vi}»", f"“{label.en}” is required"), field=field_name)
-        return None
-    if not isinstance(value, date):
-        raise InvalidData(
-            Text(f"«{label.vi}» phải là một ngày", f"“{label.en}” must be a date"),
-            field=field_name,
-        )
-    if value > today:
-        raise InvalidData(
-            Text(
-                f"«{label.vi}» ({value:%d/%m/%Y}) chưa đến: chỉ ghi nhận việc đã xảy ra (hôm nay {today:%d/%m/%Y})",
-                f"“{label.en}” ({value:%d/%m/%Y}) is in the future: record what has happened (today is "
-                f"{today:%d/%m/%Y})",
-            ),
-            field=field_name,
-        )
-    return value
+    return past_day(value, label, field_name, today, required=required)
 
 
 def _no_control(value: str, label: Text, field_name: str, *, multiline: bool = False) -> None:
     if has_control(value, multiline=multiline):
         raise InvalidData(control_error(label).text, field=field_name)
-
-
-def _not_before(value: date, start: date, label: Text, start_label: Text, field_name: str) -> None:
-    if value < start:
-        raise InvalidData(
-            Text(
-                f"«{label.vi}» ({value:%d/%m/%Y}) phải từ «{start_label.vi}» ({start:%d/%m/%Y}) trở đi",
-                f"“{label.en}” ({value:%d/%m/%Y}) cannot be before “{start_label.en}” ({start:%d/%m/%Y})",
-            ),
-            field=field_name,
-        )
 
 
 def association_roles(actor: Actor) -> frozenset[str]:
@@ -282,18 +254,18 @@ def end_support(
     today = today or local_day()
     support = get_visible_support(session, actor, support_id, product_id)
     require(actor, SUPPORT, support)
-    if support.ended_on is not None:
-        raise Conflict(
-            Text(
-                f"Lần hỗ trợ này đã kết thúc ngày {support.ended_on:%d/%m/%Y}",
-                f"This support already ended on {support.ended_on:%d/%m/%Y}",
-            ),
-            field="ended_on",
-        )
-    ended_on = _day(ended_on if ended_on is not None else today, UNTIL_LABEL, "ended_on", today=today)
-    _not_before(ended_on, support.started_on, UNTIL_LABEL, SINCE_LABEL, "ended_on")
-    support.ended_on = ended_on
-    session.flush()
+    end_once(
+        session,
+        support,
+        start="started_on",
+        end="ended_on",
+        day=ended_on,
+        today=today,
+        labels=(UNTIL_LABEL, SINCE_LABEL),
+        already=lambda d: Text(
+            f"Lần hỗ trợ này đã kết thúc ngày {d:%d/%m/%Y}", f"This support already ended on {d:%d/%m/%Y}"
+        ),
+    )
     return support
 
 
@@ -430,18 +402,18 @@ def remove_listing(
     today = today or local_day()
     listing = get_visible_listing(session, actor, listing_id, product_id)
     require(actor, MARKET, listing)
-    if listing.removed_on is not None:
-        raise Conflict(
-            Text(
-                f"Gian hàng này đã được gỡ ngày {listing.removed_on:%d/%m/%Y}",
-                f"This listing was already removed on {listing.removed_on:%d/%m/%Y}",
-            ),
-            field="removed_on",
-        )
-    removed_on = _day(removed_on if removed_on is not None else today, REMOVED_LABEL, "removed_on", today=today)
-    _not_before(removed_on, listing.listed_on, REMOVED_LABEL, LISTED_LABEL, "removed_on")
-    listing.removed_on = removed_on
-    session.flush()
+    end_once(
+        session,
+        listing,
+        start="listed_on",
+        end="removed_on",
+        day=removed_on,
+        today=today,
+        labels=(REMOVED_LABEL, LISTED_LABEL),
+        already=lambda d: Text(
+            f"Gian hàng này đã được gỡ ngày {d:%d/%m/%Y}", f"This listing was already removed on {d:%d/%m/%Y}"
+        ),
+    )
     return listing
 
 

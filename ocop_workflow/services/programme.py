@@ -49,6 +49,7 @@ from ..validation import clean_line, valid_id
 from .access import Actor, get_visible_product
 from .authz import can, require
 from .listing import Page, get_visible_organisation
+from .record_dates import end_once, not_before, past_day
 
 ACTION = "record_programme"
 MAX_NAME = 200
@@ -92,29 +93,12 @@ def _line(value: object, field: str, label: Text, max_length: int, *, required: 
 
 
 def _past_day(value: object, field: str, label: Text, today: date, *, required: bool = True) -> date | None:
-    """A day that records the past: a date, not after today."""
-    if value is None:
-        if required:
-            raise _invalid(field, f"Cần nhập «{label.vi}»", f"“{label.en}” is required")
-        return None
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise _invalid(field, f"«{label.vi}» phải là một ngày", f"“{label.en}” must be a date")
-    if value > today:
-        raise _invalid(
-            field,
-            f"«{label.vi}» ({value:%d/%m/%Y}) chưa đến: chỉ ghi nhận việc đã diễn ra",
-            f"“{label.en}” ({value:%d/%m/%Y}) is in the future: record only what has happened",
-        )
-    return value
+    """A day that records the past: a date, not after today (`record_dates.past_day`)."""
+    return past_day(value, label, field, today, required=required)
 
 
 def _not_before(value: date | None, start: date, field: str, label: Text, start_label: Text) -> None:
-    if value is not None and value < start:
-        raise _invalid(
-            field,
-            f"«{label.vi}» ({value:%d/%m/%Y}) không thể trước «{start_label.vi}» ({start:%d/%m/%Y})",
-            f"“{label.en}” ({value:%d/%m/%Y}) cannot come before “{start_label.en}” ({start:%d/%m/%Y})",
-        )
+    not_before(value, start, label, start_label, field)
 
 
 def _unit(session: Session, actor: Actor, org_id: object, levels: tuple[str, ...], field: str) -> Organisation:
@@ -398,17 +382,18 @@ def unlink_product(
     if link is None:
         raise _not_found(LINK, link_id)
     require(actor, ACTION, link.area)
-    if link.unlinked_on is not None:
-        raise Conflict(
-            Text(
-                f"Liên kết này đã kết thúc ngày {link.unlinked_on:%d/%m/%Y}",
-                f"This link already ended on {link.unlinked_on:%d/%m/%Y}",
-            )
-        )
-    unlinked_on = _past_day(unlinked_on, "unlinked_on", L_UNLINKED, today)
-    _not_before(unlinked_on, link.linked_on, "unlinked_on", L_UNLINKED, L_LINKED)
-    link.unlinked_on = unlinked_on
-    session.flush()
+    end_once(
+        session,
+        link,
+        start="linked_on",
+        end="unlinked_on",
+        day=unlinked_on,
+        today=today,
+        labels=(L_UNLINKED, L_LINKED),
+        already=lambda d: Text(
+            f"Liên kết này đã kết thúc ngày {d:%d/%m/%Y}", f"This link already ended on {d:%d/%m/%Y}"
+        ),
+    )
     return link
 
 
@@ -706,17 +691,18 @@ def close_sales_point(
     today = today or today_vn()
     point = get_sales_point(session, actor, point_id)
     require(actor, ACTION, point)
-    if point.closed_on is not None:
-        raise Conflict(
-            Text(
-                f"Điểm bán đã đóng ngày {point.closed_on:%d/%m/%Y}",
-                f"The sales point already closed on {point.closed_on:%d/%m/%Y}",
-            )
-        )
-    closed_on = _past_day(closed_on, "closed_on", L_CLOSED, today)
-    _not_before(closed_on, point.opened_on, "closed_on", L_CLOSED, L_OPENED)
-    point.closed_on = closed_on
-    session.flush()
+    end_once(
+        session,
+        point,
+        start="opened_on",
+        end="closed_on",
+        day=closed_on,
+        today=today,
+        labels=(L_CLOSED, L_OPENED),
+        already=lambda d: Text(
+            f"Điểm bán đã đóng ngày {d:%d/%m/%Y}", f"The sales point already closed on {d:%d/%m/%Y}"
+        ),
+    )
     return point
 
 

@@ -120,7 +120,7 @@ def test_district_chains_sales_points_scope_and_refusals(client, env: Env):
     assert r.status_code == 422 and "«abc» không có trong đó" in page and "could not be coerced" not in page
     assert _count(env, ValueChain) == 1
     r = client.post(f"/programme/chains/{chain}/working", data={"csrf_token": token, "day": "01/01/2025"})
-    assert r.status_code == 422 and "không thể trước" in text(r)
+    assert r.status_code == 422 and "trở đi" in text(r)  # «…» phải từ «…» trở đi
     assert (
         client.post(f"/programme/chains/{chain}/working", data={"csrf_token": token, "day": "01/09/2025"}).status_code
         == 303
