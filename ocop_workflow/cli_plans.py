@@ -25,6 +25,7 @@ from .i18n import Text
 from .reports import charts
 from .reports import files as report_files_module
 from .reports.indicators import BY_KEY, SHARE
+from .reports.model import plain
 from .reports.plans import (
     COMPARISON_LABELS,
     MAX_FILE_BYTES,
@@ -238,17 +239,6 @@ def report() -> None:
 report.add_command(process)  # `ocop report process`: per stage, the share finished within its time limit
 
 
-def _plain(value):
-    """Nested data with dates as ISO text (YYYY-MM-DD; a moment with its time)."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def _print_report(made, locale: str) -> None:
     r = made.report
     en = locale == "en"
@@ -302,6 +292,6 @@ def report_plan(ctx: Context, plan_id: int, at, org_code, xlsx_path, csv_dir, as
     elif as_json:
         body = asdict(made.report)
         body["members"] = {str(k): [asdict(m) for m in v] for k, v in made.members.items()}
-        click.echo(json.dumps(_plain(body), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(plain(body), ensure_ascii=False, indent=2))
     else:
         _print_report(made, locale)

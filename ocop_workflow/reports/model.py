@@ -123,3 +123,15 @@ class Member:
     on: date | None  # the day that made it count (the certificate's issue, the idea's acceptance, …)
     detail: str | None = None  # e.g. "4★ · 24-219-0012/2024", a listing's platforms, a chain's lead
     value: float | None = None  # what it adds to the figure: 1 a product or unit, a session's attendees, revenue of Y+1
+
+
+def plain(value: object) -> object:
+    """A report's data (after `dataclasses.asdict`) as JSON-ready values: days as ISO text (YYYY-MM-DD, a
+    moment with its time), tuples as lists. One form for the API and `ocop report plan --json`."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

@@ -16,7 +16,7 @@ from flask import Response
 from ocop_workflow.models import Plan, PlanTarget
 from ocop_workflow.reports import progress
 from ocop_workflow.reports.indicators import BY_KEY, INDICATORS
-from ocop_workflow.reports.model import STATUSES, PlanReport
+from ocop_workflow.reports.model import STATUSES, PlanReport, plain
 from ocop_workflow.reports.plans import BODIES, COMPARISONS, MAX_YEAR, MIN_YEAR
 from ocop_workflow.services import directory, plans
 
@@ -172,16 +172,6 @@ def plan_json(p: Plan) -> dict:
     }
 
 
-def _plain(value):
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def _result_json(result: dict) -> dict:
     result["indicator_label"] = ser().t(BY_KEY[result["indicator"]].label)
     window = result["window"]
@@ -190,7 +180,7 @@ def _result_json(result: dict) -> dict:
 
 
 def report_json(report: PlanReport) -> dict:
-    body = _plain(asdict(report))
+    body = plain(asdict(report))
     for t in body["targets"]:
         _result_json(t)
     for u in body["units"]:
@@ -275,7 +265,7 @@ def plan_members_view(plan_id: int, target_id: int) -> Response:
     org = directory.get_org(s, org_code) if org_code else None
     items = []
     for m in progress.members(s, actor, found, target_id, day, org):
-        item = _plain(asdict(m))
+        item = plain(asdict(m))
         item["link"] = f"/api/v1/products/{m.id}" if m.kind == "product" else None
         items.append(item)
     return reply({"items": items})
