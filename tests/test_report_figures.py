@@ -385,3 +385,28 @@ def test_status_and_progress(key, comparison, low, high, at, value, expected):
     fig = Figure(value, value or 0, 1 if BY_KEY[key].unit != COUNT else None)
     status, bar = progress.status_and_progress(key, comparison, low, high, year_window(2024, at), fig)
     assert (status, pytest.approx(bar)) == (expected[0], pytest.approx(expected[1]))
+
+
+def test_a_units_own_target_stands_with_its_indicator(db, pworld):
+    """A district's own target written at the end of the plan is listed with its indicator's other rows."""
+    with db.transaction() as s:
+        plan = s.get(Plan, pworld.plan_id)
+        s.add(
+            PlanTarget(
+                plan_id=plan.id,
+                position=100,
+                indicator="recognised",
+                organisation_id=pworld.world.orgs["D1"],
+                year=None,
+                comparison="at_least",
+                low=1,
+            )
+        )
+    with db.transaction() as s:
+        report = _report(s, pworld, AT_B, org=_org(s, "D1"))
+        order = [t.indicator for t in report.targets]
+        plan = s.get(Plan, pworld.plan_id)
+        planned = list(dict.fromkeys(t.indicator for t in sorted(plan.targets, key=lambda t: t.position)))
+        assert list(dict.fromkeys(order)) == [k for k in planned if k in order]  # each indicator's rows together
+        mine = next(t for t in report.targets if t.indicator == "recognised")
+        assert mine.organisation.code == "D1" and order.index("recognised") < len(order) - 1

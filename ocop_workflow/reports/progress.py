@@ -238,8 +238,14 @@ def _applied(plan: Plan, facts: Facts, org: OrgRow, at: date) -> list[_Applied]:
         known = chosen.get(key)
         if known is None or depth[target.organisation_id] > depth[known.organisation_id]:
             chosen[key] = target
+    # in the plan's order of indicators, each indicator's years together (a unit's own target written at the
+    # end of the file stands with its indicator), the whole period after the years
+    first = {}
+    for target in sorted(plan.targets, key=lambda t: (t.position, t.id)):
+        first.setdefault(target.indicator, target.position)
     out = []
-    for target in sorted(chosen.values(), key=lambda t: (t.position, t.id)):
+    order = sorted(chosen.values(), key=lambda t: (first[t.indicator], t.year or 10_000, t.position, t.id))
+    for target in order:
         window = _window(plan, target, at)
         low, high = target.low, target.high
         if BY_KEY[target.indicator].unit == COUNT:
