@@ -92,7 +92,10 @@ def test_every_state_type_and_role_through_authorize(db, registry, world) -> Non
                                 mistakes.append((d.ident, state.key, decided, doc_type, role, want, got))
     assert not mistakes[:20], f"{len(mistakes)} mistakes"
     n_types, n_roles = len(registry.catalogue.document_types), len(registry.catalogue.roles)
-    assert (n_types, n_roles) == (23, 12)  # the chairs of the district and the centre came with issue #10
+    assert (n_types, n_roles) == (
+        23,
+        14,
+    )  # the chairs came with issue #10, the association's district and province with #12
     assert checked == sum(len(d.states) for d in registry.definitions.values()) * 4 * n_types * n_roles
     assert 0 < refused < checked
 

@@ -8,7 +8,7 @@
 Why on the product: a report counts these for every product of a province, and finding each product's
 first such move in the history means grouping a million history rows (a third of a province report's
 time at 100,000 products, issue #12's budget is 1 s). The history stays the truth: `advance` sets each
-column once, in the move's own transaction, when the move happens (`milestone_of`), and
+column once, in the move's own UPDATE of the product (`milestone_of`; no statement more), and
 `fill_from_history` recomputes both from the history (the migration that added them; benchmarks and
 test worlds that write history rows directly). The report's one-by-one path (`reports.timelines`)
 still reads the history, and the tests hold the two to the same figures. "First" never changes once
@@ -23,6 +23,7 @@ from ..engine.definition import Catalogue
 from ..models import Product, ProductEvent
 
 IDEA_ACCEPTED, FIRST_SUBMITTED = "idea_accepted_at", "first_submitted_at"
+MILESTONES = (IDEA_ACCEPTED, FIRST_SUBMITTED)
 IDEA_STAGES, PLAN_STAGES = ("idea",), ("plan",)
 REVIEW_STAGES = ("commune_review", "district_council", "province_council", "central_council")
 
@@ -85,10 +86,3 @@ def fill_from_history(conn: Connection, catalogue: Catalogue) -> None:
             {IDEA_ACCEPTED: _first(catalogue, IDEA_ACCEPTED), FIRST_SUBMITTED: _first(catalogue, FIRST_SUBMITTED)}
         )
     )
-
-
-def mark(conn: Connection, product_id: int, milestone: str, at) -> None:
-    """Set `milestone` of the product to `at` unless an earlier move already set it (the first counts)."""
-    products = Product.__table__
-    column = products.c[milestone]
-    conn.execute(update(products).where(products.c.id == product_id, column.is_(None)).values({milestone: at}))

@@ -27,7 +27,7 @@ from datetime import date
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..errors import Conflict, InvalidData, NotFound
@@ -558,18 +558,35 @@ class ProductRecords:
         return not (self.supports or self.listings or self.revenues or self.areas)
 
 
+def _kinds_held(session: Session, product_id: int) -> dict[str, bool]:
+    """Which kinds of record the product has, in one statement: the product page reads only those (most
+    products have none, and the page keeps its budget of statements)."""
+    pid = bindparam("pid", product_id)
+    held = [
+        select(model.id).where(model.product_id == pid).exists().label(name)
+        for name, model in (
+            ("supports", ProductSupport),
+            ("listings", EcommerceListing),
+            ("revenues", ProductRevenue),
+            ("areas", MaterialAreaProduct),
+        )
+    ]
+    return dict(session.execute(select(*held)).one()._mapping)
+
+
 def product_records(session: Session, actor: Actor, product: Product) -> ProductRecords:
     """All records of a product the caller already loaded through `access` (it is in scope)."""
-    revenues = _revenues(session, product.id)
+    held = _kinds_held(session, product.id)
+    revenues = _revenues(session, product.id) if held["revenues"] else []
     ids = {r.declared_by_id for r in revenues if r.declared_by_id is not None}
     people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
     may_support = can(actor, SUPPORT, product)
     return ProductRecords(
         product=product,
-        supports=_supports(session, product.id),
-        listings=_listings(session, product.id),
+        supports=_supports(session, product.id) if held["supports"] else [],
+        listings=_listings(session, product.id) if held["listings"] else [],
         revenues=revenues,
-        areas=_areas(session, product.id),
+        areas=_areas(session, product.id) if held["areas"] else [],
         people=people,
         may_support=may_support,
         may_market=can(actor, MARKET, product),

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, bindparam, insert, inspect, select, update
+from sqlalchemy import Connection, bindparam, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -28,8 +28,7 @@ from ..validation import check_text
 from .access import Actor, get_visible_producer, get_visible_product, product_not_found
 from .authz import TAKE_STEP, authorize, require
 from .certificates import Held, end_certificate, held_certificate, local_day
-from .milestones import mark as mark_milestone
-from .milestones import milestone_of
+from .milestones import MILESTONES, milestone_of
 
 MAX_COMMENT = 4000
 MAX_NAME = 200
@@ -625,11 +624,15 @@ def advance(
         end_certificate(conn, ended.id, local_day(at))
     event_data.update(tdef.sets)
     seq = product.history_count + 1
+    # the idea accepted, the dossier first submitted: what plan reports count (services/milestones.py),
+    # set by the same UPDATE, only if no earlier move set it
+    milestone = milestone_of(registry.catalogue, definition.key, from_state, to_state)
     _write_product(
         session,
         conn,
         product,
         expected_version,
+        {milestone: at} if milestone is not None else None,
         state=to_state,
         state_entered_at=at,
         history_count=seq,
@@ -637,9 +640,6 @@ def advance(
         application_type=tdef.sets.get("application_type", product.application_type),
         application_started_at=at if "application_type" in tdef.sets else product.application_started_at,
     )
-    milestone = milestone_of(registry.catalogue, definition.key, from_state, to_state)
-    if milestone is not None:  # the idea accepted, the dossier first submitted: what plan reports count
-        mark_milestone(conn, product.id, milestone, at)
     event = _insert_event(
         conn,
         actor,
@@ -709,8 +709,16 @@ _PRODUCT_MAPPER = inspect(Product)
 _MOVE_PRODUCT = (
     update(_PRODUCTS)
     .where(_PRODUCTS.c.id == bindparam("p_id"), _PRODUCTS.c.version == bindparam("p_version"))
-    .values({**{c: bindparam(c) for c in _MOVED}, "version": bindparam("new_version")})
+    .values(
+        {
+            **{c: bindparam(c) for c in _MOVED},
+            "version": bindparam("new_version"),
+            # a milestone keeps its first moment: NULL unless this move reaches it and none came before
+            **{m: func.coalesce(_PRODUCTS.c[m], bindparam(f"m_{m}")) for m in MILESTONES},
+        }
+    )
 )
+_NO_MILESTONE = {f"m_{m}": None for m in MILESTONES}
 _EVENT_COLUMNS = tuple(c.key for c in ProductEvent.__table__.c if c.key != "id")
 _INSERT_EVENT = insert(ProductEvent.__table__).values({c: bindparam(c) for c in _EVENT_COLUMNS})
 _INSERT_RATING = insert(Rating.__table__).values({c.key: bindparam(c.key) for c in Rating.__table__.c if c.key != "id"})
@@ -914,15 +922,22 @@ def _recognition(
 
 
 def _write_product(
-    session: Session, conn: Connection, product: _Moving, expected_version: int | None, **changes: object
+    session: Session,
+    conn: Connection,
+    product: _Moving,
+    expected_version: int | None,
+    milestones: dict[str, datetime] | None = None,
+    **changes: object,
 ) -> None:
     """The optimistic lock, as one conditional UPDATE: it is what serialises concurrent writers
     (the loser's UPDATE matches no row once the winner committed, or waits for it on PostgreSQL,
     and becomes StaleVersion). A `Product` this session already holds is brought up to date
     without another query."""
     version = product.version
+    reached = {f"m_{m}": at for m, at in (milestones or {}).items()}
     result = conn.execute(
-        _MOVE_PRODUCT, {**changes, "p_id": product.id, "p_version": version, "new_version": version + 1}
+        _MOVE_PRODUCT,
+        {**changes, **_NO_MILESTONE, **reached, "p_id": product.id, "p_version": version, "new_version": version + 1},
     )
     if result.rowcount != 1:
         raise StaleVersion(expected_version, None)
