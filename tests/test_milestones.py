@@ -3,7 +3,7 @@ never moved by a later one, and the same as the history says when recomputed fro
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from ocop_workflow.models import Product, ProductEvent
 from ocop_workflow.services.milestones import fill_from_history
@@ -26,6 +26,14 @@ def test_the_moves_set_the_milestones_once_and_the_history_agrees(db, registry, 
     p = product_row(db, pid)
     assert p.idea_accepted_at == first["production_plan"]
     assert p.first_submitted_at == first["district_review"]
+    # stored as the history stores its moments, so the database compares them as equal (the reports compare
+    # these columns with days in SQL: on SQLite a moment written in another text form would sort apart)
+    with db.session() as s:
+        moment = select(func.min(ProductEvent.at)).where(
+            ProductEvent.product_id == pid, ProductEvent.to_state == "production_plan"
+        )
+        same = s.scalar(select(Product.idea_accepted_at == moment.scalar_subquery()).where(Product.id == pid))
+    assert same
 
     # returned and submitted again: the first submission stays the first
     district = world.user("district_secretariat", "D1")

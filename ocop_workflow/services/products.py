@@ -714,7 +714,8 @@ _MOVE_PRODUCT = (
             **{c: bindparam(c) for c in _MOVED},
             "version": bindparam("new_version"),
             # a milestone keeps its first moment: NULL unless this move reaches it and none came before
-            **{m: func.coalesce(_PRODUCTS.c[m], bindparam(f"m_{m}")) for m in MILESTONES},
+            # (typed as the column, so the moment is stored as every other moment is)
+            **{m: func.coalesce(_PRODUCTS.c[m], bindparam(f"m_{m}", type_=_PRODUCTS.c[m].type)) for m in MILESTONES},
         }
     )
 )
